@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { composeServices } from '@apollo/composition';
+import { parse, print, buildASTSchema, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import type { SubgraphEntry } from './supergraph-config';
+
+export interface Composed {
+  supergraphSdl: string;
+  /** The client-facing schema (federation internals removed): what Sandbox shows and codegen reads. */
+  apiSchemaSdl: string;
+  apiSchema: GraphQLSchema;
+  hints: { code: string; message: string }[];
+}
+
+export class CompositionError extends Error {
+  constructor(readonly errors: string[]) {
+    super(`Composition failed:\n${errors.map((e) => `  - ${e}`).join('\n')}`);
+    this.name = 'CompositionError';
+  }
+}
+
+/** Composes subgraph SDLs in-process with @apollo/composition, the same library rover runs. */
+export function composeSupergraph(subgraphs: { name: string; url: string; typeDefs: string }[]): Composed {
+  const result = composeServices(
+    subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(s.typeDefs) })),
+  );
+  if (result.errors) throw new CompositionError(result.errors.map((e) => e.message));
+  const apiSchema = lexicographicSortSchema(result.schema.toAPISchema().toGraphQLJSSchema());
+  return {
+    supergraphSdl: result.supergraphSdl,
+    apiSchemaSdl: `${printSchema(apiSchema)}\n`,
+    apiSchema,
+    hints: result.hints.map((h) => ({ code: h.definition.code, message: h.message })),
+  };
+}
+
+/** Composes the subgraphs a `supergraph.yaml` lists, reading each schema file. */
+export function composeFromConfig(entries: SubgraphEntry[]): Composed {
+  return composeSupergraph(
+    entries.map((e) => ({ name: e.name, url: e.url, typeDefs: readFileSync(e.schemaFile, 'utf8') })),
+  );
+}
+
+/** The subgraphs (name and routing URL) recorded in a composed supergraph SDL, from its `join__Graph` enum. */
+export function subgraphsOf(supergraphSdl: string): { name: string; url: string }[] {
+  const schema = buildASTSchema(parse(supergraphSdl), { assumeValidSDL: true });
+  const joinGraph = schema.getType('join__Graph');
+  if (!joinGraph || !('getValues' in joinGraph)) throw new Error('not a supergraph: no join__Graph enum');
+  return joinGraph.getValues().map((value) => {
+    const directive = value.astNode?.directives?.find((d) => d.name.value === 'join__graph');
+    const arg = (name: string) => {
+      const node = directive?.arguments?.find((a) => a.name.value === name)?.value;
+      return node && node.kind === 'StringValue' ? node.value : undefined;
+    };
+    const name = arg('name');
+    const url = arg('url');
+    if (!name || !url) throw new Error(`join__Graph.${value.name} has no name or url (${print(directive!)})`);
+    return { name, url };
+  });
+}

@@ -1,0 +1,3 @@
+export * from './compose';
+export * from './router';
+export * from './supergraph-config';

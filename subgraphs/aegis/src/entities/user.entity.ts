@@ -1,0 +1,29 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { newId } from '@azora/kit';
+
+export const ROLES = [
+  'admin',
+  'faculty',
+  'learner',
+  'employer',
+  'treasury',
+  'responder',
+  'arbiter',
+  'judge',
+  'operator',
+  'analyst',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+export const User = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  properties: {
+    id: p.string().length(36).primary().onCreate(() => newId()),
+    email: p.string().length(320).unique(),
+    displayName: p.string().length(120),
+    roles: p.json<Role[]>(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type User = InferEntity<typeof User>;

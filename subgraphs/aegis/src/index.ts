@@ -1,0 +1,4 @@
+import { runSubgraph } from '@azora/kit';
+import { aegis } from './schema';
+
+void runSubgraph(aegis);

@@ -1,0 +1,32 @@
+import DataLoader from 'dataloader';
+
+/**
+ * A loader that fetches many rows by key in one statement and hands each key its row (or null). Keys that repeat in
+ * one tick are fetched once.
+ */
+export function oneByKey<T>(
+  fetch: (keys: readonly string[]) => Promise<T[]>,
+  keyOf: (row: T) => string,
+): DataLoader<string, T | null> {
+  return new DataLoader<string, T | null>(async (keys) => {
+    const byKey = new Map((await fetch(keys)).map((row) => [keyOf(row), row]));
+    return keys.map((key) => byKey.get(key) ?? null);
+  });
+}
+
+/** A loader that fetches the rows of many groups (e.g. accounts of many owners) in one statement. */
+export function manyByKey<T>(
+  fetch: (keys: readonly string[]) => Promise<T[]>,
+  groupOf: (row: T) => string,
+): DataLoader<string, T[]> {
+  return new DataLoader<string, T[]>(async (keys) => {
+    const groups = new Map<string, T[]>();
+    for (const row of await fetch(keys)) {
+      const key = groupOf(row);
+      const group = groups.get(key);
+      if (group) group.push(row);
+      else groups.set(key, [row]);
+    }
+    return keys.map((key) => groups.get(key) ?? []);
+  });
+}

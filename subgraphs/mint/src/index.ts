@@ -1,0 +1,4 @@
+import { runSubgraph } from '@azora/kit';
+import { mint } from './schema';
+
+void runSubgraph(mint);

@@ -1,0 +1,19 @@
+import { join } from 'node:path';
+import { buildSchema, defineSubgraph, loadTypeDefs } from '@azora/kit';
+import { seedDemoData } from './demo-data';
+import { Account } from './entities/account.entity';
+import { createLoaders } from './loaders';
+import { resolvers } from './resolvers';
+
+/** Azora Mint: accounts and the ledger. */
+export const mint = defineSubgraph({
+  name: 'mint',
+  typeDefs: loadTypeDefs(join(__dirname, '..', 'schema.graphql')),
+  resolvers,
+  entities: [Account],
+  loaders: createLoaders,
+  migrationsDir: join(__dirname, 'migrations'),
+  seedDemoData,
+});
+
+export const schema = buildSchema(mint);
