@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DEMO_USERS } from '@azora/kit';
 import { composeRepo, REPO_ROOT, SUPERGRAPH_CONFIG, writeComposedFiles } from '../router/src/repo-composition';
-import { readSupergraphConfig } from '../router/src/supergraph-config';
+import { readSupergraphConfig, withUrlOverrides } from '../router/src/supergraph-config';
 
 const children: { name: string; process: ChildProcess }[] = [];
 let shuttingDown = false;
@@ -76,7 +76,8 @@ async function main(): Promise<void> {
     throw new Error('DATABASE_URL names one database; npm start runs every subgraph, so use AZORA_DATABASE_URL');
   }
 
-  const subgraphs = readSupergraphConfig(SUPERGRAPH_CONFIG);
+  // AZORA_SUBGRAPH_<NAME>_URL moves a subgraph to another port; the router reads the same variables.
+  const subgraphs = withUrlOverrides(readSupergraphConfig(SUPERGRAPH_CONFIG), process.env);
   const started = Date.now();
   for (const subgraph of subgraphs) {
     const port = new URL(subgraph.url).port;

@@ -12,15 +12,34 @@ export class ConfigError extends Error {
  * Parses `env` with a zod schema once, at start-up. Every issue is reported together so an operator fixes
  * the whole environment in one go instead of one variable per restart.
  */
-export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function parseEnv<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+  rules: EnvRule[] = [],
+): z.infer<S> {
   const result = schema.safeParse(env);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
-    );
-  }
+  const problems = [
+    ...(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`)),
+    // Cross-variable rules read the raw environment so they run even when a single variable is malformed.
+    ...rules.flatMap((rule) => rule(env)),
+  ];
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;
 }
+
+/** A rule across several variables; returns its problems as `NAME: message` lines. */
+export type EnvRule = (env: NodeJS.ProcessEnv) => string[];
+
+/** Production refuses development conveniences: the embedded database and demo data. */
+export const subgraphProductionRules: EnvRule = (env) =>
+  env.NODE_ENV !== 'production'
+    ? []
+    : [
+        ...(!env.DATABASE_URL && !env.AZORA_DATABASE_URL
+          ? ['DATABASE_URL: production mode needs DATABASE_URL or AZORA_DATABASE_URL (the SQLite default is for development)']
+          : []),
+        ...(env.AZORA_DEMO_DATA === 'true' ? ['AZORA_DEMO_DATA: demo data is refused in production mode'] : []),
+      ];
 
 export const nodeEnvSchema = z.enum(['development', 'test', 'production']).default('development');
 export type NodeEnv = z.infer<typeof nodeEnvSchema>;
@@ -47,17 +66,5 @@ export const subgraphEnvSchema = z
       .optional()
       .transform((v) => v === 'true'),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-  })
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && !env.DATABASE_URL && !env.AZORA_DATABASE_URL) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['DATABASE_URL'],
-        message: 'production mode needs DATABASE_URL or AZORA_DATABASE_URL (the SQLite default is for development)',
-      });
-    }
-    if (env.NODE_ENV === 'production' && env.AZORA_DEMO_DATA) {
-      ctx.addIssue({ code: 'custom', path: ['AZORA_DEMO_DATA'], message: 'demo data is refused in production mode' });
-    }
   });
 export type SubgraphEnv = z.infer<typeof subgraphEnvSchema>;

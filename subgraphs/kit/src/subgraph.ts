@@ -9,7 +9,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { parse, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
-import { parseEnv, subgraphEnvSchema, type NodeEnv } from './config';
+import { parseEnv, subgraphEnvSchema, subgraphProductionRules, type NodeEnv } from './config';
 import {
   databaseAnswers,
   migrateToLatest,
@@ -228,7 +228,7 @@ export async function runSubgraph<Loaders>(definition: SubgraphDefinition<Loader
   const log = createLogger(definition.name);
   let env;
   try {
-    env = parseEnv(subgraphEnvSchema);
+    env = parseEnv(subgraphEnvSchema, process.env, [subgraphProductionRules]);
   } catch (error) {
     log.fatal((error as Error).message);
     process.exit(1);

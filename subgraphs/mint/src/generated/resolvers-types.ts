@@ -54,7 +54,6 @@ export type QueryAccountArgs = {
   id: Scalars['ID']['input'];
 };
 
-/** A person with an Azora account; Mint adds their money accounts. */
 export type User = {
   __typename?: 'User';
   /** The user's money accounts, oldest first. Null only when Mint cannot be reached. */

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { REPO_ROOT, SUPERGRAPH_CONFIG } from '../router/src/repo-composition';
+import { readSupergraphConfig, subgraphUrlVariable } from '../router/src/supergraph-config';
+
+// Docker cannot run on these machines, so the compose file is checked against supergraph.yaml instead.
+const compose = parse(readFileSync(join(REPO_ROOT, 'docker', 'compose.yaml'), 'utf8'));
+const subgraphs = readSupergraphConfig(SUPERGRAPH_CONFIG);
+const dockerfile = readFileSync(join(REPO_ROOT, 'docker', 'Dockerfile'), 'utf8');
+
+describe('docker/compose.yaml', () => {
+  it.each(subgraphs.map((s) => [s.name]))('runs subgraph %s on its own PostgreSQL database in production mode', (name) => {
+    const service = compose.services[name];
+    expect(service).toBeDefined();
+    expect(service.command).toEqual(['subgraph', name]);
+    expect(service.environment.NODE_ENV).toBe('production');
+    expect(service.environment.PORT).toMatch(/^\d+$/);
+    expect(service.environment.DATABASE_URL).toMatch(new RegExp(`^postgres://.*@postgres:5432/azora_${name}$`));
+    expect(service.environment.DATABASE_URL).toContain('${POSTGRES_PASSWORD:?'); // no committed password
+    expect(service.healthcheck.test.join(' ')).toContain(`:${service.environment.PORT}/ready`);
+    expect(dockerfile).toContain(`COPY subgraphs/${name}/package.json`);
+  });
+
+  it('points the router at every subgraph and waits for them', () => {
+    const router = compose.services.router;
+    for (const { name } of subgraphs) {
+      const port = compose.services[name].environment.PORT;
+      expect(router.environment[subgraphUrlVariable(name)]).toBe(`http://${name}:${port}/graphql`);
+      expect(router.depends_on[name]).toEqual({ condition: 'service_healthy' });
+    }
+    expect(router.environment.NODE_ENV).toBe('production');
+    expect(compose.services.redis).toBeDefined();
+  });
+});

@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { graphql } from '@azora/testing';
+import { REPO_ROOT, SUPERGRAPH_CONFIG } from '../router/src/repo-composition';
+import { readSupergraphConfig, subgraphUrlVariable } from '../router/src/supergraph-config';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+// `npm start` as a new user runs it: embedded SQLite, demo data, every subgraph as its own process, Ctrl-C to stop.
+describe('npm start', () => {
+  it('serves the demo data across subgraphs at the router and stops cleanly on Ctrl-C', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'azora-start-'));
+    const routerPort = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', PORT: String(routerPort), AZORA_DATA_DIR: dataDir };
+    delete env.AZORA_DATABASE_URL;
+    for (const { name } of readSupergraphConfig(SUPERGRAPH_CONFIG)) {
+      env[subgraphUrlVariable(name)] = `http://127.0.0.1:${await freePort()}/graphql`;
+    }
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 45_000;
+      while (!output.includes('Press Ctrl-C to stop.')) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(output).toContain(`http://localhost:${routerPort}/graphql`);
+
+      const { body } = await graphql(
+        `http://127.0.0.1:${routerPort}/graphql`,
+        '{ users(first: 5) { edges { node { email accounts { currency } } } } }',
+      );
+      expect(body.errors).toBeUndefined();
+      const emails = body.data.users.edges.map((e: any) => e.node.email);
+      expect(emails).toContain('ada@azora.dev');
+      expect(body.data.users.edges.every((e: any) => e.node.accounts.some((a: any) => a.currency === 'USD'))).toBe(true);
+
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
