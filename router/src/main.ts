@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { createLogger, nodeEnvSchema, parseEnv } from '@azora/kit';
+import { createLogger, nodeEnvSchema, parseEnv, privateKeyFromPem, type EnvRule } from '@azora/kit';
 import { subgraphsOf } from './compose';
 import { SUPERGRAPH_FILE } from './repo-composition';
 import { startRouter } from './router';
@@ -18,14 +18,27 @@ const routerEnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AZORA_SUPERGRAPH_FILE: z.string().optional(),
   AZORA_SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Signs identity assertions for subgraphs (Ed25519, PEM). No default: `npm start` generates a development pair. */
+  AZORA_ROUTER_PRIVATE_KEY: z.string({ error: 'required: the router\'s Ed25519 private key (PEM)' }).min(1),
+  AZORA_ISSUER: z.string().url().default('http://localhost:4000'),
+  AZORA_JWT_AUDIENCE: z.string().min(1).default('azora'),
+  /** Further OIDC issuers whose access tokens are accepted, comma-separated. */
+  AZORA_OIDC_ISSUERS: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : [])),
+  AZORA_API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
 });
+
+const productionRules: EnvRule = (env) =>
+  env.NODE_ENV === 'production' && !env.AZORA_ISSUER ? ['AZORA_ISSUER: required in production mode (no default)'] : [];
 
 async function main(): Promise<void> {
   const log = createLogger('router');
   const { values } = parseArgs({ options: { supergraph: { type: 'string' } } });
   let env: z.infer<typeof routerEnvSchema>;
   try {
-    env = parseEnv(routerEnvSchema);
+    env = parseEnv(routerEnvSchema, process.env, [productionRules]);
   } catch (error) {
     log.fatal((error as Error).message);
     process.exit(1);
@@ -47,6 +60,13 @@ async function main(): Promise<void> {
     nodeEnv: env.NODE_ENV,
     logger: log,
     subgraphTimeoutMs: env.AZORA_SUBGRAPH_TIMEOUT_MS,
+    auth: {
+      privateKey: privateKeyFromPem(env.AZORA_ROUTER_PRIVATE_KEY),
+      issuer: env.AZORA_ISSUER,
+      audience: env.AZORA_JWT_AUDIENCE,
+      oidcIssuers: env.AZORA_OIDC_ISSUERS,
+      apiKeyCacheMs: env.AZORA_API_KEY_CACHE_MS,
+    },
   });
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');

@@ -6,6 +6,8 @@ import { print } from 'graphql';
 import {
   createLogger,
   databaseUrlFor,
+  generateAssertionKeys,
+  privateKeyFromPem,
   dropPostgresDatabase,
   startSubgraph,
   type DatabaseTarget,
@@ -74,6 +76,16 @@ export async function graphql<T = any>(
   return { status: response.status, headers: response.headers, body };
 }
 
+/** Authorization headers for a signed-in caller. */
+export type AuthHeaders = Record<string, string>;
+
+export interface SignedIn {
+  headers: AuthHeaders;
+  accessToken: string;
+  refreshToken: string;
+  userId: string;
+}
+
 export interface Platform {
   dialect: Dialect;
   routerUrl: string;
@@ -81,14 +93,30 @@ export interface Platform {
   subgraphs: Record<string, RunningSubgraph>;
   /** Sends an operation to the router. */
   request<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** Signs up a fresh user through the router (unique email per call) and returns their tokens. */
+  signUp(name?: string, password?: string): Promise<SignedIn & { email: string }>;
+  /** Signs in through the router. */
+  signIn(email: string, password: string): Promise<SignedIn>;
+  /** The platform's bootstrap admin (AZORA_ADMIN_EMAIL), signed in. */
+  admin(): Promise<SignedIn>;
+  /** A fresh user who has been granted these roles by the admin, signed in again so the token carries them. */
+  userWithRoles(roles: string[], name?: string): Promise<SignedIn & { email: string }>;
   /** Stops one subgraph (its database is kept until `stop`). */
   stopSubgraph(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
+/** The token issuer every test platform uses. */
+export const TEST_ISSUER = 'http://azora.test';
+
 export interface PlatformOptions {
   dialect: Dialect;
   subgraphs?: SubgraphDefinition[];
+  /** Extra environment for the subgraphs' own settings (e.g. AZORA_ADMIN_EMAIL). */
+  env?: NodeJS.ProcessEnv;
+  /** Further OIDC issuers the router trusts. */
+  oidcIssuers?: string[];
+  apiKeyCacheMs?: number;
   /** A logger per service; silent by default (AZORA_TEST_LOG=debug to see logs). */
   loggerFor?: (service: string) => Logger;
 }
@@ -101,6 +129,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const definitions = options.subgraphs ?? allSubgraphs();
   const loggerFor = options.loggerFor ?? ((service) => createLogger(service, process.env.AZORA_TEST_LOG ?? 'silent'));
   const databases = definitions.map((d) => scratchDatabase(options.dialect, d.name));
+  const keys = generateAssertionKeys();
+  const admin = { email: `admin-${randomBytes(4).toString('hex')}@azora.test`, password: randomBytes(12).toString('base64url') };
+  const env = {
+    ...process.env,
+    AZORA_ISSUER: TEST_ISSUER,
+    AZORA_ADMIN_EMAIL: admin.email,
+    AZORA_ADMIN_PASSWORD: admin.password,
+    ...options.env,
+  };
   const subgraphs: Record<string, RunningSubgraph> = {};
   let router: RunningRouter | undefined;
   const stop = async () => {
@@ -115,25 +152,78 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           port: 0,
           nodeEnv: 'test',
           target: databases[i]!.target,
+          routerPublicKey: keys.publicKey,
           logger: loggerFor(definition.name),
+          env,
         });
       }),
     );
     const composed = composeSupergraph(
       definitions.map((d) => ({ name: d.name, url: subgraphs[d.name]!.url, typeDefs: print(d.typeDefs) })),
     );
-    router = await startRouter({ supergraphSdl: composed.supergraphSdl, port: 0, nodeEnv: 'test', logger: loggerFor('router') });
+    router = await startRouter({
+      supergraphSdl: composed.supergraphSdl,
+      port: 0,
+      nodeEnv: 'test',
+      logger: loggerFor('router'),
+      auth: {
+        privateKey: privateKeyFromPem(keys.privateKey),
+        issuer: TEST_ISSUER,
+        audience: 'azora',
+        oidcIssuers: options.oidcIssuers,
+        apiKeyCacheMs: options.apiKeyCacheMs,
+      },
+    });
   } catch (error) {
     await stop();
     throw error;
   }
   const routerUrl = router.url;
+  const request = <T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) =>
+    graphql<T>(routerUrl, query, variables, headers);
+  const signedIn = (payload: any): SignedIn => ({
+    headers: { authorization: `Bearer ${payload.accessToken}` },
+    accessToken: payload.accessToken,
+    refreshToken: payload.refreshToken,
+    userId: payload.user.id,
+  });
+  const signIn = async (email: string, password: string) => {
+    const { body } = await request(
+      'mutation($input: SignInInput!) { signIn(input: $input) { accessToken refreshToken user { id } } }',
+      { input: { email, password } },
+    );
+    if (!body.data?.signIn) throw new Error(`sign-in failed: ${JSON.stringify(body.errors)}`);
+    return signedIn(body.data.signIn);
+  };
+  let adminSession: Promise<SignedIn> | undefined;
+  const signUp = async (name = 'user', password = 'correct horse battery staple') => {
+    const email = `${name}-${randomBytes(5).toString('hex')}@example.test`;
+    const { body } = await request(
+      'mutation($input: SignUpInput!) { signUp(input: $input) { accessToken refreshToken user { id } } }',
+      { input: { email, password, displayName: name } },
+    );
+    if (!body.data?.signUp) throw new Error(`sign-up failed: ${JSON.stringify(body.errors)}`);
+    return { ...signedIn(body.data.signUp), email };
+  };
+  const platformAdmin = () => (adminSession ??= signIn(admin.email, admin.password));
   return {
     dialect: options.dialect,
     routerUrl,
     router,
     subgraphs,
-    request: (query, variables, headers) => graphql(routerUrl, query, variables, headers),
+    request,
+    signUp,
+    signIn,
+    admin: platformAdmin,
+    async userWithRoles(roles, name = 'member') {
+      const user = await signUp(name);
+      const { headers } = await platformAdmin();
+      for (const role of roles) {
+        const { body } = await request('mutation($u: ID!, $r: Role!) { grantRole(userId: $u, role: $r) { id } }', { u: user.userId, r: role }, headers);
+        if (body.errors) throw new Error(`grantRole failed: ${JSON.stringify(body.errors)}`);
+      }
+      return { ...(await signIn(user.email, 'correct horse battery staple')), email: user.email };
+    },
     stopSubgraph: (name) => subgraphs[name]!.stop(),
     stop,
   };

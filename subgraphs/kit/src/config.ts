@@ -66,5 +66,9 @@ export const subgraphEnvSchema = z
       .optional()
       .transform((v) => v === 'true'),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    /** The router's Ed25519 public key (PEM): subgraphs accept only requests whose identity it signed. */
+    AZORA_ROUTER_PUBLIC_KEY: z
+      .string({ error: 'required: the router\'s public key (PEM); `npm start` generates a development pair' })
+      .min(1),
   });
 export type SubgraphEnv = z.infer<typeof subgraphEnvSchema>;

@@ -10,3 +10,5 @@ export * from './pagination';
 export * from './request-id';
 export * from './subgraph';
 export * from './scalars';
+export * from './identity';
+export * from './permissions';

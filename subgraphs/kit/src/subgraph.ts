@@ -9,6 +9,9 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { parse, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { applyMiddleware } from 'graphql-middleware';
+import { allow, shield, type IRules } from 'graphql-shield';
+import type { KeyObject } from 'node:crypto';
 import { parseEnv, subgraphEnvSchema, subgraphProductionRules, type NodeEnv } from './config';
 import {
   databaseAnswers,
@@ -21,6 +24,7 @@ import {
   type SqlEntityManager,
 } from './database';
 import { ErrorCode, maskError } from './errors';
+import { IDENTITY_HEADER, publicKeyFromPem, verifyIdentityAssertion, type Identity } from './identity';
 import { createLogger, type Logger } from './logger';
 import { createSubgraphMetrics, type SubgraphMetrics } from './metrics';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
@@ -29,6 +33,8 @@ import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
 export interface SubgraphContext<Loaders = unknown> {
   requestId: string;
   log: Logger;
+  /** The caller, as the router verified and asserted it. */
+  identity: Identity;
   /** This request's own identity map. */
   em: SqlEntityManager;
   loaders: Loaders;
@@ -47,6 +53,30 @@ export interface SubgraphDefinition<Loaders = unknown> {
   migrationsDir: string;
   /** Fills an empty database with demo data (development only). Must be a no-op on a non-empty database. */
   seedDemoData?: (em: SqlEntityManager, log: Logger) => Promise<void>;
+  /**
+   * Object-level graphql-shield rules (those that need the parent object). Whole-field role rules live in the
+   * router's deny-by-default tree; here anything without a rule is allowed, and `_service`/`_entities` always are.
+   */
+  permissions?: IRules | Record<string, unknown>;
+  /** Runs once after migrations: reads the subgraph's own settings and adds context or HTTP routes. */
+  setup?: (deps: SetupDeps) => Promise<SubgraphExtension>;
+}
+
+export interface SetupDeps {
+  orm: Orm;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  nodeEnv: NodeEnv;
+  /** Verifies a router-signed identity assertion (for the subgraph's own HTTP routes). */
+  verifyAssertion(token: string): Promise<Identity>;
+}
+
+export interface SubgraphExtension {
+  /** Extra per-request context (e.g. domain services bound to this request's `em`). */
+  context?: (base: SubgraphContext<unknown>) => Record<string, unknown>;
+  /** Extra HTTP routes beside `/graphql` (e.g. Aegis's JWKS). They are not behind the identity assertion. */
+  routes?: (app: express.Express) => void;
+  stop?: () => Promise<void>;
 }
 
 /** Identity function that lets TypeScript infer the loaders type once for the whole definition. */
@@ -61,9 +91,18 @@ export function loadTypeDefs(path: string): DocumentNode {
 
 /** The executable federated schema of a subgraph. Never listens, so tests can use it directly. */
 export function buildSchema(definition: SubgraphDefinition<never> | SubgraphDefinition<any>): GraphQLSchema {
-  return buildSubgraphSchema([
+  const schema = buildSubgraphSchema([
     { typeDefs: definition.typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> },
   ]);
+  if (!definition.permissions) return schema;
+  const rules = definition.permissions as Record<string, Record<string, unknown>>;
+  return applyMiddleware(
+    schema,
+    shield({ ...rules, Query: { ...rules.Query, _service: allow, _entities: allow } } as IRules, {
+      fallbackRule: allow,
+      allowExternalErrors: true,
+    }),
+  );
 }
 
 export interface StartSubgraphOptions {
@@ -72,9 +111,13 @@ export interface StartSubgraphOptions {
   host?: string;
   nodeEnv?: NodeEnv;
   target: DatabaseTarget;
+  /** The router's public key: every `/graphql` request must carry an identity assertion it signed. */
+  routerPublicKey: KeyObject | string;
   logger?: Logger;
   demoData?: boolean;
   poolMax?: number;
+  /** The environment `setup` reads (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningSubgraph {
@@ -142,6 +185,17 @@ export async function startSubgraph<Loaders>(
   let httpServer: Server | undefined;
   try {
     await migrateToLatest(orm, log);
+    const routerKey =
+      typeof options.routerPublicKey === 'string' ? publicKeyFromPem(options.routerPublicKey) : options.routerPublicKey;
+    const extension = definition.setup
+      ? await definition.setup({
+          orm,
+          log,
+          env: options.env ?? process.env,
+          nodeEnv: options.nodeEnv ?? 'development',
+          verifyAssertion: (token) => verifyIdentityAssertion(token, routerKey),
+        })
+      : {};
     if (options.demoData && definition.seedDemoData) {
       await definition.seedDemoData(orm.em.fork(), log);
     }
@@ -174,15 +228,38 @@ export async function startSubgraph<Loaders>(
     app.get('/metrics', async (_req, res) => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     });
+    extension.routes?.(app);
     app.use(
       '/graphql',
+      // Only the router may call: it verified the caller and signed who they are. Anything else is refused
+      // before GraphQL runs, `_entities` and `_service` included.
+      async (req, res, next) => {
+        const assertion = req.headers[IDENTITY_HEADER];
+        try {
+          if (typeof assertion !== 'string') throw new Error('missing identity assertion');
+          res.locals.identity = await verifyIdentityAssertion(assertion, routerKey);
+          next();
+        } catch (error) {
+          log.warn({ reason: (error as Error).message, requestId: requestIdFrom(req.headers) }, 'request refused');
+          res.status(401).json({
+            errors: [{ message: 'Subgraphs answer only the router', extensions: { code: ErrorCode.UNAUTHENTICATED } }],
+          });
+        }
+      },
       express.json({ limit: '1mb' }),
       expressMiddleware(apollo, {
         context: async ({ req, res }) => {
           const requestId = requestIdFrom(req.headers);
           res.setHeader(REQUEST_ID_HEADER, requestId);
           const em = orm.em.fork();
-          return { requestId, log: log.child({ requestId }), em, loaders: definition.loaders(em) };
+          const base: SubgraphContext<Loaders> = {
+            requestId,
+            log: log.child({ requestId }),
+            identity: res.locals.identity as Identity,
+            em,
+            loaders: definition.loaders(em),
+          };
+          return extension.context ? { ...base, ...extension.context(base) } : base;
         },
       }),
     );
@@ -208,6 +285,7 @@ export async function startSubgraph<Loaders>(
         stopped ??= (async () => {
           stopping = true;
           await apollo.stop(); // drains in-flight HTTP requests first
+          await extension.stop?.();
           await orm.close(true);
           log.info('subgraph stopped');
         })();
@@ -239,6 +317,7 @@ export async function runSubgraph<Loaders>(definition: SubgraphDefinition<Loader
     host: env.HOST,
     nodeEnv: env.NODE_ENV,
     target: resolveDatabaseTarget(definition.name, env),
+    routerPublicKey: env.AZORA_ROUTER_PUBLIC_KEY,
     logger: log,
     demoData: env.AZORA_DEMO_DATA,
     poolMax: env.DB_POOL_MAX,

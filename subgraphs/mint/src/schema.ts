@@ -3,6 +3,7 @@ import { buildSchema, defineSubgraph, loadTypeDefs } from '@azora/kit';
 import { seedDemoData } from './demo-data';
 import { Account } from './entities/account.entity';
 import { createLoaders } from './loaders';
+import { permissions } from './permissions';
 import { resolvers } from './resolvers';
 
 /** Azora Mint: accounts and the ledger. */
@@ -10,6 +11,7 @@ export const mint = defineSubgraph({
   name: 'mint',
   typeDefs: loadTypeDefs(join(__dirname, '..', 'schema.graphql')),
   resolvers,
+  permissions,
   entities: [Account],
   loaders: createLoaders,
   migrationsDir: join(__dirname, 'migrations'),

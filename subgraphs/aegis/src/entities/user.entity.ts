@@ -23,6 +23,8 @@ export const User = defineEntity({
     email: p.string().length(320).unique(),
     displayName: p.string().length(120),
     roles: p.json<Role[]>(),
+    /** scrypt hash with its parameters; null for users who cannot sign in with a password. */
+    passwordHash: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });
