@@ -37,6 +37,7 @@ export interface AuthenticatorOptions {
 }
 
 const ALGORITHMS = ['EdDSA', 'ES256'];
+const JWKS_COOLDOWN_MS = 1_000;
 /** Headers that would let a token name its own key: never honoured. */
 const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'crit'];
 const QUERY_CREDENTIALS = ['access_token', 'token', 'api_key', 'apikey', 'apiKey'];
@@ -80,12 +81,21 @@ export class Authenticator {
       issuer = this.options.issuers.find((i) => i.issuer === claims.iss);
       if (!issuer) throw new AuthenticationError('Token from an untrusted issuer');
       if (issuer.requireAccessTokenType && header.typ !== 'at+jwt') throw new AuthenticationError('Not an access token');
-      const { payload } = await jwtVerify(token, await this.keySet(issuer), {
-        algorithms: ALGORITHMS,
-        issuer: issuer.issuer,
-        audience: this.options.audience,
-        requiredClaims: ['sub', 'exp'],
-        clockTolerance: 5,
+      const keySet = await this.keySet(issuer);
+      const verify = () =>
+        jwtVerify(token, keySet, {
+          algorithms: ALGORITHMS,
+          issuer: issuer!.issuer,
+          audience: this.options.audience,
+          requiredClaims: ['sub', 'exp'],
+          clockTolerance: 5,
+        });
+      const { payload } = await verify().catch(async (error: { code?: string }) => {
+        // An unknown kid right after the key set was fetched (within jose's cooldown) may be a freshly rotated key:
+        // wait out the cooldown once so the next attempt refetches.
+        if (error.code !== 'ERR_JWKS_NO_MATCHING_KEY') throw error;
+        await new Promise((resolve) => setTimeout(resolve, JWKS_COOLDOWN_MS + 50));
+        return verify();
       });
       return {
         kind: payload.kind === 'client' ? 'client' : 'user',
@@ -116,7 +126,7 @@ export class Authenticator {
     }
     // jose caches the set and refetches when a token names an unknown kid: at most once a second, so a rotated-in
     // key is picked up at once while a flood of made-up kids costs one fetch per second.
-    const keySet = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 1_000, cacheMaxAge: 10 * 60_000 });
+    const keySet = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: 10 * 60_000 });
     this.keySets.set(issuer.issuer, keySet);
     return keySet;
   }

@@ -30,6 +30,15 @@ export function ruleFor(policy: Policy, typeName: string, fieldName: string): Sh
   return policy[typeName]?.[fieldName] ?? deny;
 }
 
+/** graphql-shield's per-request cache lives in the context; `contextual` rules need it. */
+const shieldContext = (identity: Identity) => ({ identity, _shield: { cache: {} } });
+
+/** Whether a rule lets this identity use a field, ignoring arguments (for documentation and tests). */
+export async function allows(rule: ShieldRule, identity: Identity, schema: GraphQLSchema, typeName: string, fieldName: string) {
+  const info = { fieldName, parentType: schema.getType(typeName), schema } as GraphQLResolveInfo;
+  return (await rule.resolve(undefined as never, {}, shieldContext(identity), info, SHIELD_OPTIONS)) === true;
+}
+
 /** The operation that will run and every fragment it reaches, so nothing else in the document is judged. */
 function reachable(document: DocumentNode, operationName?: string | null): DocumentNode | null {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
@@ -94,7 +103,7 @@ export async function authorizeOperation(input: {
     }),
   );
 
-  const context = { identity: input.identity, _shield: { cache: {} } };
+  const context = shieldContext(input.identity);
   for (const check of checks) {
     const result = await check.rule.resolve(undefined as never, check.args, context, check.info, SHIELD_OPTIONS);
     if (result === true) continue;

@@ -214,3 +214,21 @@ describe.each(testDialects())('Aegis identity through the router on %s', (dialec
     });
   });
 });
+
+describe('sign-in throttling per client address', () => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await startPlatform({ dialect: 'sqlite', env: { AEGIS_SIGN_IN_MAX_FAILURES_PER_IP: '3' } });
+  });
+  afterAll(() => platform?.stop());
+
+  it('blocks an address that fails across many accounts, whatever account it tries next', async () => {
+    const victim = await platform.signUp('victim', 'the right password');
+    for (let i = 0; i < 3; i++) {
+      const { body } = await platform.request(SIGN_IN, { input: { email: `spray-${i}@example.test`, password: 'guess' } });
+      expect(codes(body)).toEqual(['UNAUTHENTICATED']);
+    }
+    const { body } = await platform.request(SIGN_IN, { input: { email: victim.email, password: 'the right password' } });
+    expect(codes(body)).toEqual(['RATE_LIMITED']);
+  });
+});

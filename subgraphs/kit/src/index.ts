@@ -12,3 +12,4 @@ export * from './subgraph';
 export * from './scalars';
 export * from './identity';
 export * from './permissions';
+export * from './entity';

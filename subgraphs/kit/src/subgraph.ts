@@ -12,7 +12,15 @@ import { parse, type DocumentNode, type GraphQLError, type GraphQLSchema } from 
 import { applyMiddleware } from 'graphql-middleware';
 import { allow, shield, type IRules } from 'graphql-shield';
 import type { KeyObject } from 'node:crypto';
-import { parseEnv, subgraphEnvSchema, subgraphProductionRules, type NodeEnv } from './config';
+import {
+  ConfigError,
+  nodeEnvSchema,
+  parseEnv,
+  subgraphEnvSchema,
+  subgraphProductionRules,
+  type NodeEnv,
+  type SubgraphEnv,
+} from './config';
 import {
   databaseAnswers,
   migrateToLatest,
@@ -58,6 +66,8 @@ export interface SubgraphDefinition<Loaders = unknown> {
    * router's deny-by-default tree; here anything without a rule is allowed, and `_service`/`_entities` always are.
    */
   permissions?: IRules | Record<string, unknown>;
+  /** Problems with the subgraph's own settings, reported at start-up together with the kit's. */
+  checkEnv?: (env: NodeJS.ProcessEnv, nodeEnv: NodeEnv) => string[];
   /** Runs once after migrations: reads the subgraph's own settings and adds context or HTTP routes. */
   setup?: (deps: SetupDeps) => Promise<SubgraphExtension>;
 }
@@ -304,11 +314,18 @@ export async function startSubgraph<Loaders>(
  */
 export async function runSubgraph<Loaders>(definition: SubgraphDefinition<Loaders>): Promise<RunningSubgraph> {
   const log = createLogger(definition.name);
-  let env;
+  const problems: string[] = [];
+  let env: SubgraphEnv | undefined;
   try {
     env = parseEnv(subgraphEnvSchema, process.env, [subgraphProductionRules]);
   } catch (error) {
-    log.fatal((error as Error).message);
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  const nodeEnv = nodeEnvSchema.safeParse(process.env.NODE_ENV).data ?? 'development';
+  problems.push(...(definition.checkEnv?.(process.env, nodeEnv) ?? []));
+  if (!env || problems.length > 0) {
+    log.fatal(new ConfigError(problems).message);
     process.exit(1);
   }
   log.level = env.LOG_LEVEL;

@@ -1,12 +1,12 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { newId } from '@azora/kit';
+import { createdAtProperty, idProperty } from '@azora/kit';
 
 /** An API key for a device or integration. The secret is shown once; only its HMAC digest is kept. */
 export const ApiKey = defineEntity({
   name: 'ApiKey',
   tableName: 'api_keys',
   properties: {
-    id: p.string().length(36).primary().onCreate(() => newId()),
+    id: idProperty(),
     userId: p.string().length(36).index(),
     name: p.string().length(120),
     /** The first characters of the secret, so people can tell their keys apart. */
@@ -16,7 +16,7 @@ export const ApiKey = defineEntity({
     expiresAt: p.datetime().nullable(),
     lastUsedAt: p.datetime().nullable(),
     revokedAt: p.datetime().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: createdAtProperty(),
   },
 });
 export type ApiKey = InferEntity<typeof ApiKey>;

@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { newId } from '@azora/kit';
+import { createdAtProperty, idProperty } from '@azora/kit';
 import type { Role } from './user.entity';
 
 /** A machine client of the OAuth2 client-credentials grant. Only the HMAC digest of its secret is kept. */
@@ -7,13 +7,13 @@ export const OAuthClient = defineEntity({
   name: 'OAuthClient',
   tableName: 'oauth_clients',
   properties: {
-    id: p.string().length(36).primary().onCreate(() => newId()),
+    id: idProperty(),
     name: p.string().length(120),
     secretDigest: p.string().length(64),
     roles: p.json<Role[]>(),
     /** The scopes the client may ask for. */
     scopes: p.json<string[]>(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: createdAtProperty(),
     revokedAt: p.datetime().nullable(),
   },
 });

@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { newId } from '@azora/kit';
+import { createdAtProperty, idProperty } from '@azora/kit';
 
 /**
  * One refresh token. Each rotation makes a new row in the same family; presenting a rotated token again is reuse,
@@ -9,14 +9,14 @@ export const Session = defineEntity({
   name: 'Session',
   tableName: 'sessions',
   properties: {
-    id: p.string().length(36).primary().onCreate(() => newId()),
+    id: idProperty(),
     familyId: p.string().length(36).index(),
     userId: p.string().length(36).index(),
     tokenDigest: p.string().length(64).unique(),
     expiresAt: p.datetime(),
     rotatedAt: p.datetime().nullable(),
     revokedAt: p.datetime().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: createdAtProperty(),
   },
 });
 export type Session = InferEntity<typeof Session>;

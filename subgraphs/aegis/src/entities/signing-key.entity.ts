@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { createdAtProperty } from '@azora/kit';
 
 /**
  * A JWT signing key pair. The private key is stored encrypted (AES-256-GCM) with the key-encryption secret. A retired
@@ -12,7 +13,7 @@ export const SigningKey = defineEntity({
     algorithm: p.string().length(16),
     publicJwk: p.json<Record<string, string>>(),
     encryptedPrivateKey: p.text(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: createdAtProperty(),
     retiredAt: p.datetime().nullable(),
   },
 });
