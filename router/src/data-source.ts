@@ -1,7 +1,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
-import { ErrorCode, IDENTITY_HEADER, REQUEST_ID_HEADER } from '@azora/kit';
+import { ErrorCode, IDENTITY_HEADER, isExpectedError, REQUEST_ID_HEADER } from '@azora/kit';
 import type { RouterContext } from './context';
 import type { RouterMetrics } from './metrics';
 
@@ -29,6 +29,22 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     if (context?.assertion) request.http?.headers.set(IDENTITY_HEADER, await context.assertion());
   }
 
+  /**
+   * A subgraph answers some request errors with a non-2xx status and a GraphQL body (a variable its scalar refused is
+   * a 400 BAD_USER_INPUT): keep that answer and its code instead of the gateway's bare "400: Bad Request".
+   */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
+    const fallback = await super.errorFromResponse(response);
+    const body = (fallback.extensions.response as { body?: unknown } | undefined)?.body as
+      | { errors?: { message?: string; extensions?: { code?: unknown } }[] }
+      | undefined;
+    const first = body?.errors?.[0];
+    if (typeof first?.message === 'string' && isExpectedError({ message: first.message, extensions: first.extensions })) {
+      return new GraphQLError(first.message, { extensions: { code: first.extensions!.code } });
+    }
+    return fallback;
+  }
+
   override async process(options: GraphQLDataSourceProcessOptions<RouterContext>) {
     const stop = this.metrics.subgraphFetchDuration.startTimer({ subgraph: this.name });
     try {
@@ -47,10 +63,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
    */
   private asClientError(error: unknown): GraphQLError {
     const code = error instanceof GraphQLError ? error.extensions?.code : undefined;
-    if (code === ErrorCode.UNAUTHENTICATED || code === ErrorCode.FORBIDDEN) {
-      return new GraphQLError(error instanceof Error ? error.message : String(error), {
-        extensions: { code, serviceName: this.name },
-      });
+    if (error instanceof GraphQLError && isExpectedError({ message: error.message, extensions: { code } })) {
+      return new GraphQLError(error.message, { extensions: { code, serviceName: this.name } });
     }
     return new GraphQLError(`Subgraph "${this.name}" is unavailable`, {
       originalError: error instanceof Error ? error : undefined,

@@ -15,6 +15,10 @@ export const azoraPolicy: Policy = {
     users: role('admin'),
     apiKeys: person,
     account: authenticated,
+    currencies: allow,
+    transfer: authenticated,
+    hold: authenticated,
+    ledgerReport: role('treasury', 'admin'),
   },
   Mutation: {
     signUp: allow,
@@ -27,6 +31,13 @@ export const azoraPolicy: Policy = {
     grantRole: role('admin'),
     revokeRole: role('admin'),
     rotateSigningKey: role('admin'),
+    openAccount: person,
+    deposit: role('treasury', 'admin'),
+    withdraw: role('treasury', 'admin'),
+    transfer: person,
+    placeHold: person,
+    releaseHold: person,
+    refundHold: person,
   },
   // Reached only through the roots above; private fields are checked per object by Aegis.
   User: each(allow, ['id', 'displayName', 'email', 'roles', 'createdAt', 'accounts']),
@@ -39,7 +50,15 @@ export const azoraPolicy: Policy = {
   OAuthClient: each(allow, ['id', 'name', 'roles', 'scopes', 'createdAt']),
   OAuthClientCreated: each(allow, ['client', 'clientSecret']),
   SigningKeyRotation: each(allow, ['kid', 'publishedKids']),
-  // Mint checks account ownership per object.
-  Account: each(allow, ['id', 'owner', 'currency', 'balance']),
+  // Mint checks ownership per object: accounts, entries, transfers and holds are their owners' (and treasury's).
+  Account: each(allow, ['id', 'owner', 'kind', 'currency', 'balance', 'status', 'version', 'entries', 'createdAt']),
   Money: each(allow, ['amount', 'currency']),
+  Currency: each(allow, ['code', 'name', 'minorDigits']),
+  Transfer: each(allow, ['id', 'kind', 'fromAccountId', 'toAccountId', 'amount', 'memo', 'idempotencyKey', 'createdAt']),
+  LedgerEntry: each(allow, ['id', 'account', 'transfer', 'direction', 'amount', 'balanceAfter', 'accountVersion', 'createdAt']),
+  LedgerEntryConnection: each(allow, ['edges', 'pageInfo']),
+  LedgerEntryEdge: each(allow, ['cursor', 'node']),
+  Hold: each(allow, ['id', 'account', 'amount', 'status', 'reference', 'payeeAccountId', 'endedAt', 'createdAt']),
+  LedgerReport: each(allow, ['currency', 'balanced', 'accounts', 'transfers', 'entries', 'total', 'outsideWorld', 'escrow', 'problems']),
+  LedgerProblem: each(allow, ['accountId', 'transferId', 'problem']),
 };

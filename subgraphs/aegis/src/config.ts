@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, parseEnv, type EnvRule, type NodeEnv } from '@azora/kit';
+import { parseEnv, type EnvRule, type NodeEnv } from '@azora/kit';
 
 const DEV_ONLY = 'development-only-secret-never-used-in-production';
 
@@ -39,13 +39,3 @@ export function loadAegisConfig(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv): Aegis
   return parseEnv(aegisEnvSchema, env, [aegisRules(nodeEnv)]);
 }
 
-/** Every problem with Aegis's settings, for the start-up report. */
-export function aegisConfigProblems(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv): string[] {
-  try {
-    loadAegisConfig(env, nodeEnv);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-}

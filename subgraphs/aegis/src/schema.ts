@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { buildSchema, defineSubgraph, loadTypeDefs, type SubgraphContext } from '@azora/kit';
-import { aegisConfigProblems, loadAegisConfig } from './config';
+import { buildSchema, defineSubgraph, loadTypeDefs, problemsOf, type SubgraphContext } from '@azora/kit';
+import { loadAegisConfig } from './config';
 import { seedDemoData } from './demo-data';
 import { ApiKey } from './entities/api-key.entity';
 import { OAuthClient } from './entities/oauth-client.entity';
@@ -26,7 +26,7 @@ export const aegis = defineSubgraph({
   loaders: createLoaders,
   migrationsDir: join(__dirname, 'migrations'),
   seedDemoData,
-  checkEnv: aegisConfigProblems,
+  checkEnv: (env, nodeEnv) => problemsOf(() => loadAegisConfig(env, nodeEnv)),
   async setup({ orm, log, env, nodeEnv, verifyAssertion }) {
     const config = loadAegisConfig(env, nodeEnv);
     const runtime: AegisRuntime = { orm, config, keys: new SigningKeys(orm, config), verifyAssertion };

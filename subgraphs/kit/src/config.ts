@@ -27,6 +27,17 @@ export function parseEnv<S extends z.ZodType>(
   return result.data;
 }
 
+/** The problems a settings loader reports, for a start-up report that lists everything at once. */
+export function problemsOf(load: () => unknown): string[] {
+  try {
+    load();
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
 /** A rule across several variables; returns its problems as `NAME: message` lines. */
 export type EnvRule = (env: NodeJS.ProcessEnv) => string[];
 

@@ -13,3 +13,5 @@ export * from './scalars';
 export * from './identity';
 export * from './permissions';
 export * from './entity';
+export * from './events';
+export * from './outbox-relay';

@@ -24,6 +24,7 @@ import {
 import {
   databaseAnswers,
   migrateToLatest,
+  requestStatements,
   openDatabase,
   resolveDatabaseTarget,
   type DatabaseTarget,
@@ -32,6 +33,8 @@ import {
   type SqlEntityManager,
 } from './database';
 import { ErrorCode, maskError } from './errors';
+import { InProcessEventBus, OutboxEvent, type EventBus } from './events';
+import { OutboxRelay } from './outbox-relay';
 import { IDENTITY_HEADER, publicKeyFromPem, verifyIdentityAssertion, type Identity } from './identity';
 import { createLogger, type Logger } from './logger';
 import { createSubgraphMetrics, type SubgraphMetrics } from './metrics';
@@ -79,6 +82,7 @@ export interface SetupDeps {
   nodeEnv: NodeEnv;
   /** Verifies a router-signed identity assertion (for the subgraph's own HTTP routes). */
   verifyAssertion(token: string): Promise<Identity>;
+  bus: EventBus;
 }
 
 export interface SubgraphExtension {
@@ -92,6 +96,17 @@ export interface SubgraphExtension {
 /** Identity function that lets TypeScript infer the loaders type once for the whole definition. */
 export function defineSubgraph<Loaders>(definition: SubgraphDefinition<Loaders>): SubgraphDefinition<Loaders> {
   return definition;
+}
+
+/** The subgraph's entities plus the kit's own tables (the outbox), as migrations and the ORM see them. */
+export function subgraphEntities(definition: SubgraphDefinition<any>): EntityDefinition[] {
+  return [...definition.entities, OutboxEvent];
+}
+
+let processBus: EventBus | undefined;
+/** The embedded default bus, shared by everything in this process. */
+export function inProcessBus(): EventBus {
+  return (processBus ??= new InProcessEventBus());
 }
 
 /** Reads a subgraph's `schema.graphql`, the contract composition reads too. */
@@ -128,6 +143,8 @@ export interface StartSubgraphOptions {
   poolMax?: number;
   /** The environment `setup` reads (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Where the outbox publishes (default: this process's in-process bus). */
+  bus?: EventBus;
 }
 
 export interface RunningSubgraph {
@@ -137,6 +154,7 @@ export interface RunningSubgraph {
   orm: Orm;
   metrics: SubgraphMetrics;
   log: Logger;
+  relay: OutboxRelay;
   /** Drains HTTP, then closes the database. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -164,10 +182,13 @@ function observabilityPlugin(metrics: SubgraphMetrics): ApolloServerPlugin<Subgr
             }
           }
         },
-        async willSendResponse({ response }) {
+        async willSendResponse({ response, contextValue }) {
           const failed = response.body.kind === 'single' && (response.body.singleResult.errors?.length ?? 0) > 0;
           metrics.requests.inc({ operation_type: operationType, outcome: failed ? 'error' : 'ok' });
-          stopTimer({ operation_type: operationType });
+          const seconds = stopTimer({ operation_type: operationType });
+          const statements = requestStatements.getStore()?.statements ?? 0;
+          metrics.requestStatements.observe({ operation_type: operationType }, statements);
+          contextValue.log.debug({ statements, seconds, failed }, 'graphql request finished');
         },
       };
     },
@@ -186,7 +207,7 @@ export async function startSubgraph<Loaders>(
   const orm = await openDatabase({
     subgraph: definition.name,
     target: options.target,
-    entities: definition.entities,
+    entities: subgraphEntities(definition),
     migrationsDir: definition.migrationsDir,
     poolMax: options.poolMax,
     log,
@@ -195,6 +216,8 @@ export async function startSubgraph<Loaders>(
   let httpServer: Server | undefined;
   try {
     await migrateToLatest(orm, log);
+    const bus = options.bus ?? inProcessBus();
+    const relay = new OutboxRelay(orm, bus, log, metrics);
     const routerKey =
       typeof options.routerPublicKey === 'string' ? publicKeyFromPem(options.routerPublicKey) : options.routerPublicKey;
     const extension = definition.setup
@@ -204,6 +227,7 @@ export async function startSubgraph<Loaders>(
           env: options.env ?? process.env,
           nodeEnv: options.nodeEnv ?? 'development',
           verifyAssertion: (token) => verifyIdentityAssertion(token, routerKey),
+          bus,
         })
       : {};
     if (options.demoData && definition.seedDemoData) {
@@ -256,6 +280,8 @@ export async function startSubgraph<Loaders>(
           });
         }
       },
+      // Everything this request does runs in its own scope, so its SQL statements are counted for it alone.
+      (_req, _res, next) => requestStatements.run({ statements: 0 }, next),
       express.json({ limit: '1mb' }),
       expressMiddleware(apollo, {
         context: async ({ req, res }) => {
@@ -282,6 +308,7 @@ export async function startSubgraph<Loaders>(
     const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
     const url = `http://${host}:${port}/graphql`;
     log.info({ url, database: options.target.dialect }, 'subgraph listening');
+    relay.start();
 
     let stopped: Promise<void> | undefined;
     return {
@@ -291,10 +318,12 @@ export async function startSubgraph<Loaders>(
       orm,
       metrics,
       log,
+      relay,
       stop() {
         stopped ??= (async () => {
           stopping = true;
           await apollo.stop(); // drains in-flight HTTP requests first
+          await relay.stop(); // publishes what those requests committed
           await extension.stop?.();
           await orm.close(true);
           log.info('subgraph stopped');
