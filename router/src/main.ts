@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { createLogger, nodeEnvSchema, parseEnv } from '@azora/kit';
+import { createLogger, nodeEnvSchema, parseEnv, startTelemetry, stopOnSignals } from '@azora/kit';
 import { subgraphsOf } from './compose';
 import { SUPERGRAPH_FILE } from './repo-composition';
 import { startRouter } from './router';
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   log.level = env.LOG_LEVEL;
+  const telemetry = startTelemetry('router');
   const file = values.supergraph ?? env.AZORA_SUPERGRAPH_FILE ?? SUPERGRAPH_FILE;
   const supergraphSdl = readFileSync(file, 'utf8');
   const subgraphUrls = Object.fromEntries(
@@ -48,18 +49,10 @@ async function main(): Promise<void> {
     logger: log,
     subgraphTimeoutMs: env.AZORA_SUBGRAPH_TIMEOUT_MS,
   });
-  const shutdown = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    router.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, 'unclean shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(log, async () => {
+    await router.stop();
+    await telemetry?.shutdown();
+  });
 }
 
 main().catch((error: unknown) => {

@@ -97,7 +97,7 @@ describe.each(testDialects())('federation through the router on %s', (dialect) =
     const { headers } = await platform.request(USERS_WITH_ACCOUNTS, { first: 1 }, { 'x-request-id': requestId });
     expect(headers.get('x-request-id')).toBe(requestId);
     const services = new Set(logLines.filter((l) => l.requestId === requestId).map((l) => l.service));
-    expect(services).toEqual(new Set(['aegis', 'mint']));
+    expect(services).toEqual(new Set(['router', 'aegis', 'mint']));
   });
 
   it('serves health, readiness and Prometheus metrics', async () => {

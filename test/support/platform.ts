@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { print } from 'graphql';
 import {
@@ -137,4 +138,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     stopSubgraph: (name) => subgraphs[name]!.stop(),
     stop,
   };
+}
+
+/** A TCP port nothing listens on right now (for child processes that need a fixed port). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
 }

@@ -66,5 +66,10 @@ export const subgraphEnvSchema = z
       .optional()
       .transform((v) => v === 'true'),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    /** `false` where a migration job runs before the services (Compose, Kubernetes): start refuses a database behind. */
+    AZORA_MIGRATE_ON_START: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true'),
   });
 export type SubgraphEnv = z.infer<typeof subgraphEnvSchema>;

@@ -1,28 +1,31 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { parse, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { parseEnv, subgraphEnvSchema, subgraphProductionRules, type NodeEnv } from './config';
 import {
   databaseAnswers,
   migrateToLatest,
   openDatabase,
+  refusePendingMigrations,
   resolveDatabaseTarget,
   type DatabaseTarget,
   type EntityDefinition,
   type Orm,
   type SqlEntityManager,
 } from './database';
-import { ErrorCode, maskError } from './errors';
+import { maskError } from './errors';
 import { createLogger, type Logger } from './logger';
-import { createSubgraphMetrics, type SubgraphMetrics } from './metrics';
+import { createSubgraphMetrics, operationsPlugin, type SubgraphMetrics } from './metrics';
+import { stopOnSignals } from './lifecycle';
+import { requestScope, startTelemetry } from './telemetry';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
 
 /** What every resolver of every subgraph receives. Everything in it lives for one request only. */
@@ -75,6 +78,8 @@ export interface StartSubgraphOptions {
   logger?: Logger;
   demoData?: boolean;
   poolMax?: number;
+  /** false when a migration job runs before the services (containers): start refuses a database that is behind. */
+  migrate?: boolean;
 }
 
 export interface RunningSubgraph {
@@ -88,39 +93,6 @@ export interface RunningSubgraph {
   stop(): Promise<void>;
 }
 
-function codeOf(error: GraphQLError): string | undefined {
-  const code = error.extensions?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function observabilityPlugin(metrics: SubgraphMetrics): ApolloServerPlugin<SubgraphContext> {
-  return {
-    async requestDidStart({ request, contextValue }) {
-      contextValue.log.debug({ operationName: request.operationName }, 'graphql request');
-      const stopTimer = metrics.requestDuration.startTimer();
-      let operationType = 'unknown';
-      return {
-        async didResolveOperation({ operation }) {
-          operationType = operation?.operation ?? 'unknown';
-        },
-        async didEncounterErrors({ errors, contextValue }) {
-          for (const error of errors) {
-            const code = codeOf(error);
-            if (!code || code === ErrorCode.INTERNAL_SERVER_ERROR) {
-              contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'unexpected error');
-            }
-          }
-        },
-        async willSendResponse({ response }) {
-          const failed = response.body.kind === 'single' && (response.body.singleResult.errors?.length ?? 0) > 0;
-          metrics.requests.inc({ operation_type: operationType, outcome: failed ? 'error' : 'ok' });
-          stopTimer({ operation_type: operationType });
-        },
-      };
-    },
-  };
-}
-
 /**
  * Opens and migrates the database, then serves the subgraph at `/graphql` with `/health`, `/ready` and `/metrics`.
  */
@@ -129,7 +101,9 @@ export async function startSubgraph<Loaders>(
   options: StartSubgraphOptions,
 ): Promise<RunningSubgraph> {
   const log = options.logger ?? createLogger(definition.name);
-  const metrics = createSubgraphMetrics(definition.name);
+  let stopping = false;
+  const ready = async () => !stopping && (await databaseAnswers(orm));
+  const metrics = createSubgraphMetrics(definition.name, ready);
   const orm = await openDatabase({
     subgraph: definition.name,
     target: options.target,
@@ -141,12 +115,12 @@ export async function startSubgraph<Loaders>(
   });
   let httpServer: Server | undefined;
   try {
-    await migrateToLatest(orm, log);
+    if (options.migrate === false) await refusePendingMigrations(orm);
+    else await migrateToLatest(orm, log);
     if (options.demoData && definition.seedDemoData) {
       await definition.seedDemoData(orm.em.fork(), log);
     }
 
-    let stopping = false;
     const app = express();
     app.disable('x-powered-by');
     httpServer = createServer(app);
@@ -159,7 +133,7 @@ export async function startSubgraph<Loaders>(
         ApolloServerPluginDrainHttpServer({ httpServer }),
         // Traces go to OpenTelemetry, not Apollo's federated-tracing extension.
         ApolloServerPluginInlineTraceDisabled(),
-        observabilityPlugin(metrics) as ApolloServerPlugin<SubgraphContext<Loaders>>,
+        operationsPlugin<SubgraphContext<Loaders>>(metrics),
       ],
     });
     await apollo.start();
@@ -168,7 +142,7 @@ export async function startSubgraph<Loaders>(
       res.json({ status: 'ok', subgraph: definition.name });
     });
     app.get('/ready', async (_req, res) => {
-      const ok = !stopping && (await databaseAnswers(orm));
+      const ok = await ready();
       res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', subgraph: definition.name });
     });
     app.get('/metrics', async (_req, res) => {
@@ -176,6 +150,7 @@ export async function startSubgraph<Loaders>(
     });
     app.use(
       '/graphql',
+      requestScope(definition.name, log),
       express.json({ limit: '1mb' }),
       expressMiddleware(apollo, {
         context: async ({ req, res }) => {
@@ -222,7 +197,8 @@ export async function startSubgraph<Loaders>(
 }
 
 /**
- * The `src/index.ts` of every subgraph: read the environment, start, and shut down gracefully on SIGTERM/SIGINT.
+ * The `src/index.ts` of every subgraph: read the environment, start (tracing too when configured), and shut down
+ * gracefully on SIGTERM/SIGINT.
  */
 export async function runSubgraph<Loaders>(definition: SubgraphDefinition<Loaders>): Promise<RunningSubgraph> {
   const log = createLogger(definition.name);
@@ -234,6 +210,7 @@ export async function runSubgraph<Loaders>(definition: SubgraphDefinition<Loader
     process.exit(1);
   }
   log.level = env.LOG_LEVEL;
+  const telemetry = startTelemetry(definition.name);
   const running = await startSubgraph(definition, {
     port: env.PORT ?? 0,
     host: env.HOST,
@@ -242,21 +219,14 @@ export async function runSubgraph<Loaders>(definition: SubgraphDefinition<Loader
     logger: log,
     demoData: env.AZORA_DEMO_DATA,
     poolMax: env.DB_POOL_MAX,
+    migrate: env.AZORA_MIGRATE_ON_START,
   }).catch((error: unknown) => {
     log.fatal({ err: error }, 'subgraph failed to start');
     process.exit(1);
   });
-  const shutdown = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    running.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, 'unclean shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(log, async () => {
+    await running.stop();
+    await telemetry?.shutdown();
+  });
   return running;
 }

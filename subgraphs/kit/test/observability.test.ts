@@ -1,0 +1,64 @@
+import { Writable } from 'node:stream';
+import {
+  createLogger,
+  OPERATION_ANONYMOUS,
+  OPERATION_OTHER,
+  OperationNames,
+  redactSecrets,
+  REDACTED,
+  startTelemetry,
+} from '../src';
+
+describe('log redaction', () => {
+  it('replaces secret-named keys at any depth, in objects and arrays, without touching the input', () => {
+    const input = {
+      headers: { authorization: 'Bearer abc', cookie: 'sid=1', 'x-api-key': 'k', accept: '*/*' },
+      variables: { input: { email: 'a@b.c', newPassword: 'p', sessions: [{ refreshToken: 't' }], clientSecret: 's' } },
+    };
+    expect(redactSecrets(input)).toEqual({
+      headers: { authorization: REDACTED, cookie: REDACTED, 'x-api-key': REDACTED, accept: '*/*' },
+      variables: { input: { email: 'a@b.c', newPassword: REDACTED, sessions: [{ refreshToken: REDACTED }], clientSecret: REDACTED } },
+    });
+    expect(input.headers.authorization).toBe('Bearer abc');
+  });
+
+  it('leaves errors to pino, which serialises them with their stack', () => {
+    const error = new Error('boom');
+    expect((redactSecrets({ err: error }) as { err: unknown }).err).toBe(error);
+  });
+
+  it('applies to every line a kit logger writes, children included', () => {
+    let out = '';
+    const log = createLogger('test', 'debug', new Writable({ write: (chunk, _e, done) => ((out += chunk), done()) }));
+    log.child({ requestId: 'r1' }).info({ req: { headers: { authorization: 'Bearer hunter2' } }, apiKey: 'hunter2' }, 'hello');
+    const line = JSON.parse(out);
+    expect(line).toMatchObject({ requestId: 'r1', service: 'test', apiKey: REDACTED, req: { headers: { authorization: REDACTED } } });
+    expect(out).not.toContain('hunter2');
+  });
+});
+
+describe('operation name labels', () => {
+  it('keeps the first names and folds every later new name into one label', () => {
+    const names = new OperationNames(2);
+    expect([names.label('A'), names.label('B'), names.label('C'), names.label('A'), names.label(null)]).toEqual([
+      'A',
+      'B',
+      OPERATION_OTHER,
+      'A',
+      OPERATION_ANONYMOUS,
+    ]);
+  });
+});
+
+describe('tracing', () => {
+  it('stays off unless an OTLP endpoint is configured', () => {
+    const saved = { ...process.env };
+    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+    try {
+      expect(startTelemetry('test')).toBeUndefined();
+    } finally {
+      process.env = saved;
+    }
+  });
+});
