@@ -32,6 +32,15 @@ export class OperationNames {
   }
 }
 
+/** Codes that mean the platform failed, not the caller: what error-ratio alerts watch. */
+const SERVER_FAULTS = new Set<unknown>([ErrorCode.INTERNAL_SERVER_ERROR, ErrorCode.DOWNSTREAM_UNAVAILABLE, undefined]);
+
+/** `ok`, `client_error` (the caller's mistake: bad input, not allowed, rate limited) or `server_error`. */
+export function outcomeOf(errors: readonly { extensions?: Record<string, unknown> }[] | undefined): string {
+  if (!errors || errors.length === 0) return 'ok';
+  return errors.some((e) => SERVER_FAULTS.has(e.extensions?.code)) ? 'server_error' : 'client_error';
+}
+
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export interface OperationMetrics {
@@ -62,7 +71,7 @@ export function createOperationMetrics(
     registry,
     requests: new Counter({
       name: `${prefix}_requests_total`,
-      help: 'GraphQL operations served, by operation name, operation type and outcome (ok | error).',
+      help: 'GraphQL operations served, by operation name, operation type and outcome (ok | client_error | server_error).',
       labelNames: ['operation_name', 'operation_type', 'outcome'],
       registers: [registry],
     }),
@@ -100,8 +109,8 @@ export function operationsPlugin<Context extends { log: Logger }>(metrics: Opera
           }
         },
         async willSendResponse({ response }) {
-          const failed = response.body.kind === 'single' && (response.body.singleResult.errors?.length ?? 0) > 0;
-          metrics.requests.inc({ ...labels, outcome: failed ? 'error' : 'ok' });
+          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+          metrics.requests.inc({ ...labels, outcome: outcomeOf(errors) });
           stopTimer(labels);
         },
       };

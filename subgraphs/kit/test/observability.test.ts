@@ -4,6 +4,7 @@ import {
   OPERATION_ANONYMOUS,
   OPERATION_OTHER,
   OperationNames,
+  outcomeOf,
   redactSecrets,
   REDACTED,
   startTelemetry,
@@ -47,6 +48,16 @@ describe('operation name labels', () => {
       'A',
       OPERATION_ANONYMOUS,
     ]);
+  });
+});
+
+describe('request outcome', () => {
+  it('tells the caller\'s mistakes from the platform\'s failures', () => {
+    const error = (code?: string) => ({ extensions: code ? { code } : {} });
+    expect(outcomeOf(undefined)).toBe('ok');
+    expect(outcomeOf([error('BAD_USER_INPUT'), error('FORBIDDEN')])).toBe('client_error');
+    expect(outcomeOf([error('BAD_USER_INPUT'), error('DOWNSTREAM_UNAVAILABLE')])).toBe('server_error');
+    expect(outcomeOf([error()])).toBe('server_error');
   });
 });
 
