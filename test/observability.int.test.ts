@@ -9,7 +9,7 @@ import { readSupergraphConfig } from '../router/src/supergraph-config';
 
 const OBSERVABILITY = join(REPO_ROOT, 'docker', 'observability');
 const subgraphs = readSupergraphConfig(SUPERGRAPH_CONFIG).map((s) => s.name);
-const compose = parse(readFileSync(join(REPO_ROOT, 'docker', 'compose.yaml'), 'utf8'));
+const compose = parse(readFileSync(join(REPO_ROOT, 'docker', 'compose.yaml'), 'utf8'), { merge: true });
 const prometheus = parse(readFileSync(join(OBSERVABILITY, 'prometheus.yml'), 'utf8'));
 const alerts = parse(readFileSync(join(OBSERVABILITY, 'alerts.yml'), 'utf8'));
 const dashboard = JSON.parse(readFileSync(join(OBSERVABILITY, 'grafana', 'dashboards', 'azora.json'), 'utf8'));

@@ -8,6 +8,7 @@ import {
   createLogger,
   databaseUrlFor,
   dropPostgresDatabase,
+  loadSubgraphDefinition,
   startSubgraph,
   type DatabaseTarget,
   type Dialect,
@@ -23,14 +24,9 @@ export function testDialects(): Dialect[] {
   return process.env.AZORA_TEST_POSTGRES ? ['sqlite', 'postgresql'] : ['sqlite'];
 }
 
-/** Every subgraph supergraph.yaml lists, by the convention `subgraphs/<name>/src/schema.ts` exports `<name>`. */
+/** Every subgraph supergraph.yaml lists. */
 export function allSubgraphs(): SubgraphDefinition[] {
-  return readSupergraphConfig(SUPERGRAPH_CONFIG).map(({ name }) => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const definition = (require(join('..', '..', 'subgraphs', name, 'src', 'schema.ts')) as Record<string, SubgraphDefinition>)[name];
-    if (!definition) throw new Error(`subgraphs/${name}/src/schema.ts does not export \`${name}\``);
-    return definition;
-  });
+  return readSupergraphConfig(SUPERGRAPH_CONFIG).map(({ name }) => loadSubgraphDefinition(name));
 }
 
 /** A database of its own for one subgraph in one test run; `drop` removes it. */

@@ -1,5 +1,6 @@
 export * from './config';
 export * from './database';
+export * from './definitions';
 export * from './demo';
 export * from './errors';
 export * from './ids';
