@@ -76,6 +76,8 @@ export interface Platform {
   routerUrl: string;
   router: RunningRouter;
   subgraphs: Record<string, RunningSubgraph>;
+  /** Each subgraph's scratch database. */
+  databases: Record<string, DatabaseTarget>;
   /** Sends an operation to the router. */
   request<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   /** Stops one subgraph (its database is kept until `stop`). */
@@ -130,6 +132,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     routerUrl,
     router,
     subgraphs,
+    databases: Object.fromEntries(definitions.map((d, i) => [d.name, databases[i]!.target])),
     request: (query, variables, headers) => graphql(routerUrl, query, variables, headers),
     stopSubgraph: (name) => subgraphs[name]!.stop(),
     stop,

@@ -1,3 +1,4 @@
+export * from './backup';
 export * from './config';
 export * from './database';
 export * from './definitions';

@@ -1,0 +1,181 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Client } from 'pg';
+import {
+  backupAll,
+  migrateToLatest,
+  openDatabase,
+  resolveDatabaseTarget,
+  restoreAll,
+  type DatabaseTarget,
+  type SqlEntityManager,
+} from '@azora/kit';
+import { allSubgraphs, scratchDatabase, startPlatform, testDialects, type Platform } from '@azora/testing';
+import { User } from '../subgraphs/aegis/src/entities/user.entity';
+import { Account } from '../subgraphs/mint/src/entities/account.entity';
+import { REPO_ROOT } from '../router/src/repo-composition';
+
+type Contents = Record<string, Record<string, unknown>[]>;
+
+/** Every row of every table, read with a plain client (no ORM, no cache): what "exactly the same data" means here. */
+async function contents(target: DatabaseTarget): Promise<Contents> {
+  if (target.dialect === 'sqlite') {
+    const db = new Database(target.file, { readonly: true });
+    try {
+      const tables = db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name").all() as { name: string }[];
+      return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`select * from "${name}" order by 1`).all() as Record<string, unknown>[]]));
+    } finally {
+      db.close();
+    }
+  }
+  const client = new Client({ connectionString: target.url });
+  await client.connect();
+  try {
+    const tables = await client.query("select table_name from information_schema.tables where table_schema = 'public' order by 1");
+    const result: Contents = {};
+    for (const { table_name: name } of tables.rows) result[name] = (await client.query(`select * from "${name}" order by 1`)).rows;
+    return result;
+  } finally {
+    await client.end();
+  }
+}
+
+async function contentsOf(databases: Record<string, DatabaseTarget>): Promise<Record<string, Contents>> {
+  const entries = await Promise.all(Object.entries(databases).map(async ([name, target]) => [name, await contents(target)] as const));
+  return Object.fromEntries(entries);
+}
+
+/** Users in Aegis with money accounts in Mint: data across subgraphs, linked by the User key. */
+async function makeData(platform: Platform, tag: string, balanceMinor: bigint): Promise<void> {
+  const aegisEm = platform.subgraphs.aegis!.orm.em.fork() as SqlEntityManager;
+  const mintEm = platform.subgraphs.mint!.orm.em.fork() as SqlEntityManager;
+  const users = [1, 2].map((i) => aegisEm.create(User, { email: `${tag}-${i}@example.test`, displayName: `${tag} ${i}`, roles: ['learner'] }));
+  await aegisEm.flush();
+  for (const user of users) mintEm.create(Account, { ownerId: user.id, currency: 'USD', balanceMinor });
+  await mintEm.flush();
+}
+
+describe.each(testDialects())('backup and restore on %s', (dialect) => {
+  let platform: Platform;
+  const backups = mkdtempSync(join(tmpdir(), 'azora-backups-'));
+  const fresh = allSubgraphs().map((d) => ({ name: d.name, ...scratchDatabase(dialect, d.name) }));
+  beforeAll(async () => {
+    platform = await startPlatform({ dialect });
+  });
+  afterAll(async () => {
+    await platform?.stop();
+    await Promise.all(fresh.map((f) => f.drop()));
+    rmSync(backups, { recursive: true, force: true });
+  });
+
+  it('brings every subgraph back to exactly the backup point, and never overwrites data unless forced', async () => {
+    await makeData(platform, 'kept', 1_250n);
+    const atBackup = await contentsOf(platform.databases);
+    expect(atBackup.aegis!.users).toHaveLength(2);
+    expect(atBackup.mint!.accounts).toHaveLength(2);
+
+    const folder = await backupAll(Object.entries(platform.databases).map(([subgraph, target]) => ({ subgraph, target })), backups);
+    expect(basename(folder)).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z$/);
+
+    // Life goes on after the backup: new rows, a changed balance, a deleted user.
+    await makeData(platform, 'later', 99n);
+    const mintEm = platform.subgraphs.mint!.orm.em.fork() as SqlEntityManager;
+    const account = await mintEm.findOneOrFail(Account, { balanceMinor: 1_250n }, { orderBy: { id: 'asc' } });
+    account.balanceMinor = 0n;
+    await mintEm.flush();
+    const aegisEm = platform.subgraphs.aegis!.orm.em.fork() as SqlEntityManager;
+    await aegisEm.nativeDelete(User, { email: 'kept-1@example.test' });
+    const later = await contentsOf(platform.databases);
+    expect(later).not.toEqual(atBackup);
+
+    // Into empty (here: missing) databases a restore needs no force.
+    const freshTargets = Object.fromEntries(fresh.map((f) => [f.name, f.target]));
+    await restoreAll(folder, (subgraph) => freshTargets[subgraph]!);
+    expect(await contentsOf(freshTargets)).toEqual(atBackup);
+
+    // Over the live databases it refuses, naming every one, and changes nothing.
+    await expect(restoreAll(folder, (subgraph) => platform.databases[subgraph]!)).rejects.toThrow(
+      /Refusing to restore[\s\S]*aegis: .* is not empty[\s\S]*mint: .* is not empty[\s\S]*--force/,
+    );
+    expect(await contentsOf(platform.databases)).toEqual(later);
+
+    // Forced, with the subgraphs stopped as docs/operations.md says, it replaces them.
+    for (const name of Object.keys(platform.subgraphs)) await platform.stopSubgraph(name);
+    await restoreAll(folder, (subgraph) => platform.databases[subgraph]!, { force: true });
+    expect(await contentsOf(platform.databases)).toEqual(atBackup);
+  });
+});
+
+function npmRun(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['run', '--silent', ...args], { cwd: REPO_ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+// The commands an operator types, on the embedded default (the PostgreSQL path is the same code, tested above).
+describe('npm run backup / npm run restore', () => {
+  it('writes a dated folder with every subgraph, refuses to restore over data, and restores with --force', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'azora-data-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', AZORA_DATA_DIR: dataDir };
+    delete env.AZORA_DATABASE_URL;
+    delete env.DATABASE_URL;
+    const usersIn = (file: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return (db.prepare('select email from users order by email').all() as { email: string }[]).map((u) => u.email);
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      for (const definition of allSubgraphs()) {
+        const orm = await openDatabase({
+          subgraph: definition.name,
+          target: resolveDatabaseTarget(definition.name, { AZORA_DATA_DIR: dataDir }),
+          entities: definition.entities,
+          migrationsDir: definition.migrationsDir,
+        });
+        await migrateToLatest(orm);
+        if (definition.name === 'aegis') {
+          const em = orm.em.fork() as SqlEntityManager;
+          em.create(User, { email: 'backed-up@example.test', displayName: 'Backed up', roles: ['learner'] });
+          await em.flush();
+        }
+        await orm.close(true);
+      }
+      const aegisFile = join(dataDir, 'aegis.sqlite');
+
+      const backup = await npmRun(['backup', '--', '--dir', join(dataDir, 'backups')], env);
+      expect(backup.stderr).toBe('');
+      expect(backup.code).toBe(0);
+      const folder = backup.stdout.trim();
+      expect(dirname(folder)).toBe(join(dataDir, 'backups'));
+      const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8'));
+      expect(manifest.subgraphs.map((s: { subgraph: string }) => s.subgraph).sort()).toEqual(allSubgraphs().map((d) => d.name).sort());
+      for (const entry of manifest.subgraphs) expect(existsSync(join(folder, entry.file))).toBe(true);
+
+      const refused = await npmRun(['restore', '--', folder], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('is not empty');
+
+      const db = new Database(aegisFile);
+      db.prepare('delete from users').run();
+      db.close();
+      expect(usersIn(aegisFile)).toEqual([]);
+
+      const forced = await npmRun(['restore', '--', folder, '--force'], env);
+      expect(forced.code).toBe(0);
+      expect(usersIn(aegisFile)).toEqual(['backed-up@example.test']);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
