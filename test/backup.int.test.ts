@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -13,10 +12,9 @@ import {
   type DatabaseTarget,
   type SqlEntityManager,
 } from '@azora/kit';
-import { allSubgraphs, scratchDatabase, startPlatform, testDialects, type Platform } from '@azora/testing';
+import { allSubgraphs, runInRepo, scratchDatabase, startPlatform, testDialects, type Platform } from '@azora/testing';
 import { User } from '../subgraphs/aegis/src/entities/user.entity';
 import { Account } from '../subgraphs/mint/src/entities/account.entity';
-import { REPO_ROOT } from '../router/src/repo-composition';
 
 type Contents = Record<string, Record<string, unknown>[]>;
 
@@ -109,15 +107,9 @@ describe.each(testDialects())('backup and restore on %s', (dialect) => {
   });
 });
 
-function npmRun(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('npm', ['run', '--silent', ...args], { cwd: REPO_ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+async function npmRun(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = runInRepo('npm', ['run', '--silent', ...args], env);
+  return { code: await run.exited, stdout: run.stdout(), stderr: run.stderr() };
 }
 
 // The commands an operator types, on the embedded default (the PostgreSQL path is the same code, tested above).

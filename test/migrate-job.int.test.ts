@@ -1,17 +1,10 @@
-import { spawn } from 'node:child_process';
 import { createLogger, openDatabase, parseEnv, resolveDatabaseTarget, startSubgraph, subgraphEnvSchema } from '@azora/kit';
-import { scratchDatabase, testDialects } from '@azora/testing';
+import { runInRepo, scratchDatabase, testDialects } from '@azora/testing';
 import { aegis } from '@azora/aegis';
-import { REPO_ROOT } from '../router/src/repo-composition';
 
-function entrypoint(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('sh', ['docker/entrypoint.sh', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.once('exit', (code) => resolve({ code, output }));
-  });
+async function entrypoint(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  const run = runInRepo('sh', ['docker/entrypoint.sh', ...args], { ...process.env, ...env });
+  return { code: await run.exited, output: run.output() };
 }
 
 describe.each(testDialects())('the migration job (`docker/entrypoint.sh migrate`) on %s', (dialect) => {

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { freePort, graphql } from '@azora/testing';
-import { REPO_ROOT, SUPERGRAPH_CONFIG } from '../router/src/repo-composition';
+import { freePort, graphql, runInRepo } from '@azora/testing';
+import { SUPERGRAPH_CONFIG } from '../router/src/repo-composition';
 import { readSupergraphConfig, subgraphUrlVariable } from '../router/src/supergraph-config';
 
 // The production path, which jest cannot run in-process (the OTLP exporter loads node:http by dynamic import):
@@ -36,17 +35,13 @@ describe('the router process with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     };
     delete env.OTEL_SERVICE_NAME;
     for (const { name } of readSupergraphConfig(SUPERGRAPH_CONFIG)) env[subgraphUrlVariable(name)] = `http://127.0.0.1:${nowhere}/graphql`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'router/src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const { child, output, exited } = runInRepo(process.execPath, ['--import', 'tsx', 'router/src/main.ts'], env);
     try {
       const deadline = Date.now() + 30_000;
       for (;;) {
         const up = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
         if (up) break;
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`router did not start:\n${output}`);
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`router did not start:\n${output()}`);
         await new Promise((r) => setTimeout(r, 100));
       }
       await graphql(`http://127.0.0.1:${port}/graphql`, '{ users(first: 1) { edges { node { id } } } }');

@@ -1,6 +1,5 @@
-import { Writable } from 'node:stream';
-import { createLogger, type SqlEntityManager } from '@azora/kit';
-import { startPlatform, testDialects, type Platform } from '@azora/testing';
+import type { SqlEntityManager } from '@azora/kit';
+import { captureLogs, startPlatform, testDialects, type Platform } from '@azora/testing';
 import { User } from '../../subgraphs/aegis/src/entities/user.entity';
 import { Account } from '../../subgraphs/mint/src/entities/account.entity';
 
@@ -41,16 +40,10 @@ async function statementsDuring(platform: Platform, action: () => Promise<unknow
 
 describe.each(testDialects())('federation through the router on %s', (dialect) => {
   let platform: Platform;
-  const logLines: Record<string, unknown>[] = [];
-  const capture = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
-      done();
-    },
-  });
+  const logs = captureLogs();
 
   beforeAll(async () => {
-    platform = await startPlatform({ dialect, loggerFor: (service) => createLogger(service, 'debug', capture) });
+    platform = await startPlatform({ dialect, loggerFor: logs.loggerFor });
   });
   afterAll(() => platform?.stop());
 
@@ -96,7 +89,7 @@ describe.each(testDialects())('federation through the router on %s', (dialect) =
     const requestId = `test-${dialect}-${Date.now()}`;
     const { headers } = await platform.request(USERS_WITH_ACCOUNTS, { first: 1 }, { 'x-request-id': requestId });
     expect(headers.get('x-request-id')).toBe(requestId);
-    const services = new Set(logLines.filter((l) => l.requestId === requestId).map((l) => l.service));
+    const services = new Set(logs.lines.filter((l) => l.requestId === requestId).map((l) => l.service));
     expect(services).toEqual(new Set(['router', 'aegis', 'mint']));
   });
 

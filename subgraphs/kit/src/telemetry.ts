@@ -89,6 +89,14 @@ export function requestScope(service: string, log: Logger): RequestHandler {
   };
 }
 
+/**
+ * The statement with every literal replaced by `?`. MikroORM writes bound values into the SQL text it hands to knex,
+ * and those values are user data (emails, hashes, amounts): a span keeps the statement's shape only.
+ */
+export function sanitizeSql(sql: string): string {
+  return sql.replace(/'(?:[^']|'')*'/g, '?').replace(/(?<![\w$.])-?\d+(?:\.\d+)?(?![\w.])/g, '?');
+}
+
 /** A client span for one SQL statement, or nothing outside a traced request (start-up migrations make no traces). */
 export function startSqlSpan(sql: string, dialect: string, service: string): Span | undefined {
   const parent = context.active();
@@ -96,8 +104,10 @@ export function startSqlSpan(sql: string, dialect: string, service: string): Spa
   const operation = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL';
   return tracer.startSpan(
     `${operation} ${service}`,
-    // The statement text has placeholders only; bound values (user data) never go into a span.
-    { kind: SpanKind.CLIENT, attributes: { 'db.system.name': dialect, 'db.query.text': sql, 'db.operation.name': operation, 'azora.service': service } },
+    {
+      kind: SpanKind.CLIENT,
+      attributes: { 'db.system.name': dialect, 'db.query.text': sanitizeSql(sql), 'db.operation.name': operation, 'azora.service': service },
+    },
     parent,
   );
 }

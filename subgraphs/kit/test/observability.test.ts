@@ -7,6 +7,7 @@ import {
   outcomeOf,
   redactSecrets,
   REDACTED,
+  sanitizeSql,
   startTelemetry,
 } from '../src';
 
@@ -58,6 +59,15 @@ describe('request outcome', () => {
     expect(outcomeOf([error('BAD_USER_INPUT'), error('FORBIDDEN')])).toBe('client_error');
     expect(outcomeOf([error('BAD_USER_INPUT'), error('DOWNSTREAM_UNAVAILABLE')])).toBe('server_error');
     expect(outcomeOf([error()])).toBe('server_error');
+  });
+});
+
+describe('SQL in spans', () => {
+  it('keeps the statement and drops every literal value', () => {
+    expect(
+      sanitizeSql("select `a0`.* from `accounts` as `a0` where `a0`.`owner_id` in ('u-1', 'it''s') and balance > -12.50 limit 21"),
+    ).toBe('select `a0`.* from `accounts` as `a0` where `a0`.`owner_id` in (?, ?) and balance > ? limit ?');
+    expect(sanitizeSql('insert into "users" ("email", "n") values ($1, $2)')).toBe('insert into "users" ("email", "n") values ($1, $2)');
   });
 });
 
