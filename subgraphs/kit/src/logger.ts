@@ -10,11 +10,17 @@ export type { Logger };
  */
 export const SECRET_KEY = /authorization|cookie|passw|secret|token|api[-_]?key|credential/i;
 export const REDACTED = '[redacted]';
+/**
+ * A JSON Web Token (compact JWS: three base64url parts, the first `{"…` encoded) is a credential whatever key holds
+ * it, e.g. a signed identity assertion in a custom header: redacted by its shape.
+ */
+const JWT = /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g;
 
 const MAX_DEPTH = 8;
 
 /** A copy of `value` with every secret-named key's value replaced; never mutates the input. */
 export function redactSecrets(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.replace(JWT, REDACTED);
   if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1));
   // Errors, Dates, Buffers keep their own shape: pino's serializers handle them. Compared by name because objects

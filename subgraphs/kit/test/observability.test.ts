@@ -24,6 +24,14 @@ describe('log redaction', () => {
     expect(input.headers.authorization).toBe('Bearer abc');
   });
 
+  it('redacts a JSON Web Token by its shape, under any key', () => {
+    const jwt = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1LTEifQ.c2lnbmF0dXJl';
+    expect(redactSecrets({ headers: { 'x-azora-identity': jwt }, note: `sent ${jwt} twice` })).toEqual({
+      headers: { 'x-azora-identity': REDACTED },
+      note: `sent ${REDACTED} twice`,
+    });
+  });
+
   it('leaves errors to pino, which serialises them with their stack', () => {
     const error = new Error('boom');
     expect((redactSecrets({ err: error }) as { err: unknown }).err).toBe(error);
