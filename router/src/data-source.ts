@@ -1,13 +1,13 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
-import { ErrorCode, IDENTITY_HEADER, isExpectedError, REQUEST_ID_HEADER } from '@azora/kit';
+import { ErrorCode, IDENTITY_HEADER, injectTraceContext, isExpectedError, REQUEST_ID_HEADER } from '@azora/kit';
 import type { RouterContext } from './context';
 import type { RouterMetrics } from './metrics';
 
 /**
  * How the router talks to one subgraph: Node's pooled keep-alive fetch with a per-request timeout (the gateway's
- * default has none), the caller's request id forwarded, and fetch timing recorded.
+ * default has none), the caller's request id, identity and trace context forwarded, and fetch timing recorded.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   constructor(
@@ -25,6 +25,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): Promise<void> {
     if (context?.requestId) request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
+    // Runs inside the gateway.fetch span, so the subgraph's spans become its children.
+    if (request.http) injectTraceContext(request.http.headers);
     // Subgraphs trust only this: who the caller is, as the router verified it, signed by the router.
     if (context?.assertion) request.http?.headers.set(IDENTITY_HEADER, await context.assertion());
   }

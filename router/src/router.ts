@@ -12,8 +12,10 @@ import {
   createLogger,
   ErrorCode,
   maskError,
+  operationsPlugin,
   REQUEST_ID_HEADER,
   requestIdFrom,
+  requestScope,
   signIdentityAssertion,
   type Identity,
   type Logger,
@@ -81,33 +83,6 @@ function permissionsPlugin(policy: Policy): ApolloServerPlugin<RouterContext> {
   };
 }
 
-function metricsPlugin(metrics: RouterMetrics): ApolloServerPlugin<RouterContext> {
-  return {
-    async requestDidStart() {
-      const stopTimer = metrics.requestDuration.startTimer();
-      let operationType = 'unknown';
-      return {
-        async didResolveOperation({ operation }) {
-          operationType = operation?.operation ?? 'unknown';
-        },
-        async didEncounterErrors({ errors, contextValue }) {
-          for (const error of errors) {
-            const code = error.extensions?.code;
-            if (!code || code === 'INTERNAL_SERVER_ERROR') {
-              contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'unexpected error');
-            }
-          }
-        },
-        async willSendResponse({ response }) {
-          const failed = response.body.kind === 'single' && (response.body.singleResult.errors?.length ?? 0) > 0;
-          metrics.requests.inc({ operation_type: operationType, outcome: failed ? 'error' : 'ok' });
-          stopTimer({ operation_type: operationType });
-        },
-      };
-    },
-  };
-}
-
 async function answers(url: string, timeoutMs: number): Promise<boolean> {
   try {
     const response = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(timeoutMs) });
@@ -121,13 +96,20 @@ async function answers(url: string, timeoutMs: number): Promise<boolean> {
 /** Serves the supergraph at `/graphql` through @apollo/gateway, with `/health`, `/ready` and `/metrics`. */
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const log = options.logger ?? createLogger('router');
-  const metrics = createRouterMetrics();
   const subgraphs = subgraphsOf(options.supergraphSdl).map((s) => ({
     ...s,
     url: options.subgraphUrls?.[s.name] ?? s.url,
   }));
   const urlOf = new Map(subgraphs.map((s) => [s.name, s.url]));
   const timeoutMs = options.subgraphTimeoutMs ?? 10_000;
+  let schemaLoaded = false;
+  let stopping = false;
+  const readiness = async () => {
+    const checks = await Promise.all(subgraphs.map(async (s) => [s.name, await answers(s.url, 2_000)] as const));
+    const down = checks.filter(([, ok]) => !ok).map(([name]) => name);
+    return { ready: !stopping && schemaLoaded && down.length === 0, checks };
+  };
+  const metrics = createRouterMetrics(async () => (await readiness()).ready);
   const aegisUrl = urlOf.get('aegis');
   if (!aegisUrl) throw new Error('the supergraph has no aegis subgraph: nothing can issue or resolve credentials');
   const trustedIssuers: TrustedIssuer[] = [
@@ -161,24 +143,20 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       ApolloServerPluginDrainHttpServer({ httpServer }),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       permissionsPlugin(options.policy ?? azoraPolicy),
-      metricsPlugin(metrics),
+      operationsPlugin<RouterContext>(metrics),
     ],
   });
-  let schemaLoaded = false;
   // Registered before start(): the gateway's first schema load happens inside it.
   gateway.onSchemaLoadOrUpdate(() => {
     schemaLoaded = true;
   });
   await apollo.start();
 
-  let stopping = false;
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: 'router' });
   });
   app.get('/ready', async (_req, res) => {
-    const checks = await Promise.all(subgraphs.map(async (s) => [s.name, await answers(s.url, 2_000)] as const));
-    const down = checks.filter(([, ok]) => !ok).map(([name]) => name);
-    const ready = !stopping && schemaLoaded && down.length === 0;
+    const { ready, checks } = await readiness();
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'unavailable',
       supergraphLoaded: schemaLoaded,
@@ -214,6 +192,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   }
   app.use(
     '/graphql',
+    requestScope('router', log),
     // Who is calling, before any GraphQL work: a bad credential is a 401, never a 500 and never anonymous.
     async (req, res, next) => {
       try {

@@ -1,2 +1,5 @@
 export * from './platform';
 export * from './postgres';
+export * from './process';
+export * from './logs';
+export * from './deployment';

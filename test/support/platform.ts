@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { print } from 'graphql';
 import {
@@ -9,6 +10,7 @@ import {
   generateAssertionKeys,
   privateKeyFromPem,
   dropPostgresDatabase,
+  loadSubgraphDefinition,
   startSubgraph,
   type DatabaseTarget,
   type Dialect,
@@ -24,14 +26,9 @@ export function testDialects(): Dialect[] {
   return process.env.AZORA_TEST_POSTGRES ? ['sqlite', 'postgresql'] : ['sqlite'];
 }
 
-/** Every subgraph supergraph.yaml lists, by the convention `subgraphs/<name>/src/schema.ts` exports `<name>`. */
+/** Every subgraph supergraph.yaml lists. */
 export function allSubgraphs(): SubgraphDefinition[] {
-  return readSupergraphConfig(SUPERGRAPH_CONFIG).map(({ name }) => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const definition = (require(join('..', '..', 'subgraphs', name, 'src', 'schema.ts')) as Record<string, SubgraphDefinition>)[name];
-    if (!definition) throw new Error(`subgraphs/${name}/src/schema.ts does not export \`${name}\``);
-    return definition;
-  });
+  return readSupergraphConfig(SUPERGRAPH_CONFIG).map(({ name }) => loadSubgraphDefinition(name));
 }
 
 /** A database of its own for one subgraph in one test run; `drop` removes it. */
@@ -91,6 +88,8 @@ export interface Platform {
   routerUrl: string;
   router: RunningRouter;
   subgraphs: Record<string, RunningSubgraph>;
+  /** Each subgraph's scratch database. */
+  databases: Record<string, DatabaseTarget>;
   /** Sends an operation to the router. */
   request<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   /** Signs up a fresh user through the router (unique email per call) and returns their tokens. */
@@ -211,6 +210,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     routerUrl,
     router,
     subgraphs,
+    databases: Object.fromEntries(definitions.map((d, i) => [d.name, databases[i]!.target])),
     request,
     signUp,
     signIn,
@@ -227,4 +227,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     stopSubgraph: (name) => subgraphs[name]!.stop(),
     stop,
   };
+}
+
+/** A TCP port nothing listens on right now (for child processes that need a fixed port). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
 }
