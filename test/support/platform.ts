@@ -7,6 +7,8 @@ import { print } from 'graphql';
 import {
   createLogger,
   databaseUrlFor,
+  InProcessEventBus,
+  type EventBus,
   generateAssertionKeys,
   privateKeyFromPem,
   dropPostgresDatabase,
@@ -88,6 +90,8 @@ export interface Platform {
   routerUrl: string;
   router: RunningRouter;
   subgraphs: Record<string, RunningSubgraph>;
+  /** The event bus the subgraphs publish to and consume from. */
+  bus: EventBus;
   /** Each subgraph's scratch database. */
   databases: Record<string, DatabaseTarget>;
   /** Sends an operation to the router. */
@@ -113,6 +117,8 @@ export interface PlatformOptions {
   subgraphs?: SubgraphDefinition[];
   /** Extra environment for the subgraphs' own settings (e.g. AZORA_ADMIN_EMAIL). */
   env?: NodeJS.ProcessEnv;
+  /** The event bus (default: a new in-process one). */
+  bus?: EventBus;
   /** Further OIDC issuers the router trusts. */
   oidcIssuers?: string[];
   apiKeyCacheMs?: number;
@@ -129,6 +135,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const loggerFor = options.loggerFor ?? ((service) => createLogger(service, process.env.AZORA_TEST_LOG ?? 'silent'));
   const databases = definitions.map((d) => scratchDatabase(options.dialect, d.name));
   const keys = generateAssertionKeys();
+  // A bus of its own: platforms that share a test process must not see each other's events.
+  const bus = options.bus ?? new InProcessEventBus();
   const admin = { email: `admin-${randomBytes(4).toString('hex')}@azora.test`, password: randomBytes(12).toString('base64url') };
   const env = {
     ...process.env,
@@ -152,6 +160,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           nodeEnv: 'test',
           target: databases[i]!.target,
           routerPublicKey: keys.publicKey,
+          bus,
           logger: loggerFor(definition.name),
           env,
         });
@@ -210,6 +219,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     routerUrl,
     router,
     subgraphs,
+    bus,
     databases: Object.fromEntries(definitions.map((d, i) => [d.name, databases[i]!.target])),
     request,
     signUp,

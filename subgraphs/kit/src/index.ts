@@ -19,3 +19,4 @@ export * from './permissions';
 export * from './entity';
 export * from './events';
 export * from './outbox-relay';
+export * from './consumers';

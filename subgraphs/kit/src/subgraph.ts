@@ -37,6 +37,7 @@ import {
 import { ErrorCode, maskError } from './errors';
 import { InProcessEventBus, OutboxEvent, type EventBus } from './events';
 import { OutboxRelay } from './outbox-relay';
+import { ProcessedEvent, startConsumers, type EventConsumer } from './consumers';
 import { IDENTITY_HEADER, publicKeyFromPem, verifyIdentityAssertion, type Identity } from './identity';
 import { createLogger, type Logger } from './logger';
 import { createSubgraphMetrics, operationsPlugin, type SubgraphMetrics } from './metrics';
@@ -73,6 +74,8 @@ export interface SubgraphDefinition<Loaders = unknown> {
    * router's deny-by-default tree; here anything without a rule is allowed, and `_service`/`_entities` always are.
    */
   permissions?: IRules | Record<string, unknown>;
+  /** Reactions to other domains' events, each handled once per event (de-duplicated, in one transaction). */
+  consumers?: EventConsumer[];
   /** Problems with the subgraph's own settings, reported at start-up together with the kit's. */
   checkEnv?: (env: NodeJS.ProcessEnv, nodeEnv: NodeEnv) => string[];
   /** Runs once after migrations: reads the subgraph's own settings and adds context or HTTP routes. */
@@ -104,7 +107,7 @@ export function defineSubgraph<Loaders>(definition: SubgraphDefinition<Loaders>)
 
 /** The subgraph's entities plus the kit's own tables (the outbox), as migrations and the ORM see them. */
 export function subgraphEntities(definition: SubgraphDefinition<any>): EntityDefinition[] {
-  return [...definition.entities, OutboxEvent];
+  return [...definition.entities, OutboxEvent, ProcessedEvent];
 }
 
 let processBus: EventBus | undefined;
@@ -286,6 +289,7 @@ export async function startSubgraph<Loaders>(
     const url = `http://${host}:${port}/graphql`;
     log.info({ url, database: options.target.dialect }, 'subgraph listening');
     relay.start();
+    const stopConsumers = startConsumers(orm, bus, definition.consumers ?? [], log);
 
     let stopped: Promise<void> | undefined;
     return {
@@ -300,6 +304,7 @@ export async function startSubgraph<Loaders>(
         stopped ??= (async () => {
           stopping = true;
           await apollo.stop(); // drains in-flight HTTP requests first
+          stopConsumers();
           await relay.stop(); // publishes what those requests committed
           await extension.stop?.();
           await orm.close(true);
