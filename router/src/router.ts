@@ -24,6 +24,8 @@ import {
 import { AuthenticationError, Authenticator, type TrustedIssuer } from './auth/authenticate';
 import { authorizeOperation } from './auth/authorize';
 import { azoraPolicy, type Policy } from './auth/policy';
+import { subscriptionRoutes } from './subscriptions/routing';
+import { attachSubscriptionServer, type SubscriptionLimits, type SubscriptionTopology } from './subscriptions/server';
 import { subgraphsOf } from './compose';
 import type { RouterContext } from './context';
 import { SubgraphDataSource } from './data-source';
@@ -41,6 +43,7 @@ export interface RouterOptions {
   auth: RouterAuthOptions;
   /** The permission rule tree; Azora's by default. */
   policy?: Policy;
+  subscriptionLimits?: Partial<SubscriptionLimits>;
 }
 
 export interface RouterAuthOptions {
@@ -147,10 +150,38 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     ],
   });
   // Registered before start(): the gateway's first schema load happens inside it.
-  gateway.onSchemaLoadOrUpdate(() => {
+  let topology: SubscriptionTopology | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     schemaLoaded = true;
+    topology = {
+      apiSchema,
+      routes: subscriptionRoutes(coreSupergraphSdl, apiSchema),
+      subgraphUrl: (name) => urlOf.get(name) ?? '',
+    };
   });
   await apollo.start();
+
+  /** The per-request state of an operation, over HTTP or WebSocket alike. */
+  const contextFor = (identity: Identity, requestId: string): RouterContext => {
+    let assertion: Promise<string> | undefined;
+    return {
+      requestId,
+      log: log.child({ requestId }),
+      identity,
+      assertion: () => (assertion ??= signIdentityAssertion(identity, options.auth.privateKey)),
+    };
+  };
+  const subscriptions = attachSubscriptionServer({
+    httpServer,
+    path: '/graphql',
+    apollo,
+    authenticator,
+    policy: options.policy ?? azoraPolicy,
+    topology: () => topology!,
+    contextFor,
+    limits: options.subscriptionLimits,
+    log,
+  });
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: 'router' });
@@ -215,14 +246,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       context: async ({ req, res }) => {
         const requestId = requestIdFrom(req.headers);
         res.setHeader(REQUEST_ID_HEADER, requestId);
-        const identity = res.locals.identity as Identity;
-        let assertion: Promise<string> | undefined;
-        return {
-          requestId,
-          log: log.child({ requestId }),
-          identity,
-          assertion: () => (assertion ??= signIdentityAssertion(identity, options.auth.privateKey)),
-        };
+        return contextFor(res.locals.identity as Identity, requestId);
       },
     }),
   );
@@ -244,6 +268,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     stop() {
       stopped ??= (async () => {
         stopping = true;
+        await subscriptions.close();
         await apollo.stop();
         log.info('router stopped');
       })();
