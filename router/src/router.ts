@@ -142,6 +142,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     formatError: maskError,
     includeStacktraceInErrorResponses: false,
     introspection: !production,
+      // We stop in order ourselves (stopOnSignals); Apollo's handler would re-raise the signal and kill the process.
+      stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),

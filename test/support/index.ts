@@ -3,3 +3,5 @@ export * from './postgres';
 export * from './process';
 export * from './logs';
 export * from './deployment';
+export * from './tcp-proxy';
+export * from './ws';
