@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger, parseEnv, privateKeyFromPem, startTelemetry, stopOnSignals } from '@azora/kit';
-import { routerEnvSchema, routerProductionRules, type RouterEnv } from './config';
+import { routerEnvSchema, routerProductionRules, subscriptionLimitsOf, type RouterEnv } from './config';
 import { subgraphsOf } from './compose';
 import { SUPERGRAPH_FILE } from './repo-composition';
 import { startRouter } from './router';
@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       oidcIssuers: env.AZORA_OIDC_ISSUERS,
       apiKeyCacheMs: env.AZORA_API_KEY_CACHE_MS,
     },
+    subscriptionLimits: subscriptionLimitsOf(env),
   });
   stopOnSignals(log, async () => {
     await router.stop();
