@@ -82,7 +82,7 @@ export interface AzoraClient {
   /** Starts a subscription over graphql-ws; returns the function that stops it. */
   subscribe<TData, TVariables>(
     document: TypedDocumentNode<TData, TVariables>,
-    variables: TVariables,
+    variables: NoInfer<TVariables>,
     observer: SubscriptionObserver<TData>,
     options?: SubscribeOptions<TData, TVariables>,
   ): () => void;
@@ -222,7 +222,7 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
 
   function subscribe<TData, TVariables>(
     document: TypedDocumentNode<TData, TVariables>,
-    variables: TVariables,
+    variables: NoInfer<TVariables>,
     observer: SubscriptionObserver<TData>,
     subscribeOptions: SubscribeOptions<TData, TVariables> = {},
   ): () => void {
@@ -242,6 +242,8 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
     };
     let stopped = false;
     let refreshedOnce = false;
+    /** Each (re)start is a new attempt; messages still arriving for an abandoned attempt are ignored. */
+    let attempt = 0;
     let dispose = () => {};
     const entry = { interrupted: false, reconnected: () => observer.reconnected?.() };
     const finish = () => {
@@ -261,6 +263,8 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
     const retryWithFreshToken = async (rejected: AzoraError, socketStillOpen: boolean) => {
       if (refreshedOnce || !options.refreshToken) return fail(rejected);
       refreshedOnce = true;
+      attempt++;
+      dispose();
       try {
         authRejectedToken = await currentToken();
       } catch {
@@ -271,13 +275,14 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
       start();
     };
     const start = () => {
+      const mine = ++attempt;
+      const ours = () => !stopped && mine === attempt;
       dispose = wsClient().subscribe<TData>(payload, {
         next: (result) => {
-          if (stopped) return;
+          if (!ours()) return;
           if (result.errors?.length) {
             const error = new AzoraError(result.errors as readonly GraphQLFormattedError[], { data: result.data, status: 200 });
-            if (error.has(UNAUTHENTICATED)) return void retryWithFreshToken(error, true);
-            return fail(error);
+            return error.has(UNAUTHENTICATED) ? void retryWithFreshToken(error, true) : fail(error);
           }
           if (result.data == null) return;
           refreshedOnce = false;
@@ -285,7 +290,7 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
           observer.next(result.data);
         },
         error: (error) => {
-          if (stopped) return;
+          if (!ours()) return;
           if (Array.isArray(error)) {
             const refused = new AzoraError(error as GraphQLFormattedError[], { status: 200 });
             return refused.has(UNAUTHENTICATED) ? void retryWithFreshToken(refused, true) : fail(refused);
@@ -303,7 +308,7 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
           );
         },
         complete: () => {
-          if (stopped) return;
+          if (!ours()) return;
           finish();
           observer.complete?.();
         },
