@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { DEMO_PASSWORD, DEMO_USERS, generateAssertionKeys } from '@azora/kit';
 import { composeRepo, REPO_ROOT, SUPERGRAPH_CONFIG, writeComposedFiles } from '../router/src/repo-composition';
 import { readSupergraphConfig, withUrlOverrides } from '../router/src/supergraph-config';
+import { ensureWebAppBuilt } from './web-app-build';
 
 const children: { name: string; process: ChildProcess }[] = [];
 let shuttingDown = false;
@@ -62,6 +63,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stopAll(0));
   process.once('SIGTERM', () => void stopAll(0));
 
+  // The router serves the web app at / from its build; (re)built while the subgraphs start when missing or stale.
+  const webApp = ensureWebAppBuilt();
+  webApp.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
   const composed = composeRepo();
   for (const hint of composed.unacceptedHints) console.warn(`composition hint ${hint.code}: ${hint.message}`);
   writeComposedFiles(composed);
@@ -95,6 +99,7 @@ async function main(): Promise<void> {
   }
   await Promise.all(subgraphs.map((s) => waitUntilReady(s.name, s.url)));
 
+  await webApp;
   const port = process.env.PORT ?? '4000';
   launch('router', join('router', 'src', 'main.ts'), { ...common, PORT: port, AZORA_ROUTER_PRIVATE_KEY: keys.privateKey });
   const routerUrl = `http://localhost:${port}/graphql`;
@@ -104,12 +109,14 @@ async function main(): Promise<void> {
   console.log(`
 Azora is up in ${seconds}s (${process.env.AZORA_DATABASE_URL ? 'PostgreSQL' : 'embedded SQLite under .data/'}).
 
+  Web app                              http://localhost:${port}/
   GraphQL endpoint and Apollo Sandbox  ${routerUrl}
   Router health / readiness / metrics  http://localhost:${port}/health  /ready  /metrics
 ${subgraphs.map((s) => `  subgraph ${s.name.padEnd(28)}${s.url}`).join('\n')}
 
-  Demo users (password "${DEMO_PASSWORD}"):
+  Demo users (password "${DEMO_PASSWORD}"), each with a funded wallet:
 ${DEMO_USERS.map((u) => `    ${u.email.padEnd(22)}${u.roles.join(', ')}`).join('\n')}
+  Open http://localhost:${port}/ and sign in as ${DEMO_USERS[0].email} with that password to see the demo wallet.
   Sign in:  mutation { signIn(input: { email: "${DEMO_USERS[0].email}", password: "${DEMO_PASSWORD}" }) { accessToken } }
   then send the header  Authorization: Bearer <accessToken>
 
