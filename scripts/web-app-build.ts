@@ -78,6 +78,9 @@ function viteBuild(outDir: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
       cwd: WEB_DIR,
+      // Whatever mode the caller runs in (jest sets `test`), the app is built for production: without this, React's
+      // development build goes in.
+      env: { ...process.env, NODE_ENV: 'production' },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     child.once('error', reject);

@@ -5,7 +5,7 @@ import {
   type AccountSummaryFragment,
   type LedgerEntryFieldsFragment,
 } from '@azora/sdk';
-import { useEffect, type ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { ErrorNotice, Loading } from '../ui/status';
 import { formatMoney } from './money';
@@ -60,6 +60,14 @@ function ActivityList({ account, live, children }: { account: AccountSummaryFrag
     variables: { accountId: account.id, first: 20 },
     requestPolicy: 'network-only',
   });
+  // The account's version counts its entries: when the wallet sees it change (a payment sent from this page, a
+  // deposit noticed on refresh), the list is fetched again.
+  const seenVersion = useRef(account.version);
+  useEffect(() => {
+    if (seenVersion.current === account.version) return;
+    seenVersion.current = account.version;
+    refetch({ requestPolicy: 'network-only' });
+  }, [account.version, refetch]);
   const entries = newestFirst(live, data?.account?.entries.edges.map((edge) => edge.node) ?? []);
   return (
     <section aria-labelledby="activity-heading" className="panel activity">
