@@ -178,9 +178,11 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
 
   // Subscriptions: one WebSocket for all of them, opened on the first and closed after the last (graphql-ws `lazy`).
   let ws: WsClient | undefined;
-  /** Set when the server closed the socket for the credentials: the next connection refreshes the token first. */
+  /** The token the current connection was opened with (the one a refusal refers to). */
+  let sentToken: string | null = null;
+  /** Set when the server refused the credentials: the next connection refreshes the token first. */
   let authRejectedToken: string | null | undefined;
-  const live = new Set<{ interrupted: boolean; reconnected(): void }>();
+  const live = new Set<{ interrupted: boolean; reconnected(): void; accepted(): void }>();
 
   function wsClient(): WsClient {
     ws ??= createWsClient({
@@ -201,6 +203,7 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
           token = (await options.refreshToken(authRejectedToken)) ?? token;
           authRejectedToken = undefined;
         }
+        sentToken = token;
         const authorization = authorizationFor(token);
         return authorization ? { authorization } : {};
       },
@@ -210,6 +213,7 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
         },
         connected: () => {
           for (const subscription of live) {
+            subscription.accepted();
             if (!subscription.interrupted) continue;
             subscription.interrupted = false;
             subscription.reconnected();
@@ -241,11 +245,20 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
       },
     };
     let stopped = false;
-    let refreshedOnce = false;
+    // One token refresh per refusal; a refusal right after it is final. The router also closes a socket (4403) when
+    // its credential expires, so a connection refusal counts again once a connection has been accepted, and a
+    // subscription refusal once an event has arrived.
+    const refused = { connection: false, subscription: false };
     /** Each (re)start is a new attempt; messages still arriving for an abandoned attempt are ignored. */
     let attempt = 0;
     let dispose = () => {};
-    const entry = { interrupted: false, reconnected: () => observer.reconnected?.() };
+    const entry = {
+      interrupted: false,
+      reconnected: () => observer.reconnected?.(),
+      accepted: () => {
+        refused.connection = false;
+      },
+    };
     const finish = () => {
       stopped = true;
       live.delete(entry);
@@ -256,23 +269,21 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
       finish();
       observer.error?.(error);
     };
-    // A refusal of the credentials gets one token refresh and one new attempt; a second refusal is final. The
-    // credentials belong to the connection (connection_init), so the new attempt needs a new connection: when the
-    // server refused with an error message rather than by closing, the socket is dropped, and every other
-    // subscription on it re-subscribes on the new one by itself.
-    const retryWithFreshToken = async (rejected: AzoraError, socketStillOpen: boolean) => {
-      if (refreshedOnce || !options.refreshToken) return fail(rejected);
-      refreshedOnce = true;
+    // The credentials belong to the connection (connection_init), so the new attempt needs a new connection: when
+    // the server refused the subscription rather than the socket, the socket is dropped, and every other subscription
+    // on it re-subscribes on the new one by itself.
+    const retryWithFreshToken = (rejected: AzoraError, what: keyof typeof refused) => {
+      if (refused[what] || !options.refreshToken) return fail(rejected);
+      refused[what] = true;
       attempt++;
       dispose();
-      try {
-        authRejectedToken = await currentToken();
-      } catch {
-        return fail(rejected);
-      }
-      if (stopped) return;
-      if (socketStillOpen) ws?.terminate();
-      start();
+      authRejectedToken = sentToken;
+      // Not from inside graphql-ws's handling of the refusal: dropping the socket there loses the new subscription.
+      setTimeout(() => {
+        if (stopped) return;
+        if (what === 'subscription') ws?.terminate();
+        start();
+      });
     };
     const start = () => {
       const mine = ++attempt;
@@ -282,23 +293,23 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
           if (!ours()) return;
           if (result.errors?.length) {
             const error = new AzoraError(result.errors as readonly GraphQLFormattedError[], { data: result.data, status: 200 });
-            return error.has(UNAUTHENTICATED) ? void retryWithFreshToken(error, true) : fail(error);
+            return error.has(UNAUTHENTICATED) ? retryWithFreshToken(error, 'subscription') : fail(error);
           }
           if (result.data == null) return;
-          refreshedOnce = false;
+          refused.subscription = false;
           if (resume) cursor = resume.cursor(result.data) ?? cursor;
           observer.next(result.data);
         },
         error: (error) => {
           if (!ours()) return;
           if (Array.isArray(error)) {
-            const refused = new AzoraError(error as GraphQLFormattedError[], { status: 200 });
-            return refused.has(UNAUTHENTICATED) ? void retryWithFreshToken(refused, true) : fail(refused);
+            const refusal = new AzoraError(error as GraphQLFormattedError[], { status: 200 });
+            return refusal.has(UNAUTHENTICATED) ? retryWithFreshToken(refusal, 'subscription') : fail(refusal);
           }
           if (isCloseEvent(error) && AUTH_CLOSE_CODES.has(error.code)) {
-            return void retryWithFreshToken(
+            return retryWithFreshToken(
               new AzoraError([{ message: error.reason || 'The server refused the credentials', extensions: { code: error.code === 4403 ? 'FORBIDDEN' : UNAUTHENTICATED } }]),
-              false,
+              'connection',
             );
           }
           fail(

@@ -102,6 +102,32 @@ describe('subscribe() over graphql-ws', () => {
     expect(server.connections).toEqual(['Bearer stale', 'Bearer fresh']);
   });
 
+  it('outlives the router closing the socket each time its credential expires, with a refresh each time', async () => {
+    server = await startLiveServer();
+    let token = 'token-1';
+    const refreshed: (string | null)[] = [];
+    clientFor({
+      getToken: () => token,
+      refreshToken: async (rejected) => {
+        refreshed.push(rejected);
+        return (token = `token-${refreshed.length + 1}`);
+      },
+    });
+    const seqs: number[] = [];
+    const errors: AzoraError[] = [];
+    client.subscribe(TICKS, {}, { next: ({ ticks }) => seqs.push(ticks.seq), error: (error) => errors.push(error) });
+    for (let expiry = 1; expiry <= 2; expiry++) {
+      await until(() => server.subscribes.length === expiry, `subscription ${expiry}`);
+      server.expire(); // no event in between: the page was quiet
+    }
+    await until(() => server.subscribes.length === 3, 'the subscription after the second expiry');
+    server.log.publish();
+    await until(() => seqs.length === 1, 'an event');
+    expect(errors).toEqual([]);
+    expect(refreshed).toEqual(['token-1', 'token-2']);
+    expect(server.connections).toEqual(['Bearer token-1', 'Bearer token-2', 'Bearer token-3']);
+  });
+
   it('reports a second refusal as final', async () => {
     server = await startLiveServer({ connection: () => true });
     clientFor({ getToken: () => 'stale', refreshToken: async () => 'still-refused' });
@@ -119,7 +145,7 @@ describe('subscribe() over graphql-ws', () => {
     const seqs: number[] = [];
     const errors: AzoraError[] = [];
     client.subscribe(TICKS, {}, { next: ({ ticks }) => seqs.push(ticks.seq), error: (error) => errors.push(error) });
-    await until(() => server.subscribes.length === 2, 'the second subscription');
+    await until(() => server.subscribes.length === 1, 'the subscription on the new connection');
     server.log.publish();
     await until(() => seqs.length === 1, 'an event');
     expect(errors).toEqual([]);

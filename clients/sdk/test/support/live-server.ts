@@ -54,12 +54,14 @@ export interface LiveServer {
   log: TickLog;
   /** `authorization` of every connection_init, in order. */
   connections: (string | undefined)[];
-  /** Variables of every subscribe message, in order. */
+  /** Arguments of every subscription the server started, in order. */
   subscribes: Record<string, unknown>[];
   /** How many HTTP queries were answered. */
   httpQueries(): number;
   /** Drops every WebSocket connection, as a network failure or a router restart would. */
   drop(): void;
+  /** Closes every WebSocket with 4403, as the router does when a socket's credential expires. */
+  expire(): void;
   close(): Promise<void>;
 }
 
@@ -88,6 +90,8 @@ export async function startLiveServer(refuse: Refusals = {}): Promise<LiveServer
             if (refuse.subscription?.(authorizationOf(context.connectionParams))) {
               throw new GraphQLError('The token has expired', { extensions: { code: 'UNAUTHENTICATED' } });
             }
+            // Recorded here, where the stream's starting point is fixed: a tick published after this is delivered.
+            subscribes.push({ ...args });
             // Like a live feed: from the cursor when there is one, else only what happens from now on.
             return log.after(args.after == null ? log.ticks.length : Number(args.after));
           },
@@ -115,9 +119,6 @@ export async function startLiveServer(refuse: Refusals = {}): Promise<LiveServer
         connections.push(authorization);
         return !refuse.connection?.(authorization);
       },
-      onSubscribe: (_ctx, _id, payload) => {
-        subscribes.push({ ...payload.variables });
-      },
     },
     wss,
   );
@@ -129,6 +130,7 @@ export async function startLiveServer(refuse: Refusals = {}): Promise<LiveServer
     subscribes,
     httpQueries: () => httpQueries,
     drop: () => wss.clients.forEach((socket) => socket.terminate()),
+    expire: () => wss.clients.forEach((socket) => socket.close(4403, 'Credential expired')),
     close: async () => {
       await server.dispose();
       await new Promise((resolve) => wss.close(resolve));
