@@ -2,6 +2,7 @@ import { ApiKeysDocument, CreateApiKeyDocument, RevokeApiKeyDocument, type ApiKe
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { CopyButton } from '../ui/copy-button';
+import { TextField } from '../ui/field';
 import { ErrorNotice, Loading } from '../ui/status';
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : null);
@@ -51,23 +52,15 @@ function CreateKeyForm({ onCreated }: { onCreated: () => void }) {
     <>
       <form className="inline-form" onSubmit={submit} aria-labelledby="create-key-heading">
         <h3 id="create-key-heading">New key</h3>
-        <div className="field">
-          <label htmlFor="key-name">Name</label>
-          <input id="key-name" required maxLength={120} value={name} onChange={(e) => setName(e.target.value)} placeholder="freezer-7 sensor" />
-        </div>
-        <div className="field">
-          <label htmlFor="key-scopes">Scopes</label>
-          <input
-            id="key-scopes"
-            value={scopes}
-            onChange={(e) => setScopes(e.target.value)}
-            placeholder="coldchain:ingest"
-            aria-describedby="key-scopes-hint"
-          />
-          <p className="hint" id="key-scopes-hint">
-            Separated by spaces or commas; lower-case letters, digits and <code>:._-</code>.
-          </p>
-        </div>
+        <TextField id="key-name" label="Name" required maxLength={120} value={name} onChange={(e) => setName(e.target.value)} placeholder="freezer-7 sensor" />
+        <TextField
+          id="key-scopes"
+          label="Scopes"
+          hint="Separated by spaces or commas; lower-case letters, digits and :._-"
+          value={scopes}
+          onChange={(e) => setScopes(e.target.value)}
+          placeholder="coldchain:ingest"
+        />
         <button type="submit" disabled={fetching}>
           {fetching ? 'Creating…' : 'Create key'}
         </button>

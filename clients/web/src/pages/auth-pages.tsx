@@ -2,6 +2,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { PageHeading, useApp } from '../app';
 import { Link, navigate } from '../routing';
 import type { ErrorMessages } from '../ui/errors';
+import { TextField } from '../ui/field';
 import { ErrorNotice } from '../ui/status';
 
 /** Submits once at a time, shows the error in place, and opens the wallet when signed in. */
@@ -45,27 +46,18 @@ export function SignInPage() {
   return (
     <AuthCard title="Sign in" footer={<>New to Azora? <Link to="/sign-up">Create an account</Link></>}>
       {sessionEnded && !error && <p className="notice">Your session has ended. Please sign in again.</p>}
-      <form onSubmit={submit} aria-describedby={error ? 'sign-in-error' : undefined}>
-        <div className="field">
-          <label htmlFor="sign-in-email">Email</label>
-          <input id="sign-in-email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="sign-in-password">Password</label>
-          <input
-            id="sign-in-password"
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </div>
-        {error !== null && (
-          <div id="sign-in-error">
-            <ErrorNotice error={error} messages={SIGN_IN_MESSAGES} />
-          </div>
-        )}
+      <form onSubmit={submit}>
+        <TextField id="sign-in-email" label="Email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <TextField
+          id="sign-in-password"
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        {error !== null && <ErrorNotice error={error} messages={SIGN_IN_MESSAGES} />}
         <button type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
@@ -83,38 +75,28 @@ export function SignUpPage() {
   return (
     <AuthCard title="Create your account" footer={<>Already have an account? <Link to="/sign-in">Sign in</Link></>}>
       <form onSubmit={submit}>
-        <div className="field">
-          <label htmlFor="sign-up-name">Your name</label>
-          <input
-            id="sign-up-name"
-            autoComplete="name"
-            required
-            maxLength={120}
-            value={displayName}
-            onChange={(e) => setDisplayName(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="sign-up-email">Email</label>
-          <input id="sign-up-email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="sign-up-password">Password</label>
-          <input
-            id="sign-up-password"
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={8}
-            maxLength={256}
-            aria-describedby="sign-up-password-hint"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-          <p className="hint" id="sign-up-password-hint">
-            At least 8 characters.
-          </p>
-        </div>
+        <TextField
+          id="sign-up-name"
+          label="Your name"
+          autoComplete="name"
+          required
+          maxLength={120}
+          value={displayName}
+          onChange={(e) => setDisplayName(e.target.value)}
+        />
+        <TextField id="sign-up-email" label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <TextField
+          id="sign-up-password"
+          label="Password"
+          hint="At least 8 characters."
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={8}
+          maxLength={256}
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
         {error !== null && <ErrorNotice error={error} />}
         <button type="submit" disabled={busy}>
           {busy ? 'Creating your account…' : 'Create account'}
