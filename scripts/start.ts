@@ -29,6 +29,7 @@ import { routerEnvSchema, subscriptionLimitsOf } from '../router/src/config';
 import { composeRepo, REPO_ROOT, SUPERGRAPH_CONFIG, writeComposedFiles } from '../router/src/repo-composition';
 import { startRouter, type RunningRouter } from '../router/src/router';
 import { readSupergraphConfig, withUrlOverrides } from '../router/src/supergraph-config';
+import { ensureWebAppBuilt } from './web-app-build';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -50,6 +51,9 @@ async function main(): Promise<void> {
   const routerEnv = parseEnv(routerEnvSchema, { ...process.env, AZORA_ROUTER_PRIVATE_KEY: keys.privateKey });
   const bus = process.env.AZORA_REDIS_URL ? new RedisEventBus(process.env.AZORA_REDIS_URL) : inProcessBus();
 
+  // The router serves the web app at / from its build; (re)built while the subgraphs start when missing or stale.
+  const webApp = ensureWebAppBuilt();
+  webApp.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
   const composed = composeRepo();
   for (const hint of composed.unacceptedHints) console.warn(`composition hint ${hint.code}: ${hint.message}`);
   writeComposedFiles(composed);
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
         }),
       );
     }
+    await webApp;
     router = await startRouter({
       supergraphSdl: composed.supergraphSdl,
       subgraphUrls: Object.fromEntries(entries.map((e) => [e.name, e.url])),
@@ -106,12 +111,14 @@ async function main(): Promise<void> {
   console.log(`
 Azora is up in ${seconds}s (${env.AZORA_DATABASE_URL ? 'PostgreSQL' : 'embedded SQLite under .data/'}, ${process.env.AZORA_REDIS_URL ? 'Redis' : 'in-process'} event bus).
 
+  Web app                              http://localhost:${port}/
   GraphQL endpoint and Apollo Sandbox  http://localhost:${port}/graphql   (subscriptions: ws://localhost:${port}/graphql)
   Router health / readiness / metrics  http://localhost:${port}/health  /ready  /metrics
 ${entries.map((s) => `  subgraph ${s.name.padEnd(28)}${s.url}`).join('\n')}
 
-  Demo users (password "${DEMO_PASSWORD}"):
+  Demo users (password "${DEMO_PASSWORD}"), each with a funded wallet:
 ${DEMO_USERS.map((u) => `    ${u.email.padEnd(22)}${u.roles.join(', ')}`).join('\n')}
+  Open http://localhost:${port}/ and sign in as ${DEMO_USERS[0].email} with that password to see the demo wallet.
   Sign in:  mutation { signIn(input: { email: "${DEMO_USERS[0].email}", password: "${DEMO_PASSWORD}" }) { accessToken } }
   then send the header  Authorization: Bearer <accessToken>
 

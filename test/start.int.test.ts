@@ -39,6 +39,16 @@ describe('npm start', () => {
       expect(emails).toContain('ada@azora.dev');
       expect(body.data.users.edges.every((e: any) => e.node.accounts.some((a: any) => a.currency === 'USD'))).toBe(true);
 
+      // The web app is served at / (built by npm start when missing or stale), and the app's own routes too.
+      expect(output()).toContain(`http://localhost:${routerPort}/`);
+      for (const path of ['/', '/wallet']) {
+        const page = await fetch(`http://127.0.0.1:${routerPort}${path}`, { headers: { accept: 'text/html' } });
+        expect(page.status).toBe(200);
+        const html = await page.text();
+        expect(html).toContain('<div id="root"></div>');
+        expect(html).toMatch(/<script type="module"[^>]* src="\/assets\/index-[\w-]+\.js"/);
+      }
+
       child.kill('SIGINT');
       expect(await exited).toBe(0);
     } finally {

@@ -30,6 +30,7 @@ import { subgraphsOf } from './compose';
 import type { RouterContext } from './context';
 import { SubgraphDataSource } from './data-source';
 import { createRouterMetrics, type RouterMetrics } from './metrics';
+import { serveWebApp } from './web-app';
 
 export interface RouterOptions {
   supergraphSdl: string;
@@ -252,6 +253,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       },
     }),
   );
+  serveWebApp(app, log);
 
   await new Promise<void>((resolveListen, reject) => {
     httpServer.once('error', reject);

@@ -1,0 +1,154 @@
+import WebSocket from 'ws';
+import { createAzoraClient, type AzoraClient, type AzoraClientOptions, type AzoraError } from '@azora/sdk';
+import { startLiveServer, TICKS, until, type LiveServer } from './support/live-server';
+
+/*
+ * The SDK's subscribe() against a real graphql-transport-ws server (support/live-server.ts): the router does not serve
+ * subscriptions yet, and these are the protocol behaviours the SDK owns (credentials in connection_init, reconnect,
+ * resume from a cursor, token refresh). The SDK's HTTP side is tested against the real router in client.int.test.ts.
+ */
+
+describe('subscribe() over graphql-ws', () => {
+  let server: LiveServer;
+  let client: AzoraClient;
+  const clientFor = (options: Omit<AzoraClientOptions, 'url'>) =>
+    (client = createAzoraClient({ url: server.url, webSocketImpl: WebSocket, maxRetryWaitMs: 100, ...options }));
+
+  afterEach(async () => {
+    await client?.dispose();
+    await server?.close();
+  });
+
+  it('sends the credentials in connection_init and delivers typed events', async () => {
+    server = await startLiveServer();
+    clientFor({ getToken: () => 'token-1' });
+    const seqs: number[] = [];
+    const stop = client.subscribe(TICKS, {}, { next: ({ ticks }) => seqs.push(ticks.seq) });
+    await until(() => server.subscribes.length === 1, 'the subscription');
+    server.log.publish();
+    server.log.publish();
+    await until(() => seqs.length === 2, 'two events');
+    expect(seqs).toEqual([1, 2]);
+    expect(server.connections).toEqual(['Bearer token-1']);
+    stop();
+
+    const device = createAzoraClient({ url: server.url, webSocketImpl: WebSocket, apiKey: 'azk_device' });
+    const stopDevice = device.subscribe(TICKS, {}, { next: () => {} });
+    await until(() => server.connections.length === 2, 'the API-key connection');
+    expect(server.connections[1]).toBe('ApiKey azk_device');
+    stopDevice();
+    await device.dispose();
+  });
+
+  it('resumes from the cursor of the last event after the connection drops: nothing missed, nothing twice', async () => {
+    server = await startLiveServer();
+    clientFor({ getToken: () => 'token-1' });
+    const seqs: number[] = [];
+    let reconnected = 0;
+    client.subscribe(
+      TICKS,
+      {},
+      { next: ({ ticks }) => seqs.push(ticks.seq), reconnected: () => reconnected++ },
+      { resume: { variable: 'after', cursor: ({ ticks }) => String(ticks.seq) } },
+    );
+    await until(() => server.subscribes.length === 1, 'the subscription');
+    server.log.publish();
+    server.log.publish();
+    await until(() => seqs.length === 2, 'two events');
+
+    server.drop();
+    server.log.publish(); // while the client is away
+    server.log.publish();
+    await until(() => server.subscribes.length === 2, 'the new subscription');
+    server.log.publish();
+    await until(() => seqs.length === 5, 'five events');
+    expect(seqs).toEqual([1, 2, 3, 4, 5]);
+    expect(server.subscribes).toEqual([{}, { after: '2' }]);
+    expect(reconnected).toBe(1);
+    expect(server.connections).toEqual(['Bearer token-1', 'Bearer token-1']);
+  });
+
+  it('without a cursor, says it reconnected so the caller can refetch what it missed', async () => {
+    server = await startLiveServer();
+    clientFor({});
+    const seqs: number[] = [];
+    let reconnected = 0;
+    client.subscribe(TICKS, {}, { next: ({ ticks }) => seqs.push(ticks.seq), reconnected: () => reconnected++ });
+    await until(() => server.subscribes.length === 1, 'the subscription');
+    server.drop();
+    await until(() => reconnected === 1, 'the reconnect');
+    expect(server.subscribes).toEqual([{}, {}]);
+    server.log.publish();
+    await until(() => seqs.length === 1, 'an event after the reconnect');
+  });
+
+  it('refreshes the token once when the server refuses the connection, then carries on', async () => {
+    server = await startLiveServer({ connection: (authorization) => authorization === 'Bearer stale' });
+    let token = 'stale';
+    const refreshed: (string | null)[] = [];
+    clientFor({
+      getToken: () => token,
+      refreshToken: async (rejected) => {
+        refreshed.push(rejected);
+        return (token = 'fresh');
+      },
+    });
+    const seqs: number[] = [];
+    client.subscribe(TICKS, {}, { next: ({ ticks }) => seqs.push(ticks.seq) });
+    await until(() => server.subscribes.length === 1, 'the subscription on the new connection');
+    server.log.publish();
+    await until(() => seqs.length === 1, 'an event');
+    expect(refreshed).toEqual(['stale']);
+    expect(server.connections).toEqual(['Bearer stale', 'Bearer fresh']);
+  });
+
+  it('outlives the router closing the socket each time its credential expires, with a refresh each time', async () => {
+    server = await startLiveServer();
+    let token = 'token-1';
+    const refreshed: (string | null)[] = [];
+    clientFor({
+      getToken: () => token,
+      refreshToken: async (rejected) => {
+        refreshed.push(rejected);
+        return (token = `token-${refreshed.length + 1}`);
+      },
+    });
+    const seqs: number[] = [];
+    const errors: AzoraError[] = [];
+    client.subscribe(TICKS, {}, { next: ({ ticks }) => seqs.push(ticks.seq), error: (error) => errors.push(error) });
+    for (let expiry = 1; expiry <= 2; expiry++) {
+      await until(() => server.subscribes.length === expiry, `subscription ${expiry}`);
+      server.expire(); // no event in between: the page was quiet
+    }
+    await until(() => server.subscribes.length === 3, 'the subscription after the second expiry');
+    server.log.publish();
+    await until(() => seqs.length === 1, 'an event');
+    expect(errors).toEqual([]);
+    expect(refreshed).toEqual(['token-1', 'token-2']);
+    expect(server.connections).toEqual(['Bearer token-1', 'Bearer token-2', 'Bearer token-3']);
+  });
+
+  it('reports a second refusal as final', async () => {
+    server = await startLiveServer({ connection: () => true });
+    clientFor({ getToken: () => 'stale', refreshToken: async () => 'still-refused' });
+    const errors: AzoraError[] = [];
+    client.subscribe(TICKS, {}, { next: () => {}, error: (error) => errors.push(error) });
+    await until(() => errors.length === 1, 'the error');
+    expect(errors[0]!.code).toBe('FORBIDDEN');
+    expect(server.connections).toEqual(['Bearer stale', 'Bearer still-refused']);
+  });
+
+  it('refreshes when the subscription itself is refused as UNAUTHENTICATED, on a new connection', async () => {
+    server = await startLiveServer({ subscription: (authorization) => authorization === 'Bearer stale' });
+    let token = 'stale';
+    clientFor({ getToken: () => token, refreshToken: async () => (token = 'fresh') });
+    const seqs: number[] = [];
+    const errors: AzoraError[] = [];
+    client.subscribe(TICKS, {}, { next: ({ ticks }) => seqs.push(ticks.seq), error: (error) => errors.push(error) });
+    await until(() => server.subscribes.length === 1, 'the subscription on the new connection');
+    server.log.publish();
+    await until(() => seqs.length === 1, 'an event');
+    expect(errors).toEqual([]);
+    expect(server.connections).toEqual(['Bearer stale', 'Bearer fresh']);
+  });
+});
