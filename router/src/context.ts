@@ -4,4 +4,8 @@ import type { Logger } from '@azora/kit';
 export interface RouterContext {
   requestId: string;
   log: Logger;
+  /** The client's address (`req.ip`, so behind a proxy it honours AZORA_TRUST_PROXY). */
+  clientIp: string;
+  /** Epoch milliseconds after which no subgraph fetch of this request is started or kept waiting. */
+  deadline: number;
 }

@@ -1,52 +1,61 @@
 /**
- * The router process: `tsx router/src/main.ts [--supergraph <file>]`. Reads the composed supergraph (default: the
- * repository's supergraph.graphql) and serves it at http://localhost:4000/graphql.
+ * The router process: `tsx router/src/main.ts [--supergraph <file>]`. Serves at http://localhost:4000/graphql:
+ * - the given supergraph file (or AZORA_SUPERGRAPH_FILE), reloaded when a new file is dropped in its place;
+ * - otherwise in development, supergraph.yaml composed in-process, recomposed when it or a subgraph schema changes;
+ * - otherwise (production) the repository's supergraph.graphql, reloaded like any given file.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { SupergraphSdlHook } from '@apollo/gateway';
 import { z } from 'zod';
-import { createLogger, nodeEnvSchema, parseEnv } from '@azora/kit';
-import { subgraphsOf } from './compose';
-import { SUPERGRAPH_FILE } from './repo-composition';
+import { createLogger, parseEnv, type Logger } from '@azora/kit';
+import { composeFromConfig } from './compose';
+import { composedSupergraph, supergraphFile } from './reload/supergraph-source';
+import { SUPERGRAPH_CONFIG, SUPERGRAPH_FILE } from './repo-composition';
 import { startRouter } from './router';
-import { subgraphUrlVariable } from './supergraph-config';
+import { routerSettingsEnv, routerSettingsRules, toRouterSettings, type RouterSettings } from './settings';
+import { readSupergraphConfig, subgraphUrlsFromEnv } from './supergraph-config';
 
-const routerEnvSchema = z.object({
-  NODE_ENV: nodeEnvSchema,
+const routerEnvSchema = routerSettingsEnv.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AZORA_SUPERGRAPH_FILE: z.string().optional(),
-  AZORA_SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  AZORA_SUPERGRAPH_CONFIG: z.string().optional(),
 });
+
+function supergraphSource(file: string | undefined, configFile: string | undefined, settings: RouterSettings, log: Logger): string | SupergraphSdlHook {
+  const { enabled, pollMs } = settings.reload;
+  const config = configFile ?? SUPERGRAPH_CONFIG;
+  if (!file && settings.nodeEnv !== 'production' && existsSync(config)) {
+    log.info({ config, hotReload: enabled }, 'composing the supergraph from its config');
+    return enabled ? composedSupergraph(config, pollMs, log) : composeFromConfig(readSupergraphConfig(config)).supergraphSdl;
+  }
+  const path = file ?? SUPERGRAPH_FILE;
+  log.info({ supergraph: path, hotReload: enabled }, 'serving a supergraph file');
+  return enabled ? supergraphFile(path, pollMs, log) : readFileSync(path, 'utf8');
+}
 
 async function main(): Promise<void> {
   const log = createLogger('router');
   const { values } = parseArgs({ options: { supergraph: { type: 'string' } } });
   let env: z.infer<typeof routerEnvSchema>;
   try {
-    env = parseEnv(routerEnvSchema);
+    env = parseEnv(routerEnvSchema, process.env, [routerSettingsRules]);
   } catch (error) {
     log.fatal((error as Error).message);
     process.exit(1);
   }
   log.level = env.LOG_LEVEL;
-  const file = values.supergraph ?? env.AZORA_SUPERGRAPH_FILE ?? SUPERGRAPH_FILE;
-  const supergraphSdl = readFileSync(file, 'utf8');
-  const subgraphUrls = Object.fromEntries(
-    subgraphsOf(supergraphSdl).flatMap(({ name }) => {
-      const override = process.env[subgraphUrlVariable(name)];
-      return override ? [[name, override]] : [];
-    }),
-  );
+  const settings = toRouterSettings(env);
   const router = await startRouter({
-    supergraphSdl,
-    subgraphUrls,
+    supergraphSdl: supergraphSource(values.supergraph ?? env.AZORA_SUPERGRAPH_FILE, env.AZORA_SUPERGRAPH_CONFIG, settings, log),
+    subgraphUrls: subgraphUrlsFromEnv(process.env),
     port: env.PORT,
     host: env.HOST,
     nodeEnv: env.NODE_ENV,
     logger: log,
-    subgraphTimeoutMs: env.AZORA_SUBGRAPH_TIMEOUT_MS,
+    settings,
   });
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');

@@ -1,27 +1,33 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloGateway } from '@apollo/gateway';
+import { ApolloGateway, type SupergraphSdlHook } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { createLogger, maskError, REQUEST_ID_HEADER, requestIdFrom, type Logger, type NodeEnv } from '@azora/kit';
+import { createLogger, REQUEST_ID_HEADER, requestIdFrom, type Logger, type NodeEnv } from '@azora/kit';
 import { subgraphsOf } from './compose';
 import type { RouterContext } from './context';
 import { SubgraphDataSource } from './data-source';
+import { routerFormatError } from './format-error';
+import { createProtection } from './limits';
 import { createRouterMetrics, type RouterMetrics } from './metrics';
+import { SubgraphPool } from './resilience/subgraph-pool';
+import { parseRouterSettings, type RouterSettings } from './settings';
 
 export interface RouterOptions {
-  supergraphSdl: string;
-  /** Subgraph URL per name, overriding the routing URLs recorded in the supergraph. */
-  subgraphUrls?: Record<string, string>;
+  /** The composed supergraph, or a hook that loads it and hands the gateway updates (hot reload). */
+  supergraphSdl: string | SupergraphSdlHook;
+  /** Subgraph URL (or replica URLs) per name, overriding the routing URLs recorded in the supergraph. */
+  subgraphUrls?: Record<string, string | string[]>;
   port?: number;
   host?: string;
   nodeEnv: NodeEnv;
   logger?: Logger;
-  subgraphTimeoutMs?: number;
+  /** Limits, rate limiting, trusted documents, resilience, shutdown; defaults from `parseRouterSettings`. */
+  settings?: RouterSettings;
 }
 
 export interface RunningRouter {
@@ -59,51 +65,46 @@ function metricsPlugin(metrics: RouterMetrics): ApolloServerPlugin<RouterContext
   };
 }
 
-async function answers(url: string, timeoutMs: number): Promise<boolean> {
-  try {
-    const response = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(timeoutMs) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
-
 /** Serves the supergraph at `/graphql` through @apollo/gateway, with `/health`, `/ready` and `/metrics`. */
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const log = options.logger ?? createLogger('router');
+  const settings = options.settings ?? parseRouterSettings({ NODE_ENV: options.nodeEnv });
   const metrics = createRouterMetrics();
-  const subgraphs = subgraphsOf(options.supergraphSdl).map((s) => ({
-    ...s,
-    url: options.subgraphUrls?.[s.name] ?? s.url,
-  }));
-  const urlOf = new Map(subgraphs.map((s) => [s.name, s.url]));
-  const timeoutMs = options.subgraphTimeoutMs ?? 10_000;
+  const replicaUrls = Object.fromEntries(
+    Object.entries(options.subgraphUrls ?? {}).map(([name, urls]) => [name, typeof urls === 'string' ? [urls] : urls]),
+  );
+  const pool = new SubgraphPool(settings.resilience, replicaUrls, metrics, log);
+  const protection = await createProtection(settings, log);
 
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     logger: log,
-    buildService: ({ name, url }) => new SubgraphDataSource(name, urlOf.get(name) ?? url!, metrics, timeoutMs),
+    buildService: ({ name, url }) => new SubgraphDataSource(name, url!, pool.client(name, url!), metrics),
   });
 
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', settings.http.trustProxy);
   const httpServer: Server = createServer(app);
   const production = options.nodeEnv === 'production';
   const apollo = new ApolloServer<RouterContext>({
     gateway,
-    formatError: maskError,
+    formatError: routerFormatError(production),
     includeStacktraceInErrorResponses: false,
     introspection: !production,
+    hideSchemaDetailsFromClientErrors: production,
+    ...protection.apolloOptions,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: settings.shutdown.timeoutMs }),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       metricsPlugin(metrics),
+      protection.plugin,
     ],
   });
   let schemaLoaded = false;
   // Registered before start(): the gateway's first schema load happens inside it.
-  gateway.onSchemaLoadOrUpdate(() => {
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    pool.serve(subgraphsOf(coreSupergraphSdl));
     schemaLoaded = true;
   });
   await apollo.start();
@@ -113,9 +114,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     res.json({ status: 'ok', service: 'router' });
   });
   app.get('/ready', async (_req, res) => {
-    const checks = await Promise.all(subgraphs.map(async (s) => [s.name, await answers(s.url, 2_000)] as const));
-    const down = checks.filter(([, ok]) => !ok).map(([name]) => name);
-    const ready = !stopping && schemaLoaded && down.length === 0;
+    const checks = Object.entries(await pool.readiness());
+    const ready = !stopping && schemaLoaded && checks.every(([, ok]) => ok);
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'unavailable',
       supergraphLoaded: schemaLoaded,
@@ -128,12 +128,13 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   });
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    ...protection.httpGuards,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = requestIdFrom(req.headers);
         res.setHeader(REQUEST_ID_HEADER, requestId);
-        return { requestId, log: log.child({ requestId }) };
+        const deadline = Date.now() + settings.resilience.requestDeadlineMs;
+        return { requestId, log: log.child({ requestId }), clientIp: req.ip ?? 'unknown', deadline };
       },
     }),
   );
@@ -145,7 +146,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const port = (httpServer.address() as AddressInfo).port;
   const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}/graphql`;
-  log.info({ url, subgraphs: subgraphs.map((s) => s.name) }, 'router listening');
+  log.info({ url, subgraphs: pool.served }, 'router listening');
 
   let stopped: Promise<void> | undefined;
   return {
@@ -155,7 +156,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     stop() {
       stopped ??= (async () => {
         stopping = true;
-        await apollo.stop();
+        // Load balancers see /ready turn 503 and stop sending before the listener closes.
+        if (settings.shutdown.delayMs > 0) await new Promise((r) => setTimeout(r, settings.shutdown.delayMs));
+        await apollo.stop(); // closes the listener, drains in-flight requests, then stops the gateway
+        await Promise.all([pool.close(), protection.close()]);
         log.info('router stopped');
       })();
       return stopped;

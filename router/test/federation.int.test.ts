@@ -1,30 +1,12 @@
 import { Writable } from 'node:stream';
-import { createLogger, type SqlEntityManager } from '@azora/kit';
-import { startPlatform, testDialects, type Platform } from '@azora/testing';
-import { User } from '../../subgraphs/aegis/src/entities/user.entity';
-import { Account } from '../../subgraphs/mint/src/entities/account.entity';
+import { createLogger } from '@azora/kit';
+import { seedUsers, startPlatform, testDialects, type Platform } from '@azora/testing';
 
 const USERS_WITH_ACCOUNTS = /* GraphQL */ `
   query UsersWithAccounts($first: Int) {
     users(first: $first) { edges { node { email accounts { id currency balance { amount currency } } } } }
   }
 `;
-
-/** Test data of its own: users in Aegis and their accounts in Mint, linked only by the User key. */
-async function seedUsers(platform: Platform, count: number, tag: string): Promise<string[]> {
-  const aegisEm = platform.subgraphs.aegis!.orm.em.fork() as SqlEntityManager;
-  const mintEm = platform.subgraphs.mint!.orm.em.fork() as SqlEntityManager;
-  const users = Array.from({ length: count }, (_, i) =>
-    aegisEm.create(User, { email: `${tag}-${i}@example.test`, displayName: `${tag} ${i}`, roles: ['learner'] }),
-  );
-  await aegisEm.flush();
-  for (const user of users) {
-    mintEm.create(Account, { ownerId: user.id, currency: 'USD' });
-    mintEm.create(Account, { ownerId: user.id, currency: 'EUR' });
-  }
-  await mintEm.flush();
-  return users.map((u) => u.id);
-}
 
 async function statementsDuring(platform: Platform, action: () => Promise<unknown>): Promise<Record<string, number>> {
   const read = async () =>

@@ -1,2 +1,5 @@
+export * from './fault-proxy';
+export * from './fixture-subgraph';
 export * from './platform';
 export * from './postgres';
+export * from './seed';
