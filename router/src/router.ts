@@ -93,6 +93,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     includeStacktraceInErrorResponses: false,
     introspection: !production,
     hideSchemaDetailsFromClientErrors: production,
+    // main.ts owns SIGTERM: /ready turns 503 first, then stop() drains. Apollo's own handler would stop at once and
+    // re-raise the signal, killing the process with in-flight requests.
+    stopOnTerminationSignals: false,
     ...protection.apolloOptions,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: settings.shutdown.timeoutMs }),
