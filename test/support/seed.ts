@@ -4,7 +4,7 @@ import { Account } from '../../subgraphs/mint/src/entities/account.entity';
 import type { Platform } from './platform';
 
 /** Test data of its own: users in Aegis and a USD and an EUR account each in Mint, linked only by the User key. */
-export async function seedUsers(platform: Platform, count: number, tag: string): Promise<string[]> {
+export async function seedUsers(platform: Pick<Platform, 'subgraphs'>, count: number, tag: string): Promise<string[]> {
   const aegisEm = platform.subgraphs.aegis!.orm.em.fork() as SqlEntityManager;
   const mintEm = platform.subgraphs.mint!.orm.em.fork() as SqlEntityManager;
   const users = Array.from({ length: count }, (_, i) =>

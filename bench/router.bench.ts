@@ -1,0 +1,188 @@
+/**
+ * `npm run bench`: our router against bare @apollo/gateway + @apollo/server, over the same supergraph and the same
+ * seeded subgraphs, each in its own process. Loads both with autocannon, alternating, per operation; prints RPS,
+ * p50/p99 and the ratio ours/bare, router memory after the run, and SQL statements per nested request.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+
+const ROOT = join(__dirname, '..');
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+
+interface Operation {
+  name: string;
+  query: string;
+  variables?: Record<string, unknown>;
+}
+
+const operations = (userId: string): Operation[] => [
+  { name: 'small (one subgraph)', query: 'query User($id: ID!) { user(id: $id) { email displayName } }', variables: { id: userId } },
+  {
+    name: 'nested (two subgraphs, lists)',
+    query: 'query Nested { users(first: 20) { edges { node { email accounts { currency balance { amount currency } } } } } }',
+  },
+  // A mutation belongs here: the supergraph has none yet (Aegis and Mint only expose queries so far). Add e.g.
+  // { name: 'mutation', query: 'mutation Transfer($input: TransferInput!) { transfer(input: $input) { id } }', ... }
+  // when Mint's transfers land; the rest of the benchmark needs no change.
+];
+
+function spawnService(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; firstLine: Promise<string> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const firstLine = new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+  return { child, firstLine };
+}
+
+async function waitReady(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(url)).status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never came up`);
+}
+
+async function post(url: string, op: Operation): Promise<any> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(op) });
+  return response.json();
+}
+
+async function load(url: string, op: Operation, durationS: number) {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: op.query, variables: op.variables }),
+    connections: CONNECTIONS,
+    duration: durationS,
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, failed: result.errors + result.non2xx + result.timeouts };
+}
+
+const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+async function dbQueries(subgraphUrls: Record<string, string>): Promise<Record<string, number>> {
+  return Object.fromEntries(
+    await Promise.all(
+      Object.entries(subgraphUrls).map(async ([name, url]) => {
+        const text = await (await fetch(new URL('/metrics', url))).text();
+        return [name, Number(/^azora_db_queries_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0)] as const;
+      }),
+    ),
+  );
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'azora-bench-'));
+  const children: ChildProcess[] = [];
+  try {
+    const subgraphs = spawnService(['bench/subgraphs.ts'], {});
+    children.push(subgraphs.child);
+    const { dialect, userId, supergraphSdl, urls } = JSON.parse(await subgraphs.firstLine) as {
+      dialect: string;
+      userId: string;
+      supergraphSdl: string;
+      urls: Record<string, string>;
+    };
+    const supergraph = join(dir, 'supergraph.graphql');
+    writeFileSync(supergraph, supergraphSdl);
+    const ops = operations(userId);
+    // Ours runs with everything it has on: trusted documents enforced (the bench operations are the manifest),
+    // operation limits, cost-priced rate limiting (a budget too large to throttle the run), metrics, logging.
+    const manifest = join(dir, 'manifest.json');
+    writeFileSync(manifest, JSON.stringify(Object.fromEntries(ops.map((op) => [`sha256:${createHash('sha256').update(op.query).digest('hex')}`, op.query]))));
+
+    const barePort = 4600 + Math.floor(Math.random() * 300);
+    const oursPort = barePort + 1;
+    const bare = spawnService(['bench/bare-router.ts', supergraph, String(barePort)], { NODE_ENV: 'production' });
+    const ours = spawnService(['router/src/main.ts', '--supergraph', supergraph], {
+      NODE_ENV: 'production',
+      PORT: String(oursPort),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      AZORA_TRUSTED_DOCUMENTS: 'enforce',
+      AZORA_TRUSTED_DOCUMENTS_MANIFEST: manifest,
+      AZORA_RATE_LIMIT_CAPACITY: '1000000000',
+      AZORA_RATE_LIMIT_REFILL_PER_SECOND: '1000000000',
+      ...(process.env.BENCH_REDIS_URL ? { AZORA_REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
+    });
+    children.push(bare.child, ours.child);
+    const routers = { bare: `http://127.0.0.1:${barePort}/`, ours: `http://127.0.0.1:${oursPort}/graphql` };
+    await bare.firstLine;
+    await waitReady(`http://127.0.0.1:${oursPort}/ready`);
+
+    // Both answer the same, or the comparison means nothing.
+    for (const op of ops) {
+      const [a, b] = [await post(routers.bare, op), await post(routers.ours, op)];
+      if (JSON.stringify(a) !== JSON.stringify(b) || a.errors) throw new Error(`${op.name}: routers disagree:\n${JSON.stringify(a)}\n${JSON.stringify(b)}`);
+    }
+
+    const results: { op: string; router: 'bare' | 'ours'; rps: number; p50: number; p99: number; failed: number }[] = [];
+    for (const op of ops) {
+      for (const router of ['bare', 'ours'] as const) await load(routers[router], op, 4); // warm up JIT, pools, caches
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? (['bare', 'ours'] as const) : (['ours', 'bare'] as const);
+        for (const router of order) {
+          const r = await load(routers[router], op, DURATION_S);
+          results.push({ op: op.name, router, ...r });
+          console.error(`  ${op.name.padEnd(30)} ${router.padEnd(5)} round ${round + 1}: ${r.rps.toFixed(0)} rps, p50 ${r.p50} ms, p99 ${r.p99} ms${r.failed ? `, ${r.failed} failed` : ''}`);
+        }
+      }
+    }
+
+    // SQL statements per nested request, through our router.
+    const nested = ops[1]!;
+    const before = await dbQueries(urls);
+    const N = 50;
+    for (let i = 0; i < N; i++) await post(routers.ours, nested);
+    const after = await dbQueries(urls);
+    const sqlPerRequest = Object.fromEntries(Object.keys(after).map((name) => [name, (after[name]! - before[name]!) / N]));
+
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const rows = ops.map((op) => {
+      const pick = (router: 'bare' | 'ours') => results.filter((r) => r.op === op.name && r.router === router);
+      const [b, o] = [pick('bare'), pick('ours')];
+      const stats = (rs: typeof b) => ({ rps: mean(rs.map((r) => r.rps)), p50: mean(rs.map((r) => r.p50)), p99: mean(rs.map((r) => r.p99)), failed: rs.reduce((n, r) => n + r.failed, 0) });
+      return { op: op.name, bare: stats(b), ours: stats(o) };
+    });
+
+    const cpu = cpus()[0]?.model ?? 'unknown CPU';
+    console.log(`\nRouter benchmark — ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, subgraphs on ${dialect}`);
+    console.log(`autocannon: ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION_S} s per router and operation\n`);
+    console.log('| operation | bare RPS | bare p50 / p99 ms | ours RPS | ours p50 / p99 ms | ratio ours/bare (RPS) |');
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const { op, bare: b, ours: o } of rows) {
+      console.log(`| ${op} | ${b.rps.toFixed(0)} | ${b.p50.toFixed(1)} / ${b.p99.toFixed(1)} | ${o.rps.toFixed(0)} | ${o.p50.toFixed(1)} / ${o.p99.toFixed(1)} | ${(o.rps / b.rps).toFixed(2)} |`);
+    }
+    console.log('| mutation | — | — | — | — | — (the supergraph has no mutation yet) |');
+    const failed = rows.reduce((n, r) => n + r.bare.failed + r.ours.failed, 0);
+    console.log(`\nfailed requests: ${failed}`);
+    console.log(`router memory (RSS) after the run: bare ${rssMiB(bare.child.pid!).toFixed(0)} MiB, ours ${rssMiB(ours.child.pid!).toFixed(0)} MiB`);
+    console.log(`SQL statements per nested request: ${Object.entries(sqlPerRequest).map(([n, v]) => `${n} ${v}`).join(', ')}`);
+    console.log(`total time ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    if (failed > 0) process.exitCode = 1;
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
