@@ -1,21 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { graphql } from '@azora/testing';
+import { freePort, graphql } from '@azora/testing';
 import { REPO_ROOT, SUPERGRAPH_CONFIG } from '../router/src/repo-composition';
 import { readSupergraphConfig, subgraphUrlVariable } from '../router/src/supergraph-config';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 // `npm start` as a new user runs it: embedded SQLite, demo data, every subgraph as its own process, Ctrl-C to stop.
 describe('npm start', () => {

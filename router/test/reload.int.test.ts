@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { print } from 'graphql';
 import { createLogger } from '@azora/kit';
 import { composedSupergraph, composeSupergraph, parseRouterSettings, startRouter, supergraphFile, type RunningRouter } from '@azora/router';
-import { graphql, seedUsers, startPlatform, type Platform } from '@azora/testing';
+import { graphql, seedUsers, startPlatform, until, type Platform } from '@azora/testing';
 import { aegis } from '../../subgraphs/aegis/src/schema';
 import { mint } from '../../subgraphs/mint/src/schema';
 
@@ -43,14 +43,6 @@ function load(url: string, concurrency = 6) {
     },
   };
 }
-
-const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 const hasAccounts = async (url: string) => {
   const { body } = await graphql(url, WITH_ACCOUNTS);

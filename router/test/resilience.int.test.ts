@@ -8,6 +8,7 @@ import {
   type FaultProxy,
   type FixtureSubgraph,
   type Platform,
+  until,
 } from '@azora/testing';
 import { composeSupergraph, parseRouterSettings, startRouter } from '@azora/router';
 import { createLogger } from '@azora/kit';
@@ -21,14 +22,6 @@ async function metric(router: RunningRouter, name: string, labels: Record<string
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && wanted.every((w) => l.includes(w)));
   return line === undefined ? undefined : Number(line.split(' ').pop());
 }
-
-const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 function expectFull(body: any): void {
   expect(body.errors).toBeUndefined();

@@ -1,22 +1,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { graphql, seedUsers, startFaultProxy, startPlatform, type FaultProxy, type Platform } from '@azora/testing';
+import { freePort, graphql, seedUsers, startFaultProxy, startPlatform, type FaultProxy, type Platform } from '@azora/testing';
 import { REPO_ROOT } from '../src/repo-composition';
 
 const WITH_ACCOUNTS = '{ users(first: 2) { edges { node { email accounts { currency } } } } }';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 describe('graceful shutdown of the router process', () => {
   let platform: Platform;

@@ -3,3 +3,4 @@ export * from './fixture-subgraph';
 export * from './platform';
 export * from './postgres';
 export * from './seed';
+export * from './waiting';

@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import { ErrorCode } from '@azora/kit';
 import type { RouterSettings } from '../settings';
 import type { OperationGuard } from './operation-limits';
-import type { GraphQLParams, TrustedDocumentsResolver } from './trusted-documents';
+import { isObject, type GraphQLParams, type TrustedDocumentsResolver } from './trusted-documents';
 
 /** Answers in the GraphQL-over-HTTP error shape, the way Apollo Server answers its own request errors. */
 function sendError(res: Response, status: number, code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): void {
@@ -79,8 +79,6 @@ export function graphqlHttpGuards({ http, guard, resolveDocument }: HttpGuardOpt
   };
   return [rejectUnlessJson, express.json({ limit: http.maxBodyBytes }), bodyErrors, checkOperations];
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** GET carries the parameters in the query string, which is what Apollo Server reads; rewrite it when resolved. */
 function rewriteQueryString(req: express.Request, check: (params: GraphQLParams) => GraphQLParams): void {
