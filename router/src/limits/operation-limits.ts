@@ -5,6 +5,7 @@ import {
   getNamedType,
   GraphQLError,
   getNullableType,
+  getOperationAST,
   isLeafType,
   isListType,
   Lexer,
@@ -100,6 +101,9 @@ function costEstimator(limits: Limits, oversized: string[]): ComplexityEstimator
 }
 
 export function createOperationGuard(limits: Limits): OperationGuard {
+  // Apollo Server hands out the same DocumentNode for the same query text (its document store), so an operation
+  // without variables, whose cost cannot change, is priced once.
+  const fixedCosts = new WeakMap<DocumentNode, Map<string, number>>();
   return {
     checkSource(source) {
       if (Buffer.byteLength(source) > limits.maxDocumentBytes) {
@@ -116,6 +120,10 @@ export function createOperationGuard(limits: Limits): OperationGuard {
       maxDirectivesRule({ n: limits.maxDirectives, ...armorRejection('directives') }),
     ],
     checkOperation({ schema, document, operationName, variables }) {
+      const operation = getOperationAST(document, operationName);
+      const fixed = operation && !operation.variableDefinitions?.length;
+      const known = fixed ? fixedCosts.get(document)?.get(operationName ?? '') : undefined;
+      if (known !== undefined) return known;
       const oversized: string[] = [];
       let cost: number;
       try {
@@ -138,6 +146,10 @@ export function createOperationGuard(limits: Limits): OperationGuard {
       }
       if (cost > limits.maxCost) {
         throw new OperationLimitError('cost', `Operation cost ${cost} exceeds the limit of ${limits.maxCost}`);
+      }
+      if (fixed) {
+        if (!fixedCosts.has(document)) fixedCosts.set(document, new Map());
+        fixedCosts.get(document)!.set(operationName ?? '', cost);
       }
       return cost;
     },
