@@ -46,7 +46,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
       return response;
     } catch (error) {
       stop({ outcome: 'error' });
-      (options.context as Partial<RouterContext> | undefined)?.log?.warn({ err: error, subgraph: this.name }, 'subgraph fetch failed');
+      // An open circuit is logged once, when it opens; each request it refuses is not news.
+      const level = error instanceof SubgraphFetchError && error.reason === 'circuit_open' ? 'debug' : 'warn';
+      (options.context as Partial<RouterContext> | undefined)?.log?.[level]({ err: error, subgraph: this.name }, 'subgraph fetch failed');
       throw this.asClientError(error);
     }
   }
