@@ -5,13 +5,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import { generateAssertionKeys } from '@azora/kit';
 
 const ROOT = join(__dirname, '..');
+const SIGN_IN = 'mutation SignIn($input: SignInInput!) { signIn(input: $input) { accessToken user { id } } }';
+const ACCOUNTS = 'query Accounts { users(first: 100) { edges { node { accounts { id currency } } } } }';
 // Many short slices, alternating, so that whatever else the machine does at the time falls on both routers alike.
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
@@ -21,18 +24,31 @@ interface Operation {
   name: string;
   query: string;
   variables?: Record<string, unknown>;
+  /** Variables per request (a mutation needs a fresh idempotency key each time); `variables` otherwise. */
+  variablesFor?: (n: number) => Record<string, unknown>;
 }
 
-const operations = (userId: string): Operation[] => [
+const DEPOSIT = 'mutation Deposit($input: DepositInput!) { deposit(input: $input) { id amount { amount currency } } }';
+
+const operations = (userId: string, accountIds: string[]): Operation[] => [
   { name: 'small (one subgraph)', query: 'query User($id: ID!) { user(id: $id) { email displayName } }', variables: { id: userId } },
   {
     name: 'nested (two subgraphs, lists)',
     query: 'query Nested { users(first: 20) { edges { node { email accounts { currency balance { amount currency } } } } } }',
   },
-  // A mutation belongs here: the supergraph has none yet (Aegis and Mint only expose queries so far). Add e.g.
-  // { name: 'mutation', query: 'mutation Transfer($input: TransferInput!) { transfer(input: $input) { id } }', ... }
-  // when Mint's transfers land; the rest of the benchmark needs no change.
+  {
+    // A ledger write: a deposit into one of the seeded accounts, in turn, each with its own idempotency key.
+    name: 'mutation (Mint deposit)',
+    query: DEPOSIT,
+    variablesFor: (n) => ({
+      input: { accountId: accountIds[n % accountIds.length], amount: '1.00', idempotencyKey: `bench-${RUN}-${n}` },
+    }),
+  },
 ];
+
+const RUN = randomBytes(4).toString('hex');
+let requestNumber = 0;
+const bodyOf = (op: Operation) => JSON.stringify({ query: op.query, variables: op.variablesFor ? op.variablesFor(requestNumber++) : op.variables });
 
 function spawnService(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; firstLine: Promise<string> } {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -56,17 +72,23 @@ async function waitReady(url: string): Promise<void> {
   throw new Error(`${url} never came up`);
 }
 
-async function post(url: string, op: Operation): Promise<any> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(op) });
+interface Target {
+  url: string;
+  headers: Record<string, string>;
+}
+
+async function post(target: Target, op: Operation): Promise<any> {
+  const response = await fetch(target.url, { method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body: bodyOf(op) });
   return response.json();
 }
 
-async function load(url: string, op: Operation, durationS: number) {
+async function load(target: Target, op: Operation, durationS: number) {
   const result = await autocannon({
-    url,
+    url: target.url,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: op.query, variables: op.variables }),
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: bodyOf(op),
+    requests: op.variablesFor ? [{ setupRequest: (request) => ({ ...request, body: bodyOf(op) }) }] : undefined,
     connections: CONNECTIONS,
     duration: durationS,
   });
@@ -91,7 +113,18 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'azora-bench-'));
   const children: ChildProcess[] = [];
   try {
-    const subgraphs = spawnService(['bench/subgraphs.ts'], {});
+    // The subgraphs trust one router key; both routers sign with it. Aegis creates the admin the bench signs in as.
+    const keys = generateAssertionKeys();
+    const issuer = 'http://bench.azora.test';
+    const adminLogin = { email: `bench-admin-${RUN}@azora.test`, password: randomBytes(12).toString('base64url') };
+    const subgraphs = spawnService(['bench/subgraphs.ts'], {
+      AZORA_ROUTER_PUBLIC_KEY: keys.publicKey,
+      AZORA_ISSUER: issuer,
+      AZORA_ADMIN_EMAIL: adminLogin.email,
+      AZORA_ADMIN_PASSWORD: adminLogin.password,
+      AEGIS_KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),
+      AEGIS_SECRET_PEPPER: randomBytes(32).toString('base64url'),
+    });
     children.push(subgraphs.child);
     const { dialect, userId, supergraphSdl, urls } = JSON.parse(await subgraphs.firstLine) as {
       dialect: string;
@@ -101,35 +134,55 @@ async function main(): Promise<void> {
     };
     const supergraph = join(dir, 'supergraph.graphql');
     writeFileSync(supergraph, supergraphSdl);
-    const ops = operations(userId);
-    // Ours runs with everything it has on: trusted documents enforced (the bench operations are the manifest),
-    // operation limits, cost-priced rate limiting (a budget too large to throttle the run), metrics, logging.
+    // Ours runs with everything it has on: authentication and the permission policy, trusted documents enforced (the
+    // bench operations are the manifest), operation limits, cost-priced rate limiting (a budget too large to throttle
+    // the run), the resilient subgraph client, metrics, logging.
     const manifest = join(dir, 'manifest.json');
-    writeFileSync(manifest, JSON.stringify(Object.fromEntries(ops.map((op) => [`sha256:${createHash('sha256').update(op.query).digest('hex')}`, op.query]))));
+    const documents = [...operations('', []).map((op) => op.query), SIGN_IN, ACCOUNTS];
+    writeFileSync(manifest, JSON.stringify(Object.fromEntries(documents.map((d) => [`sha256:${createHash('sha256').update(d).digest('hex')}`, d]))));
 
     const barePort = 4600 + Math.floor(Math.random() * 300);
     const oursPort = barePort + 1;
-    const bare = spawnService(['bench/bare-router.ts', supergraph, String(barePort)], { NODE_ENV: 'production' });
     const ours = spawnService(['router/src/main.ts', '--supergraph', supergraph], {
       NODE_ENV: 'production',
       PORT: String(oursPort),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
+      AZORA_ROUTER_PRIVATE_KEY: keys.privateKey,
+      AZORA_ISSUER: issuer,
       AZORA_TRUSTED_DOCUMENTS: 'enforce',
       AZORA_TRUSTED_DOCUMENTS_MANIFEST: manifest,
       AZORA_RATE_LIMIT_CAPACITY: '1000000000',
       AZORA_RATE_LIMIT_REFILL_PER_SECOND: '1000000000',
       ...(process.env.BENCH_REDIS_URL ? { AZORA_REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
     });
-    children.push(bare.child, ours.child);
-    const routers = { bare: `http://127.0.0.1:${barePort}/`, ours: `http://127.0.0.1:${oursPort}/graphql` };
-    await bare.firstLine;
+    children.push(ours.child);
     await waitReady(`http://127.0.0.1:${oursPort}/ready`);
+    const oursUrl = `http://127.0.0.1:${oursPort}/graphql`;
+    const signIn = await post({ url: oursUrl, headers: {} }, { name: 'sign in', query: SIGN_IN, variables: { input: adminLogin } });
+    if (!signIn.data?.signIn) throw new Error(`admin sign-in failed: ${JSON.stringify(signIn.errors)}`);
+    const routers: Record<'bare' | 'ours', Target> = {
+      ours: { url: oursUrl, headers: { authorization: `Bearer ${signIn.data.signIn.accessToken}` } },
+      bare: { url: `http://127.0.0.1:${barePort}/`, headers: {} },
+    };
+    // The bare gateway has no authentication: it asserts the same admin to the subgraphs on every request.
+    const bare = spawnService(['bench/bare-router.ts', supergraph, String(barePort)], {
+      NODE_ENV: 'production',
+      AZORA_ROUTER_PRIVATE_KEY: keys.privateKey,
+      BENCH_IDENTITY: JSON.stringify({ kind: 'user', userId: signIn.data.signIn.user.id, roles: ['admin'], scopes: [] }),
+    });
+    children.push(bare.child);
+    await bare.firstLine;
 
-    // Both answer the same, or the comparison means nothing.
+    const accounts = await post(routers.ours, { name: 'accounts', query: ACCOUNTS });
+    const accountIds: string[] = accounts.data.users.edges.flatMap((e: any) => e.node.accounts.filter((a: any) => a.currency === 'USD').map((a: any) => a.id));
+    const ops = operations(userId, accountIds);
+
+    // Both answer the same, or the comparison means nothing (a mutation: both succeed).
     for (const op of ops) {
       const [a, b] = [await post(routers.bare, op), await post(routers.ours, op)];
-      if (JSON.stringify(a) !== JSON.stringify(b) || a.errors) throw new Error(`${op.name}: routers disagree:\n${JSON.stringify(a)}\n${JSON.stringify(b)}`);
+      const same = op.variablesFor ? !a.errors && !b.errors && a.data && b.data : JSON.stringify(a) === JSON.stringify(b) && !a.errors;
+      if (!same) throw new Error(`${op.name}: routers disagree:\n${JSON.stringify(a)}\n${JSON.stringify(b)}`);
     }
 
     const results: { op: string; router: 'bare' | 'ours'; rps: number; p50: number; p99: number; failed: number }[] = [];
@@ -177,7 +230,6 @@ async function main(): Promise<void> {
     for (const { op, bare: b, ours: o, ratio } of rows) {
       console.log(`| ${op} | ${b.rps.toFixed(0)} | ${b.p50.toFixed(1)} / ${b.p99.toFixed(1)} | ${o.rps.toFixed(0)} | ${o.p50.toFixed(1)} / ${o.p99.toFixed(1)} | ${ratio.toFixed(2)} |`);
     }
-    console.log('| mutation | — | — | — | — | — (the supergraph has no mutation yet) |');
     const failed = rows.reduce((n, r) => n + r.bare.failed + r.ours.failed, 0);
     console.log(`\nfailed requests: ${failed}`);
     console.log(`router memory (RSS) after the run: bare ${rssMiB(bare.child.pid!).toFixed(0)} MiB, ours ${rssMiB(ours.child.pid!).toFixed(0)} MiB`);

@@ -1,6 +1,8 @@
 /**
  * The subgraphs of `npm run bench`, with seeded data, in one process of their own (the routers and the load generator
- * run in others). Prints `{"urls": {...}, "userId": "..."}` on stdout once ready; stops on SIGTERM.
+ * run in others). They trust the router key in AZORA_ROUTER_PUBLIC_KEY, and Aegis creates the admin in
+ * AZORA_ADMIN_EMAIL / AZORA_ADMIN_PASSWORD. Prints `{"urls": {...}, "userId": "...", ...}` on stdout once ready;
+ * stops on SIGTERM.
  */
 import { print } from 'graphql';
 import { createLogger, startSubgraph, type RunningSubgraph } from '@azora/kit';
@@ -20,6 +22,8 @@ async function main(): Promise<void> {
       nodeEnv: 'production',
       target: databases[i]!.target,
       logger: createLogger(definition.name, 'warn'),
+      routerPublicKey: process.env.AZORA_ROUTER_PUBLIC_KEY!,
+      env: process.env,
     });
   }
   const [userId] = await seedUsers({ subgraphs }, 50, 'bench');

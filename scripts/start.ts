@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { DEMO_USERS } from '@azora/kit';
+import { DEMO_PASSWORD, DEMO_USERS, generateAssertionKeys } from '@azora/kit';
 import { composeRepo, REPO_ROOT, SUPERGRAPH_CONFIG, writeComposedFiles } from '../router/src/repo-composition';
 import { readSupergraphConfig, withUrlOverrides } from '../router/src/supergraph-config';
 
@@ -67,7 +67,17 @@ async function main(): Promise<void> {
   writeComposedFiles(composed);
 
   const production = process.env.NODE_ENV === 'production';
+  // The router signs who each caller is; subgraphs accept only that. Development gets a fresh pair per start;
+  // production must bring its own (the processes refuse to start without).
+  const keys =
+    process.env.AZORA_ROUTER_PRIVATE_KEY && process.env.AZORA_ROUTER_PUBLIC_KEY
+      ? { privateKey: process.env.AZORA_ROUTER_PRIVATE_KEY, publicKey: process.env.AZORA_ROUTER_PUBLIC_KEY }
+      : production
+        ? undefined
+        : generateAssertionKeys();
+  if (!keys) throw new Error('production mode needs AZORA_ROUTER_PRIVATE_KEY and AZORA_ROUTER_PUBLIC_KEY');
   const common: NodeJS.ProcessEnv = {
+    AZORA_ROUTER_PUBLIC_KEY: keys.publicKey,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     AZORA_DEMO_DATA: process.env.AZORA_DEMO_DATA ?? (production ? 'false' : 'true'),
     AZORA_DATA_DIR: process.env.AZORA_DATA_DIR ?? join(REPO_ROOT, '.data'),
@@ -86,7 +96,7 @@ async function main(): Promise<void> {
   await Promise.all(subgraphs.map((s) => waitUntilReady(s.name, s.url)));
 
   const port = process.env.PORT ?? '4000';
-  launch('router', join('router', 'src', 'main.ts'), { ...common, PORT: port });
+  launch('router', join('router', 'src', 'main.ts'), { ...common, PORT: port, AZORA_ROUTER_PRIVATE_KEY: keys.privateKey });
   const routerUrl = `http://localhost:${port}/graphql`;
   await waitUntilReady('router', routerUrl);
 
@@ -98,7 +108,10 @@ Azora is up in ${seconds}s (${process.env.AZORA_DATABASE_URL ? 'PostgreSQL' : 'e
   Router health / readiness / metrics  http://localhost:${port}/health  /ready  /metrics
 ${subgraphs.map((s) => `  subgraph ${s.name.padEnd(28)}${s.url}`).join('\n')}
 
-  Demo users: ${DEMO_USERS.map((u) => `${u.email} (${u.roles.join(', ')})`).join(', ')}
+  Demo users (password "${DEMO_PASSWORD}"):
+${DEMO_USERS.map((u) => `    ${u.email.padEnd(22)}${u.roles.join(', ')}`).join('\n')}
+  Sign in:  mutation { signIn(input: { email: "${DEMO_USERS[0].email}", password: "${DEMO_PASSWORD}" }) { accessToken } }
+  then send the header  Authorization: Bearer <accessToken>
 
   Try: { users(first: 5) { edges { node { email accounts { id currency balance { amount } } } } } }
 

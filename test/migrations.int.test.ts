@@ -1,4 +1,4 @@
-import { migrateToLatest, openDatabase } from '@azora/kit';
+import { migrateToLatest, openDatabase, subgraphEntities } from '@azora/kit';
 import { allSubgraphs, scratchDatabase, testDialects } from '@azora/testing';
 
 describe.each(testDialects())('checked-in migrations on %s', (dialect) => {
@@ -7,7 +7,7 @@ describe.each(testDialects())('checked-in migrations on %s', (dialect) => {
     const orm = await openDatabase({
       subgraph: definition.name,
       target: database.target,
-      entities: definition.entities,
+      entities: subgraphEntities(definition),
       migrationsDir: definition.migrationsDir,
     });
     try {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEMO_PASSWORD, DEMO_USERS } from '@azora/kit';
 import { freePort, graphql } from '@azora/testing';
 import { REPO_ROOT, SUPERGRAPH_CONFIG } from '../router/src/repo-composition';
 import { readSupergraphConfig, subgraphUrlVariable } from '../router/src/supergraph-config';
@@ -29,10 +30,15 @@ describe('npm start', () => {
       }
       expect(output).toContain(`http://localhost:${routerPort}/graphql`);
 
-      const { body } = await graphql(
-        `http://127.0.0.1:${routerPort}/graphql`,
-        '{ users(first: 5) { edges { node { email accounts { currency } } } } }',
-      );
+      const url = `http://127.0.0.1:${routerPort}/graphql`;
+      // The printed demo credentials work: the demo admin signs in and lists everyone with their accounts.
+      expect(output).toContain(DEMO_PASSWORD);
+      const signIn = await graphql(url, 'mutation($e: String!, $p: String!) { signIn(input: { email: $e, password: $p }) { accessToken } }', {
+        e: DEMO_USERS[0].email,
+        p: DEMO_PASSWORD,
+      });
+      const authorization = `Bearer ${signIn.body.data.signIn.accessToken}`;
+      const { body } = await graphql(url, '{ users(first: 5) { edges { node { email accounts { currency } } } } }', {}, { authorization });
       expect(body.errors).toBeUndefined();
       const emails = body.data.users.edges.map((e: any) => e.node.email);
       expect(emails).toContain('ada@azora.dev');

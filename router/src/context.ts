@@ -1,9 +1,13 @@
-import type { Logger } from '@azora/kit';
+import type { Identity, Logger } from '@azora/kit';
 
 /** Per-request state at the router. */
 export interface RouterContext {
   requestId: string;
   log: Logger;
+  /** The caller, verified from their credentials (or anonymous). */
+  identity: Identity;
+  /** The identity signed for subgraphs; signed once per request, on first use. */
+  assertion(): Promise<string>;
   /** The client's address (`req.ip`, so behind a proxy it honours AZORA_TRUST_PROXY). */
   clientIp: string;
   /** Epoch milliseconds after which no subgraph fetch of this request is started or kept waiting. */

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
-import { ErrorCode, REQUEST_ID_HEADER } from '@azora/kit';
+import { ErrorCode, IDENTITY_HEADER, isExpectedError, REQUEST_ID_HEADER } from '@azora/kit';
 import type { RouterContext } from './context';
 import type { RouterMetrics } from './metrics';
 import { SubgraphFetchError, type SubgraphCall, type SubgraphClient } from './resilience/subgraph-client';
@@ -30,8 +30,26 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     });
   }
 
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
+  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): Promise<void> {
     if (context?.requestId) request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
+    // Subgraphs trust only this: who the caller is, as the router verified it, signed by the router.
+    if (context?.assertion) request.http?.headers.set(IDENTITY_HEADER, await context.assertion());
+  }
+
+  /**
+   * A subgraph answers some request errors with a non-2xx status and a GraphQL body (a variable its scalar refused is
+   * a 400 BAD_USER_INPUT): keep that answer and its code instead of the gateway's bare "400: Bad Request".
+   */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
+    const fallback = await super.errorFromResponse(response);
+    const body = (fallback.extensions.response as { body?: unknown } | undefined)?.body as
+      | { errors?: { message?: string; extensions?: { code?: unknown } }[] }
+      | undefined;
+    const first = body?.errors?.[0];
+    if (typeof first?.message === 'string' && isExpectedError({ message: first.message, extensions: first.extensions })) {
+      return new GraphQLError(first.message, { extensions: { code: first.extensions!.code } });
+    }
+    return fallback;
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<RouterContext>) {
@@ -59,10 +77,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
    */
   private asClientError(error: unknown): GraphQLError {
     const code = error instanceof GraphQLError ? error.extensions?.code : undefined;
-    if (code === ErrorCode.UNAUTHENTICATED || code === ErrorCode.FORBIDDEN) {
-      return new GraphQLError(error instanceof Error ? error.message : String(error), {
-        extensions: { code, serviceName: this.name },
-      });
+    if (error instanceof GraphQLError && isExpectedError({ message: error.message, extensions: { code } })) {
+      return new GraphQLError(error.message, { extensions: { code, serviceName: this.name } });
     }
     const reason = error instanceof SubgraphFetchError ? error.reason : 'bad_response';
     return new GraphQLError(`Subgraph "${this.name}" is unavailable`, {

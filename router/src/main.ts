@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import { z } from 'zod';
-import { createLogger, parseEnv, type Logger } from '@azora/kit';
+import { createLogger, parseEnv, privateKeyFromPem, type EnvRule, type Logger } from '@azora/kit';
 import { composeFromConfig } from './compose';
 import { composedSupergraph, supergraphFile } from './reload/supergraph-source';
 import { SUPERGRAPH_CONFIG, SUPERGRAPH_FILE } from './repo-composition';
@@ -22,7 +22,20 @@ const routerEnvSchema = routerSettingsEnv.extend({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AZORA_SUPERGRAPH_FILE: z.string().optional(),
   AZORA_SUPERGRAPH_CONFIG: z.string().optional(),
+  /** Signs identity assertions for subgraphs (Ed25519, PEM). No default: `npm start` generates a development pair. */
+  AZORA_ROUTER_PRIVATE_KEY: z.string({ error: 'required: the router\'s Ed25519 private key (PEM)' }).min(1),
+  AZORA_ISSUER: z.string().url().default('http://localhost:4000'),
+  AZORA_JWT_AUDIENCE: z.string().min(1).default('azora'),
+  /** Further OIDC issuers whose access tokens are accepted, comma-separated. */
+  AZORA_OIDC_ISSUERS: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : [])),
+  AZORA_API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
 });
+
+const productionRules: EnvRule = (env) =>
+  env.NODE_ENV === 'production' && !env.AZORA_ISSUER ? ['AZORA_ISSUER: required in production mode (no default)'] : [];
 
 function supergraphSource(file: string | undefined, configFile: string | undefined, settings: RouterSettings, log: Logger): string | SupergraphSdlHook {
   const { enabled, pollMs } = settings.reload;
@@ -41,7 +54,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { supergraph: { type: 'string' } } });
   let env: z.infer<typeof routerEnvSchema>;
   try {
-    env = parseEnv(routerEnvSchema, process.env, [routerSettingsRules]);
+    env = parseEnv(routerEnvSchema, process.env, [routerSettingsRules, productionRules]);
   } catch (error) {
     log.fatal((error as Error).message);
     process.exit(1);
@@ -56,6 +69,13 @@ async function main(): Promise<void> {
     nodeEnv: env.NODE_ENV,
     logger: log,
     settings,
+    auth: {
+      privateKey: privateKeyFromPem(env.AZORA_ROUTER_PRIVATE_KEY),
+      issuer: env.AZORA_ISSUER,
+      audience: env.AZORA_JWT_AUDIENCE,
+      oidcIssuers: env.AZORA_OIDC_ISSUERS,
+      apiKeyCacheMs: env.AZORA_API_KEY_CACHE_MS,
+    },
   });
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');

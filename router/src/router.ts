@@ -7,7 +7,20 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { createLogger, REQUEST_ID_HEADER, requestIdFrom, type Logger, type NodeEnv } from '@azora/kit';
+import type { KeyObject } from 'node:crypto';
+import {
+  createLogger,
+  ErrorCode,
+  REQUEST_ID_HEADER,
+  requestIdFrom,
+  signIdentityAssertion,
+  type Identity,
+  type Logger,
+  type NodeEnv,
+} from '@azora/kit';
+import { AuthenticationError, Authenticator, type TrustedIssuer } from './auth/authenticate';
+import { authorizeOperation } from './auth/authorize';
+import { azoraPolicy, type Policy } from './auth/policy';
 import { subgraphsOf } from './compose';
 import type { RouterContext } from './context';
 import { SubgraphDataSource } from './data-source';
@@ -28,6 +41,20 @@ export interface RouterOptions {
   logger?: Logger;
   /** Limits, rate limiting, trusted documents, resilience, shutdown; defaults from `parseRouterSettings`. */
   settings?: RouterSettings;
+  auth: RouterAuthOptions;
+  /** The permission rule tree; Azora's by default. */
+  policy?: Policy;
+}
+
+export interface RouterAuthOptions {
+  /** Signs the identity assertions subgraphs require. */
+  privateKey: KeyObject;
+  /** Aegis's issuer (`iss`); its keys come from Aegis's JWKS. */
+  issuer: string;
+  audience: string;
+  /** Other OIDC issuers whose access tokens are accepted; keys found by discovery. */
+  oidcIssuers?: string[];
+  apiKeyCacheMs?: number;
 }
 
 export interface RunningRouter {
@@ -36,6 +63,27 @@ export interface RunningRouter {
   metrics: RouterMetrics;
   /** `/ready` turns 503, in-flight requests drain, then the server closes. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** Runs the permission rule tree over the operation before the gateway plans or sends anything. */
+function permissionsPlugin(policy: Policy): ApolloServerPlugin<RouterContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operationName, request, contextValue }) {
+          const denied = await authorizeOperation({
+            schema,
+            document,
+            operationName,
+            variables: request.variables,
+            policy,
+            identity: contextValue.identity,
+          });
+          if (denied) throw denied;
+        },
+      };
+    },
+  };
 }
 
 function metricsPlugin(metrics: RouterMetrics): ApolloServerPlugin<RouterContext> {
@@ -100,6 +148,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: settings.shutdown.timeoutMs }),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      permissionsPlugin(options.policy ?? azoraPolicy),
       metricsPlugin(metrics),
       protection.plugin,
     ],
@@ -111,6 +160,22 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     schemaLoaded = true;
   });
   await apollo.start();
+
+  // Aegis is where credentials are resolved; the router asks it through its first replica's URL as loaded at start.
+  const aegisUrl = pool.urlOf('aegis');
+  if (!aegisUrl) throw new Error('the supergraph has no aegis subgraph: nothing can issue or resolve credentials');
+  const timeoutMs = settings.resilience.subgraphTimeoutMs;
+  const trustedIssuers: TrustedIssuer[] = [
+    { issuer: options.auth.issuer, jwksUrl: new URL('/.well-known/jwks.json', aegisUrl).toString(), requireAccessTokenType: true },
+    ...(options.auth.oidcIssuers ?? []).map((issuer) => ({ issuer, requireAccessTokenType: false })),
+  ];
+  const authenticator = new Authenticator({
+    issuers: trustedIssuers,
+    audience: options.auth.audience,
+    aegisUrl,
+    routerKey: options.auth.privateKey,
+    apiKeyCacheMs: options.auth.apiKeyCacheMs ?? 10_000,
+  });
 
   let stopping = false;
   app.get('/health', (_req, res) => {
@@ -129,15 +194,63 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  // Aegis's public endpoints, at the one address clients know.
+  for (const path of ['/.well-known/jwks.json', '/.well-known/openid-configuration', '/oauth/token']) {
+    app.all(path, express.raw({ type: () => true, limit: '16kb' }), async (req, res) => {
+      const upstream = await fetch(new URL(path, aegisUrl), {
+        method: req.method,
+        headers: {
+          'content-type': req.headers['content-type'] ?? 'application/octet-stream',
+          ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+        },
+        body: req.method === 'GET' || req.method === 'HEAD' ? undefined : (req.body as Buffer),
+        signal: AbortSignal.timeout(timeoutMs),
+      }).catch(() => null);
+      if (!upstream) {
+        res.status(503).json({ error: 'temporarily_unavailable' });
+        return;
+      }
+      for (const header of ['content-type', 'cache-control', 'pragma', 'www-authenticate']) {
+        const value = upstream.headers.get(header);
+        if (value) res.setHeader(header, value);
+      }
+      res.status(upstream.status).send(Buffer.from(await upstream.arrayBuffer()));
+    });
+  }
   app.use(
     '/graphql',
+    // Who is calling, before any GraphQL work: a bad credential is a 401, never a 500 and never anonymous.
+    async (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      try {
+        res.locals.identity = await authenticator.authenticate(req.headers, req.url, req.socket.remoteAddress);
+        next();
+      } catch (error) {
+        const rejected = error instanceof AuthenticationError;
+        if (!rejected) log.error({ err: error }, 'authentication unavailable');
+        res.status(rejected ? 401 : 503).json({
+          errors: [
+            rejected
+              ? { message: error.message, extensions: { code: ErrorCode.UNAUTHENTICATED } }
+              : { message: 'Authentication is temporarily unavailable', extensions: { code: ErrorCode.DOWNSTREAM_UNAVAILABLE } },
+          ],
+        });
+      }
+    },
     ...protection.httpGuards,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = requestIdFrom(req.headers);
         res.setHeader(REQUEST_ID_HEADER, requestId);
-        const deadline = Date.now() + settings.resilience.requestDeadlineMs;
-        return { requestId, log: log.child({ requestId }), clientIp: req.ip ?? 'unknown', deadline };
+        const identity = res.locals.identity as Identity;
+        let assertion: Promise<string> | undefined;
+        return {
+          requestId,
+          log: log.child({ requestId }),
+          identity,
+          assertion: () => (assertion ??= signIdentityAssertion(identity, options.auth.privateKey)),
+          clientIp: req.ip ?? 'unknown',
+          deadline: Date.now() + settings.resilience.requestDeadlineMs,
+        };
       },
     }),
   );

@@ -1,6 +1,5 @@
-import { composeSupergraph, startRouter, parseRouterSettings, type RunningRouter } from '@azora/router';
-import { createLogger } from '@azora/kit';
-import { seedUsers, startFixtureSubgraph, startPlatform, type FixtureSubgraph, type Platform } from '@azora/testing';
+import type { RunningRouter } from '@azora/router';
+import { policyAllowing, seedUsers, startFixtureSubgraph, startPlatform, type FixtureSubgraph, type Platform } from '@azora/testing';
 
 /** Small limits, so each bad request is easy to write; a rate budget large enough never to interfere. */
 const LIMITS = {
@@ -17,6 +16,9 @@ const LIMITS = {
 
 const NORMAL = '{ users(first: 2) { edges { node { email accounts { currency } } } } }';
 
+/** The platform admin's credentials, sent with every request here: listing users is theirs alone. */
+let admin: Record<string, string> = {};
+
 interface Raw {
   status: number;
   headers: Headers;
@@ -26,7 +28,7 @@ interface Raw {
 async function send(url: string, init: RequestInit & { search?: Record<string, string> } = {}): Promise<Raw> {
   const target = new URL(url);
   for (const [k, v] of Object.entries(init.search ?? {})) target.searchParams.set(k, v);
-  const response = await fetch(target, init);
+  const response = await fetch(target, { ...init, headers: { ...admin, ...(init.headers as Record<string, string>) } });
   const text = await response.text();
   let body: unknown;
   try {
@@ -61,6 +63,7 @@ describe('abuse protection at the router', () => {
   beforeAll(async () => {
     platform = await startPlatform({ dialect: 'sqlite', router: { env: LIMITS } });
     url = platform.routerUrl;
+    admin = (await platform.admin()).headers;
     await seedUsers(platform, 3, 'protect');
   });
   afterAll(() => platform?.stop());
@@ -234,79 +237,73 @@ describe('abuse protection at the router', () => {
       await expectStillServes(production.url);
     });
   });
-});
 
-describe('a subgraph with a mutation and careless errors, behind the router', () => {
-  const typeDefs = /* GraphQL */ `
-    type Query {
-      ping: String
-      leak: String
-      notFound: String
-    }
-    type Mutation {
-      touch: String
-    }
-  `;
-  let fixture: FixtureSubgraph;
-  let development: RunningRouter;
-  let production: RunningRouter;
+  describe('a subgraph with a mutation and careless errors, behind the router', () => {
+    const typeDefs = /* GraphQL */ `
+      type Query {
+        ping: String
+        leak: String
+        notFound: String
+      }
+      type Mutation {
+        touch: String
+      }
+    `;
+    let fixture: FixtureSubgraph;
+    let development: RunningRouter;
+    let production: RunningRouter;
 
-  beforeAll(async () => {
-    fixture = await startFixtureSubgraph('fixture', typeDefs, {
-      Query: {
-        ping: () => 'pong',
-        leak: () => {
-          throw Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:5432 (password=hunter2)'), { extensions: { code: 'DB_DOWN' } });
+    beforeAll(async () => {
+      fixture = await startFixtureSubgraph('fixture', typeDefs, {
+        Query: {
+          ping: () => 'pong',
+          leak: () => {
+            throw Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:5432 (password=hunter2)'), { extensions: { code: 'DB_DOWN' } });
+          },
+          notFound: () => {
+            const error = new Error('Course c-1 was not found') as Error & { extensions: object };
+            error.extensions = { code: 'NOT_FOUND', id: 'c-1' };
+            throw error;
+          },
         },
-        notFound: () => {
-          const error = new Error('Course c-1 was not found') as Error & { extensions: object };
-          error.extensions = { code: 'NOT_FOUND', id: 'c-1' };
-          throw error;
-        },
-      },
-      Mutation: { touch: () => 'touched' },
+        Mutation: { touch: () => 'touched' },
+      });
+      const supergraph = platform.compose({ extra: [fixture] });
+      const policy = policyAllowing({ Query: ['ping', 'leak', 'notFound'], Mutation: ['touch'] });
+      development = await platform.startRouter({ supergraph, policy, nodeEnv: 'development' });
+      production = await platform.startRouter({ supergraph, policy, nodeEnv: 'production' });
     });
-    const supergraphSdl = composeSupergraph([{ name: fixture.name, url: fixture.url, typeDefs }]).supergraphSdl;
-    const logger = createLogger('router', 'silent');
-    [development, production] = await Promise.all(
-      (['development', 'production'] as const).map((nodeEnv) =>
-        startRouter({ supergraphSdl, port: 0, nodeEnv, logger, settings: parseRouterSettings({ NODE_ENV: nodeEnv }) }),
-      ),
-    );
-  });
-  afterAll(async () => {
-    await Promise.all([development?.stop(), production?.stop()]);
-    await fixture?.stop();
-  });
+    afterAll(() => fixture?.stop());
 
-  it('refuses a mutation over GET and runs it over POST', async () => {
-    const overGet = await send(development.url, {
-      method: 'GET',
-      search: { query: 'mutation { touch }' },
-      headers: { 'apollo-require-preflight': 'true' },
+    it('refuses a mutation over GET and runs it over POST', async () => {
+      const overGet = await send(development.url, {
+        method: 'GET',
+        search: { query: 'mutation { touch }' },
+        headers: { 'apollo-require-preflight': 'true' },
+      });
+      expect(overGet.status).toBe(405);
+      expect(overGet.body.errors[0].extensions.code).toBe('BAD_REQUEST');
+      const overPost = await post(development.url, { query: 'mutation { touch }' });
+      expect(overPost.body).toEqual({ data: { touch: 'touched' } });
     });
-    expect(overGet.status).toBe(405);
-    expect(overGet.body.errors[0].extensions.code).toBe('BAD_REQUEST');
-    const overPost = await post(development.url, { query: 'mutation { touch }' });
-    expect(overPost.body).toEqual({ data: { touch: 'touched' } });
-  });
 
-  it('masks errors in production: unknown codes become INTERNAL_SERVER_ERROR, known codes lose their internals', async () => {
-    const leak = await post(production.url, { query: '{ ping leak }' });
-    expect(leak.status).toBe(200);
-    expect(leak.body.data).toEqual({ ping: 'pong', leak: null });
-    expect(leak.body.errors).toEqual([{ message: 'Internal server error', path: ['leak'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
-    expect(JSON.stringify(leak.body)).not.toMatch(/hunter2|ECONNREFUSED|stacktrace/);
+    it('masks errors in production: unknown codes become INTERNAL_SERVER_ERROR, known codes lose their internals', async () => {
+      const leak = await post(production.url, { query: '{ ping leak }' });
+      expect(leak.status).toBe(200);
+      expect(leak.body.data).toEqual({ ping: 'pong', leak: null });
+      expect(leak.body.errors).toEqual([{ message: 'Internal server error', path: ['leak'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+      expect(JSON.stringify(leak.body)).not.toMatch(/hunter2|ECONNREFUSED|stacktrace/);
 
-    const notFound = await post(production.url, { query: '{ notFound }' });
-    const [error] = notFound.body.errors;
-    expect(error.message).toBe('Course c-1 was not found');
-    expect(error.extensions).toMatchObject({ code: 'NOT_FOUND', id: 'c-1' });
-    expect(error.extensions.stacktrace).toBeUndefined();
-    expect(error.extensions.exception).toBeUndefined();
-    expect(JSON.stringify(notFound.body)).not.toMatch(/\.ts:\d+|\.js:\d+/);
+      const notFound = await post(production.url, { query: '{ notFound }' });
+      const [error] = notFound.body.errors;
+      expect(error.message).toBe('Course c-1 was not found');
+      expect(error.extensions).toMatchObject({ code: 'NOT_FOUND', id: 'c-1' });
+      expect(error.extensions.stacktrace).toBeUndefined();
+      expect(error.extensions.exception).toBeUndefined();
+      expect(JSON.stringify(notFound.body)).not.toMatch(/\.ts:\d+|\.js:\d+/);
 
-    const ok = await post(production.url, { query: '{ ping }' });
-    expect(ok.body).toEqual({ data: { ping: 'pong' } });
+      const ok = await post(production.url, { query: '{ ping }' });
+      expect(ok.body).toEqual({ data: { ping: 'pong' } });
+    });
   });
 });

@@ -18,16 +18,19 @@ const budget = (extra: Record<string, string> = {}) => ({
 
 describe('rate limiting at the router', () => {
   let platform: Platform;
+  /** The platform admin: listing users is theirs alone. */
+  let admin: Record<string, string>;
 
   beforeAll(async () => {
     platform = await startPlatform({ dialect: 'sqlite', router: { env: { AZORA_RATE_LIMIT: 'false' } } });
+    admin = (await platform.admin()).headers;
     await seedUsers(platform, 5, 'rate');
   });
   afterAll(() => platform?.stop());
 
   it('charges each operation its cost, sends RateLimit headers, and refuses with 429 RATE_LIMITED and Retry-After', async () => {
     const router = await platform.startRouter({ env: budget() });
-    const first = await graphql(router.url, PAGE);
+    const first = await graphql(router.url, PAGE, undefined, admin);
     expect(first.status).toBe(200);
     expect(first.body.data.users.edges).toHaveLength(5);
     expect(first.headers.get('ratelimit-limit')).toBe('30');
@@ -35,8 +38,8 @@ describe('rate limiting at the router', () => {
     expect(first.headers.get('ratelimit-policy')).toBe('30;w=30');
     expect(Number(first.headers.get('ratelimit-reset'))).toBeGreaterThanOrEqual(10);
 
-    expect((await graphql(router.url, PAGE)).status).toBe(200);
-    const refused = await graphql(router.url, PAGE);
+    expect((await graphql(router.url, PAGE, undefined, admin)).status).toBe(200);
+    const refused = await graphql(router.url, PAGE, undefined, admin);
     expect(refused.status).toBe(429);
     expect(refused.body.data).toBeUndefined();
     expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
@@ -45,14 +48,14 @@ describe('rate limiting at the router', () => {
     expect(retryAfter).toBeLessThanOrEqual(11);
 
     // What is left still buys a cheap operation.
-    const cheap = await graphql(router.url, CHEAP);
+    const cheap = await graphql(router.url, CHEAP, undefined, admin);
     expect(cheap.status).toBe(200);
     expect(cheap.body).toEqual({ data: { user: null } });
   });
 
   it('keeps a bucket per client IP, taken from X-Forwarded-For only behind a trusted proxy', async () => {
     const router = await platform.startRouter({ env: budget({ AZORA_TRUST_PROXY: 'loopback' }) });
-    const from = (ip: string) => ({ 'x-forwarded-for': ip });
+    const from = (ip: string) => ({ ...admin, 'x-forwarded-for': ip });
     for (let i = 0; i < 2; i++) expect((await graphql(router.url, PAGE, undefined, from('203.0.113.1'))).status).toBe(200);
     expect((await graphql(router.url, PAGE, undefined, from('203.0.113.1'))).status).toBe(429);
     expect((await graphql(router.url, PAGE, undefined, from('203.0.113.2'))).status).toBe(200);
@@ -72,7 +75,7 @@ describe('rate limiting at the router', () => {
     it('without Redis, each replica has a budget of its own', async () => {
       const [a, b] = await twoRouters(budget());
       const statuses = [];
-      for (const router of [a, b, a, b, a, b]) statuses.push((await graphql(router.url, PAGE)).status);
+      for (const router of [a, b, a, b, a, b]) statuses.push((await graphql(router.url, PAGE, undefined, admin)).status);
       expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
     });
 
@@ -80,12 +83,12 @@ describe('rate limiting at the router', () => {
       const prefix = `azora-test:${randomBytes(6).toString('hex')}`;
       const [a, b] = await twoRouters(budget({ AZORA_REDIS_URL: REDIS_URL, AZORA_RATE_LIMIT_PREFIX: prefix }));
       const statuses = [];
-      for (const router of [a, b, a, b]) statuses.push((await graphql(router.url, PAGE)).status);
+      for (const router of [a, b, a, b]) statuses.push((await graphql(router.url, PAGE, undefined, admin)).status);
       expect(statuses).toEqual([200, 200, 429, 429]);
-      const refused = await graphql(b.url, PAGE);
+      const refused = await graphql(b.url, PAGE, undefined, admin);
       expect(refused.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect((await graphql(a.url, CHEAP)).status).toBe(200);
+      expect((await graphql(a.url, CHEAP, undefined, admin)).status).toBe(200);
     });
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { print } from 'graphql';
 import { createLogger } from '@azora/kit';
-import { composedSupergraph, composeSupergraph, parseRouterSettings, startRouter, supergraphFile, type RunningRouter } from '@azora/router';
+import { composedSupergraph, composeSupergraph, supergraphFile } from '@azora/router';
 import { graphql, seedUsers, startPlatform, until, type Platform } from '@azora/testing';
 import { aegis } from '../../subgraphs/aegis/src/schema';
 import { mint } from '../../subgraphs/mint/src/schema';
@@ -12,6 +12,8 @@ import { mint } from '../../subgraphs/mint/src/schema';
 const USERS = '{ users(first: 2) { edges { node { email } } } }';
 const WITH_ACCOUNTS = '{ users(first: 2) { edges { node { email accounts { currency } } } } }';
 const POLL_MS = 50;
+/** The platform admin: listing users is theirs alone. */
+let admin: Record<string, string> = {};
 
 /** Writes the way deployments do: a new file renamed into place, never a half-written one. */
 function replaceFile(path: string, content: string): void {
@@ -27,7 +29,7 @@ function load(url: string, concurrency = 6) {
   const workers = Array.from({ length: concurrency }, async () => {
     while (running) {
       try {
-        const { status, body } = await graphql(url, USERS);
+        const { status, body } = await graphql(url, USERS, undefined, admin);
         if (status === 200 && !body.errors && body.data.users.edges.length > 0) ok++;
         else failures.push(`${status} ${JSON.stringify(body.errors)}`);
       } catch (error) {
@@ -45,7 +47,7 @@ function load(url: string, concurrency = 6) {
 }
 
 const hasAccounts = async (url: string) => {
-  const { body } = await graphql(url, WITH_ACCOUNTS);
+  const { body } = await graphql(url, WITH_ACCOUNTS, undefined, admin);
   return !body.errors && body.data?.users.edges.every((e: any) => Array.isArray(e.node.accounts));
 };
 
@@ -63,16 +65,15 @@ describe('hot reload of the supergraph', () => {
       },
     }),
   );
-  const routers: RunningRouter[] = [];
-  const settings = parseRouterSettings({ AZORA_RATE_LIMIT: 'false' });
+  const env = { AZORA_RATE_LIMIT: 'false' };
 
   beforeAll(async () => {
     platform = await startPlatform({ dialect: 'sqlite' });
+    admin = (await platform.admin()).headers;
     await seedUsers(platform, 2, 'reload');
     dir = mkdtempSync(join(tmpdir(), 'azora-reload-'));
   });
   afterAll(async () => {
-    await Promise.all(routers.map((r) => r.stop()));
     await platform?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -86,8 +87,7 @@ describe('hot reload of the supergraph', () => {
   it('production: serves a new supergraph file dropped in under load with zero failed requests, and keeps the old one when the new one is broken', async () => {
     const file = join(dir, 'supergraph.graphql');
     replaceFile(file, composeSupergraph([subgraph(aegis)]).supergraphSdl);
-    const router = await startRouter({ supergraphSdl: supergraphFile(file, POLL_MS, logger), port: 0, nodeEnv: 'production', logger, settings });
-    routers.push(router);
+    const router = await platform.startRouter({ supergraph: supergraphFile(file, POLL_MS, logger), nodeEnv: 'production', env });
     expect(await hasAccounts(router.url)).toBe(false);
 
     const traffic = load(router.url);
@@ -116,8 +116,7 @@ describe('hot reload of the supergraph', () => {
       );
     for (const definition of [aegis, mint]) replaceFile(schemaFile(definition.name), print(definition.typeDefs));
     writeConfig(['aegis']);
-    const router = await startRouter({ supergraphSdl: composedSupergraph(config, POLL_MS, logger), port: 0, nodeEnv: 'development', logger, settings });
-    routers.push(router);
+    const router = await platform.startRouter({ supergraph: composedSupergraph(config, POLL_MS, logger), nodeEnv: 'development', env });
     expect(await hasAccounts(router.url)).toBe(false);
 
     const traffic = load(router.url);

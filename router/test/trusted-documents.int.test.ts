@@ -12,8 +12,11 @@ const USERS = 'query Users($first: Int) { users(first: $first) { edges { node { 
 const ACCOUNT = 'query Account($id: ID!) { account(id: $id) { id currency } }';
 const UNLISTED = '{ users(first: 1) { edges { node { id } } } }';
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+/** The platform admin: listing users is theirs alone. */
+let admin: Record<string, string> = {};
+
+async function post(url: string, body: unknown) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...admin }, body: JSON.stringify(body) });
   return { status: response.status, body: (await response.json()) as any };
 }
 
@@ -27,6 +30,7 @@ describe('trusted documents', () => {
     manifest = join(dir, 'persisted-documents.json');
     writeFileSync(manifest, JSON.stringify({ [`sha256:${sha256(USERS)}`]: USERS, [sha256(ACCOUNT)]: ACCOUNT }));
     platform = await startPlatform({ dialect: 'sqlite', router: { env: { AZORA_TRUSTED_DOCUMENTS_MANIFEST: manifest } } });
+    admin = (await platform.admin()).headers;
     await seedUsers(platform, 2, 'trusted');
   });
   afterAll(async () => {
@@ -110,12 +114,12 @@ describe('trusted documents', () => {
       const url = new URL(enforcing.url);
       url.searchParams.set('documentId', `sha256:${sha256(USERS)}`);
       url.searchParams.set('variables', JSON.stringify({ first: 1 }));
-      const response = await fetch(url, { headers: { 'apollo-require-preflight': 'true' } });
+      const response = await fetch(url, { headers: { ...admin, 'apollo-require-preflight': 'true' } });
       expect(response.status).toBe(200);
       expect(((await response.json()) as any).data.users.edges).toHaveLength(1);
       url.searchParams.delete('documentId');
       url.searchParams.set('query', UNLISTED);
-      const refused = await fetch(url, { headers: { 'apollo-require-preflight': 'true' } });
+      const refused = await fetch(url, { headers: { ...admin, 'apollo-require-preflight': 'true' } });
       expect(refused.status).toBe(400);
       expect(((await refused.json()) as any).errors[0].extensions.code).toBe('DOCUMENT_NOT_TRUSTED');
     });

@@ -39,7 +39,14 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
     try {
       const upstream = await fetch(new URL(req.url ?? '/', target.origin), {
         method: req.method,
-        headers: { 'content-type': req.headers['content-type'] ?? 'application/json', 'x-request-id': String(req.headers['x-request-id'] ?? '') },
+        // Everything the router sent (the signed identity assertion included), less what is per connection.
+        headers: Object.fromEntries(
+          Object.entries(req.headers).flatMap(([name, value]) =>
+            ['host', 'connection', 'content-length', 'keep-alive', 'transfer-encoding'].includes(name) || value === undefined
+              ? []
+              : [[name, Array.isArray(value) ? value.join(', ') : value]],
+          ),
+        ),
         body: req.method === 'GET' ? undefined : body,
       });
       res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });

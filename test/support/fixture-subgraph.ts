@@ -4,6 +4,8 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
+import { azoraPolicy, type Policy } from '../../router/src/auth/policy';
+import { allow } from '../../router/src/auth/rules';
 
 export interface FixtureSubgraph {
   name: string;
@@ -26,4 +28,13 @@ export async function startFixtureSubgraph(name: string, typeDefs: string, resol
   });
   const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
   return { name, url: url.replace('localhost', '127.0.0.1'), typeDefs, stop: () => server.stop() };
+}
+
+/** Azora's rule tree plus `allow` for the given fields of a fixture subgraph (the policy denies what it does not list). */
+export function policyAllowing(fields: Record<string, string[]>): Policy {
+  const policy: Policy = { ...azoraPolicy };
+  for (const [type, names] of Object.entries(fields)) {
+    policy[type] = { ...policy[type], ...Object.fromEntries(names.map((name) => [name, allow])) };
+  }
+  return policy;
 }

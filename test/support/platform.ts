@@ -6,6 +6,8 @@ import { print } from 'graphql';
 import {
   createLogger,
   databaseUrlFor,
+  generateAssertionKeys,
+  privateKeyFromPem,
   dropPostgresDatabase,
   startSubgraph,
   type DatabaseTarget,
@@ -16,6 +18,8 @@ import {
   type SubgraphDefinition,
 } from '@azora/kit';
 import { composeSupergraph, parseRouterSettings, readSupergraphConfig, startRouter, type RunningRouter } from '@azora/router';
+import type { SupergraphSdlHook } from '@apollo/gateway';
+import type { Policy } from '../../router/src/auth/policy';
 import { SUPERGRAPH_CONFIG } from '../../router/src/repo-composition';
 
 /** SQLite always; PostgreSQL too when the global setup found it (and always under CI=true). */
@@ -75,7 +79,21 @@ export async function graphql<T = any>(
   return { status: response.status, headers: response.headers, body };
 }
 
+/** Authorization headers for a signed-in caller. */
+export type AuthHeaders = Record<string, string>;
+
+export interface SignedIn {
+  headers: AuthHeaders;
+  accessToken: string;
+  refreshToken: string;
+  userId: string;
+}
+
 export interface RouterTestOptions {
+  /** Another supergraph (or a hot-reload hook) than the platform's own. */
+  supergraph?: string | SupergraphSdlHook;
+  /** Another permission rule tree than Azora's (tests of fixture subgraphs). */
+  policy?: Policy;
   /** Router settings as environment variables over the defaults, e.g. `{ AZORA_LIMIT_MAX_DEPTH: '3' }`. */
   env?: Record<string, string>;
   /** Router mode; `test` by default. */
@@ -93,20 +111,43 @@ export interface Platform {
   /** Every replica of each subgraph. */
   replicas: Record<string, RunningSubgraph[]>;
   supergraphSdl: string;
+  /** The router's Ed25519 private key (PEM) the subgraphs trust, for a router started in a process of its own. */
+  routerPrivateKey: string;
+  /**
+   * A supergraph of the platform's subgraphs (all, or `only` these) plus `extra` ones such as a fixture subgraph,
+   * for a router started with `startRouter({ supergraph })`.
+   */
+  compose(options?: { only?: string[]; extra?: { name: string; url: string; typeDefs: string }[] }): string;
   /** Sends an operation to the router. */
   request<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** Signs up a fresh user through the router (unique email per call) and returns their tokens. */
+  signUp(name?: string, password?: string): Promise<SignedIn & { email: string }>;
+  /** Signs in through the router. */
+  signIn(email: string, password: string): Promise<SignedIn>;
+  /** The platform's bootstrap admin (AZORA_ADMIN_EMAIL), signed in. */
+  admin(): Promise<SignedIn>;
+  /** A fresh user who has been granted these roles by the admin, signed in again so the token carries them. */
+  userWithRoles(roles: string[], name?: string): Promise<SignedIn & { email: string }>;
   /** Stops one subgraph, every replica or the one given (its database is kept until `stop`). */
   stopSubgraph(name: string, replica?: number): Promise<void>;
   /** Starts a stopped subgraph replica again, on the same port and database. */
   restartSubgraph(name: string, replica?: number): Promise<void>;
-  /** Another router over the same subgraphs; `stop` stops it too. */
+  /** Another router over the same subgraphs, trusted by them like the first; `stop` stops it too. */
   startRouter(options?: RouterTestOptions): Promise<RunningRouter>;
   stop(): Promise<void>;
 }
 
+/** The token issuer every test platform uses. */
+export const TEST_ISSUER = 'http://azora.test';
+
 export interface PlatformOptions {
   dialect: Dialect;
   subgraphs?: SubgraphDefinition[];
+  /** Extra environment for the subgraphs' own settings (e.g. AZORA_ADMIN_EMAIL). */
+  env?: NodeJS.ProcessEnv;
+  /** Further OIDC issuers the router trusts. */
+  oidcIssuers?: string[];
+  apiKeyCacheMs?: number;
   /** A logger per service; silent by default (AZORA_TEST_LOG=debug to see logs). */
   loggerFor?: (service: string) => Logger;
   /** How the platform's own router is started. */
@@ -123,6 +164,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const definitions = options.subgraphs ?? allSubgraphs();
   const loggerFor = options.loggerFor ?? ((service) => createLogger(service, process.env.AZORA_TEST_LOG ?? 'silent'));
   const databases = definitions.map((d) => scratchDatabase(options.dialect, d.name));
+  const keys = generateAssertionKeys();
+  const admin = { email: `admin-${randomBytes(4).toString('hex')}@azora.test`, password: randomBytes(12).toString('base64url') };
+  const env = {
+    ...process.env,
+    AZORA_ISSUER: TEST_ISSUER,
+    AZORA_ADMIN_EMAIL: admin.email,
+    AZORA_ADMIN_PASSWORD: admin.password,
+    ...options.env,
+  };
   const replicas: Record<string, RunningSubgraph[]> = {};
   const routers: RunningRouter[] = [];
   const stop = async () => {
@@ -132,13 +182,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   };
   const startReplica = (name: string, port: number) => {
     const i = definitions.findIndex((d) => d.name === name);
-    return startSubgraph(definitions[i]!, { port, nodeEnv: 'test', target: databases[i]!.target, logger: loggerFor(name) });
+    return startSubgraph(definitions[i]!, {
+      port,
+      nodeEnv: 'test',
+      target: databases[i]!.target,
+      routerPublicKey: keys.publicKey,
+      logger: loggerFor(name),
+      env,
+    });
   };
   let supergraphSdl: string;
   const startTestRouter = async (router: RouterTestOptions = {}) => {
     const nodeEnv = router.nodeEnv ?? 'test';
     const running = await startRouter({
-      supergraphSdl,
+      supergraphSdl: router.supergraph ?? supergraphSdl,
+      policy: router.policy,
       subgraphUrls: {
         ...Object.fromEntries(Object.entries(replicas).filter(([, r]) => r.length > 1).map(([name, r]) => [name, r.map((s) => s.url)])),
         ...router.subgraphUrls,
@@ -147,6 +205,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       nodeEnv,
       logger: loggerFor('router'),
       settings: parseRouterSettings({ NODE_ENV: nodeEnv, ...router.env }),
+      auth: {
+        privateKey: privateKeyFromPem(keys.privateKey),
+        issuer: TEST_ISSUER,
+        audience: 'azora',
+        oidcIssuers: options.oidcIssuers,
+        apiKeyCacheMs: options.apiKeyCacheMs,
+      },
     });
     routers.push(running);
     return running;
@@ -171,6 +236,33 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     throw error;
   }
   const routerUrl = router.url;
+  const request = <T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) =>
+    graphql<T>(routerUrl, query, variables, headers);
+  const signedIn = (payload: any): SignedIn => ({
+    headers: { authorization: `Bearer ${payload.accessToken}` },
+    accessToken: payload.accessToken,
+    refreshToken: payload.refreshToken,
+    userId: payload.user.id,
+  });
+  const signIn = async (email: string, password: string) => {
+    const { body } = await request(
+      'mutation($input: SignInInput!) { signIn(input: $input) { accessToken refreshToken user { id } } }',
+      { input: { email, password } },
+    );
+    if (!body.data?.signIn) throw new Error(`sign-in failed: ${JSON.stringify(body.errors)}`);
+    return signedIn(body.data.signIn);
+  };
+  let adminSession: Promise<SignedIn> | undefined;
+  const signUp = async (name = 'user', password = 'correct horse battery staple') => {
+    const email = `${name}-${randomBytes(5).toString('hex')}@example.test`;
+    const { body } = await request(
+      'mutation($input: SignUpInput!) { signUp(input: $input) { accessToken refreshToken user { id } } }',
+      { input: { email, password, displayName: name } },
+    );
+    if (!body.data?.signUp) throw new Error(`sign-up failed: ${JSON.stringify(body.errors)}`);
+    return { ...signedIn(body.data.signUp), email };
+  };
+  const platformAdmin = () => (adminSession ??= signIn(admin.email, admin.password));
   const pick = (name: string, replica: number | undefined) =>
     replica === undefined ? replicas[name]!.map((_, i) => i) : [replica];
   return {
@@ -182,7 +274,27 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     },
     replicas,
     supergraphSdl: supergraphSdl!,
-    request: (query, variables, headers) => graphql(routerUrl, query, variables, headers),
+    routerPrivateKey: keys.privateKey,
+    compose: ({ only, extra = [] } = {}) =>
+      composeSupergraph([
+        ...definitions
+          .filter((d) => !only || only.includes(d.name))
+          .map((d) => ({ name: d.name, url: replicas[d.name]![0]!.url, typeDefs: print(d.typeDefs) })),
+        ...extra,
+      ]).supergraphSdl,
+    request,
+    signUp,
+    signIn,
+    admin: platformAdmin,
+    async userWithRoles(roles, name = 'member') {
+      const user = await signUp(name);
+      const { headers } = await platformAdmin();
+      for (const role of roles) {
+        const { body } = await request('mutation($u: ID!, $r: Role!) { grantRole(userId: $u, role: $r) { id } }', { u: user.userId, r: role }, headers);
+        if (body.errors) throw new Error(`grantRole failed: ${JSON.stringify(body.errors)}`);
+      }
+      return { ...(await signIn(user.email, 'correct horse battery staple')), email: user.email };
+    },
     stopSubgraph: async (name, replica) => {
       await Promise.all(pick(name, replica).map((i) => replicas[name]![i]!.stop()));
     },

@@ -44,6 +44,11 @@ export class SubgraphPool {
     return this.current;
   }
 
+  /** The first replica URL of a served subgraph. */
+  urlOf(name: string): string | undefined {
+    return this.current.includes(name) ? this.clients.get(name)?.urls[0] : undefined;
+  }
+
   /** Probes every served subgraph now: a subgraph is up when one of its replicas is ready. */
   async readiness(): Promise<Record<string, boolean>> {
     const names = this.current;

@@ -1,4 +1,1 @@
-import type { SubgraphContext } from '@azora/kit';
-import type { AegisLoaders } from './loaders';
-
-export type AegisContext = SubgraphContext<AegisLoaders>;
+export type { AegisContext } from './runtime';

@@ -27,6 +27,17 @@ export function parseEnv<S extends z.ZodType>(
   return result.data;
 }
 
+/** The problems a settings loader reports, for a start-up report that lists everything at once. */
+export function problemsOf(load: () => unknown): string[] {
+  try {
+    load();
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
 /** A rule across several variables; returns its problems as `NAME: message` lines. */
 export type EnvRule = (env: NodeJS.ProcessEnv) => string[];
 
@@ -66,5 +77,9 @@ export const subgraphEnvSchema = z
       .optional()
       .transform((v) => v === 'true'),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    /** The router's Ed25519 public key (PEM): subgraphs accept only requests whose identity it signed. */
+    AZORA_ROUTER_PUBLIC_KEY: z
+      .string({ error: 'required: the router\'s public key (PEM); `npm start` generates a development pair' })
+      .min(1),
   });
 export type SubgraphEnv = z.infer<typeof subgraphEnvSchema>;

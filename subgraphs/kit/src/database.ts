@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MikroORM, type AnyEntity, type EntitySchema, type Options } from '@mikro-orm/core';
@@ -115,6 +116,16 @@ export function ormOptions(options: OpenDatabaseOptions): Options<AbstractSqlDri
     },
     forceUndefined: false,
     ignoreUndefinedInQuery: true,
+    // knex reports pool and connection trouble (a database restart, a killed backend) on the console; send it to
+    // the structured log instead.
+    driverOptions: {
+      log: {
+        warn: (message: unknown) => options.log?.warn({ knex: String(message) }, 'database warning'),
+        error: (message: unknown) => options.log?.error({ knex: String(message) }, 'database error'),
+        deprecate: (message: unknown) => options.log?.debug({ knex: String(message) }, 'database deprecation'),
+        debug: (message: unknown) => options.log?.debug({ knex: String(message) }, 'database debug'),
+      },
+    },
   };
   if (target.dialect === 'sqlite') {
     return {
@@ -142,6 +153,9 @@ export function ormOptions(options: OpenDatabaseOptions): Options<AbstractSqlDri
   } as Options<AbstractSqlDriver>;
 }
 
+/** Per-request database accounting: statements issued while serving one request (background work is not counted). */
+export const requestStatements = new AsyncLocalStorage<{ statements: number }>();
+
 /** Opens (creating if needed) the subgraph's database and wires query metrics. Does not migrate. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Orm> {
   if (options.target.dialect === 'sqlite') {
@@ -156,6 +170,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Orm> {
     const knex = orm.em.getConnection().getKnex();
     knex.on('query', (q: { __knexQueryUid: string }) => {
       metrics.dbQueries.inc();
+      const scope = requestStatements.getStore();
+      if (scope) scope.statements += 1;
       started.set(q.__knexQueryUid, process.hrtime.bigint());
     });
     const finish = (_: unknown, q: { __knexQueryUid: string }) => {

@@ -9,3 +9,6 @@ export const DEMO_USERS = [
   { id: '01930000-0000-7000-8000-000000000004', email: 'katherine@azora.dev', displayName: 'Katherine Johnson', roles: ['employer'] },
   { id: '01930000-0000-7000-8000-000000000005', email: 'edsger@azora.dev', displayName: 'Edsger Dijkstra', roles: ['treasury'] },
 ] as const;
+
+/** The demo accounts' password. Demo data exists only in development mode; production refuses it. */
+export const DEMO_PASSWORD = 'azora-demo-password';

@@ -10,3 +10,8 @@ export * from './pagination';
 export * from './request-id';
 export * from './subgraph';
 export * from './scalars';
+export * from './identity';
+export * from './permissions';
+export * from './entity';
+export * from './events';
+export * from './outbox-relay';

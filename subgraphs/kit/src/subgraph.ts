@@ -9,10 +9,22 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { parse, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
-import { parseEnv, subgraphEnvSchema, subgraphProductionRules, type NodeEnv } from './config';
+import { applyMiddleware } from 'graphql-middleware';
+import { allow, shield, type IRules } from 'graphql-shield';
+import type { KeyObject } from 'node:crypto';
+import {
+  ConfigError,
+  nodeEnvSchema,
+  parseEnv,
+  subgraphEnvSchema,
+  subgraphProductionRules,
+  type NodeEnv,
+  type SubgraphEnv,
+} from './config';
 import {
   databaseAnswers,
   migrateToLatest,
+  requestStatements,
   openDatabase,
   resolveDatabaseTarget,
   type DatabaseTarget,
@@ -21,6 +33,9 @@ import {
   type SqlEntityManager,
 } from './database';
 import { ErrorCode, maskError } from './errors';
+import { InProcessEventBus, OutboxEvent, type EventBus } from './events';
+import { OutboxRelay } from './outbox-relay';
+import { IDENTITY_HEADER, publicKeyFromPem, verifyIdentityAssertion, type Identity } from './identity';
 import { createLogger, type Logger } from './logger';
 import { createSubgraphMetrics, type SubgraphMetrics } from './metrics';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
@@ -29,6 +44,8 @@ import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
 export interface SubgraphContext<Loaders = unknown> {
   requestId: string;
   log: Logger;
+  /** The caller, as the router verified and asserted it. */
+  identity: Identity;
   /** This request's own identity map. */
   em: SqlEntityManager;
   loaders: Loaders;
@@ -47,11 +64,49 @@ export interface SubgraphDefinition<Loaders = unknown> {
   migrationsDir: string;
   /** Fills an empty database with demo data (development only). Must be a no-op on a non-empty database. */
   seedDemoData?: (em: SqlEntityManager, log: Logger) => Promise<void>;
+  /**
+   * Object-level graphql-shield rules (those that need the parent object). Whole-field role rules live in the
+   * router's deny-by-default tree; here anything without a rule is allowed, and `_service`/`_entities` always are.
+   */
+  permissions?: IRules | Record<string, unknown>;
+  /** Problems with the subgraph's own settings, reported at start-up together with the kit's. */
+  checkEnv?: (env: NodeJS.ProcessEnv, nodeEnv: NodeEnv) => string[];
+  /** Runs once after migrations: reads the subgraph's own settings and adds context or HTTP routes. */
+  setup?: (deps: SetupDeps) => Promise<SubgraphExtension>;
+}
+
+export interface SetupDeps {
+  orm: Orm;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  nodeEnv: NodeEnv;
+  /** Verifies a router-signed identity assertion (for the subgraph's own HTTP routes). */
+  verifyAssertion(token: string): Promise<Identity>;
+  bus: EventBus;
+}
+
+export interface SubgraphExtension {
+  /** Extra per-request context (e.g. domain services bound to this request's `em`). */
+  context?: (base: SubgraphContext<unknown>) => Record<string, unknown>;
+  /** Extra HTTP routes beside `/graphql` (e.g. Aegis's JWKS). They are not behind the identity assertion. */
+  routes?: (app: express.Express) => void;
+  stop?: () => Promise<void>;
 }
 
 /** Identity function that lets TypeScript infer the loaders type once for the whole definition. */
 export function defineSubgraph<Loaders>(definition: SubgraphDefinition<Loaders>): SubgraphDefinition<Loaders> {
   return definition;
+}
+
+/** The subgraph's entities plus the kit's own tables (the outbox), as migrations and the ORM see them. */
+export function subgraphEntities(definition: SubgraphDefinition<any>): EntityDefinition[] {
+  return [...definition.entities, OutboxEvent];
+}
+
+let processBus: EventBus | undefined;
+/** The embedded default bus, shared by everything in this process. */
+export function inProcessBus(): EventBus {
+  return (processBus ??= new InProcessEventBus());
 }
 
 /** Reads a subgraph's `schema.graphql`, the contract composition reads too. */
@@ -61,9 +116,18 @@ export function loadTypeDefs(path: string): DocumentNode {
 
 /** The executable federated schema of a subgraph. Never listens, so tests can use it directly. */
 export function buildSchema(definition: SubgraphDefinition<never> | SubgraphDefinition<any>): GraphQLSchema {
-  return buildSubgraphSchema([
+  const schema = buildSubgraphSchema([
     { typeDefs: definition.typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> },
   ]);
+  if (!definition.permissions) return schema;
+  const rules = definition.permissions as Record<string, Record<string, unknown>>;
+  return applyMiddleware(
+    schema,
+    shield({ ...rules, Query: { ...rules.Query, _service: allow, _entities: allow } } as IRules, {
+      fallbackRule: allow,
+      allowExternalErrors: true,
+    }),
+  );
 }
 
 export interface StartSubgraphOptions {
@@ -72,9 +136,15 @@ export interface StartSubgraphOptions {
   host?: string;
   nodeEnv?: NodeEnv;
   target: DatabaseTarget;
+  /** The router's public key: every `/graphql` request must carry an identity assertion it signed. */
+  routerPublicKey: KeyObject | string;
   logger?: Logger;
   demoData?: boolean;
   poolMax?: number;
+  /** The environment `setup` reads (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Where the outbox publishes (default: this process's in-process bus). */
+  bus?: EventBus;
 }
 
 export interface RunningSubgraph {
@@ -84,6 +154,7 @@ export interface RunningSubgraph {
   orm: Orm;
   metrics: SubgraphMetrics;
   log: Logger;
+  relay: OutboxRelay;
   /** Drains HTTP, then closes the database. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -111,10 +182,13 @@ function observabilityPlugin(metrics: SubgraphMetrics): ApolloServerPlugin<Subgr
             }
           }
         },
-        async willSendResponse({ response }) {
+        async willSendResponse({ response, contextValue }) {
           const failed = response.body.kind === 'single' && (response.body.singleResult.errors?.length ?? 0) > 0;
           metrics.requests.inc({ operation_type: operationType, outcome: failed ? 'error' : 'ok' });
-          stopTimer({ operation_type: operationType });
+          const seconds = stopTimer({ operation_type: operationType });
+          const statements = requestStatements.getStore()?.statements ?? 0;
+          metrics.requestStatements.observe({ operation_type: operationType }, statements);
+          contextValue.log.debug({ statements, seconds, failed }, 'graphql request finished');
         },
       };
     },
@@ -133,7 +207,7 @@ export async function startSubgraph<Loaders>(
   const orm = await openDatabase({
     subgraph: definition.name,
     target: options.target,
-    entities: definition.entities,
+    entities: subgraphEntities(definition),
     migrationsDir: definition.migrationsDir,
     poolMax: options.poolMax,
     log,
@@ -142,6 +216,20 @@ export async function startSubgraph<Loaders>(
   let httpServer: Server | undefined;
   try {
     await migrateToLatest(orm, log);
+    const bus = options.bus ?? inProcessBus();
+    const relay = new OutboxRelay(orm, bus, log, metrics);
+    const routerKey =
+      typeof options.routerPublicKey === 'string' ? publicKeyFromPem(options.routerPublicKey) : options.routerPublicKey;
+    const extension = definition.setup
+      ? await definition.setup({
+          orm,
+          log,
+          env: options.env ?? process.env,
+          nodeEnv: options.nodeEnv ?? 'development',
+          verifyAssertion: (token) => verifyIdentityAssertion(token, routerKey),
+          bus,
+        })
+      : {};
     if (options.demoData && definition.seedDemoData) {
       await definition.seedDemoData(orm.em.fork(), log);
     }
@@ -174,15 +262,40 @@ export async function startSubgraph<Loaders>(
     app.get('/metrics', async (_req, res) => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     });
+    extension.routes?.(app);
     app.use(
       '/graphql',
+      // Only the router may call: it verified the caller and signed who they are. Anything else is refused
+      // before GraphQL runs, `_entities` and `_service` included.
+      async (req, res, next) => {
+        const assertion = req.headers[IDENTITY_HEADER];
+        try {
+          if (typeof assertion !== 'string') throw new Error('missing identity assertion');
+          res.locals.identity = await verifyIdentityAssertion(assertion, routerKey);
+          next();
+        } catch (error) {
+          log.warn({ reason: (error as Error).message, requestId: requestIdFrom(req.headers) }, 'request refused');
+          res.status(401).json({
+            errors: [{ message: 'Subgraphs answer only the router', extensions: { code: ErrorCode.UNAUTHENTICATED } }],
+          });
+        }
+      },
+      // Everything this request does runs in its own scope, so its SQL statements are counted for it alone.
+      (_req, _res, next) => requestStatements.run({ statements: 0 }, next),
       express.json({ limit: '1mb' }),
       expressMiddleware(apollo, {
         context: async ({ req, res }) => {
           const requestId = requestIdFrom(req.headers);
           res.setHeader(REQUEST_ID_HEADER, requestId);
           const em = orm.em.fork();
-          return { requestId, log: log.child({ requestId }), em, loaders: definition.loaders(em) };
+          const base: SubgraphContext<Loaders> = {
+            requestId,
+            log: log.child({ requestId }),
+            identity: res.locals.identity as Identity,
+            em,
+            loaders: definition.loaders(em),
+          };
+          return extension.context ? { ...base, ...extension.context(base) } : base;
         },
       }),
     );
@@ -195,6 +308,7 @@ export async function startSubgraph<Loaders>(
     const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
     const url = `http://${host}:${port}/graphql`;
     log.info({ url, database: options.target.dialect }, 'subgraph listening');
+    relay.start();
 
     let stopped: Promise<void> | undefined;
     return {
@@ -204,10 +318,13 @@ export async function startSubgraph<Loaders>(
       orm,
       metrics,
       log,
+      relay,
       stop() {
         stopped ??= (async () => {
           stopping = true;
           await apollo.stop(); // drains in-flight HTTP requests first
+          await relay.stop(); // publishes what those requests committed
+          await extension.stop?.();
           await orm.close(true);
           log.info('subgraph stopped');
         })();
@@ -226,11 +343,18 @@ export async function startSubgraph<Loaders>(
  */
 export async function runSubgraph<Loaders>(definition: SubgraphDefinition<Loaders>): Promise<RunningSubgraph> {
   const log = createLogger(definition.name);
-  let env;
+  const problems: string[] = [];
+  let env: SubgraphEnv | undefined;
   try {
     env = parseEnv(subgraphEnvSchema, process.env, [subgraphProductionRules]);
   } catch (error) {
-    log.fatal((error as Error).message);
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  const nodeEnv = nodeEnvSchema.safeParse(process.env.NODE_ENV).data ?? 'development';
+  problems.push(...(definition.checkEnv?.(process.env, nodeEnv) ?? []));
+  if (!env || problems.length > 0) {
+    log.fatal(new ConfigError(problems).message);
     process.exit(1);
   }
   log.level = env.LOG_LEVEL;
@@ -239,6 +363,7 @@ export async function runSubgraph<Loaders>(definition: SubgraphDefinition<Loader
     host: env.HOST,
     nodeEnv: env.NODE_ENV,
     target: resolveDatabaseTarget(definition.name, env),
+    routerPublicKey: env.AZORA_ROUTER_PUBLIC_KEY,
     logger: log,
     demoData: env.AZORA_DEMO_DATA,
     poolMax: env.DB_POOL_MAX,

@@ -1,8 +1,10 @@
 import { ConfigError, parseEnv, resolveDatabaseTarget, subgraphEnvSchema, subgraphProductionRules } from '../src';
 
+const KEY = { AZORA_ROUTER_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----' };
+
 describe('subgraph configuration', () => {
-  it('has development defaults that need no setup', () => {
-    const env = parseEnv(subgraphEnvSchema, {});
+  it('has development defaults that need nothing but the router key', () => {
+    const env = parseEnv(subgraphEnvSchema, KEY);
     expect(env).toMatchObject({ NODE_ENV: 'development', AZORA_DATA_DIR: '.data', AZORA_DEMO_DATA: false });
     expect(resolveDatabaseTarget('mint', env)).toEqual({ dialect: 'sqlite', file: expect.stringMatching(/\.data\/mint\.sqlite$/) });
   });
@@ -25,9 +27,10 @@ describe('subgraph configuration', () => {
   });
 
   it('gives each subgraph its own PostgreSQL database, and lets DATABASE_URL override', () => {
-    const shared = parseEnv(subgraphEnvSchema, { AZORA_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432' });
+    const shared = parseEnv(subgraphEnvSchema, { ...KEY, AZORA_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432' });
     expect(resolveDatabaseTarget('mint', shared)).toEqual({ dialect: 'postgresql', url: 'postgres://postgres@127.0.0.1:5432/azora_mint' });
     const own = parseEnv(subgraphEnvSchema, {
+      ...KEY,
       AZORA_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432',
       DATABASE_URL: 'postgres://mint:pw@db.internal:5432/ledger',
     });

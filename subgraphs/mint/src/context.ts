@@ -1,4 +1,5 @@
 import type { SubgraphContext } from '@azora/kit';
+import type { MintConfig } from './config';
 import type { MintLoaders } from './loaders';
 
-export type MintContext = SubgraphContext<MintLoaders>;
+export type MintContext = SubgraphContext<MintLoaders> & { mintConfig: MintConfig };

@@ -1,13 +1,19 @@
 import { manyByKey, oneByKey, type SqlEntityManager } from '@azora/kit';
 import { Account } from './entities/account.entity';
+import { Currency } from './entities/currency.entity';
+import { Hold } from './entities/hold.entity';
+import { Transfer } from './entities/transfer.entity';
 
 export function createLoaders(em: SqlEntityManager) {
   return {
     accountById: oneByKey((ids) => em.find(Account, { id: { $in: [...ids] } }), (account) => account.id),
     accountsByOwner: manyByKey(
-      (ownerIds) => em.find(Account, { ownerId: { $in: [...ownerIds] } }, { orderBy: { id: 'asc' } }),
-      (account) => account.ownerId,
+      (ownerIds) => em.find(Account, { ownerId: { $in: [...ownerIds] }, kind: 'USER' }, { orderBy: { id: 'asc' } }),
+      (account) => account.ownerId!,
     ),
+    transferById: oneByKey((ids) => em.find(Transfer, { id: { $in: [...ids] } }), (transfer) => transfer.id),
+    holdById: oneByKey((ids) => em.find(Hold, { id: { $in: [...ids] } }), (hold) => hold.id),
+    currencyByCode: oneByKey((codes) => em.find(Currency, { code: { $in: [...codes] } }), (currency) => currency.code),
   };
 }
 export type MintLoaders = ReturnType<typeof createLoaders>;

@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { newId } from '@azora/kit';
+import { createdAtProperty, idProperty } from '@azora/kit';
 
 export const ROLES = [
   'admin',
@@ -19,11 +19,13 @@ export const User = defineEntity({
   name: 'User',
   tableName: 'users',
   properties: {
-    id: p.string().length(36).primary().onCreate(() => newId()),
+    id: idProperty(),
     email: p.string().length(320).unique(),
     displayName: p.string().length(120),
     roles: p.json<Role[]>(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    /** scrypt hash with its parameters; null for users who cannot sign in with a password. */
+    passwordHash: p.text().nullable(),
+    createdAt: createdAtProperty(),
   },
 });
 export type User = InferEntity<typeof User>;

@@ -7,13 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { databaseUrlFor, dropPostgresDatabase, migrateToLatest, openDatabase, type DatabaseTarget } from '../database';
-import type { SubgraphDefinition } from '../subgraph';
+import { subgraphEntities, type SubgraphDefinition } from '../subgraph';
 
 async function createFor(definition: SubgraphDefinition, target: DatabaseTarget): Promise<void> {
   const orm = await openDatabase({
     subgraph: definition.name,
     target,
-    entities: definition.entities,
+    entities: subgraphEntities(definition),
     migrationsDir: definition.migrationsDir,
   });
   try {

@@ -1,0 +1,160 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
+import { startPlatform, TEST_ISSUER, testDialects, type Platform } from '@azora/testing';
+import { SigningKey } from '../../subgraphs/aegis/src/entities/signing-key.entity';
+import { decrypt } from '../../subgraphs/aegis/src/secrets';
+
+const ME = '{ me { id } }';
+/** The secret the test platform's Aegis uses: its development default (tests never set production secrets). */
+const DEV_KEY_SECRET = 'development-only-secret-never-used-in-production';
+
+/** A second, independent OIDC issuer (ES256) served on loopback: discovery document and JWKS. */
+async function startOtherIssuer() {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'other-1', alg: 'ES256', use: 'sig' };
+  let url = '';
+  const server: Server = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/.well-known/openid-configuration') res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/jwks.json` }));
+    else if (req.url === '/jwks.json') res.end(JSON.stringify({ keys: [jwk] }));
+    else res.writeHead(404).end('{}');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const sign = (claims: Record<string, unknown>) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'other-1', typ: 'JWT' }).setIssuer(url).setAudience('azora')
+      .setSubject('external-user-1').setIssuedAt().setExpirationTime('5m').sign(privateKey);
+  return { url, sign, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe.each(testDialects())('bearer tokens at the router on %s', (dialect) => {
+  let platform: Platform;
+  let other: Awaited<ReturnType<typeof startOtherIssuer>>;
+  let aegisKey: { kid: string; key: KeyLike | Uint8Array; publicJwk: JWK };
+
+  beforeAll(async () => {
+    other = await startOtherIssuer();
+    platform = await startPlatform({ dialect, oidcIssuers: [other.url] });
+    // Aegis's real signing key, so that each forged token below is refused for its claims, not its signature.
+    const row = await platform.subgraphs.aegis!.orm.em.fork().findOneOrFail(SigningKey, { retiredAt: null });
+    aegisKey = {
+      kid: row.kid,
+      key: (await importJWK(JSON.parse(decrypt(DEV_KEY_SECRET, row.encryptedPrivateKey)), 'EdDSA')),
+      publicJwk: row.publicJwk as unknown as JWK,
+    };
+  });
+  afterAll(async () => {
+    await platform?.stop();
+    await other?.close();
+  });
+
+  const aegisToken = (claims: Record<string, unknown>, header: Record<string, unknown> = {}, options: { iss?: string; aud?: string; exp?: number | string; nbf?: number } = {}) => {
+    const jwt = new SignJWT({ kind: 'user', roles: ['admin'], scopes: [], ...claims })
+      .setProtectedHeader({ alg: 'EdDSA', kid: aegisKey.kid, typ: 'at+jwt', ...header })
+      .setIssuer(options.iss ?? TEST_ISSUER)
+      .setAudience(options.aud ?? 'azora')
+      .setSubject('01930000-0000-7000-8000-00000000abcd')
+      .setIssuedAt()
+      .setExpirationTime(options.exp ?? '5m');
+    if (options.nbf) jwt.setNotBefore(options.nbf);
+    return jwt.sign(aegisKey.key);
+  };
+  const expect401 = async (authorization: string, url?: string) => {
+    const response = url
+      ? await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ query: ME }) })
+      : undefined;
+    const { status, body } = response
+      ? { status: response.status, body: (await response.json()) as { errors?: { extensions?: { code?: string } }[] } }
+      : await platform.request(ME, {}, { authorization });
+    expect(status).toBe(401);
+    expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  };
+
+  it('accepts a well-formed token signed by Aegis (the control for every refusal below)', async () => {
+    const { status, body } = await platform.request('{ users(first: 1) { edges { node { id } } } }', {}, { authorization: `Bearer ${await aegisToken({})}` });
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+  });
+
+  it('refuses alg "none"', async () => {
+    const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const unsigned = `${encode({ alg: 'none', typ: 'at+jwt', kid: aegisKey.kid })}.${encode({ iss: TEST_ISSUER, aud: 'azora', sub: 'x', exp: now + 300, roles: ['admin'] })}.`;
+    await expect401(`Bearer ${unsigned}`);
+  });
+
+  it('refuses HS256 signed with the public key', async () => {
+    const secret = new TextEncoder().encode(JSON.stringify(aegisKey.publicJwk));
+    const forged = await new SignJWT({ roles: ['admin'] }).setProtectedHeader({ alg: 'HS256', kid: aegisKey.kid, typ: 'at+jwt' })
+      .setIssuer(TEST_ISSUER).setAudience('azora').setSubject('x').setExpirationTime('5m').sign(secret);
+    await expect401(`Bearer ${forged}`);
+    const rawKey = Buffer.from(aegisKey.publicJwk.x!, 'base64url');
+    const forged2 = await new SignJWT({ roles: ['admin'] }).setProtectedHeader({ alg: 'HS256', kid: aegisKey.kid, typ: 'at+jwt' })
+      .setIssuer(TEST_ISSUER).setAudience('azora').setSubject('x').setExpirationTime('5m').sign(rawKey);
+    await expect401(`Bearer ${forged2}`);
+  });
+
+  it('refuses expired tokens and tokens not yet valid', async () => {
+    await expect401(`Bearer ${await aegisToken({}, {}, { exp: Math.floor(Date.now() / 1000) - 60 })}`);
+    await expect401(`Bearer ${await aegisToken({}, {}, { nbf: Math.floor(Date.now() / 1000) + 600 })}`);
+  });
+
+  it('refuses the wrong issuer or audience', async () => {
+    await expect401(`Bearer ${await aegisToken({}, {}, { iss: 'http://evil.test' })}`);
+    await expect401(`Bearer ${await aegisToken({}, {}, { aud: 'another-api' })}`);
+  });
+
+  it('refuses a refresh token, or a token not typed as an access token', async () => {
+    const user = await platform.signUp('refresh-as-access');
+    await expect401(`Bearer ${user.refreshToken}`);
+    await expect401(`Bearer ${await aegisToken({}, { typ: 'JWT' })}`);
+  });
+
+  it('refuses an unknown kid and tokens that name their own key (jku, jwk)', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const stranger = await new SignJWT({ roles: ['admin'] }).setProtectedHeader({ alg: 'EdDSA', kid: 'made-up', typ: 'at+jwt' })
+      .setIssuer(TEST_ISSUER).setAudience('azora').setSubject('x').setExpirationTime('5m').sign(privateKey);
+    await expect401(`Bearer ${stranger}`);
+    await expect401(`Bearer ${await aegisToken({}, { jku: `${other.url}/jwks.json` })}`);
+    const embedded = await new SignJWT({ roles: ['admin'] })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', jwk: await exportJWK(publicKey) })
+      .setIssuer(TEST_ISSUER).setAudience('azora').setSubject('x').setExpirationTime('5m').sign(privateKey);
+    await expect401(`Bearer ${embedded}`);
+  });
+
+  it('refuses garbage, unknown schemes and credentials in the query string', async () => {
+    await expect401('Bearer not.a.jwt');
+    await expect401('Basic dXNlcjpwYXNz');
+    const user = await platform.signUp('query-string');
+    await expect401(`Bearer ${user.accessToken}`, `${platform.routerUrl}?access_token=${user.accessToken}`);
+  });
+
+  it('accepts tokens of another configured OIDC issuer, with their roles', async () => {
+    const token = await other.sign({ roles: ['admin'] });
+    const { status, body } = await platform.request('{ users(first: 1) { edges { node { id } } } }', {}, { authorization: `Bearer ${token}` });
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    const noRoles = await platform.request('{ users(first: 1) { edges { node { id } } } }', {}, { authorization: `Bearer ${await other.sign({})}` });
+    expect(noRoles.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('keeps old tokens valid across a key rotation and accepts tokens of the new key at once', async () => {
+    const before = await platform.signUp('rotation');
+    const admin = await platform.admin();
+    const rotation = await platform.request('mutation { rotateSigningKey { kid publishedKids } }', {}, admin.headers);
+    expect(rotation.body.errors).toBeUndefined();
+    const { kid, publishedKids } = rotation.body.data.rotateSigningKey;
+    expect(publishedKids[0]).toBe(kid);
+    expect(publishedKids).toContain(aegisKey.kid);
+    expect((await platform.request(ME, {}, before.headers)).body.data.me.id).toBe(before.userId);
+    // Aegis caches its active key for a few seconds per process; wait for the new one rather than assume.
+    let after = await platform.signUp('rotation-after');
+    for (let i = 0; i < 40 && JSON.parse(Buffer.from(after.accessToken.split('.')[0]!, 'base64url').toString()).kid !== kid; i++) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      after = await platform.signUp('rotation-after');
+    }
+    expect(JSON.parse(Buffer.from(after.accessToken.split('.')[0]!, 'base64url').toString()).kid).toBe(kid);
+    expect((await platform.request(ME, {}, after.headers)).body.data.me.id).toBe(after.userId);
+  });
+});

@@ -1,0 +1,127 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { z } from 'zod';
+import { badInput, DomainError, newId, type Identity, type SqlEntityManager } from '@azora/kit';
+import { Session } from './entities/session.entity';
+import { User, type Role } from './entities/user.entity';
+import { assertPasswordAcceptable, hashPassword, verifyPassword } from './passwords';
+import type { AegisRuntime } from './runtime';
+import { newSecret, sha256 } from './secrets';
+import { SignInThrottles } from './throttle';
+
+export interface AuthPayload {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: User;
+}
+
+const unauthenticated = (message: string) => new DomainError('UNAUTHENTICATED', message);
+const INCORRECT = 'Email or password is incorrect';
+
+/** Normalised email: trimmed, Unicode NFKC, lower case; one account per address. */
+export function normaliseEmail(email: string): string {
+  const normalised = email.normalize('NFKC').trim().toLowerCase();
+  if (normalised.length > 320 || !z.email().safeParse(normalised).success) {
+    throw badInput('Enter a valid email address', 'email');
+  }
+  return normalised;
+}
+
+/** Sign-up, sign-in and refresh-token sessions with rotation and reuse detection. */
+export class AuthService {
+  constructor(
+    private readonly em: SqlEntityManager,
+    private readonly runtime: AegisRuntime,
+    private readonly caller: Identity,
+  ) {}
+
+  async signUp(input: { email: string; password: string; displayName: string }): Promise<AuthPayload> {
+    const email = normaliseEmail(input.email);
+    assertPasswordAcceptable(input.password);
+    const displayName = input.displayName.normalize('NFKC').trim();
+    if (displayName.length < 1 || displayName.length > 120) throw badInput('A display name has 1 to 120 characters', 'displayName');
+    if ((await this.em.count(User, { email })) > 0) throw new DomainError('CONFLICT', 'An account with this email already exists');
+    const user = this.em.create(User, { email, displayName, roles: ['learner'], passwordHash: await hashPassword(input.password) });
+    try {
+      await this.em.flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        throw new DomainError('CONFLICT', 'An account with this email already exists');
+      }
+      throw error;
+    }
+    return this.startSession(user);
+  }
+
+  async signIn(input: { email: string; password: string }): Promise<AuthPayload> {
+    const email = normaliseEmail(input.email);
+    const throttles = new SignInThrottles(this.em, this.runtime.config);
+    await throttles.assertAllowed(email, this.caller.ip);
+    const user = await this.em.findOne(User, { email });
+    // A decoy hash is verified when there is no such user, so timing and answer are the same either way.
+    if (!(await verifyPassword(input.password, user?.passwordHash)) || !user) {
+      await throttles.recordFailure(email, this.caller.ip);
+      throw unauthenticated(INCORRECT);
+    }
+    await throttles.recordSuccess(email);
+    return this.startSession(user);
+  }
+
+  /**
+   * Rotates a refresh token. The old one is claimed with a conditional update, so of two concurrent refreshes at most
+   * one succeeds; presenting a token that was already rotated (a replay, or the loser of that race) revokes the family.
+   */
+  async refresh(refreshToken: string): Promise<AuthPayload> {
+    const session = await this.em.findOne(Session, { tokenDigest: sha256(refreshToken) });
+    if (!session || session.revokedAt) throw unauthenticated('This session has ended; sign in again');
+    if (session.rotatedAt) {
+      await this.revokeFamily(session.familyId);
+      throw unauthenticated('This refresh token was already used; the session has been ended');
+    }
+    if (session.expiresAt <= new Date()) throw unauthenticated('This session has expired; sign in again');
+    const claimed = await this.em.nativeUpdate(
+      Session,
+      { id: session.id, rotatedAt: null, revokedAt: null },
+      { rotatedAt: new Date() },
+    );
+    if (claimed === 0) {
+      await this.revokeFamily(session.familyId);
+      throw unauthenticated('This refresh token was already used; the session has been ended');
+    }
+    const user = await this.em.findOneOrFail(User, { id: session.userId });
+    return this.startSession(user, session.familyId);
+  }
+
+  /** Ends the session (its whole token family). False when the token was unknown or already ended. */
+  async signOut(refreshToken: string): Promise<boolean> {
+    const session = await this.em.findOne(Session, { tokenDigest: sha256(refreshToken) });
+    if (!session || session.revokedAt) return false;
+    await this.revokeFamily(session.familyId);
+    return true;
+  }
+
+  private async revokeFamily(familyId: string): Promise<void> {
+    await this.em.nativeUpdate(Session, { familyId, revokedAt: null }, { revokedAt: new Date() });
+  }
+
+  private async startSession(user: User, familyId?: string): Promise<AuthPayload> {
+    const refreshToken = newSecret('azr');
+    const id = newId();
+    this.em.create(Session, {
+      id,
+      // A new family is named after its first session.
+      familyId: familyId ?? id,
+      userId: user.id,
+      tokenDigest: sha256(refreshToken),
+      expiresAt: new Date(Date.now() + this.runtime.config.AEGIS_REFRESH_TOKEN_TTL_SECONDS * 1000),
+    });
+    await this.em.flush();
+    const { token, expiresIn } = await this.runtime.keys.accessToken({
+      subject: user.id,
+      kind: 'user',
+      roles: user.roles as Role[],
+      scopes: [],
+    });
+    return { accessToken: token, refreshToken, expiresIn, user };
+  }
+}

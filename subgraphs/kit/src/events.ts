@@ -1,0 +1,97 @@
+import { EventEmitter } from 'node:events';
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { idProperty } from './entity';
+import { newId } from './ids';
+import type { SqlEntityManager } from './database';
+
+/** A domain event: something that happened in one subgraph that others may react to. */
+export interface DomainEvent<Payload = Record<string, unknown>> {
+  /** Unique and time-ordered (UUIDv7); consumers de-duplicate by it. */
+  id: string;
+  /** The stream it belongs to, e.g. `mint.transfer`; subscribers choose topics. */
+  topic: string;
+  /** What happened, e.g. `mint.transfer.completed`. */
+  type: string;
+  /** The subgraph that emitted it. */
+  source: string;
+  payload: Payload;
+  /** ISO-8601. */
+  occurredAt: string;
+}
+
+export type EventHandler = (event: DomainEvent) => void | Promise<void>;
+
+/** Where domain events travel between subgraphs and the router. */
+export interface EventBus {
+  publish(event: DomainEvent): Promise<void>;
+  /** `topics` empty means every topic. Returns the unsubscribe function. */
+  subscribe(topics: string[], handler: EventHandler): () => void;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded default: delivery inside one process (npm start runs the whole platform in one). Handlers run after
+ * the publisher's await, each isolated so a failing handler does not affect others.
+ */
+export class InProcessEventBus implements EventBus {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  async publish(event: DomainEvent): Promise<void> {
+    this.emitter.emit('event', event);
+  }
+
+  subscribe(topics: string[], handler: EventHandler): () => void {
+    const listener = (event: DomainEvent) => {
+      if (topics.length > 0 && !topics.includes(event.topic)) return;
+      queueMicrotask(() => {
+        void Promise.resolve()
+          .then(() => handler(event))
+          .catch(() => undefined);
+      });
+    };
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+  }
+}
+
+/**
+ * The transactional outbox: events are rows written in the same transaction as the change they describe, so a
+ * committed change always has its event and a rolled-back one never does. The relay publishes them afterwards.
+ */
+export const OutboxEvent = defineEntity({
+  name: 'OutboxEvent',
+  tableName: 'outbox_events',
+  properties: {
+    id: idProperty(),
+    topic: p.string().length(120),
+    type: p.string().length(120),
+    source: p.string().length(60),
+    payload: p.json<Record<string, unknown>>(),
+    occurredAt: p.datetime(),
+    publishedAt: p.datetime().nullable().index(),
+  },
+});
+export type OutboxEvent = InferEntity<typeof OutboxEvent>;
+
+/** Records an event in the caller's unit of work; it is written by the caller's flush or transaction. */
+export function recordEvent(
+  em: SqlEntityManager,
+  source: string,
+  event: { topic: string; type: string; payload: Record<string, unknown> },
+): DomainEvent {
+  const row = em.create(OutboxEvent, { id: newId(), ...event, source, occurredAt: new Date(), publishedAt: null });
+  return toDomainEvent(row);
+}
+
+export const toDomainEvent = (row: OutboxEvent): DomainEvent => ({
+  id: row.id,
+  topic: row.topic,
+  type: row.type,
+  source: row.source,
+  payload: row.payload,
+  occurredAt: row.occurredAt.toISOString(),
+});

@@ -1,0 +1,345 @@
+import { createHash } from 'node:crypto';
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import {
+  badInput,
+  DomainError,
+  forbidden,
+  hasRole,
+  newId,
+  notFound,
+  pageRequest,
+  recordEvent,
+  toConnection,
+  type ConnectionArgs,
+  type Identity,
+  type SqlEntityManager,
+} from '@azora/kit';
+import type { MintConfig } from './config';
+import { Account, escrowAccountId, systemAccountId, type AccountKind } from './entities/account.entity';
+import { Currency } from './entities/currency.entity';
+import { Hold } from './entities/hold.entity';
+import { LedgerEntry } from './entities/ledger-entry.entity';
+import { Transfer, type TransferKind } from './entities/transfer.entity';
+import { formatMinor, parseAmount } from './money';
+
+export const SOURCE = 'mint';
+const MAX_ATTEMPTS = 4;
+const KEY = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/** PostgreSQL codes worth retrying the whole transaction for: serialization failure, deadlock, lost connection. */
+const TRANSIENT = new Set(['40001', '40P01', '57P01', '57P02', '57P03', '08000', '08003', '08006', 'ECONNRESET', 'EPIPE']);
+function isTransient(error: unknown): boolean {
+  const e = error as { code?: string; cause?: { code?: string }; message?: string };
+  return TRANSIENT.has(e.code ?? '') || TRANSIENT.has(e.cause?.code ?? '') || /Connection terminated|connection.*(closed|ended)/i.test(e.message ?? '');
+}
+
+const insufficientFunds = () => new DomainError('INSUFFICIENT_FUNDS', 'The account does not have enough money for this');
+const idempotencyConflict = () =>
+  new DomainError('IDEMPOTENCY_CONFLICT', 'This idempotency key was already used for a different request');
+
+interface Posting {
+  kind: TransferKind;
+  fromAccountId: string;
+  toAccountId: string;
+  amountMinor: bigint;
+  currency: string;
+  memo: string | null;
+  initiatorId: string;
+  idempotencyKey: string;
+  requestDigest: string;
+}
+
+/** Steps that belong in the same transaction as a posting: `before` runs under the account locks, before the funds check. */
+interface PostingHooks {
+  before?: (em: SqlEntityManager, transferId: string) => Promise<void>;
+  after?: (em: SqlEntityManager, transfer: Transfer) => Promise<void>;
+}
+
+export interface MoneyInput {
+  amount: string;
+  idempotencyKey: string;
+  memo?: string | null;
+}
+
+/**
+ * The ledger: every movement is one transfer with two immutable entries that sum to zero, applied under row locks
+ * taken in a stable order, exactly once per idempotency key. Money enters and leaves only through a currency's SYSTEM
+ * account, so the balances of a currency always sum to zero.
+ */
+export class LedgerService {
+  constructor(
+    private readonly em: SqlEntityManager,
+    private readonly config: MintConfig,
+  ) {}
+
+  private get postgres(): boolean {
+    return this.em.getDriver().constructor.name === 'PostgreSqlDriver';
+  }
+
+  async currency(code: string): Promise<Currency> {
+    const currency = /^[A-Z]{3}$/.test(code) ? await this.em.findOne(Currency, { code }) : null;
+    if (!currency) throw badInput(`Unknown currency "${code}"`, 'currency');
+    return currency;
+  }
+
+  private maxMinor(currency: Currency): bigint {
+    return BigInt(this.config.AZORA_MINT_MAX_AMOUNT) * 10n ** BigInt(currency.minorDigits);
+  }
+
+  /** Opens a USER account for the caller; the currency's SYSTEM and ESCROW accounts are made on first use. */
+  async openAccount(caller: Identity, currencyCode: string): Promise<Account> {
+    if (!caller.userId || (caller.kind !== 'user' && caller.kind !== 'apiKey')) throw forbidden('Only a person can own an account');
+    const currency = await this.currency(currencyCode);
+    await this.ensureSystemAccounts(currency.code);
+    const account = this.em.create(Account, { kind: 'USER', ownerId: caller.userId, currency: currency.code });
+    await this.em.flush();
+    return account;
+  }
+
+  /** Makes the currency's SYSTEM and ESCROW accounts when missing (safe under concurrency). */
+  async ensureSystemAccounts(currency: string): Promise<void> {
+    for (const [id, kind] of [
+      [systemAccountId(currency), 'SYSTEM'],
+      [escrowAccountId(currency), 'ESCROW'],
+    ] as [string, AccountKind][]) {
+      if (await this.em.fork().findOne(Account, { id })) continue;
+      await this.em
+        .fork()
+        .upsert(Account, { id, kind, ownerId: null, currency, balanceMinor: 0n, version: 0, status: 'ACTIVE', createdAt: new Date() }, {
+          onConflictAction: 'ignore',
+        });
+    }
+  }
+
+  /** The account, if the caller may see it: its owner, treasury or admin. */
+  async readableAccount(caller: Identity, id: string): Promise<Account> {
+    const account = await this.em.findOne(Account, { id });
+    if (!account) throw notFound('Account', id);
+    if (account.ownerId !== caller.userId && !hasRole(caller, 'treasury', 'admin')) throw forbidden();
+    return account;
+  }
+
+  /** Only treasury, admins and the platform itself move money across the ledger's edge. */
+  private assertTreasury(caller: Identity): void {
+    if (!hasRole(caller, 'treasury', 'admin') && caller.kind !== 'service') throw forbidden('Treasury or admin only');
+  }
+
+  async deposit(caller: Identity, input: MoneyInput & { accountId: string }): Promise<Transfer> {
+    this.assertTreasury(caller);
+    const account = await this.userAccount(input.accountId);
+    return this.post(caller, 'DEPOSIT', systemAccountId(account.currency), account.id, account.currency, input);
+  }
+
+  async withdraw(caller: Identity, input: MoneyInput & { accountId: string }): Promise<Transfer> {
+    this.assertTreasury(caller);
+    const account = await this.userAccount(input.accountId);
+    return this.post(caller, 'WITHDRAWAL', account.id, systemAccountId(account.currency), account.currency, input);
+  }
+
+  /** Between two USER accounts of one currency; the caller must own the source. */
+  async transfer(caller: Identity, input: MoneyInput & { fromAccountId: string; toAccountId: string }): Promise<Transfer> {
+    if (input.fromAccountId === input.toAccountId) throw badInput('An account cannot transfer to itself', 'toAccountId');
+    const from = await this.userAccount(input.fromAccountId);
+    if (from.ownerId !== caller.userId) throw forbidden('Only the owner can move money out of an account');
+    const to = await this.userAccount(input.toAccountId, 'toAccountId');
+    if (to.currency !== from.currency) throw badInput(`Currencies differ (${from.currency} → ${to.currency})`, 'toAccountId');
+    return this.post(caller, 'TRANSFER', from.id, to.id, from.currency, input);
+  }
+
+  private async userAccount(id: string, field = 'accountId'): Promise<Account> {
+    const account = await this.em.findOne(Account, { id });
+    if (!account || account.kind !== 'USER') throw notFound(field === 'accountId' ? 'Account' : 'Destination account', id);
+    return account;
+  }
+
+  /** Validates, then applies exactly once per (initiator, key), retrying transient database failures. */
+  async post(
+    caller: Identity,
+    kind: TransferKind,
+    fromAccountId: string,
+    toAccountId: string,
+    currencyCode: string,
+    input: MoneyInput,
+    hooks: PostingHooks = {},
+  ): Promise<Transfer> {
+    if (!caller.userId) throw forbidden('Moving money needs a known caller');
+    const initiatorId = caller.userId;
+    if (!KEY.test(input.idempotencyKey)) throw badInput('idempotencyKey has 1 to 100 letters, digits or ._:-', 'idempotencyKey');
+    const memo = input.memo?.trim() || null;
+    if (memo && memo.length > 200) throw badInput('A memo has at most 200 characters', 'memo');
+    const currency = await this.currency(currencyCode);
+    const amountMinor = parseAmount(input.amount, currency, this.maxMinor(currency));
+    await this.ensureSystemAccounts(currency.code);
+    const posting: Posting = {
+      kind,
+      fromAccountId,
+      toAccountId,
+      amountMinor,
+      currency: currency.code,
+      memo,
+      initiatorId,
+      idempotencyKey: input.idempotencyKey,
+      requestDigest: createHash('sha256')
+        .update(JSON.stringify([kind, fromAccountId, toAccountId, amountMinor.toString(), currency.code, memo]))
+        .digest('hex'),
+    };
+    return this.once(posting, (em) => this.apply(em, posting, hooks));
+  }
+
+  /**
+   * Runs `work` in a transaction unless the key was already used: a replay gets the original transfer, a different
+   * request with the same key IDEMPOTENCY_CONFLICT. Concurrent duplicates meet at the unique key; the loser re-reads.
+   */
+  private async once(posting: Posting, work: (em: SqlEntityManager) => Promise<Transfer>): Promise<Transfer> {
+    const existing = async () => {
+      const found = await this.em.fork().findOne(Transfer, { initiatorId: posting.initiatorId, idempotencyKey: posting.idempotencyKey });
+      if (found && found.requestDigest !== posting.requestDigest) throw idempotencyConflict();
+      return found;
+    };
+    for (let attempt = 1; ; attempt++) {
+      const earlier = await existing();
+      if (earlier) return earlier;
+      try {
+        return await this.em.fork().transactional(work);
+      } catch (error) {
+        if (error instanceof UniqueConstraintViolationException) {
+          const winner = await existing();
+          if (winner) return winner;
+        }
+        if (attempt < MAX_ATTEMPTS && (isTransient(error) || error instanceof UniqueConstraintViolationException)) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** Inside the transaction: lock both accounts in id order, check, write the transfer, two entries and the event. */
+  private async apply(em: SqlEntityManager, posting: Posting, hooks: PostingHooks): Promise<Transfer> {
+    // The id is needed by the entries and hooks before the flush (onCreate would only set it at flush time).
+    const transferId = newId();
+    const accounts = new Map<string, Account>();
+    for (const id of [posting.fromAccountId, posting.toAccountId].sort()) {
+      const account = await em.findOne(Account, { id }, this.postgres ? { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true } : { refresh: true });
+      if (!account) throw notFound('Account', id);
+      if (account.currency !== posting.currency) throw badInput('Currencies differ', 'currency');
+      if (account.status !== 'ACTIVE') throw new DomainError('CONFLICT', `Account ${id} is frozen`);
+      accounts.set(id, account);
+    }
+    const from = accounts.get(posting.fromAccountId)!;
+    const to = accounts.get(posting.toAccountId)!;
+    await hooks.before?.(em, transferId);
+    if (from.kind !== 'SYSTEM' && from.balanceMinor < posting.amountMinor) throw insufficientFunds();
+
+    const transfer = em.create(Transfer, { id: transferId, ...posting });
+    from.balanceMinor -= posting.amountMinor;
+    to.balanceMinor += posting.amountMinor;
+    from.version += 1;
+    to.version += 1;
+    const entries = [
+      { account: from, amountMinor: -posting.amountMinor },
+      { account: to, amountMinor: posting.amountMinor },
+    ].map(({ account, amountMinor }) =>
+      em.create(LedgerEntry, {
+        transferId: transfer.id,
+        accountId: account.id,
+        currency: posting.currency,
+        amountMinor,
+        balanceAfterMinor: account.balanceMinor,
+        accountVersion: account.version,
+      }),
+    );
+    await em.flush(); // ids for the event; the transaction commits everything together
+    await hooks.after?.(em, transfer);
+    recordEvent(em, SOURCE, {
+      topic: 'mint.transfer',
+      type: 'mint.transfer.completed',
+      payload: {
+        transferId: transfer.id,
+        kind: transfer.kind,
+        currency: transfer.currency,
+        amountMinor: transfer.amountMinor.toString(),
+        entries: entries.map((e) => ({ id: e.id, accountId: e.accountId, ownerId: accounts.get(e.accountId)!.ownerId })),
+      },
+    });
+    return transfer;
+  }
+
+  /** Newest first. */
+  async entries(accountId: string, args: ConnectionArgs) {
+    const { limit, afterKey } = pageRequest(args);
+    const rows = await this.em.find(
+      LedgerEntry,
+      { accountId, ...(afterKey ? { id: { $lt: afterKey } } : {}) },
+      { orderBy: { id: 'desc' }, limit: limit + 1 },
+    );
+    return toConnection(rows, limit, (entry) => entry.id);
+  }
+
+  // ---- escrow holds -------------------------------------------------------------------------------------------
+
+  /** Moves money from the payer's account into escrow. Idempotent by key. */
+  async placeHold(caller: Identity, input: MoneyInput & { accountId: string; reference?: string | null }): Promise<Hold> {
+    const account = await this.userAccount(input.accountId);
+    if (account.ownerId !== caller.userId && caller.kind !== 'service') {
+      throw forbidden('Only the owner can place a hold on an account');
+    }
+    const reference = input.reference?.trim() || null;
+    const transfer = await this.post(caller, 'HOLD', account.id, escrowAccountId(account.currency), account.currency, input, {
+      after: async (em, t) => {
+        em.create(Hold, { accountId: account.id, amountMinor: t.amountMinor, currency: t.currency, reference, placeTransferId: t.id });
+      },
+    });
+    return this.em.fork().findOneOrFail(Hold, { placeTransferId: transfer.id });
+  }
+
+  /** Pays the held money to `payeeAccountId`. Ends the hold exactly once; repeating the same release is harmless. */
+  releaseHold(caller: Identity, input: { holdId: string; payeeAccountId: string }): Promise<Hold> {
+    return this.endHold(caller, input.holdId, 'RELEASED', input.payeeAccountId);
+  }
+
+  /** Returns the held money to the payer. Ends the hold exactly once; repeating the refund is harmless. */
+  refundHold(caller: Identity, input: { holdId: string }): Promise<Hold> {
+    return this.endHold(caller, input.holdId, 'REFUNDED');
+  }
+
+  private async endHold(caller: Identity, holdId: string, outcome: 'RELEASED' | 'REFUNDED', payeeAccountId?: string): Promise<Hold> {
+    const hold = await this.em.fork().findOne(Hold, { id: holdId });
+    if (!hold) throw notFound('Hold', holdId);
+    const payer = await this.em.fork().findOneOrFail(Account, { id: hold.accountId });
+    if (payer.ownerId !== caller.userId && !hasRole(caller, 'treasury', 'admin') && caller.kind !== 'service') {
+      throw forbidden('Only the payer, treasury or an admin can end a hold');
+    }
+    const target = outcome === 'RELEASED' ? (await this.userAccount(payeeAccountId!, 'payeeAccountId')).id : hold.accountId;
+    if (hold.status === 'ACTIVE') {
+      const currency = await this.currency(hold.currency);
+      try {
+        await this.post(
+          caller,
+          outcome === 'RELEASED' ? 'RELEASE' : 'REFUND',
+          escrowAccountId(hold.currency),
+          target,
+          hold.currency,
+          // One ending per hold and initiator; across initiators the conditional update below decides.
+          { amount: formatMinor(hold.amountMinor, currency.minorDigits), idempotencyKey: `hold-end:${hold.id}` },
+          {
+            // Claimed first, under the escrow account's lock: of two endings, the second finds it ended.
+            before: async (em, transferId) => {
+              const claimed = await em.nativeUpdate(
+                Hold,
+                { id: hold.id, status: 'ACTIVE' },
+                { status: outcome, payeeAccountId: outcome === 'RELEASED' ? target : null, endedAt: new Date(), endTransferId: transferId },
+              );
+              if (claimed === 0) throw new DomainError('CONFLICT', 'This hold has already ended');
+            },
+          },
+        );
+      } catch (error) {
+        const code = error instanceof DomainError ? error.extensions.code : undefined;
+        if (code !== 'CONFLICT' && code !== 'IDEMPOTENCY_CONFLICT') throw error;
+      }
+    }
+    // Whoever ended it, report what really happened: the same outcome again is fine, the other one is a conflict.
+    const ended = await this.em.fork().findOneOrFail(Hold, { id: hold.id });
+    if (ended.status === outcome && (outcome === 'REFUNDED' || ended.payeeAccountId === target)) return ended;
+    throw new DomainError('CONFLICT', `This hold was already ${ended.status.toLowerCase()}`);
+  }
+}

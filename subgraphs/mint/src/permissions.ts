@@ -1,0 +1,26 @@
+import { ownerOr } from '@azora/kit';
+import type { MintContext } from './context';
+import type { Account } from './entities/account.entity';
+import type { Hold } from './entities/hold.entity';
+import type { LedgerEntry } from './entities/ledger-entry.entity';
+import type { Transfer } from './entities/transfer.entity';
+
+const ownerOfAccount = async (accountId: string, { loaders }: MintContext) => (await loaders.accountById.load(accountId))?.ownerId;
+const STAFF = ['treasury', 'admin'];
+
+/** Money is private: accounts, their entries, transfers and holds are for their owners, treasury and admins. */
+export const permissions = {
+  Account: ownerOr('accountOwner', (account: Account) => account.ownerId, ...STAFF),
+  LedgerEntry: ownerOr('entryOwner', (entry: LedgerEntry, ctx: MintContext) => ownerOfAccount(entry.accountId, ctx), ...STAFF),
+  Transfer: ownerOr(
+    'transferParty',
+    async (transfer: Transfer, ctx: MintContext) => [
+      transfer.initiatorId,
+      await ownerOfAccount(transfer.fromAccountId, ctx),
+      await ownerOfAccount(transfer.toAccountId, ctx),
+    ],
+    ...STAFF,
+  ),
+  Hold: ownerOr('holdPayer', (hold: Hold, ctx: MintContext) => ownerOfAccount(hold.accountId, ctx), ...STAFF),
+  User: { accounts: ownerOr('ownAccounts', (user: { id: string }) => user.id, ...STAFF) },
+};

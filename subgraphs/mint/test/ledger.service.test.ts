@@ -1,0 +1,186 @@
+import { GraphQLError } from 'graphql';
+import { migrateToLatest, openDatabase, OutboxEvent, subgraphEntities, type Identity, type Orm, type SqlEntityManager } from '@azora/kit';
+import { scratchDatabase } from '@azora/testing';
+import { Account } from '../src/entities/account.entity';
+import { Currency } from '../src/entities/currency.entity';
+import { LedgerEntry } from '../src/entities/ledger-entry.entity';
+import { Transfer } from '../src/entities/transfer.entity';
+import { LedgerService } from '../src/ledger.service';
+import { DEFAULT_CURRENCIES } from '../src/money';
+import { ledgerReport } from '../src/report.service';
+import { mint } from '../src/schema';
+
+const person = (userId: string, roles: string[] = []): Identity => ({ kind: 'user', userId, roles, scopes: [] });
+const treasury = person('treasurer', ['treasury']);
+const ada = person('ada');
+const bob = person('bob');
+
+async function codeOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof GraphQLError) return error.extensions.code;
+    throw error;
+  }
+  return 'NO ERROR';
+}
+
+describe('LedgerService (SQLite)', () => {
+  let orm: Orm;
+  let drop: () => Promise<void>;
+  const service = () => new LedgerService(orm.em.fork() as SqlEntityManager, { AZORA_MINT_MAX_AMOUNT: 1_000_000 });
+  const counts = async () => {
+    const em = orm.em.fork();
+    return { transfers: await em.count(Transfer), entries: await em.count(LedgerEntry), events: await em.count(OutboxEvent) };
+  };
+  const balanceOf = async (id: string) => (await orm.em.fork().findOneOrFail(Account, { id })).balanceMinor;
+
+  beforeAll(async () => {
+    const database = scratchDatabase('sqlite', 'mint');
+    drop = database.drop;
+    orm = await openDatabase({ subgraph: 'mint', target: database.target, entities: subgraphEntities(mint), migrationsDir: mint.migrationsDir });
+    await migrateToLatest(orm);
+    await orm.em.fork().upsertMany(Currency, DEFAULT_CURRENCIES.map((c) => ({ ...c })));
+  });
+  afterAll(async () => {
+    await orm?.close(true);
+    await drop?.();
+  });
+
+  async function funded(owner: Identity, amount: string, currency = 'USD') {
+    const account = await service().openAccount(owner, currency);
+    await service().deposit(treasury, { accountId: account.id, amount, idempotencyKey: `fund-${account.id}` });
+    return account;
+  }
+
+  it('opens accounts for people only, in supported currencies only', async () => {
+    expect((await service().openAccount(ada, 'USD')).balanceMinor).toBe(0n);
+    expect(await codeOf(service().openAccount(ada, 'XYZ'))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(service().openAccount({ kind: 'client', userId: 'c', roles: [], scopes: [] }, 'USD'))).toBe('FORBIDDEN');
+  });
+
+  it('deposits as double entry from the SYSTEM account, which goes negative', async () => {
+    const account = await service().openAccount(ada, 'EUR');
+    const before = await balanceOf('system:EUR').catch(() => 0n);
+    const transfer = await service().deposit(treasury, { accountId: account.id, amount: '12.34', idempotencyKey: 'eur-dep-1' });
+    expect(transfer).toMatchObject({ kind: 'DEPOSIT', amountMinor: 1234n, fromAccountId: 'system:EUR', toAccountId: account.id });
+    const entries = await orm.em.fork().find(LedgerEntry, { transferId: transfer.id }, { orderBy: { amountMinor: 'asc' } });
+    expect(entries.map((e) => [e.accountId, e.amountMinor, e.balanceAfterMinor])).toEqual([
+      ['system:EUR', -1234n, before - 1234n],
+      [account.id, 1234n, 1234n],
+    ]);
+    expect(await balanceOf('system:EUR')).toBe(before - 1234n);
+  });
+
+  it('lets only treasury and admins deposit and withdraw', async () => {
+    const account = await service().openAccount(ada, 'USD');
+    expect(await codeOf(service().deposit(ada, { accountId: account.id, amount: '5', idempotencyKey: 'self-dep' }))).toBe('FORBIDDEN');
+    expect(await codeOf(service().withdraw(bob, { accountId: account.id, amount: '5', idempotencyKey: 'steal' }))).toBe('FORBIDDEN');
+  });
+
+  it('refuses bad amounts with BAD_USER_INPUT and writes nothing', async () => {
+    const account = await service().openAccount(ada, 'USD');
+    const before = await counts();
+    for (const amount of ['0', '-1', '1.001', '1e2', 'NaN', 'abc', '1000000.01']) {
+      expect(await codeOf(service().deposit(treasury, { accountId: account.id, amount, idempotencyKey: `bad-${amount}` }))).toBe('BAD_USER_INPUT');
+    }
+    expect(await codeOf(service().deposit(treasury, { accountId: account.id, amount: '1', idempotencyKey: 'has spaces' }))).toBe('BAD_USER_INPUT');
+    expect(await counts()).toEqual(before);
+  });
+
+  it('never lets a user balance go below zero', async () => {
+    const account = await funded(ada, '10.00');
+    const other = await service().openAccount(bob, 'USD');
+    const before = await counts();
+    expect(await codeOf(service().withdraw(treasury, { accountId: account.id, amount: '10.01', idempotencyKey: 'w-too-much' }))).toBe('INSUFFICIENT_FUNDS');
+    expect(await codeOf(service().transfer(ada, { fromAccountId: account.id, toAccountId: other.id, amount: '10.01', idempotencyKey: 't-too-much' }))).toBe('INSUFFICIENT_FUNDS');
+    expect(await counts()).toEqual(before);
+    expect(await balanceOf(account.id)).toBe(1000n);
+  });
+
+  it('transfers only from the owner, between different accounts of one currency', async () => {
+    const from = await funded(ada, '50.00');
+    const to = await service().openAccount(bob, 'USD');
+    const euros = await service().openAccount(bob, 'EUR');
+    expect(await codeOf(service().transfer(bob, { fromAccountId: from.id, toAccountId: to.id, amount: '1', idempotencyKey: 'k1' }))).toBe('FORBIDDEN');
+    expect(await codeOf(service().transfer(ada, { fromAccountId: from.id, toAccountId: from.id, amount: '1', idempotencyKey: 'k2' }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(service().transfer(ada, { fromAccountId: from.id, toAccountId: euros.id, amount: '1', idempotencyKey: 'k3' }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(service().transfer(ada, { fromAccountId: from.id, toAccountId: 'system:USD', amount: '1', idempotencyKey: 'k4' }))).toBe('NOT_FOUND');
+    const transfer = await service().transfer(ada, { fromAccountId: from.id, toAccountId: to.id, amount: '20.5', idempotencyKey: 'k5', memo: ' rent ' });
+    expect(transfer).toMatchObject({ amountMinor: 2050n, memo: 'rent' });
+    expect([await balanceOf(from.id), await balanceOf(to.id)]).toEqual([2950n, 2050n]);
+  });
+
+  it('replays a retried request exactly once and refuses a reused key with another request', async () => {
+    const from = await funded(ada, '100.00');
+    const to = await service().openAccount(bob, 'USD');
+    const input = { fromAccountId: from.id, toAccountId: to.id, amount: '7.00', idempotencyKey: 'pay-once' };
+    const first = await service().transfer(ada, input);
+    const again = await service().transfer(ada, input);
+    expect(again.id).toBe(first.id);
+    expect(await balanceOf(to.id)).toBe(700n);
+    expect(await codeOf(service().transfer(ada, { ...input, amount: '8.00' }))).toBe('IDEMPOTENCY_CONFLICT');
+    expect(await codeOf(service().transfer(ada, { ...input, memo: 'different' }))).toBe('IDEMPOTENCY_CONFLICT');
+    // Keys are per caller: Bob may use the same key for his own request.
+    await service().transfer(bob, { fromAccountId: to.id, toAccountId: from.id, amount: '1.00', idempotencyKey: 'pay-once' });
+  });
+
+  it('applies concurrent duplicates once', async () => {
+    const from = await funded(ada, '100.00');
+    const to = await service().openAccount(bob, 'USD');
+    const input = { fromAccountId: from.id, toAccountId: to.id, amount: '3.00', idempotencyKey: 'dup-storm' };
+    const results = await Promise.all(Array.from({ length: 12 }, () => service().transfer(ada, input)));
+    expect(new Set(results.map((r) => r.id)).size).toBe(1);
+    expect(await balanceOf(to.id)).toBe(300n);
+  });
+
+  it('writes the domain event in the same transaction as the transfer, and none for a refused one', async () => {
+    const from = await funded(ada, '5.00');
+    const to = await service().openAccount(bob, 'USD');
+    const before = await counts();
+    const transfer = await service().transfer(ada, { fromAccountId: from.id, toAccountId: to.id, amount: '1', idempotencyKey: 'evt' });
+    await codeOf(service().transfer(ada, { fromAccountId: from.id, toAccountId: to.id, amount: '100', idempotencyKey: 'evt-fail' }));
+    expect(await counts()).toEqual({ transfers: before.transfers + 1, entries: before.entries + 2, events: before.events + 1 });
+    const event = await orm.em.fork().findOneOrFail(OutboxEvent, { type: 'mint.transfer.completed' }, { orderBy: { id: 'desc' } });
+    expect(event.payload).toMatchObject({ transferId: transfer.id, amountMinor: '100', currency: 'USD' });
+  });
+
+  it('holds money in escrow until it is released or refunded, exactly once', async () => {
+    const payer = await funded(ada, '100.00');
+    const payee = await service().openAccount(bob, 'USD');
+    const hold = await service().placeHold(ada, { accountId: payer.id, amount: '40.00', idempotencyKey: 'hold-1', reference: 'forge:contract:1' });
+    expect(hold).toMatchObject({ status: 'ACTIVE', amountMinor: 4000n });
+    expect((await service().placeHold(ada, { accountId: payer.id, amount: '40.00', idempotencyKey: 'hold-1', reference: 'forge:contract:1' })).id).toBe(hold.id);
+    expect(await balanceOf(payer.id)).toBe(6000n);
+    // Held money is not spendable.
+    expect(await codeOf(service().withdraw(treasury, { accountId: payer.id, amount: '60.01', idempotencyKey: 'spend-held' }))).toBe('INSUFFICIENT_FUNDS');
+    expect(await codeOf(service().releaseHold(bob, { holdId: hold.id, payeeAccountId: payee.id }))).toBe('FORBIDDEN');
+
+    const released = await service().releaseHold(ada, { holdId: hold.id, payeeAccountId: payee.id });
+    expect(released).toMatchObject({ status: 'RELEASED', payeeAccountId: payee.id });
+    expect((await service().releaseHold(treasury, { holdId: hold.id, payeeAccountId: payee.id })).status).toBe('RELEASED');
+    expect(await codeOf(service().refundHold(ada, { holdId: hold.id }))).toBe('CONFLICT');
+    expect([await balanceOf(payer.id), await balanceOf(payee.id)]).toEqual([6000n, 4000n]);
+
+    const second = await service().placeHold(ada, { accountId: payer.id, amount: '10.00', idempotencyKey: 'hold-2' });
+    const [a, b] = await Promise.allSettled([service().refundHold(ada, { holdId: second.id }), service().releaseHold(treasury, { holdId: second.id, payeeAccountId: payee.id })]);
+    const outcomes = [a, b].map((r) => (r.status === 'fulfilled' ? r.value.status : (r.reason as GraphQLError).extensions.code));
+    expect(outcomes.sort()).toEqual(expect.arrayContaining(['CONFLICT']));
+    expect(outcomes.filter((o) => o === 'REFUNDED' || o === 'RELEASED')).toHaveLength(1);
+    expect(await codeOf(service().placeHold(ada, { accountId: payer.id, amount: '1000', idempotencyKey: 'hold-3' }))).toBe('INSUFFICIENT_FUNDS');
+  });
+
+  it('reconciles to balanced, and names a tampered balance', async () => {
+    const em = orm.em.fork() as SqlEntityManager;
+    const usd = await em.findOneOrFail(Currency, { code: 'USD' });
+    const report = await ledgerReport(em, usd);
+    expect(report.problems).toEqual([]);
+    expect(report).toMatchObject({ balanced: true, totalMinor: 0n });
+    const victim = await funded(bob, '1.00');
+    await em.nativeUpdate(Account, { id: victim.id }, { balanceMinor: 999_999n });
+    const tampered = await ledgerReport(orm.em.fork() as SqlEntityManager, usd);
+    expect(tampered.balanced).toBe(false);
+    expect(tampered.problems).toEqual(expect.arrayContaining([expect.objectContaining({ accountId: victim.id, problem: expect.stringMatching(/entries sum to 100/) })]));
+    await em.nativeUpdate(Account, { id: victim.id }, { balanceMinor: 100n });
+  });
+});
