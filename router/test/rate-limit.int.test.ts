@@ -53,17 +53,30 @@ describe('rate limiting at the router', () => {
     expect(cheap.body).toEqual({ data: { user: null } });
   });
 
-  it('keeps a bucket per client IP, taken from X-Forwarded-For only behind a trusted proxy', async () => {
+  it('keeps a bucket per caller: per user when signed in, per IP (behind a trusted proxy) when anonymous', async () => {
     const router = await platform.startRouter({ env: budget({ AZORA_TRUST_PROXY: 'loopback' }) });
-    const from = (ip: string) => ({ ...admin, 'x-forwarded-for': ip });
-    for (let i = 0; i < 2; i++) expect((await graphql(router.url, PAGE, undefined, from('203.0.113.1'))).status).toBe(200);
-    expect((await graphql(router.url, PAGE, undefined, from('203.0.113.1'))).status).toBe(429);
-    expect((await graphql(router.url, PAGE, undefined, from('203.0.113.2'))).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await graphql(router.url, PAGE, undefined, admin)).status).toBe(200);
+    expect((await graphql(router.url, PAGE, undefined, admin)).status).toBe(429);
+    // Another user from the same address has a budget of their own.
+    const other = await platform.signUp('rate-other');
+    const me = await graphql(router.url, '{ me { id } }', undefined, other.headers);
+    expect(me.status).toBe(200);
+    expect(me.body.data.me.id).toBe(other.userId);
+
+    // Anonymous callers are told apart by address, from X-Forwarded-For only because the proxy is trusted.
+    const from = (ip: string) => ({ 'x-forwarded-for': ip });
+    const CURRENCIES = '{ currencies { code } }'; // cost 1
+    let status = 200;
+    for (let i = 0; i < 40 && status === 200; i++) status = (await graphql(router.url, CURRENCIES, undefined, from('203.0.113.1'))).status;
+    expect(status).toBe(429);
+    expect((await graphql(router.url, CURRENCIES, undefined, from('203.0.113.2'))).status).toBe(200);
 
     // Without a trusted proxy the header is ignored: both "clients" are 127.0.0.1 and share one bucket.
     const direct = await platform.startRouter({ env: budget() });
-    for (let i = 0; i < 2; i++) expect((await graphql(direct.url, PAGE, undefined, from(`198.51.100.${i}`))).status).toBe(200);
-    expect((await graphql(direct.url, PAGE, undefined, from('198.51.100.9'))).status).toBe(429);
+    status = 200;
+    for (let i = 0; i < 40 && status === 200; i++) status = (await graphql(direct.url, CURRENCIES, undefined, from('198.51.100.1'))).status;
+    expect(status).toBe(429);
+    expect((await graphql(direct.url, CURRENCIES, undefined, from('198.51.100.2'))).status).toBe(429);
   });
 
   describe('across two router replicas', () => {

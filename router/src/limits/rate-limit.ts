@@ -6,11 +6,12 @@ import type { RouterSettings } from '../settings';
 type RateLimitSettings = RouterSettings['rateLimit'];
 
 /**
- * Whose budget an operation is charged to. Today that is the client's IP address.
- * When identity lands, charge the caller instead, keeping IP for anonymous requests:
- *   return context.identity ? `user:${context.identity.userId}` : `ip:${context.clientIp}`;
+ * Whose budget an operation is charged to: the verified caller (a user, whichever credential they used, or an OAuth
+ * client), and the client's IP address for anonymous requests.
  */
 export function rateLimitKey(context: RouterContext): string {
+  const { identity } = context;
+  if (identity?.userId) return `${identity.kind === 'client' ? 'client' : 'user'}:${identity.userId}`;
   return `ip:${context.clientIp}`;
 }
 
