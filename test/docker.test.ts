@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { REPO_ROOT, SUPERGRAPH_CONFIG } from '../router/src/repo-composition';
 import { readSupergraphConfig, subgraphUrlVariable } from '../router/src/supergraph-config';
+import { SECRET_KEY } from '@azora/kit';
+import { interpolateCompose, startupProblemsOf } from '@azora/testing';
 
 // Docker cannot run on these machines, so the compose file is checked against supergraph.yaml instead.
-const compose = parse(readFileSync(join(REPO_ROOT, 'docker', 'compose.yaml'), 'utf8'));
+const compose = parse(readFileSync(join(REPO_ROOT, 'docker', 'compose.yaml'), 'utf8'), { merge: true });
 const subgraphs = readSupergraphConfig(SUPERGRAPH_CONFIG);
 const dockerfile = readFileSync(join(REPO_ROOT, 'docker', 'Dockerfile'), 'utf8');
 
@@ -20,7 +22,40 @@ describe('docker/compose.yaml', () => {
     expect(service.environment.DATABASE_URL).toContain('${POSTGRES_PASSWORD:?'); // no committed password
     expect(service.healthcheck.test.join(' ')).toContain(`:${service.environment.PORT}/ready`);
     expect(dockerfile).toContain(`COPY subgraphs/${name}/package.json`);
+    // Migrated once by the `migrate` job, before it starts, never by the (possibly many) service processes.
+    expect(service.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' } });
+    expect(service.environment.AZORA_MIGRATE_ON_START).toBe('false');
   });
+
+  it('migrates every subgraph, in the very databases the subgraphs use, before they start', () => {
+    const migrate = compose.services.migrate;
+    expect(migrate.command).toEqual(['migrate', ...subgraphs.map((s) => s.name)]);
+    expect(migrate.restart).toBe('no');
+    expect(migrate.depends_on.postgres).toEqual({ condition: 'service_healthy' });
+    for (const { name } of subgraphs) {
+      expect(`${migrate.environment.AZORA_DATABASE_URL}/azora_${name}`).toBe(compose.services[name].environment.DATABASE_URL);
+    }
+  });
+
+  it('runs Prometheus and Grafana on the files in docker/observability, with no default password', () => {
+    const mounts = [...compose.services.prometheus.volumes, ...compose.services.grafana.volumes]
+      .map((volume: string) => volume.split(':')[0]!)
+      .filter((source: string) => source.startsWith('.'));
+    expect(mounts.length).toBeGreaterThanOrEqual(4);
+    for (const source of mounts) expect(existsSync(resolve(REPO_ROOT, 'docker', source))).toBe(true);
+    expect(compose.services.grafana.environment.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:\?/);
+  });
+
+  it.each(['router', ...subgraphs.map((s) => s.name)].map((n) => [n]))(
+    'gives %s everything its production start-up checks require, secrets only from the operator',
+    (name) => {
+      const environment = compose.services[name].environment as Record<string, string>;
+      expect(startupProblemsOf(name, interpolateCompose(environment))).toEqual([]);
+      for (const [variable, value] of Object.entries(environment)) {
+        if (SECRET_KEY.test(variable)) expect({ variable, value }).toEqual({ variable, value: expect.stringMatching(/^\$\{[A-Z0-9_]+:\?/) });
+      }
+    },
+  );
 
   it('points the router at every subgraph and waits for them', () => {
     const router = compose.services.router;

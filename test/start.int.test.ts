@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_PASSWORD, DEMO_USERS } from '@azora/kit';
-import { freePort, graphql } from '@azora/testing';
-import { REPO_ROOT, SUPERGRAPH_CONFIG } from '../router/src/repo-composition';
+import { freePort, graphql, runInRepo } from '@azora/testing';
+import { SUPERGRAPH_CONFIG } from '../router/src/repo-composition';
 import { readSupergraphConfig, subgraphUrlVariable } from '../router/src/supergraph-config';
 
 // `npm start` as a new user runs it: embedded SQLite, demo data, every subgraph as its own process, Ctrl-C to stop.
@@ -17,22 +16,18 @@ describe('npm start', () => {
     for (const { name } of readSupergraphConfig(SUPERGRAPH_CONFIG)) {
       env[subgraphUrlVariable(name)] = `http://127.0.0.1:${await freePort()}/graphql`;
     }
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const { child, output, exited } = runInRepo(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], env);
     try {
       const deadline = Date.now() + 45_000;
-      while (!output.includes('Press Ctrl-C to stop.')) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${output}`);
+      while (!output().includes('Press Ctrl-C to stop.')) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${output()}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(output).toContain(`http://localhost:${routerPort}/graphql`);
+      expect(output()).toContain(`http://localhost:${routerPort}/graphql`);
 
       const url = `http://127.0.0.1:${routerPort}/graphql`;
       // The printed demo credentials work: the demo admin signs in and lists everyone with their accounts.
-      expect(output).toContain(DEMO_PASSWORD);
+      expect(output()).toContain(DEMO_PASSWORD);
       const signIn = await graphql(url, 'mutation($e: String!, $p: String!) { signIn(input: { email: $e, password: $p }) { accessToken } }', {
         e: DEMO_USERS[0].email,
         p: DEMO_PASSWORD,

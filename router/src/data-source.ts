@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
-import { ErrorCode, IDENTITY_HEADER, isExpectedError, REQUEST_ID_HEADER } from '@azora/kit';
+import { ErrorCode, IDENTITY_HEADER, injectTraceContext, isExpectedError, REQUEST_ID_HEADER } from '@azora/kit';
 import type { RouterContext } from './context';
 import type { RouterMetrics } from './metrics';
 import { SubgraphFetchError, type SubgraphCall, type SubgraphClient } from './resilience/subgraph-client';
@@ -13,8 +13,8 @@ const isMutation = (query: string | undefined) => query !== undefined && /^\s*mu
 
 /**
  * How the router talks to one subgraph: through its SubgraphClient (pooled keep-alive connections, replicas, timeout
- * and request deadline, retries for queries, circuit breaker), with the caller's request id forwarded and fetch
- * timing recorded.
+ * and request deadline, retries for queries, circuit breaker), with the caller's request id, identity and trace
+ * context forwarded, and fetch timing recorded.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   constructor(
@@ -32,6 +32,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): Promise<void> {
     if (context?.requestId) request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
+    // Runs inside the gateway.fetch span, so the subgraph's spans become its children.
+    if (request.http) injectTraceContext(request.http.headers);
     // Subgraphs trust only this: who the caller is, as the router verified it, signed by the router.
     if (context?.assertion) request.http?.headers.set(IDENTITY_HEADER, await context.assertion());
   }
@@ -64,10 +66,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
       return response;
     } catch (error) {
       stop({ outcome: 'error' });
-      // An open circuit is logged once, when it opens; each request it refuses is not news.
-      const level = error instanceof SubgraphFetchError && error.reason === 'circuit_open' ? 'debug' : 'warn';
-      (options.context as Partial<RouterContext> | undefined)?.log?.[level]({ err: error, subgraph: this.name }, 'subgraph fetch failed');
-      throw this.asClientError(error);
+      const clientError = this.asClientError(error);
+      // Worth a warning: a subgraph that could not answer. Not: a client's mistake the subgraph refused (4xx), or a
+      // request an open circuit refused (logged once, when it opened).
+      const unavailable = clientError.extensions.code === ErrorCode.DOWNSTREAM_UNAVAILABLE && clientError.extensions.reason !== 'circuit_open';
+      (options.context as Partial<RouterContext> | undefined)?.log?.[unavailable ? 'warn' : 'debug']({ err: error, subgraph: this.name }, 'subgraph fetch failed');
+      throw clientError;
     }
   }
 

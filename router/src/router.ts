@@ -11,8 +11,10 @@ import type { KeyObject } from 'node:crypto';
 import {
   createLogger,
   ErrorCode,
+  operationsPlugin,
   REQUEST_ID_HEADER,
   requestIdFrom,
+  requestScope,
   signIdentityAssertion,
   type Identity,
   type Logger,
@@ -86,41 +88,20 @@ function permissionsPlugin(policy: Policy): ApolloServerPlugin<RouterContext> {
   };
 }
 
-function metricsPlugin(metrics: RouterMetrics): ApolloServerPlugin<RouterContext> {
-  return {
-    async requestDidStart() {
-      const stopTimer = metrics.requestDuration.startTimer();
-      let operationType = 'unknown';
-      return {
-        async didResolveOperation({ operation }) {
-          operationType = operation?.operation ?? 'unknown';
-        },
-        async didEncounterErrors({ errors, contextValue }) {
-          for (const error of errors) {
-            const code = error.extensions?.code;
-            if (!code || code === 'INTERNAL_SERVER_ERROR') {
-              contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'unexpected error');
-            }
-          }
-        },
-        async willSendResponse({ response }) {
-          const failed = response.body.kind === 'single' && (response.body.singleResult.errors?.length ?? 0) > 0;
-          metrics.requests.inc({ operation_type: operationType, outcome: failed ? 'error' : 'ok' });
-          stopTimer({ operation_type: operationType });
-        },
-      };
-    },
-  };
-}
-
 /** Serves the supergraph at `/graphql` through @apollo/gateway, with `/health`, `/ready` and `/metrics`. */
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const log = options.logger ?? createLogger('router');
   const settings = options.settings ?? parseRouterSettings({ NODE_ENV: options.nodeEnv });
-  const metrics = createRouterMetrics();
   const replicaUrls = Object.fromEntries(
     Object.entries(options.subgraphUrls ?? {}).map(([name, urls]) => [name, typeof urls === 'string' ? [urls] : urls]),
   );
+  let schemaLoaded = false;
+  let stopping = false;
+  const readiness = async () => {
+    const checks = Object.entries(await pool.readiness());
+    return { ready: !stopping && schemaLoaded && checks.every(([, ok]) => ok), checks };
+  };
+  const metrics = createRouterMetrics(async () => (await readiness()).ready);
   const pool = new SubgraphPool(settings.resilience, replicaUrls, metrics, log);
   const protection = await createProtection(settings, log);
 
@@ -149,11 +130,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: settings.shutdown.timeoutMs }),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       permissionsPlugin(options.policy ?? azoraPolicy),
-      metricsPlugin(metrics),
+      operationsPlugin<RouterContext>(metrics),
       protection.plugin,
     ],
   });
-  let schemaLoaded = false;
   // Registered before start(): the gateway's first schema load happens inside it.
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
     pool.serve(subgraphsOf(coreSupergraphSdl));
@@ -177,13 +157,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     apiKeyCacheMs: options.auth.apiKeyCacheMs ?? 10_000,
   });
 
-  let stopping = false;
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: 'router' });
   });
   app.get('/ready', async (_req, res) => {
-    const checks = Object.entries(await pool.readiness());
-    const ready = !stopping && schemaLoaded && checks.every(([, ok]) => ok);
+    const { ready, checks } = await readiness();
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'unavailable',
       supergraphLoaded: schemaLoaded,
@@ -219,6 +197,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   }
   app.use(
     '/graphql',
+    requestScope('router', log),
     // Who is calling, before any GraphQL work: a bad credential is a 401, never a 500 and never anonymous.
     async (req: express.Request, res: express.Response, next: express.NextFunction) => {
       try {

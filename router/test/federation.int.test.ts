@@ -1,6 +1,4 @@
-import { Writable } from 'node:stream';
-import { createLogger } from '@azora/kit';
-import { seedUsers, startPlatform, testDialects, type Platform } from '@azora/testing';
+import { captureLogs, seedUsers, startPlatform, testDialects, type Platform } from '@azora/testing';
 
 const USERS_WITH_ACCOUNTS = /* GraphQL */ `
   query UsersWithAccounts($first: Int) {
@@ -18,17 +16,11 @@ function statementsOf(logLines: Record<string, unknown>[], requestId: string): R
 
 describe.each(testDialects())('federation through the router on %s', (dialect) => {
   let platform: Platform;
-  const logLines: Record<string, unknown>[] = [];
-  const capture = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
-      done();
-    },
-  });
+  const logs = captureLogs();
 
   let admin: Record<string, string>;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect, loggerFor: (service) => createLogger(service, 'debug', capture) });
+    platform = await startPlatform({ dialect, loggerFor: logs.loggerFor });
     admin = (await platform.admin()).headers;
   });
   afterAll(() => platform?.stop());
@@ -51,8 +43,8 @@ describe.each(testDialects())('federation through the router on %s', (dialect) =
     await seedUsers(platform, 12, 'nplus1');
     await platform.request(USERS_WITH_ACCOUNTS, { first: 2 }, { ...admin, 'x-request-id': `small-${dialect}` });
     await platform.request(USERS_WITH_ACCOUNTS, { first: 15 }, { ...admin, 'x-request-id': `large-${dialect}` });
-    const small = statementsOf(logLines, `small-${dialect}`);
-    const large = statementsOf(logLines, `large-${dialect}`);
+    const small = statementsOf(logs.lines, `small-${dialect}`);
+    const large = statementsOf(logs.lines, `large-${dialect}`);
     expect(large).toEqual(small);
     // Aegis: one statement for the page. Mint: one batched statement for every user's accounts, one for the
     // currencies their balances are formatted in.
@@ -78,8 +70,8 @@ describe.each(testDialects())('federation through the router on %s', (dialect) =
     const requestId = `test-${dialect}-${Date.now()}`;
     const { headers } = await platform.request(USERS_WITH_ACCOUNTS, { first: 1 }, { ...admin, 'x-request-id': requestId });
     expect(headers.get('x-request-id')).toBe(requestId);
-    const services = new Set(logLines.filter((l) => l.requestId === requestId).map((l) => l.service));
-    expect(services).toEqual(new Set(['aegis', 'mint']));
+    const services = new Set(logs.lines.filter((l) => l.requestId === requestId).map((l) => l.service));
+    expect(services).toEqual(new Set(['router', 'aegis', 'mint']));
   });
 
   it('serves health, readiness and Prometheus metrics', async () => {

@@ -4,3 +4,6 @@ export * from './platform';
 export * from './postgres';
 export * from './seed';
 export * from './waiting';
+export * from './process';
+export * from './logs';
+export * from './deployment';

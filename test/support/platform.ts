@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { print } from 'graphql';
 import {
   createLogger,
   databaseUrlFor,
+  InProcessEventBus,
+  type EventBus,
   generateAssertionKeys,
   privateKeyFromPem,
   dropPostgresDatabase,
+  loadSubgraphDefinition,
   startSubgraph,
   type DatabaseTarget,
   type Dialect,
@@ -27,14 +31,9 @@ export function testDialects(): Dialect[] {
   return process.env.AZORA_TEST_POSTGRES ? ['sqlite', 'postgresql'] : ['sqlite'];
 }
 
-/** Every subgraph supergraph.yaml lists, by the convention `subgraphs/<name>/src/schema.ts` exports `<name>`. */
+/** Every subgraph supergraph.yaml lists. */
 export function allSubgraphs(): SubgraphDefinition[] {
-  return readSupergraphConfig(SUPERGRAPH_CONFIG).map(({ name }) => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const definition = (require(join('..', '..', 'subgraphs', name, 'src', 'schema.ts')) as Record<string, SubgraphDefinition>)[name];
-    if (!definition) throw new Error(`subgraphs/${name}/src/schema.ts does not export \`${name}\``);
-    return definition;
-  });
+  return readSupergraphConfig(SUPERGRAPH_CONFIG).map(({ name }) => loadSubgraphDefinition(name));
 }
 
 /** A database of its own for one subgraph in one test run; `drop` removes it. */
@@ -118,6 +117,10 @@ export interface Platform {
    * for a router started with `startRouter({ supergraph })`.
    */
   compose(options?: { only?: string[]; extra?: { name: string; url: string; typeDefs: string }[] }): string;
+  /** The event bus the subgraphs publish to and consume from. */
+  bus: EventBus;
+  /** Each subgraph's scratch database. */
+  databases: Record<string, DatabaseTarget>;
   /** Sends an operation to the router. */
   request<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   /** Signs up a fresh user through the router (unique email per call) and returns their tokens. */
@@ -145,6 +148,8 @@ export interface PlatformOptions {
   subgraphs?: SubgraphDefinition[];
   /** Extra environment for the subgraphs' own settings (e.g. AZORA_ADMIN_EMAIL). */
   env?: NodeJS.ProcessEnv;
+  /** The event bus (default: a new in-process one). */
+  bus?: EventBus;
   /** Further OIDC issuers the router trusts. */
   oidcIssuers?: string[];
   apiKeyCacheMs?: number;
@@ -165,6 +170,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const loggerFor = options.loggerFor ?? ((service) => createLogger(service, process.env.AZORA_TEST_LOG ?? 'silent'));
   const databases = definitions.map((d) => scratchDatabase(options.dialect, d.name));
   const keys = generateAssertionKeys();
+  // A bus of its own: platforms that share a test process must not see each other's events.
+  const bus = options.bus ?? new InProcessEventBus();
   const admin = { email: `admin-${randomBytes(4).toString('hex')}@azora.test`, password: randomBytes(12).toString('base64url') };
   const env = {
     ...process.env,
@@ -187,6 +194,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       nodeEnv: 'test',
       target: databases[i]!.target,
       routerPublicKey: keys.publicKey,
+      bus,
       logger: loggerFor(name),
       env,
     });
@@ -282,6 +290,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           .map((d) => ({ name: d.name, url: replicas[d.name]![0]!.url, typeDefs: print(d.typeDefs) })),
         ...extra,
       ]).supergraphSdl,
+    bus,
+    databases: Object.fromEntries(definitions.map((d, i) => [d.name, databases[i]!.target])),
     request,
     signUp,
     signIn,
@@ -304,4 +314,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     startRouter: startTestRouter,
     stop,
   };
+}
+
+/** A TCP port nothing listens on right now (for child processes that need a fixed port). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
 }

@@ -58,28 +58,36 @@ export type NodeEnv = z.infer<typeof nodeEnvSchema>;
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z.string().url().optional();
 
-/** The environment every subgraph process reads. Domain-specific settings extend it. */
-export const subgraphEnvSchema = z
-  .object({
-    NODE_ENV: nodeEnvSchema,
-    PORT: port.optional(),
-    HOST: z.string().default('0.0.0.0'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** Server URL; each subgraph gets its own database `azora_<subgraph>` on it, created if missing. */
-    AZORA_DATABASE_URL: optionalUrl,
-    /** This subgraph's own database; overrides AZORA_DATABASE_URL (production, one container per subgraph). */
-    DATABASE_URL: optionalUrl,
-    /** Where the embedded default keeps its SQLite files. */
-    AZORA_DATA_DIR: z.string().default('.data'),
-    /** Seed demo data into an empty database (development only). */
-    AZORA_DEMO_DATA: z
-      .enum(['true', 'false'])
-      .optional()
-      .transform((v) => v === 'true'),
-    DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-    /** The router's Ed25519 public key (PEM): subgraphs accept only requests whose identity it signed. */
-    AZORA_ROUTER_PUBLIC_KEY: z
-      .string({ error: 'required: the router\'s public key (PEM); `npm start` generates a development pair' })
-      .min(1),
-  });
+/** Where a subgraph's database is: what the subgraph, the migration job and backups all read. */
+export const databaseEnvSchema = z.object({
+  NODE_ENV: nodeEnvSchema,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Server URL; each subgraph gets its own database `azora_<subgraph>` on it, created if missing. */
+  AZORA_DATABASE_URL: optionalUrl,
+  /** This subgraph's own database; overrides AZORA_DATABASE_URL (production, one container per subgraph). */
+  DATABASE_URL: optionalUrl,
+  /** Where the embedded default keeps its SQLite files. */
+  AZORA_DATA_DIR: z.string().default('.data'),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+});
+
+/** The environment every subgraph process reads. Domain-specific settings are checked by the subgraph. */
+export const subgraphEnvSchema = databaseEnvSchema.extend({
+  PORT: port.optional(),
+  HOST: z.string().default('0.0.0.0'),
+  /** Seed demo data into an empty database (development only). */
+  AZORA_DEMO_DATA: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => v === 'true'),
+  /** The router's Ed25519 public key (PEM): subgraphs accept only requests whose identity it signed. */
+  AZORA_ROUTER_PUBLIC_KEY: z
+    .string({ error: 'required: the router\'s public key (PEM); `npm start` generates a development pair' })
+    .min(1),
+  /** `false` where a migration job runs before the services (Compose, Kubernetes): start refuses a database behind. */
+  AZORA_MIGRATE_ON_START: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+});
 export type SubgraphEnv = z.infer<typeof subgraphEnvSchema>;

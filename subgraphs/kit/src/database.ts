@@ -9,6 +9,7 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import type { Logger } from './logger';
 import type { SubgraphMetrics } from './metrics';
+import { endSqlSpan, startSqlSpan } from './telemetry';
 
 export type Dialect = 'sqlite' | 'postgresql';
 
@@ -156,7 +157,7 @@ export function ormOptions(options: OpenDatabaseOptions): Options<AbstractSqlDri
 /** Per-request database accounting: statements issued while serving one request (background work is not counted). */
 export const requestStatements = new AsyncLocalStorage<{ statements: number }>();
 
-/** Opens (creating if needed) the subgraph's database and wires query metrics. Does not migrate. */
+/** Opens (creating if needed) the subgraph's database and wires query metrics and spans. Does not migrate. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Orm> {
   if (options.target.dialect === 'sqlite') {
     mkdirSync(resolve(options.target.file, '..'), { recursive: true });
@@ -164,26 +165,40 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Orm> {
     await ensurePostgresDatabase(options.target.url);
   }
   const orm = (await MikroORM.init(ormOptions(options))) as Orm;
-  const metrics = options.metrics;
-  if (metrics) {
-    const started = new Map<string, bigint>();
-    const knex = orm.em.getConnection().getKnex();
-    knex.on('query', (q: { __knexQueryUid: string }) => {
-      metrics.dbQueries.inc();
-      const scope = requestStatements.getStore();
-      if (scope) scope.statements += 1;
-      started.set(q.__knexQueryUid, process.hrtime.bigint());
-    });
-    const finish = (_: unknown, q: { __knexQueryUid: string }) => {
-      const t0 = started.get(q.__knexQueryUid);
-      if (t0 === undefined) return;
-      started.delete(q.__knexQueryUid);
-      metrics.dbQueryDuration.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-    };
-    knex.on('query-response', finish);
-    knex.on('query-error', finish);
-  }
+  instrumentQueries(orm, options);
   return orm;
+}
+
+interface KnexQuery {
+  __knexQueryUid: string;
+  sql: string;
+}
+
+/** Times every SQL statement (metrics) and, inside a traced request, gives it a span; exposes the pool's state. */
+function instrumentQueries(orm: Orm, { metrics, target, subgraph }: OpenDatabaseOptions): void {
+  const knex = orm.em.getConnection().getKnex();
+  const pending = new Map<string, { started: bigint; span: ReturnType<typeof startSqlSpan> }>();
+  knex.on('query', (q: KnexQuery) => {
+    metrics?.dbQueries.inc();
+    const scope = requestStatements.getStore();
+    if (scope) scope.statements += 1;
+    pending.set(q.__knexQueryUid, { started: process.hrtime.bigint(), span: startSqlSpan(q.sql, target.dialect, subgraph) });
+  });
+  const finish = (error: unknown, q: KnexQuery) => {
+    const query = pending.get(q.__knexQueryUid);
+    if (!query) return;
+    pending.delete(q.__knexQueryUid);
+    metrics?.dbQueryDuration.observe({ outcome: error ? 'error' : 'ok' }, Number(process.hrtime.bigint() - query.started) / 1e9);
+    endSqlSpan(query.span, error);
+  };
+  knex.on('query-response', (_response: unknown, q: KnexQuery) => finish(undefined, q));
+  knex.on('query-error', (error: unknown, q: KnexQuery) => finish(error, q));
+  // tarn's pool, created lazily by knex and gone after close.
+  const pool = () => (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
+  metrics?.watchPool(orm.config.get('pool')?.max ?? 1, () => {
+    const p = pool();
+    return p && { used: p.numUsed(), free: p.numFree(), pendingAcquires: p.numPendingAcquires() };
+  });
 }
 
 /** Applies every checked-in migration that has not run yet; a second call applies nothing. */
@@ -191,6 +206,17 @@ export async function migrateToLatest(orm: Orm, log?: Logger): Promise<string[]>
   const applied = await orm.getMigrator().up();
   if (applied.length > 0) log?.info({ migrations: applied.map((m) => m.name) }, 'database migrated');
   return applied.map((m) => m.name);
+}
+
+/**
+ * For processes that must not migrate (a migration job runs first): fails start-up naming the migrations the database
+ * lacks, instead of serving against an old schema.
+ */
+export async function refusePendingMigrations(orm: Orm): Promise<void> {
+  const pending = await orm.getMigrator().getPendingMigrations();
+  if (pending.length > 0) {
+    throw new Error(`the database lacks migrations ${pending.map((m) => m.name).join(', ')}; run the migration job first`);
+  }
 }
 
 /** Readiness probe: one round trip to the database. */

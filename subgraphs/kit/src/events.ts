@@ -23,24 +23,49 @@ export type EventHandler = (event: DomainEvent) => void | Promise<void>;
 
 /** Where domain events travel between subgraphs and the router. */
 export interface EventBus {
+  /** Resolves once the bus has the event (and, in-process, once every handler has run): the outbox may then mark it. */
   publish(event: DomainEvent): Promise<void>;
-  /** `topics` empty means every topic. Returns the unsubscribe function. */
-  subscribe(topics: string[], handler: EventHandler): () => void;
+  /**
+   * `topics` empty means every topic. With a `group`, delivery is durable and shared: each event reaches one member of
+   * the group, and is delivered again if its handler fails. Without one, every subscriber sees every event while it
+   * is subscribed (live feeds). Returns the unsubscribe function.
+   */
+  subscribe(topics: string[], handler: EventHandler, options?: { group?: string }): () => void;
   close(): Promise<void>;
 }
 
 /**
- * The embedded default: delivery inside one process (npm start runs the whole platform in one). Handlers run after
- * the publisher's await, each isolated so a failing handler does not affect others.
+ * The embedded default: delivery inside one process (npm start runs the whole platform in one). `publish` waits for
+ * the group (durable) handlers, so a failing one makes the outbox relay publish the event again; live subscribers
+ * are told without waiting, and their failures stay theirs.
  */
 export class InProcessEventBus implements EventBus {
-  private readonly emitter = new EventEmitter().setMaxListeners(0);
+  private readonly live = new EventEmitter().setMaxListeners(0);
+  private readonly groups = new Map<string, { topics: string[]; handlers: EventHandler[]; next: number }>();
 
   async publish(event: DomainEvent): Promise<void> {
-    this.emitter.emit('event', event);
+    this.live.emit('event', event);
+    const failures: unknown[] = [];
+    for (const group of this.groups.values()) {
+      if (group.handlers.length === 0 || (group.topics.length > 0 && !group.topics.includes(event.topic))) continue;
+      // One member of the group handles each event, in turn.
+      const handler = group.handlers[group.next++ % group.handlers.length]!;
+      await Promise.resolve()
+        .then(() => handler(event))
+        .catch((error: unknown) => failures.push(error));
+    }
+    if (failures.length > 0) throw new AggregateError(failures, `${failures.length} consumer(s) failed on event ${event.id}`);
   }
 
-  subscribe(topics: string[], handler: EventHandler): () => void {
+  subscribe(topics: string[], handler: EventHandler, options: { group?: string } = {}): () => void {
+    if (options.group) {
+      const group = this.groups.get(options.group) ?? { topics, handlers: [], next: 0 };
+      group.handlers.push(handler);
+      this.groups.set(options.group, group);
+      return () => {
+        group.handlers = group.handlers.filter((h) => h !== handler);
+      };
+    }
     const listener = (event: DomainEvent) => {
       if (topics.length > 0 && !topics.includes(event.topic)) return;
       queueMicrotask(() => {
@@ -49,12 +74,13 @@ export class InProcessEventBus implements EventBus {
           .catch(() => undefined);
       });
     };
-    this.emitter.on('event', listener);
-    return () => this.emitter.off('event', listener);
+    this.live.on('event', listener);
+    return () => this.live.off('event', listener);
   }
 
   async close(): Promise<void> {
-    this.emitter.removeAllListeners();
+    this.live.removeAllListeners();
+    this.groups.clear();
   }
 }
 

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { parse, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { allow, shield, type IRules } from 'graphql-shield';
 import type { KeyObject } from 'node:crypto';
@@ -16,6 +16,7 @@ import {
   ConfigError,
   nodeEnvSchema,
   parseEnv,
+  problemsOf,
   subgraphEnvSchema,
   subgraphProductionRules,
   type NodeEnv,
@@ -24,8 +25,9 @@ import {
 import {
   databaseAnswers,
   migrateToLatest,
-  requestStatements,
   openDatabase,
+  refusePendingMigrations,
+  requestStatements,
   resolveDatabaseTarget,
   type DatabaseTarget,
   type EntityDefinition,
@@ -35,9 +37,12 @@ import {
 import { ErrorCode, maskError } from './errors';
 import { InProcessEventBus, OutboxEvent, type EventBus } from './events';
 import { OutboxRelay } from './outbox-relay';
+import { ProcessedEvent, startConsumers, type EventConsumer } from './consumers';
 import { IDENTITY_HEADER, publicKeyFromPem, verifyIdentityAssertion, type Identity } from './identity';
 import { createLogger, type Logger } from './logger';
-import { createSubgraphMetrics, type SubgraphMetrics } from './metrics';
+import { createSubgraphMetrics, operationsPlugin, type SubgraphMetrics } from './metrics';
+import { stopOnSignals } from './lifecycle';
+import { requestScope, startTelemetry } from './telemetry';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
 
 /** What every resolver of every subgraph receives. Everything in it lives for one request only. */
@@ -69,6 +74,8 @@ export interface SubgraphDefinition<Loaders = unknown> {
    * router's deny-by-default tree; here anything without a rule is allowed, and `_service`/`_entities` always are.
    */
   permissions?: IRules | Record<string, unknown>;
+  /** Reactions to other domains' events, each handled once per event (de-duplicated, in one transaction). */
+  consumers?: EventConsumer[];
   /** Problems with the subgraph's own settings, reported at start-up together with the kit's. */
   checkEnv?: (env: NodeJS.ProcessEnv, nodeEnv: NodeEnv) => string[];
   /** Runs once after migrations: reads the subgraph's own settings and adds context or HTTP routes. */
@@ -100,7 +107,7 @@ export function defineSubgraph<Loaders>(definition: SubgraphDefinition<Loaders>)
 
 /** The subgraph's entities plus the kit's own tables (the outbox), as migrations and the ORM see them. */
 export function subgraphEntities(definition: SubgraphDefinition<any>): EntityDefinition[] {
-  return [...definition.entities, OutboxEvent];
+  return [...definition.entities, OutboxEvent, ProcessedEvent];
 }
 
 let processBus: EventBus | undefined;
@@ -145,6 +152,8 @@ export interface StartSubgraphOptions {
   env?: NodeJS.ProcessEnv;
   /** Where the outbox publishes (default: this process's in-process bus). */
   bus?: EventBus;
+  /** false when a migration job runs before the services (containers): start refuses a database that is behind. */
+  migrate?: boolean;
 }
 
 export interface RunningSubgraph {
@@ -159,42 +168,6 @@ export interface RunningSubgraph {
   stop(): Promise<void>;
 }
 
-function codeOf(error: GraphQLError): string | undefined {
-  const code = error.extensions?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function observabilityPlugin(metrics: SubgraphMetrics): ApolloServerPlugin<SubgraphContext> {
-  return {
-    async requestDidStart({ request, contextValue }) {
-      contextValue.log.debug({ operationName: request.operationName }, 'graphql request');
-      const stopTimer = metrics.requestDuration.startTimer();
-      let operationType = 'unknown';
-      return {
-        async didResolveOperation({ operation }) {
-          operationType = operation?.operation ?? 'unknown';
-        },
-        async didEncounterErrors({ errors, contextValue }) {
-          for (const error of errors) {
-            const code = codeOf(error);
-            if (!code || code === ErrorCode.INTERNAL_SERVER_ERROR) {
-              contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'unexpected error');
-            }
-          }
-        },
-        async willSendResponse({ response, contextValue }) {
-          const failed = response.body.kind === 'single' && (response.body.singleResult.errors?.length ?? 0) > 0;
-          metrics.requests.inc({ operation_type: operationType, outcome: failed ? 'error' : 'ok' });
-          const seconds = stopTimer({ operation_type: operationType });
-          const statements = requestStatements.getStore()?.statements ?? 0;
-          metrics.requestStatements.observe({ operation_type: operationType }, statements);
-          contextValue.log.debug({ statements, seconds, failed }, 'graphql request finished');
-        },
-      };
-    },
-  };
-}
-
 /**
  * Opens and migrates the database, then serves the subgraph at `/graphql` with `/health`, `/ready` and `/metrics`.
  */
@@ -203,7 +176,9 @@ export async function startSubgraph<Loaders>(
   options: StartSubgraphOptions,
 ): Promise<RunningSubgraph> {
   const log = options.logger ?? createLogger(definition.name);
-  const metrics = createSubgraphMetrics(definition.name);
+  let stopping = false;
+  const ready = async () => !stopping && (await databaseAnswers(orm));
+  const metrics = createSubgraphMetrics(definition.name, ready);
   const orm = await openDatabase({
     subgraph: definition.name,
     target: options.target,
@@ -215,7 +190,8 @@ export async function startSubgraph<Loaders>(
   });
   let httpServer: Server | undefined;
   try {
-    await migrateToLatest(orm, log);
+    if (options.migrate === false) await refusePendingMigrations(orm);
+    else await migrateToLatest(orm, log);
     const bus = options.bus ?? inProcessBus();
     const relay = new OutboxRelay(orm, bus, log, metrics);
     const routerKey =
@@ -234,7 +210,6 @@ export async function startSubgraph<Loaders>(
       await definition.seedDemoData(orm.em.fork(), log);
     }
 
-    let stopping = false;
     const app = express();
     app.disable('x-powered-by');
     httpServer = createServer(app);
@@ -247,7 +222,11 @@ export async function startSubgraph<Loaders>(
         ApolloServerPluginDrainHttpServer({ httpServer }),
         // Traces go to OpenTelemetry, not Apollo's federated-tracing extension.
         ApolloServerPluginInlineTraceDisabled(),
-        observabilityPlugin(metrics) as ApolloServerPlugin<SubgraphContext<Loaders>>,
+        operationsPlugin<SubgraphContext<Loaders>>(metrics, (labels, context, seconds) => {
+          const statements = requestStatements.getStore()?.statements ?? 0;
+          metrics.requestStatements.observe(labels, statements);
+          context.log.debug({ statements, seconds }, 'graphql request finished');
+        }),
       ],
     });
     await apollo.start();
@@ -256,7 +235,7 @@ export async function startSubgraph<Loaders>(
       res.json({ status: 'ok', subgraph: definition.name });
     });
     app.get('/ready', async (_req, res) => {
-      const ok = !stopping && (await databaseAnswers(orm));
+      const ok = await ready();
       res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', subgraph: definition.name });
     });
     app.get('/metrics', async (_req, res) => {
@@ -265,6 +244,7 @@ export async function startSubgraph<Loaders>(
     extension.routes?.(app);
     app.use(
       '/graphql',
+      requestScope(definition.name, log),
       // Only the router may call: it verified the caller and signed who they are. Anything else is refused
       // before GraphQL runs, `_entities` and `_service` included.
       async (req, res, next) => {
@@ -309,6 +289,7 @@ export async function startSubgraph<Loaders>(
     const url = `http://${host}:${port}/graphql`;
     log.info({ url, database: options.target.dialect }, 'subgraph listening');
     relay.start();
+    const stopConsumers = startConsumers(orm, bus, definition.consumers ?? [], log);
 
     let stopped: Promise<void> | undefined;
     return {
@@ -323,6 +304,7 @@ export async function startSubgraph<Loaders>(
         stopped ??= (async () => {
           stopping = true;
           await apollo.stop(); // drains in-flight HTTP requests first
+          stopConsumers();
           await relay.stop(); // publishes what those requests committed
           await extension.stop?.();
           await orm.close(true);
@@ -338,26 +320,29 @@ export async function startSubgraph<Loaders>(
   }
 }
 
+/** Everything wrong with the environment a subgraph would start with: the kit's settings and its own, all at once. */
+export function startupProblems(definition: SubgraphDefinition<any>, env: NodeJS.ProcessEnv): string[] {
+  const nodeEnv = nodeEnvSchema.safeParse(env.NODE_ENV).data ?? 'development';
+  return [
+    ...problemsOf(() => parseEnv(subgraphEnvSchema, env, [subgraphProductionRules])),
+    ...(definition.checkEnv?.(env, nodeEnv) ?? []),
+  ];
+}
+
 /**
- * The `src/index.ts` of every subgraph: read the environment, start, and shut down gracefully on SIGTERM/SIGINT.
+ * The `src/index.ts` of every subgraph: read the environment, start (tracing too when configured), and shut down
+ * gracefully on SIGTERM/SIGINT.
  */
 export async function runSubgraph<Loaders>(definition: SubgraphDefinition<Loaders>): Promise<RunningSubgraph> {
   const log = createLogger(definition.name);
-  const problems: string[] = [];
-  let env: SubgraphEnv | undefined;
-  try {
-    env = parseEnv(subgraphEnvSchema, process.env, [subgraphProductionRules]);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  const nodeEnv = nodeEnvSchema.safeParse(process.env.NODE_ENV).data ?? 'development';
-  problems.push(...(definition.checkEnv?.(process.env, nodeEnv) ?? []));
+  const problems = startupProblems(definition, process.env);
+  const env = problems.length === 0 ? parseEnv(subgraphEnvSchema, process.env) : undefined;
   if (!env || problems.length > 0) {
     log.fatal(new ConfigError(problems).message);
     process.exit(1);
   }
   log.level = env.LOG_LEVEL;
+  const telemetry = startTelemetry(definition.name);
   const running = await startSubgraph(definition, {
     port: env.PORT ?? 0,
     host: env.HOST,
@@ -367,21 +352,14 @@ export async function runSubgraph<Loaders>(definition: SubgraphDefinition<Loader
     logger: log,
     demoData: env.AZORA_DEMO_DATA,
     poolMax: env.DB_POOL_MAX,
+    migrate: env.AZORA_MIGRATE_ON_START,
   }).catch((error: unknown) => {
     log.fatal({ err: error }, 'subgraph failed to start');
     process.exit(1);
   });
-  const shutdown = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    running.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, 'unclean shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(log, async () => {
+    await running.stop();
+    await telemetry?.shutdown();
+  });
   return running;
 }

@@ -5,8 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { databaseUrlFor, dropPostgresDatabase, migrateToLatest, openDatabase, type DatabaseTarget } from '../database';
+import { loadSubgraphDefinition } from '../definitions';
 import { subgraphEntities, type SubgraphDefinition } from '../subgraph';
 
 async function createFor(definition: SubgraphDefinition, target: DatabaseTarget): Promise<void> {
@@ -30,10 +31,8 @@ async function createFor(definition: SubgraphDefinition, target: DatabaseTarget)
 }
 
 async function main(): Promise<void> {
-  const folder = process.cwd();
-  const name = basename(folder);
-  const definition = (require(resolve(folder, 'src/schema.ts')) as Record<string, SubgraphDefinition>)[name];
-  if (!definition) throw new Error(`src/schema.ts in ${folder} must export the subgraph definition as \`${name}\``);
+  const name = basename(process.cwd());
+  const definition = loadSubgraphDefinition(name);
 
   const scratch = mkdtempSync(join(tmpdir(), `azora-migrations-${name}-`));
   try {

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { startTelemetry, type SqlEntityManager, type Telemetry } from '@azora/kit';
+import { captureLogs, startPlatform, testDialects, type Platform } from '@azora/testing';
+import { User } from '../subgraphs/aegis/src/entities/user.entity';
+import { Account } from '../subgraphs/mint/src/entities/account.entity';
+
+const QUERY = /* GraphQL */ `
+  query UserWithAccounts($id: ID!) {
+    user(id: $id) { email accounts { currency } }
+  }
+`;
+
+// A value that must never reach a log line, sent where real secrets travel: headers and nested variables.
+const SECRET = `s3cret-${randomBytes(8).toString('hex')}`;
+
+const exporter = new InMemorySpanExporter();
+let telemetry: Telemetry | undefined;
+beforeAll(() => {
+  telemetry = startTelemetry('azora-test', [new SimpleSpanProcessor({ exporter })]);
+});
+afterAll(() => telemetry?.shutdown());
+
+async function spansOfTrace(traceId: string, until: (spans: ReadableSpan[]) => boolean): Promise<ReadableSpan[]> {
+  // Server spans end when the response is closed, a moment after the client has read it.
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+    if (until(spans) || Date.now() > deadline) return spans;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.each(testDialects())('traces and logs through the router on %s', (dialect) => {
+  let platform: Platform;
+  let userId: string;
+  let adminToken: string;
+  const logs = captureLogs();
+
+  beforeAll(async () => {
+    platform = await startPlatform({ dialect, loggerFor: logs.loggerFor });
+    const aegisEm = platform.subgraphs.aegis!.orm.em.fork() as SqlEntityManager;
+    const mintEm = platform.subgraphs.mint!.orm.em.fork() as SqlEntityManager;
+    const user = aegisEm.create(User, { email: `trace-${dialect}@example.test`, displayName: 'Trace', roles: ['learner'] });
+    await aegisEm.flush();
+    userId = user.id;
+    mintEm.create(Account, { ownerId: user.id, currency: 'USD' });
+    await mintEm.flush();
+    adminToken = (await platform.admin()).accessToken;
+  });
+  afterAll(() => platform?.stop());
+
+  const traceId = randomBytes(16).toString('hex');
+  const requestId = `telemetry-${dialect}-${Date.now()}`;
+
+  beforeAll(async () => {
+    const { body } = await platform.request(
+      QUERY,
+      { id: userId, password: SECRET, input: { apiKey: SECRET, sessions: [{ refreshToken: SECRET }] } },
+      {
+        // The client's own W3C trace context: the router continues it rather than starting another trace.
+        traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+        // A real credential: it must be verified, and still never logged.
+        authorization: `Bearer ${adminToken}`,
+        cookie: `session=${SECRET}`,
+        'x-api-key': SECRET,
+        'x-request-id': requestId,
+      },
+    );
+    expect(body.errors).toBeUndefined();
+    expect(body.data.user.accounts).toEqual([{ currency: 'USD' }]);
+  });
+
+  it('records one trace with spans from the router, both subgraphs and their SQL, linked parent to child', async () => {
+    const serverSpan = (spans: ReadableSpan[], service: string) =>
+      spans.find((s) => s.name === 'POST /graphql' && s.attributes['azora.service'] === service);
+    const spans = await spansOfTrace(traceId, (found) => ['router', 'aegis', 'mint'].every((service) => serverSpan(found, service)));
+    const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
+    const parentOf = (span: ReadableSpan) => byId.get(span.parentSpanContext?.spanId ?? '');
+    const ancestors = (span: ReadableSpan): ReadableSpan[] => {
+      const parent = parentOf(span);
+      return parent ? [parent, ...ancestors(parent)] : [];
+    };
+
+    const router = serverSpan(spans, 'router')!;
+    expect(router).toBeDefined();
+    expect(router.attributes['http.response.status_code']).toBe(200);
+    expect(spans.map((s) => s.name)).toEqual(expect.arrayContaining(['gateway.request', 'gateway.plan', 'gateway.execute']));
+
+    for (const subgraph of ['aegis', 'mint']) {
+      const server = serverSpan(spans, subgraph);
+      expect(server).toBeDefined();
+      // traceparent crossed the HTTP hop: the subgraph's span hangs under the gateway's fetch to that subgraph.
+      expect(parentOf(server!)).toMatchObject({ name: 'gateway.fetch', attributes: { service: subgraph } });
+      expect(ancestors(server!)).toContain(router);
+
+      const sql = spans.filter((s) => s.attributes['db.system.name'] === dialect && s.attributes['azora.service'] === subgraph);
+      expect(sql.length).toBeGreaterThan(0);
+      for (const statement of sql) {
+        expect(ancestors(statement)).toContain(server);
+        expect(statement.attributes['db.query.text']).toMatch(/^select /i);
+        // Placeholders only: the user id Mint looks accounts up by is a bound value, not part of the text.
+        expect(statement.attributes['db.query.text']).not.toContain(userId);
+      }
+    }
+    // Nothing in the trace carries the request's secret values.
+    expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(SECRET);
+    expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(adminToken);
+  });
+
+  it('puts the request id and the trace id on every log line of the request, in every service', async () => {
+    const lines = logs.lines.filter((l) => l.requestId === requestId);
+    expect(new Set(lines.map((l) => l.service))).toEqual(new Set(['router', 'aegis', 'mint']));
+    for (const line of lines) expect(line.traceId).toBe(traceId);
+    const access = lines.filter((l) => l.msg === 'request completed');
+    expect(access).toHaveLength(3);
+    // The router's access line logged the headers, with the secret ones redacted.
+    const routerAccess = access.find((l) => l.service === 'router')!;
+    expect(routerAccess.req.headers).toMatchObject({ authorization: '[redacted]', cookie: '[redacted]', 'x-api-key': '[redacted]' });
+    expect(lines.find((l) => l.service === 'router' && l.msg === 'graphql request')?.variables).toEqual({
+      id: userId,
+      password: '[redacted]',
+      input: { apiKey: '[redacted]', sessions: [{ refreshToken: '[redacted]' }] },
+    });
+  });
+
+  it('never writes the secret to any log line of the run', () => {
+    expect(logs.raw().length).toBeGreaterThan(0);
+    expect(logs.raw()).not.toContain(SECRET);
+    expect(logs.raw()).not.toContain(adminToken);
+    // Nor any piece of the signature that makes the token valid.
+    expect(logs.raw()).not.toContain(adminToken.split('.')[2]);
+  });
+});
