@@ -4,7 +4,7 @@
  * p50/p99 and the ratio ours/bare, router memory after the run, and SQL statements per nested request.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -50,13 +50,25 @@ const RUN = randomBytes(4).toString('hex');
 let requestNumber = 0;
 const bodyOf = (op: Operation) => JSON.stringify({ query: op.query, variables: op.variablesFor ? op.variablesFor(requestNumber++) : op.variables });
 
-function spawnService(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; firstLine: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
+/**
+ * Starts a service process; its first stdout line is returned. With `logFile`, stdout goes to that file instead (a
+ * router logging every request must not make the load generator read its logs, which would slow only that router).
+ */
+function spawnService(args: string[], env: NodeJS.ProcessEnv, logFile?: string): { child: ChildProcess; firstLine: Promise<string> } {
+  const stdout = logFile ? openSync(logFile, 'a') : 'pipe';
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', stdout, 'inherit'] });
   const firstLine = new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+    if (!logFile) {
+      const lines = createInterface({ input: child.stdout! });
+      lines.once('line', (line) => {
+        resolve(line);
+        lines.close();
+        child.stdout!.resume(); // keep draining, without splitting lines nobody reads
+      });
+    }
   });
+  firstLine.catch(() => undefined);
   return { child, firstLine };
 }
 
@@ -97,12 +109,18 @@ async function load(target: Target, op: Operation, durationS: number) {
 
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
-async function dbQueries(subgraphUrls: Record<string, string>): Promise<Record<string, number>> {
+/**
+ * Per subgraph: the SQL statements the subgraph operations of one client operation issued, by their query-plan names
+ * (`Nested__mint__1`), from `azora_subgraph_request_sql_statements`. By name, because other work may still be running
+ * (the outbox relays poll, the last load's writes may be finishing).
+ */
+async function statementsOf(operationName: string, subgraphUrls: Record<string, string>): Promise<Record<string, number>> {
+  const pattern = new RegExp(`^azora_subgraph_request_sql_statements_sum\\{[^}]*operation_name="${operationName}__[^"]*"[^}]*\\} ([\\d.]+)$`, 'gm');
   return Object.fromEntries(
     await Promise.all(
       Object.entries(subgraphUrls).map(async ([name, url]) => {
         const text = await (await fetch(new URL('/metrics', url))).text();
-        return [name, Number(/^azora_db_queries_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0)] as const;
+        return [name, [...text.matchAll(pattern)].reduce((n, m) => n + Number(m[1]), 0)] as const;
       }),
     ),
   );
@@ -155,7 +173,7 @@ async function main(): Promise<void> {
       AZORA_RATE_LIMIT_CAPACITY: '1000000000',
       AZORA_RATE_LIMIT_REFILL_PER_SECOND: '1000000000',
       ...(process.env.BENCH_REDIS_URL ? { AZORA_REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
-    });
+    }, join(dir, 'router.log'));
     children.push(ours.child);
     await waitReady(`http://127.0.0.1:${oursPort}/ready`);
     const oursUrl = `http://127.0.0.1:${oursPort}/graphql`;
@@ -198,18 +216,13 @@ async function main(): Promise<void> {
       }
     }
 
-    // SQL statements per nested request, through our router: the median over single requests, since a /ready probe
-    // (ours checks each subgraph's every few seconds, and /ready runs a statement) can land between two readings.
+    // SQL statements per nested request, through our router, from the subgraphs' own per-operation accounting.
     const nested = ops[1]!;
-    const perRequest: Record<string, number[]> = {};
-    for (let i = 0; i < 30; i++) {
-      const before = await dbQueries(urls);
-      await post(routers.ours, nested);
-      const after = await dbQueries(urls);
-      for (const name of Object.keys(after)) (perRequest[name] ??= []).push(after[name]! - before[name]!);
-    }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    const sqlPerRequest = Object.fromEntries(Object.entries(perRequest).map(([name, xs]) => [name, median(xs)]));
+    const N = 30;
+    const before = await statementsOf('Nested', urls);
+    for (let i = 0; i < N; i++) await post(routers.ours, nested);
+    const after = await statementsOf('Nested', urls);
+    const sqlPerRequest = Object.fromEntries(Object.keys(after).map((name) => [name, (after[name]! - before[name]!) / N]));
 
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const rows = ops.map((op) => {
