@@ -12,4 +12,6 @@ export interface RouterContext {
   clientIp: string;
   /** Epoch milliseconds after which no subgraph fetch of this request is started or kept waiting. */
   deadline: number;
+  /** Set on the read that delivers one subscription event: not a client request, so not charged to the rate limit. */
+  subscriptionEvent?: boolean;
 }

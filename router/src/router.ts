@@ -23,6 +23,8 @@ import {
 import { AuthenticationError, Authenticator, type TrustedIssuer } from './auth/authenticate';
 import { authorizeOperation } from './auth/authorize';
 import { azoraPolicy, type Policy } from './auth/policy';
+import { subscriptionRoutes } from './subscriptions/routing';
+import { attachSubscriptionServer, type SubscriptionLimits, type SubscriptionTopology } from './subscriptions/server';
 import { subgraphsOf } from './compose';
 import type { RouterContext } from './context';
 import { SubgraphDataSource } from './data-source';
@@ -46,6 +48,7 @@ export interface RouterOptions {
   auth: RouterAuthOptions;
   /** The permission rule tree; Azora's by default. */
   policy?: Policy;
+  subscriptionLimits?: Partial<SubscriptionLimits>;
 }
 
 export interface RouterAuthOptions {
@@ -135,9 +138,15 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     ],
   });
   // Registered before start(): the gateway's first schema load happens inside it.
-  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+  let topology: SubscriptionTopology | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     pool.serve(subgraphsOf(coreSupergraphSdl));
     schemaLoaded = true;
+    topology = {
+      apiSchema,
+      routes: subscriptionRoutes(coreSupergraphSdl, apiSchema),
+      subgraphUrl: (name) => pool.urlOf(name) ?? '',
+    };
   });
   await apollo.start();
 
@@ -155,6 +164,34 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     aegisUrl,
     routerKey: options.auth.privateKey,
     apiKeyCacheMs: options.auth.apiKeyCacheMs ?? 10_000,
+  });
+
+  /** The per-request state of an operation, over HTTP or WebSocket alike. */
+  const contextFor = (identity: Identity, requestId: string, clientIp = 'unknown'): RouterContext => {
+    let assertion: Promise<string> | undefined;
+    return {
+      requestId,
+      log: log.child({ requestId }),
+      identity,
+      assertion: () => (assertion ??= signIdentityAssertion(identity, options.auth.privateKey)),
+      clientIp,
+      deadline: Date.now() + settings.resilience.requestDeadlineMs,
+    };
+  };
+  const subscriptions = attachSubscriptionServer({
+    httpServer,
+    path: '/graphql',
+    apollo,
+    authenticator,
+    policy: options.policy ?? azoraPolicy,
+    topology: () => topology!,
+    contextFor,
+    // The same abuse limits as over HTTP, with the same document.
+    validationRules: () => protection.guard.validationRules,
+    guard: protection.guard,
+    admit: protection.admit,
+    limits: options.subscriptionLimits,
+    log,
   });
 
   app.get('/health', (_req, res) => {
@@ -220,16 +257,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       context: async ({ req, res }) => {
         const requestId = requestIdFrom(req.headers);
         res.setHeader(REQUEST_ID_HEADER, requestId);
-        const identity = res.locals.identity as Identity;
-        let assertion: Promise<string> | undefined;
-        return {
-          requestId,
-          log: log.child({ requestId }),
-          identity,
-          assertion: () => (assertion ??= signIdentityAssertion(identity, options.auth.privateKey)),
-          clientIp: req.ip ?? 'unknown',
-          deadline: Date.now() + settings.resilience.requestDeadlineMs,
-        };
+        return contextFor(res.locals.identity as Identity, requestId, req.ip ?? 'unknown');
       },
     }),
   );
@@ -253,6 +281,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         stopping = true;
         // Load balancers see /ready turn 503 and stop sending before the listener closes.
         if (settings.shutdown.delayMs > 0) await new Promise((r) => setTimeout(r, settings.shutdown.delayMs));
+        await subscriptions.close();
         await apollo.stop(); // closes the listener, drains in-flight requests, then stops the gateway
         await Promise.all([pool.close(), protection.close()]);
         log.info('router stopped');

@@ -17,6 +17,7 @@ export const azoraPolicy: Policy = {
     account: authenticated,
     currencies: allow,
     transfer: authenticated,
+    ledgerEntry: authenticated,
     hold: authenticated,
     ledgerReport: role('treasury', 'admin'),
   },
@@ -38,6 +39,11 @@ export const azoraPolicy: Policy = {
     placeHold: person,
     releaseHold: person,
     refundHold: person,
+  },
+  Subscription: {
+    // Mint refuses anyone but the account's owner, treasury and admins; every event is read with the caller's rights.
+    accountActivity: person,
+    userSignedUp: role('admin'),
   },
   // Reached only through the roots above; private fields are checked per object by Aegis.
   User: each(allow, ['id', 'displayName', 'email', 'roles', 'createdAt', 'accounts']),

@@ -4,7 +4,7 @@ import type { RouterContext } from '../context';
 import type { RouterSettings } from '../settings';
 import { graphqlHttpGuards } from './http-guards';
 import { createOperationGuard, type OperationGuard } from './operation-limits';
-import { operationLimitsPlugin } from './plugin';
+import { operationAdmission, operationLimitsPlugin, type OperationAdmission } from './plugin';
 import { createRateLimiter, rateLimitKey, type RateLimiter } from './rate-limit';
 import { loadTrustedDocuments, trustedDocumentsResolver } from './trusted-documents';
 
@@ -16,6 +16,8 @@ export * from './trusted-documents';
 export interface Protection {
   guard: OperationGuard;
   limiter?: RateLimiter;
+  /** Cost and rate checks of a resolved operation, for Apollo Server's plugin and the WebSocket server alike. */
+  admit: OperationAdmission;
   /** Express handlers to put in front of Apollo Server's middleware on `/graphql`. */
   httpGuards: ReturnType<typeof graphqlHttpGuards>;
   plugin: ReturnType<typeof operationLimitsPlugin>;
@@ -29,11 +31,13 @@ export async function createProtection(settings: RouterSettings, log: Logger): P
   const documents = manifestFile ? loadTrustedDocuments(manifestFile) : new Map<string, string>();
   const limiter = settings.rateLimit.enabled ? await createRateLimiter(settings.rateLimit, log) : undefined;
   if (mode !== 'off') log.info({ mode, documents: documents.size }, 'trusted documents loaded');
+  const admit = operationAdmission({ guard, limiter, keyOf: rateLimitKey });
   return {
     guard,
     limiter,
+    admit,
     httpGuards: graphqlHttpGuards({ http: settings.http, guard, resolveDocument: trustedDocumentsResolver(mode, documents) }),
-    plugin: operationLimitsPlugin({ guard, limiter, keyOf: rateLimitKey }),
+    plugin: operationLimitsPlugin(admit),
     apolloOptions: {
       validationRules: guard.validationRules,
       allowBatchedHttpRequests: settings.http.batching,

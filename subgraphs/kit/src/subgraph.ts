@@ -8,6 +8,8 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { allow, shield, type IRules } from 'graphql-shield';
@@ -51,6 +53,8 @@ export interface SubgraphContext<Loaders = unknown> {
   log: Logger;
   /** The caller, as the router verified and asserted it. */
   identity: Identity;
+  /** The event bus: subscriptions read their live events from it. */
+  bus: EventBus;
   /** This request's own identity map. */
   em: SqlEntityManager;
   loaders: Loaders;
@@ -210,11 +214,26 @@ export async function startSubgraph<Loaders>(
       await definition.seedDemoData(orm.em.fork(), log);
     }
 
+    /** One request's context; for a subscription, one per subscribe (each event's data is read afresh). */
+    const contextFor = (requestId: string, identity: Identity) => {
+      const em = orm.em.fork();
+      const base: SubgraphContext<Loaders> = {
+        requestId,
+        log: log.child({ requestId }),
+        identity,
+        bus,
+        em,
+        loaders: definition.loaders(em),
+      };
+      return extension.context ? { ...base, ...extension.context(base) } : base;
+    };
+
     const app = express();
     app.disable('x-powered-by');
     httpServer = createServer(app);
+    const schema = buildSchema(definition);
     const apollo = new ApolloServer<SubgraphContext<Loaders>>({
-      schema: buildSchema(definition),
+      schema,
       formatError: maskError,
       includeStacktraceInErrorResponses: false,
       introspection: options.nodeEnv !== 'production',
@@ -230,6 +249,28 @@ export async function startSubgraph<Loaders>(
       ],
     });
     await apollo.start();
+
+    // Subscriptions: the router subscribes here over graphql-ws, proving who the caller is with the same assertion.
+    const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 256 * 1024 });
+    const wsCleanup = useServer<Record<string, unknown>, { identity: Identity; requestId: string }>(
+      {
+        schema,
+        async onConnect(ctx) {
+          const assertion = ctx.connectionParams?.[IDENTITY_HEADER];
+          try {
+            if (typeof assertion !== 'string') throw new Error('missing identity assertion');
+            ctx.extra.identity = await verifyIdentityAssertion(assertion, routerKey);
+            ctx.extra.requestId = requestIdFrom({ [REQUEST_ID_HEADER]: String(ctx.connectionParams?.[REQUEST_ID_HEADER] ?? '') });
+            return true;
+          } catch (error) {
+            log.warn({ reason: (error as Error).message }, 'subscription refused');
+            return false;
+          }
+        },
+        context: (ctx) => contextFor(ctx.extra.requestId!, ctx.extra.identity!),
+      },
+      wsServer,
+    );
 
     app.get('/health', (_req, res) => {
       res.json({ status: 'ok', subgraph: definition.name });
@@ -267,15 +308,7 @@ export async function startSubgraph<Loaders>(
         context: async ({ req, res }) => {
           const requestId = requestIdFrom(req.headers);
           res.setHeader(REQUEST_ID_HEADER, requestId);
-          const em = orm.em.fork();
-          const base: SubgraphContext<Loaders> = {
-            requestId,
-            log: log.child({ requestId }),
-            identity: res.locals.identity as Identity,
-            em,
-            loaders: definition.loaders(em),
-          };
-          return extension.context ? { ...base, ...extension.context(base) } : base;
+          return contextFor(requestId, res.locals.identity as Identity);
         },
       }),
     );
@@ -303,6 +336,7 @@ export async function startSubgraph<Loaders>(
       stop() {
         stopped ??= (async () => {
           stopping = true;
+          await wsCleanup.dispose(); // closes subscriptions (1001) so the router can resubscribe elsewhere
           await apollo.stop(); // drains in-flight HTTP requests first
           stopConsumers();
           await relay.stop(); // publishes what those requests committed

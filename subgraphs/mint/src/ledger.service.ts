@@ -3,6 +3,7 @@ import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import {
   badInput,
   DomainError,
+  eventStream,
   forbidden,
   hasRole,
   newId,
@@ -11,6 +12,7 @@ import {
   recordEvent,
   toConnection,
   type ConnectionArgs,
+  type EventBus,
   type Identity,
   type SqlEntityManager,
 } from '@azora/kit';
@@ -272,6 +274,19 @@ export class LedgerService {
       { orderBy: { id: 'desc' }, limit: limit + 1 },
     );
     return toConnection(rows, limit, (entry) => entry.id);
+  }
+
+  /**
+   * The account's new ledger entries as they are committed: only for its owner, treasury and admins. Read from the
+   * transfer events (published after commit), each entry loaded afresh.
+   */
+  async activity(caller: Identity, bus: EventBus, accountId: string): Promise<AsyncIterableIterator<LedgerEntry>> {
+    await this.readableAccount(caller, accountId);
+    return eventStream(bus, ['mint.transfer'], async (event) => {
+      const entries = (event.payload.entries ?? []) as { id: string; accountId: string }[];
+      const mine = entries.find((entry) => entry.accountId === accountId);
+      return mine ? ((await this.em.fork().findOne(LedgerEntry, { id: mine.id })) ?? undefined) : undefined;
+    });
   }
 
   // ---- escrow holds -------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import { manyByKey, oneByKey, type SqlEntityManager } from '@azora/kit';
 import { Account } from './entities/account.entity';
 import { Currency } from './entities/currency.entity';
 import { Hold } from './entities/hold.entity';
+import { LedgerEntry } from './entities/ledger-entry.entity';
 import { Transfer } from './entities/transfer.entity';
 
 export function createLoaders(em: SqlEntityManager) {
@@ -12,6 +13,7 @@ export function createLoaders(em: SqlEntityManager) {
       (account) => account.ownerId!,
     ),
     transferById: oneByKey((ids) => em.find(Transfer, { id: { $in: [...ids] } }), (transfer) => transfer.id),
+    ledgerEntryById: oneByKey((ids) => em.find(LedgerEntry, { id: { $in: [...ids] } }), (entry) => entry.id),
     holdById: oneByKey((ids) => em.find(Hold, { id: { $in: [...ids] } }), (hold) => hold.id),
     currencyByCode: oneByKey((codes) => em.find(Currency, { code: { $in: [...codes] } }), (currency) => currency.code),
   };

@@ -274,6 +274,13 @@ export type SigningKeyRotation = {
   publishedKids: Array<Scalars['ID']['output']>;
 };
 
+/** Live updates. */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Every new account, as it signs up (admins). */
+  userSignedUp: User;
+};
+
 /** A person with an Azora account. */
 export type User = {
   __typename?: 'User';
@@ -423,6 +430,7 @@ export type ResolversTypes = ResolversObject<{
   SignInInput: SignInInput;
   SignUpInput: SignUpInput;
   SigningKeyRotation: ResolverTypeWrapper<SigningKeyRotation>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<UserEntity>;
   UserConnection: ResolverTypeWrapper<Omit<UserConnection, 'edges'> & { edges: Array<ResolversTypes['UserEdge']> }>;
   UserEdge: ResolverTypeWrapper<Omit<UserEdge, 'node'> & { node: ResolversTypes['User'] }>;
@@ -451,6 +459,7 @@ export type ResolversParentTypes = ResolversObject<{
   SignInInput: SignInInput;
   SignUpInput: SignUpInput;
   SigningKeyRotation: SigningKeyRotation;
+  Subscription: Record<PropertyKey, never>;
   User: UserEntity;
   UserConnection: Omit<UserConnection, 'edges'> & { edges: Array<ResolversParentTypes['UserEdge']> };
   UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
@@ -559,6 +568,10 @@ export type SigningKeyRotationResolvers<ContextType = AegisContext, ParentType e
   publishedKids?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = AegisContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  userSignedUp?: SubscriptionResolver<ResolversTypes['User'], "userSignedUp", ParentType, ContextType>;
+}>;
+
 export type UserResolvers<ContextType = AegisContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -597,6 +610,7 @@ export type Resolvers<ContextType = AegisContext> = ResolversObject<{
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   SigningKeyRotation?: SigningKeyRotationResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;
   UserEdge?: UserEdgeResolvers<ContextType>;

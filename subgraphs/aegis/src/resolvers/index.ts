@@ -1,4 +1,5 @@
-import { DateTimeScalar, forbidden } from '@azora/kit';
+import { DateTimeScalar, eventStream, forbidden } from '@azora/kit';
+import type { User as UserEntity } from '../entities/user.entity';
 import { ApiKeyService } from '../api-keys.service';
 import { AuthService, type AuthPayload } from '../auth.service';
 import type { AegisContext } from '../context';
@@ -41,6 +42,16 @@ export const resolvers: Resolvers = {
       if (!identity.roles.includes('admin')) throw forbidden();
       const kid = await aegis.keys.rotate();
       return { kid, publishedKids: (await aegis.keys.jwks()).keys.map((k) => k.kid!) };
+    },
+  },
+  Subscription: {
+    userSignedUp: {
+      subscribe: (_p, _a, { bus, identity }) => {
+        // Defence in depth: the router's rule tree already limits this to admins.
+        if (!identity.roles.includes('admin')) throw forbidden();
+        return eventStream(bus, ['aegis.user'], (event) => ({ id: String(event.payload.userId) }) as UserEntity);
+      },
+      resolve: (user: UserEntity) => user,
     },
   },
   User: {

@@ -311,6 +311,8 @@ export type Query = {
   currencies: Array<Currency>;
   /** One escrow hold by id, if the caller owns the held account (treasury and admins: any). */
   hold?: Maybe<Hold>;
+  /** One ledger entry by id, if the caller owns its account (treasury and admins: any). */
+  ledgerEntry?: Maybe<LedgerEntry>;
   /** Recomputes every balance of a currency from the ledger entries and reports any mismatch (admin and treasury). */
   ledgerReport: LedgerReport;
   /** One transfer by id, if the caller made it or owns one of its accounts (treasury and admins: any). */
@@ -326,6 +328,12 @@ export type QueryAccountArgs = {
 
 /** The entry points for reading Azora data. */
 export type QueryHoldArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The entry points for reading Azora data. */
+export type QueryLedgerEntryArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -353,6 +361,19 @@ export type ReleaseHoldInput = {
   holdId: Scalars['ID']['input'];
   /** The account that receives the money (same currency). */
   payeeAccountId: Scalars['ID']['input'];
+};
+
+/** Live updates. */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Every new ledger entry on an account, as it happens (the account's owner, treasury and admins). */
+  accountActivity: LedgerEntry;
+};
+
+
+/** Live updates. */
+export type SubscriptionAccountActivityArgs = {
+  accountId: Scalars['ID']['input'];
 };
 
 /** One movement of money: exactly two ledger entries, a debit and a credit of equal amount. */
@@ -553,6 +574,7 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RefundHoldInput: RefundHoldInput;
   ReleaseHoldInput: ReleaseHoldInput;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Transfer: ResolverTypeWrapper<TransferEntity>;
   TransferInput: TransferInput;
   TransferKind: TransferKind;
@@ -588,6 +610,7 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   RefundHoldInput: RefundHoldInput;
   ReleaseHoldInput: ReleaseHoldInput;
+  Subscription: Record<PropertyKey, never>;
   Transfer: TransferEntity;
   TransferInput: TransferInput;
   User: Omit<User, 'accounts'> & { accounts?: Maybe<Array<ResolversParentTypes['Account']>> } | FederationReferenceTypes['User'];
@@ -728,8 +751,13 @@ export type QueryResolvers<ContextType = MintContext, ParentType extends Resolve
   account?: Resolver<Maybe<ResolversTypes['Account']>, ParentType, ContextType, RequireFields<QueryAccountArgs, 'id'>>;
   currencies?: Resolver<Array<ResolversTypes['Currency']>, ParentType, ContextType>;
   hold?: Resolver<Maybe<ResolversTypes['Hold']>, ParentType, ContextType, RequireFields<QueryHoldArgs, 'id'>>;
+  ledgerEntry?: Resolver<Maybe<ResolversTypes['LedgerEntry']>, ParentType, ContextType, RequireFields<QueryLedgerEntryArgs, 'id'>>;
   ledgerReport?: Resolver<ResolversTypes['LedgerReport'], ParentType, ContextType, RequireFields<QueryLedgerReportArgs, 'currency'>>;
   transfer?: Resolver<Maybe<ResolversTypes['Transfer']>, ParentType, ContextType, RequireFields<QueryTransferArgs, 'id'>>;
+}>;
+
+export type SubscriptionResolvers<ContextType = MintContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  accountActivity?: SubscriptionResolver<ResolversTypes['LedgerEntry'], "accountActivity", ParentType, ContextType, RequireFields<SubscriptionAccountActivityArgs, 'accountId'>>;
 }>;
 
 export type TransferResolvers<ContextType = MintContext, ParentType extends ResolversParentTypes['Transfer'] = ResolversParentTypes['Transfer']> = ResolversObject<{
@@ -772,6 +800,7 @@ export type Resolvers<ContextType = MintContext> = ResolversObject<{
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   Transfer?: TransferResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;

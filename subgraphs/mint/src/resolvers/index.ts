@@ -1,6 +1,7 @@
 import { DateTimeScalar, DecimalScalar } from '@azora/kit';
 import type { MintContext } from '../context';
 import { Currency } from '../entities/currency.entity';
+import type { LedgerEntry } from '../entities/ledger-entry.entity';
 import type { Resolvers } from '../generated/resolvers-types';
 import { LedgerService } from '../ledger.service';
 import { formatMinor } from '../money';
@@ -23,6 +24,7 @@ export const resolvers: Resolvers = {
     account: (_p, { id }, { loaders }) => loaders.accountById.load(id),
     currencies: (_p, _a, { em }) => em.find(Currency, {}, { orderBy: { code: 'asc' } }),
     transfer: (_p, { id }, { loaders }) => loaders.transferById.load(id),
+    ledgerEntry: (_p, { id }, { loaders }) => loaders.ledgerEntryById.load(id),
     hold: (_p, { id }, { loaders }) => loaders.holdById.load(id),
     ledgerReport: async (_p, { currency }, ctx) => ledgerReport(ctx.em, await ledger(ctx).currency(currency)),
   },
@@ -34,6 +36,12 @@ export const resolvers: Resolvers = {
     placeHold: (_p, { input }, ctx) => ledger(ctx).placeHold(ctx.identity, input),
     releaseHold: (_p, { input }, ctx) => ledger(ctx).releaseHold(ctx.identity, input),
     refundHold: (_p, { input }, ctx) => ledger(ctx).refundHold(ctx.identity, input),
+  },
+  Subscription: {
+    accountActivity: {
+      subscribe: (_p, { accountId }, ctx) => ledger(ctx).activity(ctx.identity, ctx.bus, accountId),
+      resolve: (entry: LedgerEntry) => entry,
+    },
   },
   Account: {
     __resolveReference: (reference, { loaders }) => loaders.accountById.load(reference.id),

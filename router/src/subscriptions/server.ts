@@ -1,0 +1,379 @@
+import type { Server } from 'node:http';
+import type { ApolloServer } from '@apollo/server';
+import {
+  getOperationAST,
+  GraphQLError,
+  Kind,
+  parse,
+  print,
+  specifiedRules,
+  validate,
+  visit,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FieldNode,
+  type FormattedExecutionResult,
+  type FragmentDefinitionNode,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationRule,
+  type VariableDefinitionNode,
+} from 'graphql';
+import { createClient } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import WebSocket, { WebSocketServer } from 'ws';
+import { ErrorCode, IDENTITY_HEADER, REQUEST_ID_HEADER, type Identity, type Logger } from '@azora/kit';
+import { AuthenticationError, type Authenticator } from '../auth/authenticate';
+import { authorizeOperation } from '../auth/authorize';
+import type { Policy } from '../auth/policy';
+import type { RouterContext } from '../context';
+import type { OperationGuard } from '../limits/operation-limits';
+import type { OperationAdmission } from '../limits/plugin';
+import type { SubscriptionRoute } from './routing';
+
+export interface SubscriptionLimits {
+  maxSocketsPerUser: number;
+  maxSocketsPerIp: number;
+  maxSubscriptionsPerSocket: number;
+  /** The largest frame a client may send; a larger one closes its socket (1009), nobody else's. */
+  maxPayloadBytes: number;
+  keepAliveMs: number;
+}
+
+export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = {
+  maxSocketsPerUser: 10,
+  maxSocketsPerIp: 100,
+  maxSubscriptionsPerSocket: 25,
+  maxPayloadBytes: 64 * 1024,
+  keepAliveMs: 12_000,
+};
+
+/** What the subscription server reads on every operation, so a hot-reloaded supergraph applies at once. */
+export interface SubscriptionTopology {
+  apiSchema: GraphQLSchema;
+  routes: Map<string, SubscriptionRoute>;
+  subgraphUrl(name: string): string;
+}
+
+export interface SubscriptionServerOptions {
+  httpServer: Server;
+  path: string;
+  apollo: ApolloServer<RouterContext>;
+  authenticator: Authenticator;
+  policy: Policy;
+  topology(): SubscriptionTopology;
+  /** The same context an HTTP request gets, for this identity. */
+  contextFor(identity: Identity, requestId: string, clientIp?: string): RouterContext;
+  /** Extra validation rules (the router's abuse limits); the standard ones always apply. */
+  validationRules?: () => readonly ValidationRule[];
+  /** The router's size and token limits, checked before parsing a subscription (the HTTP guards do it for HTTP). */
+  guard?: Pick<OperationGuard, 'checkSource'>;
+  /** Cost limits and the rate limit charged for a subscription, as for an HTTP operation. */
+  admit?: OperationAdmission;
+  limits?: Partial<SubscriptionLimits>;
+  log: Logger;
+}
+
+interface SocketState {
+  identity: Identity;
+  ip: string;
+  requestId: string;
+  subscriptions: number;
+  expiry?: NodeJS.Timeout;
+}
+
+const QUERY_CREDENTIALS = /[?&](access_token|token|api_?key)=/i;
+const ID_SELECTION = (parse('{ id }').definitions[0] as OperationDefinitionNode).selectionSet;
+const EVENT_ID_VARIABLE = (parse('query($__azoraId: ID!) { __typename }').definitions[0] as OperationDefinitionNode).variableDefinitions![0]!;
+const CLOSE = { forbidden: 4403, tooMany: 4429 } as const;
+
+/** A router error as a socket sends it: its HTTP status and headers mean nothing there. */
+function forSocket(error: GraphQLError): GraphQLError {
+  const { http: _http, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, { extensions });
+}
+
+/** graphql-ws sends errors with `toJSON`; results of executeOperation carry plain objects, so make them errors again. */
+const asErrors = (errors: readonly GraphQLFormattedError[]) =>
+  errors.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
+
+/** Which variables a piece of a document uses, so a derived operation declares exactly those. */
+function usedVariables(nodes: readonly (SelectionSetNode | FieldNode | FragmentDefinitionNode)[], definitions: readonly VariableDefinitionNode[]) {
+  const used = new Set<string>();
+  for (const node of nodes) visit(node, { Variable: (v) => void used.add(v.name.value) });
+  return definitions.filter((d) => used.has(d.variable.name.value));
+}
+
+/**
+ * The router's own graphql-ws server on the GraphQL path: @apollo/gateway cannot run subscriptions, so the router
+ * authenticates the socket like an HTTP request, judges each operation with the same validation and rule tree,
+ * subscribes to the subgraph that owns the field (identity asserted in its connection_init), and for every event
+ * reads the client's full selection — fields of any subgraph — through the gateway with the caller's identity.
+ */
+export function attachSubscriptionServer(options: SubscriptionServerOptions) {
+  const limits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...options.limits };
+  const log = options.log;
+  const perUser = new Map<string, number>();
+  const perIp = new Map<string, number>();
+  let inFlight = 0;
+  let closing = false;
+
+  const wss = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: limits.maxPayloadBytes });
+  const count = (map: Map<string, number>, key: string, delta: number) => {
+    const next = (map.get(key) ?? 0) + delta;
+    if (next <= 0) map.delete(key);
+    else map.set(key, next);
+    return next;
+  };
+
+  /** Closes the socket when the credential expires, unless the client re-authenticates (a ping with a new token). */
+  const armExpiry = (socket: WebSocket, state: SocketState) => {
+    if (state.expiry) clearTimeout(state.expiry);
+    if (!state.identity.expiresAt) return;
+    const ms = Math.max(0, state.identity.expiresAt * 1000 - Date.now());
+    state.expiry = setTimeout(() => socket.close(CLOSE.forbidden, 'Credential expired'), ms).unref();
+  };
+
+  const credentialsOf = (params: Record<string, unknown> | undefined) => {
+    const authorization = typeof params?.authorization === 'string' ? params.authorization : undefined;
+    const apiKey = typeof params?.apiKey === 'string' ? `ApiKey ${params.apiKey}` : undefined;
+    return { authorization: authorization ?? apiKey };
+  };
+
+  const routeSubscription = async function* (args: ExecutionArgs, state: SocketState): AsyncGenerator<ExecutionResult> {
+    const topology = options.topology();
+    const operation = getOperationAST(args.document, args.operationName) as OperationDefinitionNode;
+    const root = operation.selectionSet.selections[0] as FieldNode;
+    const route = topology.routes.get(root.name.value);
+    if (!route) {
+      yield { errors: [new GraphQLError(`No subgraph serves Subscription.${root.name.value}`, { extensions: { code: ErrorCode.BAD_REQUEST } })] };
+      return;
+    }
+    const fragments = args.document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION);
+    const variableDefinitions = operation.variableDefinitions ?? [];
+    // To the owner: the field with the client's arguments, selecting only the id of each payload.
+    const upstreamQuery = print({
+      kind: Kind.DOCUMENT,
+      definitions: [
+        {
+          kind: Kind.OPERATION_DEFINITION,
+          operation: 'subscription' as never,
+          variableDefinitions: usedVariables([{ ...root, selectionSet: undefined } as FieldNode], variableDefinitions),
+          selectionSet: {
+            kind: Kind.SELECTION_SET,
+            selections: [{ ...root, alias: undefined, directives: [], selectionSet: ID_SELECTION }],
+          },
+        },
+      ],
+    } as DocumentNode);
+    // Per event, through the gateway: the lookup by id with the client's whole selection (and its fragments).
+    const responseKey = root.alias?.value ?? root.name.value;
+    const followUpQuery = print({
+      kind: Kind.DOCUMENT,
+      definitions: [
+        {
+          kind: Kind.OPERATION_DEFINITION,
+          operation: 'query' as never,
+          name: { kind: Kind.NAME, value: 'SubscriptionEvent' },
+          variableDefinitions: [
+            ...usedVariables([root.selectionSet!, ...fragments], variableDefinitions),
+            EVENT_ID_VARIABLE,
+          ],
+          selectionSet: {
+            kind: Kind.SELECTION_SET,
+            selections: [
+              {
+                kind: Kind.FIELD,
+                alias: { kind: Kind.NAME, value: responseKey },
+                name: { kind: Kind.NAME, value: route.lookupField },
+                arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'id' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: '__azoraId' } } }],
+                selectionSet: root.selectionSet,
+              },
+            ],
+          },
+        },
+        ...fragments,
+      ],
+    } as DocumentNode);
+
+    const context = args.contextValue as RouterContext;
+    const upstream = createClient({
+      url: topology.subgraphUrl(route.subgraph).replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: async () => ({ [IDENTITY_HEADER]: await context.assertion(), [REQUEST_ID_HEADER]: context.requestId }),
+      lazy: true,
+      retryAttempts: 0,
+    });
+    const events = upstream.iterate<Record<string, { id?: string } | null>>({ query: upstreamQuery, variables: args.variableValues ?? {} });
+    try {
+      for (;;) {
+        let next: IteratorResult<FormattedExecutionResult<Record<string, { id?: string } | null>, unknown>>;
+        try {
+          next = await events.next();
+        } catch (error) {
+          // The owner refused the subscription (its own rules) or went away: tell the client, end this operation.
+          const errors = Array.isArray(error) ? asErrors(error as GraphQLFormattedError[]) : [
+            new GraphQLError(`Subgraph "${route.subgraph}" is unavailable`, { extensions: { code: ErrorCode.DOWNSTREAM_UNAVAILABLE, serviceName: route.subgraph } }),
+          ];
+          yield { errors };
+          return;
+        }
+        if (next.done) return;
+        if (next.value.errors?.length) {
+          yield { errors: asErrors(next.value.errors) };
+          continue;
+        }
+        const id = next.value.data?.[root.name.value]?.id;
+        if (!id) continue;
+        inFlight += 1;
+        try {
+          const response = await options.apollo.executeOperation(
+            { query: followUpQuery, variables: { ...(args.variableValues ?? {}), __azoraId: id } },
+            // Delivering an event is not a client request: its read is not charged to the rate limit again.
+            { contextValue: { ...options.contextFor(state.identity, context.requestId, state.ip), subscriptionEvent: true } },
+          );
+          if (response.body.kind !== 'single') continue;
+          const { data, errors } = response.body.singleResult;
+          yield { data: data ?? null, ...(errors?.length ? { errors: asErrors(errors) } : {}) } as ExecutionResult;
+        } finally {
+          inFlight -= 1;
+        }
+      }
+    } finally {
+      await events.return?.();
+      await upstream.dispose();
+    }
+  };
+
+  const disposable = useServer<Record<string, unknown>, { state: SocketState }>(
+    {
+      async onConnect(ctx) {
+        const socket = ctx.extra.socket;
+        const ip = ctx.extra.request.socket.remoteAddress ?? 'unknown';
+        if (closing) return false;
+        if (QUERY_CREDENTIALS.test(ctx.extra.request.url ?? '')) return false; // never in the URL
+        let identity: Identity;
+        try {
+          identity = await options.authenticator.authenticate(credentialsOf(ctx.connectionParams), undefined, ip);
+        } catch (error) {
+          if (!(error instanceof AuthenticationError)) log.error({ err: error }, 'subscription authentication unavailable');
+          return false;
+        }
+        if (identity.kind === 'anonymous') return false;
+        const userKey = identity.userId ?? identity.kind;
+        if ((perUser.get(userKey) ?? 0) >= limits.maxSocketsPerUser || (perIp.get(ip) ?? 0) >= limits.maxSocketsPerIp) {
+          socket.close(CLOSE.tooMany, 'Too many connections');
+          return false;
+        }
+        count(perUser, userKey, 1);
+        count(perIp, ip, 1);
+        const state: SocketState = { identity, ip, requestId: crypto.randomUUID(), subscriptions: 0 };
+        ctx.extra.state = state;
+        armExpiry(socket, state);
+        return true;
+      },
+      async onPing(ctx, payload) {
+        // Re-authentication: a ping carrying a fresh credential for the same caller extends the socket's life.
+        const state = ctx.extra.state;
+        if (!state || !payload || typeof payload.authorization !== 'string') return;
+        try {
+          const renewed = await options.authenticator.authenticate(credentialsOf(payload), undefined, state.ip);
+          if (renewed.userId === state.identity.userId && renewed.kind === state.identity.kind) {
+            state.identity = renewed;
+            armExpiry(ctx.extra.socket, state);
+          }
+        } catch {
+          // A bad renewal changes nothing; the old credential still expires on time.
+        }
+      },
+      onClose(ctx) {
+        const state = ctx.extra.state;
+        if (!state) return;
+        if (state.expiry) clearTimeout(state.expiry);
+        count(perUser, state.identity.userId ?? state.identity.kind, -1);
+        count(perIp, state.ip, -1);
+      },
+      async onSubscribe(ctx, _id, payload) {
+        const state = ctx.extra.state!;
+        if (state.subscriptions >= limits.maxSubscriptionsPerSocket) {
+          return [new GraphQLError('Too many subscriptions on this socket', { extensions: { code: ErrorCode.RATE_LIMITED } })];
+        }
+        const { apiSchema } = options.topology();
+        let document: DocumentNode;
+        try {
+          options.guard?.checkSource(payload.query);
+          document = parse(payload.query);
+        } catch (error) {
+          if (error instanceof GraphQLError && error.extensions.code) return [forSocket(error)];
+          return [new GraphQLError((error as Error).message, { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } })];
+        }
+        const invalid = validate(apiSchema, document, [...specifiedRules, ...(options.validationRules?.() ?? [])]);
+        // Errors our limit rules report carry their own code (OPERATION_LIMIT_EXCEEDED); the rest are plain validation.
+        if (invalid.length) return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: (e.extensions.code as string | undefined) ?? ErrorCode.GRAPHQL_VALIDATION_FAILED, ...(e.extensions.limit ? { limit: e.extensions.limit } : {}) } }));
+        const denied = await authorizeOperation({
+          schema: apiSchema,
+          document,
+          operationName: payload.operationName,
+          variables: payload.variables,
+          policy: options.policy,
+          identity: state.identity,
+        });
+        if (denied) return [denied];
+        const contextValue = { ...options.contextFor(state.identity, state.requestId, state.ip), socketState: state };
+        if (options.admit) {
+          try {
+            const { refusal } = await options.admit(
+              { schema: apiSchema, document, operationName: payload.operationName, variables: payload.variables ?? undefined },
+              contextValue,
+            );
+            if (refusal) return [forSocket(refusal)];
+          } catch (error) {
+            if (error instanceof GraphQLError) return [forSocket(error)];
+            throw error;
+          }
+        }
+        state.subscriptions += 1;
+        return {
+          schema: apiSchema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue,
+        };
+      },
+      onComplete(ctx) {
+        const state = ctx.extra.state;
+        if (state) state.subscriptions -= 1;
+      },
+      subscribe: (args) => routeSubscription(args, (args.contextValue as { socketState: SocketState }).socketState),
+      // Queries and mutations over the socket run exactly as over HTTP.
+      async execute(args) {
+        const context = args.contextValue as RouterContext;
+        const response = await options.apollo.executeOperation(
+          { query: print(args.document), variables: args.variableValues ?? {}, operationName: args.operationName ?? undefined },
+          { contextValue: context },
+        );
+        if (response.body.kind !== 'single') return { errors: [new GraphQLError('Incremental delivery is not supported')] };
+        const { data, errors } = response.body.singleResult;
+        return { data: data ?? null, ...(errors?.length ? { errors: asErrors(errors) } : {}) } as ExecutionResult;
+      },
+    },
+    wss,
+    limits.keepAliveMs,
+  );
+
+  return {
+    /** Open sockets now. */
+    sockets: () => wss.clients.size,
+    /** Refuses new sockets, lets in-flight deliveries finish (up to 5 s), then closes every socket with 1001. */
+    async close(): Promise<void> {
+      closing = true;
+      const deadline = Date.now() + 5_000;
+      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await disposable.dispose();
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { startPlatform, testDialects, type Platform, type SignedIn } from '@azora/testing';
+
+const wsUrl = (platform: Platform) => platform.routerUrl.replace(/^http/, 'ws');
+
+/** A real graphql-ws client, as the SDK and Sandbox use. */
+function connect(platform: Platform, connectionParams: Record<string, unknown>): Client {
+  return createClient({ url: wsUrl(platform), webSocketImpl: WebSocket, connectionParams, lazy: false, retryAttempts: 0, onNonLazyError: () => undefined });
+}
+
+/** Collects a subscription's results until `count` arrived (or it ended or failed). */
+function collect(client: Client, query: string, variables: Record<string, unknown>) {
+  const results: any[] = [];
+  let failure: unknown;
+  let ended = false;
+  const waiters: (() => void)[] = [];
+  const notify = () => waiters.splice(0).forEach((w) => w());
+  const unsubscribe = client.subscribe({ query, variables }, {
+    next: (value) => {
+      results.push(value);
+      notify();
+    },
+    error: (error) => {
+      failure = error;
+      ended = true;
+      notify();
+    },
+    complete: () => {
+      ended = true;
+      notify();
+    },
+  });
+  return {
+    results,
+    failure: () => failure,
+    unsubscribe,
+    async until(count: number, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (results.length < count && !ended && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 50);
+        });
+      }
+      return results;
+    },
+  };
+}
+
+const ACTIVITY = `subscription Activity($accountId: ID!) {
+  accountActivity(accountId: $accountId) {
+    direction amount { amount currency } balanceAfter { amount }
+    account { id owner { displayName } }
+    transfer { kind memo }
+  }
+}`;
+
+async function openFunded(platform: Platform, user: SignedIn, treasury: SignedIn, amount: string) {
+  const { body } = await platform.request('mutation { openAccount(input: { currency: "USD" }) { id } }', {}, user.headers);
+  const accountId = body.data.openAccount.id as string;
+  if (amount !== '0') {
+    await platform.request('mutation($i: DepositInput!) { deposit(input: $i) { id } }', { i: { accountId, amount, idempotencyKey: `fund-${accountId}` } }, treasury.headers);
+  }
+  return accountId;
+}
+
+describe.each(testDialects())('subscriptions through the router on %s', (dialect) => {
+  let platform: Platform;
+  let treasury: SignedIn;
+  beforeAll(async () => {
+    platform = await startPlatform({ dialect });
+    treasury = await platform.userWithRoles(['treasury'], 'treasurer');
+  });
+  afterAll(() => platform?.stop());
+
+  it("delivers a transfer to the owner's accountActivity, with fields from Aegis, and refuses anyone else", async () => {
+    const alice = await platform.signUp('Alice');
+    const bob = await platform.signUp('Bob');
+    const aliceAccount = await openFunded(platform, alice, treasury, '100.00');
+    const bobAccount = await openFunded(platform, bob, treasury, '0');
+
+    const bobClient = connect(platform, { authorization: `Bearer ${bob.accessToken}` });
+    const intruder = connect(platform, { authorization: `Bearer ${alice.accessToken}` });
+    try {
+      const live = collect(bobClient, ACTIVITY, { accountId: bobAccount });
+      const spying = collect(intruder, ACTIVITY, { accountId: bobAccount });
+      await new Promise((r) => setTimeout(r, 300)); // both subscriptions established upstream
+      const sent = await platform.request(
+        'mutation($i: TransferInput!) { transfer(input: $i) { id } }',
+        { i: { fromAccountId: aliceAccount, toAccountId: bobAccount, amount: '12.50', idempotencyKey: 'sub-1', memo: 'lunch' } },
+        alice.headers,
+      );
+      expect(sent.body.errors).toBeUndefined();
+      const [event] = await live.until(1);
+      expect(event).toEqual({
+        data: {
+          accountActivity: {
+            direction: 'CREDIT',
+            amount: { amount: '12.50', currency: 'USD' },
+            balanceAfter: { amount: '12.50' },
+            account: { id: bobAccount, owner: { displayName: 'Bob' } },
+            transfer: { kind: 'TRANSFER', memo: 'lunch' },
+          },
+        },
+      });
+      const refused = await spying.until(1);
+      expect(refused[0]?.data ?? null).toBeNull();
+      expect(refused[0]?.errors?.[0]?.extensions?.code ?? (spying.failure() as any)?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      live.unsubscribe();
+    } finally {
+      await bobClient.dispose();
+      await intruder.dispose();
+    }
+  });
+
+  it("applies the router's operation limits to subscriptions too, and the socket serves a normal one after", async () => {
+    const owner = await platform.signUp('limits');
+    const account = await openFunded(platform, owner, treasury, '0');
+    const client = connect(platform, { authorization: `Bearer ${owner.accessToken}` });
+    const refusal = async (query: string) => {
+      const attempt = collect(client, query, { accountId: account });
+      await attempt.until(1);
+      return (attempt.failure() as any)?.[0]?.extensions;
+    };
+    try {
+      const tooDeep = `subscription($accountId: ID!) { accountActivity(accountId: $accountId) {
+        account { owner { accounts { owner { accounts { owner { accounts { owner { accounts { id } } } } } } } } } } }`;
+      expect(await refusal(tooDeep)).toEqual({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'depth' });
+      const tooManyTokens = `subscription($accountId: ID!) { accountActivity(accountId: $accountId) { ${'direction '.repeat(1100)} } }`;
+      expect(await refusal(tooManyTokens)).toEqual({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'tokens' });
+
+      const live = collect(client, ACTIVITY, { accountId: account });
+      await new Promise((r) => setTimeout(r, 300));
+      await platform.request('mutation($i: DepositInput!) { deposit(input: $i) { id } }', { i: { accountId: account, amount: '1.00', idempotencyKey: `lim-${account}` } }, treasury.headers);
+      const [event] = await live.until(1);
+      expect(event?.data?.accountActivity?.amount).toEqual({ amount: '1.00', currency: 'USD' });
+      live.unsubscribe();
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('authenticates the socket: a bad, missing or URL token closes it with 4403', async () => {
+    const closeCode = (url: string, params: Record<string, unknown>) =>
+      new Promise<number>((resolve) => {
+        const client = createClient({
+          url,
+          webSocketImpl: WebSocket,
+          connectionParams: params,
+          lazy: false,
+          retryAttempts: 0,
+          onNonLazyError: () => undefined,
+          on: { closed: (event) => resolve((event as { code: number }).code) },
+        });
+        void client;
+      });
+    const user = await platform.signUp('socket');
+    expect(await closeCode(wsUrl(platform), {})).toBe(4403);
+    expect(await closeCode(wsUrl(platform), { authorization: 'Bearer not-a-token' })).toBe(4403);
+    expect(await closeCode(`${wsUrl(platform)}?access_token=${user.accessToken}`, { authorization: `Bearer ${user.accessToken}` })).toBe(4403);
+  });
+});
