@@ -1,74 +1,47 @@
 /**
- * `npm start`: the whole platform on this machine. Composes if needed, starts every subgraph listed in
- * supergraph.yaml as its own process (as production does), then the router, and prints the URLs. Ctrl-C stops all.
+ * `npm start`: the whole platform on this machine, in one process — every subgraph listed in supergraph.yaml on its
+ * own port with its own database, then the router — sharing the embedded in-process event bus. Composes first if
+ * needed, prints the URLs, and stops everything cleanly on Ctrl-C. (Production runs each subgraph as its own process
+ * or container, with Redis between them: `docker/`.)
  *
  * With no configuration every subgraph uses its own SQLite file under .data/ and demo data is seeded on first start.
- * Set AZORA_DATABASE_URL=postgres://postgres@127.0.0.1:5432 to use one PostgreSQL database per subgraph instead.
+ * Set AZORA_DATABASE_URL=postgres://postgres@127.0.0.1:5432 to use one PostgreSQL database per subgraph instead, and
+ * AZORA_REDIS_URL to put the event bus on Redis.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { DEMO_PASSWORD, DEMO_USERS, generateAssertionKeys } from '@azora/kit';
+import {
+  createLogger,
+  DEMO_PASSWORD,
+  DEMO_USERS,
+  generateAssertionKeys,
+  inProcessBus,
+  loadSubgraphDefinition,
+  parseEnv,
+  privateKeyFromPem,
+  RedisEventBus,
+  resolveDatabaseTarget,
+  startSubgraph,
+  stopOnSignals,
+  databaseEnvSchema,
+  type RunningSubgraph,
+} from '@azora/kit';
+import { routerEnvSchema } from '../router/src/config';
+import { composedSupergraph } from '../router/src/reload/supergraph-source';
 import { composeRepo, REPO_ROOT, SUPERGRAPH_CONFIG, writeComposedFiles } from '../router/src/repo-composition';
+import { startRouter, type RunningRouter } from '../router/src/router';
+import { toRouterSettings } from '../router/src/settings';
 import { readSupergraphConfig, withUrlOverrides } from '../router/src/supergraph-config';
 
-const children: { name: string; process: ChildProcess }[] = [];
-let shuttingDown = false;
-
-function launch(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  children.push({ name, process: child });
-  child.on('exit', (code, signal) => {
-    if (!shuttingDown) {
-      console.error(`\n${name} exited (${signal ?? `code ${code}`}); stopping the platform.`);
-      void stopAll(1);
-    }
-  });
-  return child;
-}
-
-async function waitUntilReady(name: string, url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (shuttingDown) throw new Error('stopped');
-    try {
-      const response = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(1_000) });
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`${name} was not ready at ${url} within ${timeoutMs / 1000}s`);
-}
-
-async function stopAll(code: number): Promise<never> {
-  shuttingDown = true;
-  const exits = children
-    .filter((c) => c.process.exitCode === null && c.process.signalCode === null)
-    .map((c) => new Promise<void>((r) => {
-      c.process.once('exit', () => r());
-      c.process.kill('SIGTERM');
-    }));
-  const timeout = new Promise<void>((r) => setTimeout(r, 10_000).unref());
-  await Promise.race([Promise.all(exits), timeout]);
-  process.exit(code);
-}
-
 async function main(): Promise<void> {
-  process.once('SIGINT', () => void stopAll(0));
-  process.once('SIGTERM', () => void stopAll(0));
-
-  const composed = composeRepo();
-  for (const hint of composed.unacceptedHints) console.warn(`composition hint ${hint.code}: ${hint.message}`);
-  writeComposedFiles(composed);
-
+  const started = Date.now();
+  const level = process.env.LOG_LEVEL ?? 'warn';
   const production = process.env.NODE_ENV === 'production';
-  // The router signs who each caller is; subgraphs accept only that. Development gets a fresh pair per start;
-  // production must bring its own (the processes refuse to start without).
+  if (process.env.DATABASE_URL) {
+    throw new Error('DATABASE_URL names one database; npm start runs every subgraph, so use AZORA_DATABASE_URL');
+  }
+  const env = parseEnv(databaseEnvSchema, { AZORA_DATA_DIR: join(REPO_ROOT, '.data'), ...process.env });
+  const demoData = (process.env.AZORA_DEMO_DATA ?? (production ? 'false' : 'true')) === 'true';
+  // The router signs who each caller is; subgraphs accept only that. Development gets a fresh pair per start.
   const keys =
     process.env.AZORA_ROUTER_PRIVATE_KEY && process.env.AZORA_ROUTER_PUBLIC_KEY
       ? { privateKey: process.env.AZORA_ROUTER_PRIVATE_KEY, publicKey: process.env.AZORA_ROUTER_PUBLIC_KEY }
@@ -76,49 +49,82 @@ async function main(): Promise<void> {
         ? undefined
         : generateAssertionKeys();
   if (!keys) throw new Error('production mode needs AZORA_ROUTER_PRIVATE_KEY and AZORA_ROUTER_PUBLIC_KEY');
-  const common: NodeJS.ProcessEnv = {
-    AZORA_ROUTER_PUBLIC_KEY: keys.publicKey,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    AZORA_DEMO_DATA: process.env.AZORA_DEMO_DATA ?? (production ? 'false' : 'true'),
-    AZORA_DATA_DIR: process.env.AZORA_DATA_DIR ?? join(REPO_ROOT, '.data'),
+  const routerEnv = parseEnv(routerEnvSchema, { ...process.env, AZORA_ROUTER_PRIVATE_KEY: keys.privateKey });
+  const bus = process.env.AZORA_REDIS_URL ? new RedisEventBus(process.env.AZORA_REDIS_URL) : inProcessBus();
+
+  const composed = composeRepo();
+  for (const hint of composed.unacceptedHints) console.warn(`composition hint ${hint.code}: ${hint.message}`);
+  writeComposedFiles(composed);
+
+  // AZORA_SUBGRAPH_<NAME>_URL moves a subgraph to another port; the router is given the same URLs.
+  const entries = withUrlOverrides(readSupergraphConfig(SUPERGRAPH_CONFIG), process.env);
+  const subgraphs: RunningSubgraph[] = [];
+  let router: RunningRouter | undefined;
+  const stopAll = async () => {
+    await router?.stop();
+    await Promise.all(subgraphs.map((s) => s.stop()));
+    await bus.close();
   };
-  if (process.env.DATABASE_URL) {
-    throw new Error('DATABASE_URL names one database; npm start runs every subgraph, so use AZORA_DATABASE_URL');
+  stopOnSignals(createLogger('azora', level), stopAll);
+  try {
+    for (const entry of entries) {
+      subgraphs.push(
+        await startSubgraph(loadSubgraphDefinition(entry.name), {
+          port: Number(new URL(entry.url).port),
+          host: '127.0.0.1',
+          nodeEnv: production ? 'production' : 'development',
+          target: resolveDatabaseTarget(entry.name, env),
+          routerPublicKey: keys.publicKey,
+          logger: createLogger(entry.name, level),
+          demoData,
+          bus,
+        }),
+      );
+    }
+    const settings = toRouterSettings(routerEnv);
+    router = await startRouter({
+      // Development: recomposed from supergraph.yaml whenever it or a subgraph schema changes (AZORA_HOT_RELOAD).
+      supergraphSdl:
+        settings.reload.enabled && !production
+          ? composedSupergraph(SUPERGRAPH_CONFIG, settings.reload.pollMs, createLogger('router', level))
+          : composed.supergraphSdl,
+      subgraphUrls: Object.fromEntries(entries.map((e) => [e.name, e.url])),
+      port: routerEnv.PORT,
+      host: routerEnv.HOST,
+      nodeEnv: routerEnv.NODE_ENV,
+      logger: createLogger('router', level),
+      settings,
+      auth: {
+        privateKey: privateKeyFromPem(keys.privateKey),
+        issuer: routerEnv.AZORA_ISSUER,
+        audience: routerEnv.AZORA_JWT_AUDIENCE,
+        oidcIssuers: routerEnv.AZORA_OIDC_ISSUERS,
+        apiKeyCacheMs: routerEnv.AZORA_API_KEY_CACHE_MS,
+      },
+    });
+  } catch (error) {
+    await stopAll();
+    throw error;
   }
 
-  // AZORA_SUBGRAPH_<NAME>_URL moves a subgraph to another port; the router reads the same variables.
-  const subgraphs = withUrlOverrides(readSupergraphConfig(SUPERGRAPH_CONFIG), process.env);
-  const started = Date.now();
-  for (const subgraph of subgraphs) {
-    const port = new URL(subgraph.url).port;
-    launch(subgraph.name, join('subgraphs', subgraph.name, 'src', 'index.ts'), { ...common, PORT: port, HOST: '127.0.0.1' });
-  }
-  await Promise.all(subgraphs.map((s) => waitUntilReady(s.name, s.url)));
-
-  const port = process.env.PORT ?? '4000';
-  launch('router', join('router', 'src', 'main.ts'), { ...common, PORT: port, AZORA_ROUTER_PRIVATE_KEY: keys.privateKey });
-  const routerUrl = `http://localhost:${port}/graphql`;
-  await waitUntilReady('router', routerUrl);
-
+  const port = routerEnv.PORT;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`
-Azora is up in ${seconds}s (${process.env.AZORA_DATABASE_URL ? 'PostgreSQL' : 'embedded SQLite under .data/'}).
+Azora is up in ${seconds}s (${env.AZORA_DATABASE_URL ? 'PostgreSQL' : 'embedded SQLite under .data/'}, ${process.env.AZORA_REDIS_URL ? 'Redis' : 'in-process'} event bus).
 
-  GraphQL endpoint and Apollo Sandbox  ${routerUrl}
+  GraphQL endpoint and Apollo Sandbox  http://localhost:${port}/graphql   (subscriptions: ws://localhost:${port}/graphql)
   Router health / readiness / metrics  http://localhost:${port}/health  /ready  /metrics
-${subgraphs.map((s) => `  subgraph ${s.name.padEnd(28)}${s.url}`).join('\n')}
+${entries.map((s) => `  subgraph ${s.name.padEnd(28)}${s.url}`).join('\n')}
 
   Demo users (password "${DEMO_PASSWORD}"):
 ${DEMO_USERS.map((u) => `    ${u.email.padEnd(22)}${u.roles.join(', ')}`).join('\n')}
   Sign in:  mutation { signIn(input: { email: "${DEMO_USERS[0].email}", password: "${DEMO_PASSWORD}" }) { accessToken } }
   then send the header  Authorization: Bearer <accessToken>
 
-  Try: { users(first: 5) { edges { node { email accounts { id currency balance { amount } } } } } }
-
 Press Ctrl-C to stop.`);
 }
 
 main().catch((error: unknown) => {
   console.error((error as Error).message);
-  void stopAll(1);
+  process.exit(1);
 });

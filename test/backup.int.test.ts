@@ -97,7 +97,12 @@ describe.each(testDialects())('backup and restore on %s', (dialect) => {
     const treasury = await platform.userWithRoles(['treasury'], 'treasurer');
     await makeData(platform, 'kept', treasury);
     // The outbox relay marks events published in the background: let it finish before each snapshot.
-    const settled = () => Promise.all(Object.values(platform.subgraphs).map((s) => s.relay.drain()));
+    const settled = async () => {
+      for (let round = 0; round < 50; round++) {
+        const sent = await Promise.all(Object.values(platform.subgraphs).map((s) => s.relay.drain()));
+        if (sent.every((n) => n === 0)) return; // nothing left to publish, and every consumer (Nexus) has run
+      }
+    };
     await settled();
     const atBackup = await contentsOf(platform.databases);
     expect(atBackup.aegis!.users!.filter((u) => String(u.email).startsWith('kept-'))).toHaveLength(2);

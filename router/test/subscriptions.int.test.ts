@@ -1,52 +1,9 @@
-import { createClient, type Client } from 'graphql-ws';
+import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startPlatform, testDialects, type Platform, type SignedIn } from '@azora/testing';
+import { collect, connectWs, startPlatform, testDialects, wsUrlOf, type Platform, type SignedIn } from '@azora/testing';
 
-const wsUrl = (platform: Platform) => platform.routerUrl.replace(/^http/, 'ws');
-
-/** A real graphql-ws client, as the SDK and Sandbox use. */
-function connect(platform: Platform, connectionParams: Record<string, unknown>): Client {
-  return createClient({ url: wsUrl(platform), webSocketImpl: WebSocket, connectionParams, lazy: false, retryAttempts: 0, onNonLazyError: () => undefined });
-}
-
-/** Collects a subscription's results until `count` arrived (or it ended or failed). */
-function collect(client: Client, query: string, variables: Record<string, unknown>) {
-  const results: any[] = [];
-  let failure: unknown;
-  let ended = false;
-  const waiters: (() => void)[] = [];
-  const notify = () => waiters.splice(0).forEach((w) => w());
-  const unsubscribe = client.subscribe({ query, variables }, {
-    next: (value) => {
-      results.push(value);
-      notify();
-    },
-    error: (error) => {
-      failure = error;
-      ended = true;
-      notify();
-    },
-    complete: () => {
-      ended = true;
-      notify();
-    },
-  });
-  return {
-    results,
-    failure: () => failure,
-    unsubscribe,
-    async until(count: number, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (results.length < count && !ended && Date.now() < deadline) {
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 50);
-        });
-      }
-      return results;
-    },
-  };
-}
+const wsUrl = (platform: Platform) => wsUrlOf(platform.routerUrl);
+const connect = (platform: Platform, params: Record<string, unknown>) => connectWs(platform.routerUrl, params);
 
 const ACTIVITY = `subscription Activity($accountId: ID!) {
   accountActivity(accountId: $accountId) {

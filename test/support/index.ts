@@ -7,3 +7,5 @@ export * from './waiting';
 export * from './process';
 export * from './logs';
 export * from './deployment';
+export * from './tcp-proxy';
+export * from './ws';

@@ -25,6 +25,7 @@ import { composeSupergraph, parseRouterSettings, readSupergraphConfig, startRout
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import type { Policy } from '../../router/src/auth/policy';
 import { SUPERGRAPH_CONFIG } from '../../router/src/repo-composition';
+import type { SubscriptionLimits } from '../../router/src/subscriptions/server';
 
 /** SQLite always; PostgreSQL too when the global setup found it (and always under CI=true). */
 export function testDialects(): Dialect[] {
@@ -150,8 +151,11 @@ export interface PlatformOptions {
   env?: NodeJS.ProcessEnv;
   /** The event bus (default: a new in-process one). */
   bus?: EventBus;
+  /** Another platform whose databases this one uses too (a second replica of everything); it owns and drops them. */
+  sharing?: Platform;
   /** Further OIDC issuers the router trusts. */
   oidcIssuers?: string[];
+  subscriptionLimits?: Partial<SubscriptionLimits>;
   apiKeyCacheMs?: number;
   /** A logger per service; silent by default (AZORA_TEST_LOG=debug to see logs). */
   loggerFor?: (service: string) => Logger;
@@ -168,7 +172,11 @@ export interface PlatformOptions {
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const definitions = options.subgraphs ?? allSubgraphs();
   const loggerFor = options.loggerFor ?? ((service) => createLogger(service, process.env.AZORA_TEST_LOG ?? 'silent'));
-  const databases = definitions.map((d) => scratchDatabase(options.dialect, d.name));
+  const databases = definitions.map((d) =>
+    options.sharing
+      ? { target: options.sharing.databases[d.name]!, drop: async () => undefined }
+      : scratchDatabase(options.dialect, d.name),
+  );
   const keys = generateAssertionKeys();
   // A bus of its own: platforms that share a test process must not see each other's events.
   const bus = options.bus ?? new InProcessEventBus();
@@ -220,6 +228,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         oidcIssuers: options.oidcIssuers,
         apiKeyCacheMs: options.apiKeyCacheMs,
       },
+      subscriptionLimits: options.subscriptionLimits,
     });
     routers.push(running);
     return running;

@@ -20,6 +20,8 @@ export const azoraPolicy: Policy = {
     ledgerEntry: authenticated,
     hold: authenticated,
     ledgerReport: role('treasury', 'admin'),
+    events: role('admin', 'operator'),
+    event: role('admin', 'operator'),
   },
   Mutation: {
     signUp: allow,
@@ -44,6 +46,7 @@ export const azoraPolicy: Policy = {
     // Mint refuses anyone but the account's owner, treasury and admins; every event is read with the caller's rights.
     accountActivity: person,
     userSignedUp: role('admin'),
+    events: role('admin', 'operator'),
   },
   // Reached only through the roots above; private fields are checked per object by Aegis.
   User: each(allow, ['id', 'displayName', 'email', 'roles', 'createdAt', 'accounts']),
@@ -67,4 +70,8 @@ export const azoraPolicy: Policy = {
   Hold: each(allow, ['id', 'account', 'amount', 'status', 'reference', 'payeeAccountId', 'endedAt', 'createdAt']),
   LedgerReport: each(allow, ['currency', 'balanced', 'accounts', 'transfers', 'entries', 'total', 'outsideWorld', 'escrow', 'problems']),
   LedgerProblem: each(allow, ['accountId', 'transferId', 'problem']),
+  // Nexus: reached only through the admin/operator roots above.
+  Event: each(allow, ['id', 'cursor', 'topic', 'type', 'source', 'payload', 'occurredAt', 'loggedAt']),
+  EventConnection: each(allow, ['edges', 'pageInfo']),
+  EventEdge: each(allow, ['cursor', 'node']),
 };

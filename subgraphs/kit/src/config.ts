@@ -84,6 +84,8 @@ export const subgraphEnvSchema = databaseEnvSchema.extend({
   AZORA_ROUTER_PUBLIC_KEY: z
     .string({ error: 'required: the router\'s public key (PEM); `npm start` generates a development pair' })
     .min(1),
+  /** Redis for the event bus across processes; without it, events stay inside this process (the embedded default). */
+  AZORA_REDIS_URL: optionalUrl,
   /** `false` where a migration job runs before the services (Compose, Kubernetes): start refuses a database behind. */
   AZORA_MIGRATE_ON_START: z
     .enum(['true', 'false'])

@@ -12,10 +12,15 @@ export function eventStream<T = DomainEvent>(
   maxQueue = 1_000,
 ): AsyncIterableIterator<T> {
   const queue: DomainEvent[] = [];
+  // The bus delivers at least once (an outbox may republish after a crash or by two replicas): each event id is passed
+  // on once, so every subscriber gets every event exactly once.
+  const seen = new Set<string>();
   let waiting: ((event: DomainEvent | null) => void) | undefined;
   let done = false;
   const unsubscribe = bus.subscribe(topics, (event) => {
-    if (done) return;
+    if (done || seen.has(event.id)) return;
+    seen.add(event.id);
+    if (seen.size > 10_000) seen.delete(seen.values().next().value!);
     if (waiting) {
       const resolve = waiting;
       waiting = undefined;

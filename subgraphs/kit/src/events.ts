@@ -54,7 +54,10 @@ export class InProcessEventBus implements EventBus {
         .then(() => handler(event))
         .catch((error: unknown) => failures.push(error));
     }
-    if (failures.length > 0) throw new AggregateError(failures, `${failures.length} consumer(s) failed on event ${event.id}`);
+    if (failures.length > 0) {
+      const reasons = failures.map((f) => (f instanceof Error ? f.message : String(f))).join("; ");
+      throw new AggregateError(failures, `${failures.length} consumer(s) failed on event ${event.id}: ${reasons}`);
+    }
   }
 
   subscribe(topics: string[], handler: EventHandler, options: { group?: string } = {}): () => void {
@@ -99,6 +102,8 @@ export const OutboxEvent = defineEntity({
     payload: p.json<Record<string, unknown>>(),
     occurredAt: p.datetime(),
     publishedAt: p.datetime().nullable().index(),
+    /** A relay's lease on the row while it publishes; another relay takes it over once it lapses. */
+    claimedUntil: p.datetime().nullable(),
   },
 });
 export type OutboxEvent = InferEntity<typeof OutboxEvent>;
@@ -109,7 +114,7 @@ export function recordEvent(
   source: string,
   event: { topic: string; type: string; payload: Record<string, unknown> },
 ): DomainEvent {
-  const row = em.create(OutboxEvent, { id: newId(), ...event, source, occurredAt: new Date(), publishedAt: null });
+  const row = em.create(OutboxEvent, { id: newId(), ...event, source, occurredAt: new Date(), publishedAt: null, claimedUntil: null });
   return toDomainEvent(row);
 }
 

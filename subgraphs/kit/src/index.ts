@@ -21,3 +21,4 @@ export * from './events';
 export * from './outbox-relay';
 export * from './consumers';
 export * from './event-stream';
+export * from './redis-bus';

@@ -2,6 +2,8 @@ import { LockMode } from '@mikro-orm/core';
 import type { Orm } from './database';
 import { OutboxEvent, toDomainEvent, type EventBus } from './events';
 import type { Logger } from './logger';
+
+const LEASE_MS = 30_000;
 import type { SubgraphMetrics } from './metrics';
 
 /**
@@ -13,6 +15,7 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private draining: Promise<number> | undefined;
 
   constructor(
     private readonly orm: Orm,
@@ -34,38 +37,50 @@ export class OutboxRelay {
     this.timer = setTimeout(tick, 0);
   }
 
-  /** Publishes what is pending now; returns how many events went out. */
-  async drain(): Promise<number> {
-    const postgres = this.orm.config.get('driver')?.name === 'PostgreSqlDriver';
-    const published = await this.orm.em.fork().transactional(async (em) => {
-      const rows = await em.find(
-        OutboxEvent,
-        { publishedAt: null },
-        {
-          orderBy: { id: 'asc' },
-          limit: this.options.batchSize,
-          ...(postgres ? { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE } : {}),
-        },
-      );
-      let sent = 0;
-      try {
-        for (const row of rows) {
-          await this.bus.publish(toDomainEvent(row));
-          sent += 1;
-        }
-      } finally {
-        if (sent > 0) {
-          const ids = rows.slice(0, sent).map((r) => r.id);
-          await em.nativeUpdate(OutboxEvent, { id: { $in: ids } }, { publishedAt: new Date() });
-        }
-      }
-      return sent;
+  /** Publishes what is pending now; returns how many events went out. Concurrent calls share one round. */
+  drain(): Promise<number> {
+    this.draining ??= this.publishPending().finally(() => {
+      this.draining = undefined;
     });
+    return this.draining;
+  }
+
+  /**
+   * Leases a batch of unpublished rows in a short transaction (on PostgreSQL with SKIP LOCKED, so replicas of one
+   * subgraph take different rows), then publishes outside any transaction: a consumer in this process opens its own
+   * transactions, and must never find this one (MikroORM carries the current transaction in async context).
+   */
+  private async publishPending(): Promise<number> {
+    const postgres = this.orm.config.get('driver')?.name === 'PostgreSqlDriver';
+    const now = new Date();
+    const rows = await this.orm.em.fork().transactional(async (em) => {
+      const batch = await em.find(
+        OutboxEvent,
+        { publishedAt: null, $or: [{ claimedUntil: null }, { claimedUntil: { $lt: now } }] },
+        { orderBy: { id: 'asc' }, limit: this.options.batchSize, ...(postgres ? { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE } : {}) },
+      );
+      if (batch.length > 0) {
+        await em.nativeUpdate(OutboxEvent, { id: { $in: batch.map((r) => r.id) } }, { claimedUntil: new Date(now.getTime() + LEASE_MS) });
+      }
+      return batch;
+    });
+    let sent = 0;
+    try {
+      for (const row of rows) {
+        await this.bus.publish(toDomainEvent(row));
+        sent += 1;
+      }
+    } finally {
+      const em = this.orm.em.fork();
+      if (sent > 0) await em.nativeUpdate(OutboxEvent, { id: { $in: rows.slice(0, sent).map((r) => r.id) } }, { publishedAt: new Date() });
+      // What could not be published is released at once, for the next round.
+      if (sent < rows.length) await em.nativeUpdate(OutboxEvent, { id: { $in: rows.slice(sent).map((r) => r.id) } }, { claimedUntil: null });
+    }
     if (this.metrics) {
-      this.metrics.eventsPublished.inc(published);
+      this.metrics.eventsPublished.inc(sent);
       this.metrics.outboxPending.set(await this.orm.em.fork().count(OutboxEvent, { publishedAt: null }));
     }
-    return published;
+    return sent;
   }
 
   /** Stops polling after the current round, then tries one last drain. */

@@ -48,3 +48,14 @@ export const DecimalScalar = new GraphQLScalarType<string, string>({
     return toDecimal(ast.value);
   },
 });
+
+/** `JSON`: any JSON value, passed through as is (event payloads). */
+export const JSONScalar = new GraphQLScalarType<unknown, unknown>({
+  name: 'JSON',
+  description: 'Any JSON value.',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral(ast) {
+    throw badInput(`JSON values are accepted only as variables, not inline (${ast.kind})`);
+  },
+});

@@ -39,6 +39,7 @@ import {
 import { ErrorCode, maskError } from './errors';
 import { InProcessEventBus, OutboxEvent, type EventBus } from './events';
 import { OutboxRelay } from './outbox-relay';
+import { RedisEventBus } from './redis-bus';
 import { ProcessedEvent, startConsumers, type EventConsumer } from './consumers';
 import { IDENTITY_HEADER, publicKeyFromPem, verifyIdentityAssertion, type Identity } from './identity';
 import { createLogger, type Logger } from './logger';
@@ -237,6 +238,8 @@ export async function startSubgraph<Loaders>(
       formatError: maskError,
       includeStacktraceInErrorResponses: false,
       introspection: options.nodeEnv !== 'production',
+      // We stop in order ourselves (stopOnSignals); Apollo's handler would re-raise the signal and kill the process.
+      stopOnTerminationSignals: false,
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer }),
         // Traces go to OpenTelemetry, not Apollo's federated-tracing extension.
@@ -377,7 +380,9 @@ export async function runSubgraph<Loaders>(definition: SubgraphDefinition<Loader
   }
   log.level = env.LOG_LEVEL;
   const telemetry = startTelemetry(definition.name);
+  const bus = env.AZORA_REDIS_URL ? new RedisEventBus(env.AZORA_REDIS_URL, log) : inProcessBus();
   const running = await startSubgraph(definition, {
+    bus,
     port: env.PORT ?? 0,
     host: env.HOST,
     nodeEnv: env.NODE_ENV,
@@ -393,6 +398,7 @@ export async function runSubgraph<Loaders>(definition: SubgraphDefinition<Loader
   });
   stopOnSignals(log, async () => {
     await running.stop();
+    await bus.close();
     await telemetry?.shutdown();
   });
   return running;

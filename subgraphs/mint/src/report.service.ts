@@ -1,3 +1,4 @@
+import { IsolationLevel } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@azora/kit';
 import { Account } from './entities/account.entity';
 import type { Currency } from './entities/currency.entity';
@@ -27,20 +28,28 @@ const big = (value: unknown): bigint => BigInt(String(value ?? 0).split('.')[0]!
  * has two entries summing to zero, each balance equals the sum of its entries, versions run 1..n without gaps, no user
  * balance is negative, and the currency sums to zero. A constant number of aggregate queries, whatever the size.
  */
-export async function ledgerReport(em: SqlEntityManager, currency: Currency): Promise<LedgerReport> {
+export async function ledgerReport(outer: SqlEntityManager, currency: Currency): Promise<LedgerReport> {
+  // One snapshot for every query: transfers committed while the report runs must not show up in some of them only.
+  const postgres = outer.getDriver().constructor.name === 'PostgreSqlDriver';
+  return outer.fork().transactional((em) => reconcile(em, currency), postgres ? { isolationLevel: IsolationLevel.REPEATABLE_READ } : {});
+}
+
+async function reconcile(em: SqlEntityManager, currency: Currency): Promise<LedgerReport> {
   const connection = em.getConnection();
   const accounts = await em.find(Account, { currency: currency.code });
-  const perAccount = await connection.execute<{ account_id: string; total: unknown; n: unknown; max_version: unknown }[]>(
+  const run = <T extends Record<string, unknown>[]>(sql: string, params: unknown[]) =>
+    connection.execute<T>(sql, params, 'all', em.getTransactionContext());
+  const perAccount = await run<{ account_id: string; total: unknown; n: unknown; max_version: unknown }[]>(
     `select account_id, sum(amount_minor) as total, count(*) as n, max(account_version) as max_version
        from ledger_entries where currency = ? group by account_id`,
     [currency.code],
   );
-  const perTransfer = await connection.execute<{ transfer_id: string; total: unknown; n: unknown }[]>(
+  const perTransfer = await run<{ transfer_id: string; total: unknown; n: unknown }[]>(
     `select transfer_id, sum(amount_minor) as total, count(*) as n
        from ledger_entries where currency = ? group by transfer_id`,
     [currency.code],
   );
-  const [transferCount] = await connection.execute<{ n: unknown }[]>(
+  const [transferCount] = await run<{ n: unknown }[]>(
     'select count(*) as n from transfers where currency = ?',
     [currency.code],
   );

@@ -1,0 +1,252 @@
+import { randomBytes } from 'node:crypto';
+import { importJWK, SignJWT } from 'jose';
+import WebSocket from 'ws';
+import { RedisEventBus, type EventBus } from '@azora/kit';
+import {
+  collect,
+  connectWs,
+  startPlatform,
+  startTcpProxy,
+  TEST_ISSUER,
+  testDialects,
+  wsUrlOf,
+  type Platform,
+  type SignedIn,
+} from '@azora/testing';
+import { SigningKey } from '../../subgraphs/aegis/src/entities/signing-key.entity';
+import { decrypt } from '../../subgraphs/aegis/src/secrets';
+
+const REDIS = 'redis://127.0.0.1:6379';
+const ACTIVITY = 'subscription($a: ID!) { accountActivity(accountId: $a) { amount { amount } transfer { memo } account { owner { displayName } } } }';
+const EVENTS = 'subscription($t: [String!]!, $after: String) { events(topics: $t, after: $after) { id cursor type payload } }';
+const redisBus = (stream: string, url = REDIS): EventBus => new RedisEventBus(url, undefined, { stream });
+
+async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Two people with USD accounts; the first funded. */
+async function twoAccounts(platform: Platform, treasury: SignedIn) {
+  const alice = await platform.signUp('Alice');
+  const bob = await platform.signUp('Bob');
+  const open = async (user: SignedIn) =>
+    (await platform.request('mutation { openAccount(input: { currency: "USD" }) { id } }', {}, user.headers)).body.data.openAccount.id as string;
+  const a = await open(alice);
+  const b = await open(bob);
+  await platform.request('mutation($i: DepositInput!) { deposit(input: $i) { id } }', { i: { accountId: a, amount: '500.00', idempotencyKey: `f-${a}` } }, treasury.headers);
+  const send = (memo: string, router = platform) =>
+    router.request('mutation($i: TransferInput!) { transfer(input: $i) { id } }', { i: { fromAccountId: a, toAccountId: b, amount: '1.00', idempotencyKey: memo, memo } }, alice.headers);
+  return { alice, bob, a, b, send };
+}
+
+describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
+  let platform: Platform;
+  let admin: SignedIn;
+  beforeAll(async () => {
+    platform = await startPlatform({ dialect });
+    admin = await platform.admin();
+  });
+  afterAll(() => platform?.stop());
+
+  it('logs every event once, pages it by cursor, and replays exactly what a reconnecting client missed', async () => {
+    const treasury = await platform.userWithRoles(['treasury'], 't');
+    const { send, alice } = await twoAccounts(platform, treasury);
+    const transferEvents = async () => {
+      const { body } = await platform.request('{ events(topic: "mint.transfer", first: 100) { edges { cursor node { id type payload } } } }', {}, admin.headers);
+      return body.data.events.edges as { cursor: string; node: { id: string; payload: { kind: string } } }[];
+    };
+    await until(async () => (await transferEvents()).length >= 1); // the deposit
+    const seenBefore = (await transferEvents()).length;
+
+    // A live follower that will disconnect, then come back with its last cursor.
+    const first = connectWs(platform.routerUrl, { authorization: `Bearer ${admin.accessToken}` });
+    const live = collect(first, EVENTS, { t: ['mint.transfer'] });
+    await new Promise((r) => setTimeout(r, 300));
+    await send('before-disconnect');
+    const [one] = await live.until(1);
+    expect(one.data.events.type).toBe('mint.transfer.completed');
+    await first.dispose();
+
+    for (const memo of ['missed-1', 'missed-2', 'missed-3']) expect((await send(memo)).body.errors).toBeUndefined();
+    await until(async () => (await transferEvents()).length >= seenBefore + 4);
+
+    const again = connectWs(platform.routerUrl, { authorization: `Bearer ${admin.accessToken}` });
+    const resumed = collect(again, EVENTS, { t: ['mint.transfer'], after: one.data.events.cursor });
+    const replay = await resumed.until(3);
+    expect(replay.map((r) => r.data.events.id)).toEqual((await transferEvents()).slice(seenBefore + 1).map((e) => e.node.id));
+    await send('after-reconnect');
+    const [, , , liveAgain] = await resumed.until(4);
+    expect(liveAgain.data.events.payload.kind).toBe('TRANSFER');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(resumed.results).toHaveLength(4); // nothing twice
+    await again.dispose();
+
+    // The log is for admins and operators only.
+    const denied = await platform.request('{ events { edges { cursor } } }', {}, alice.headers);
+    expect(denied.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const ids = (await transferEvents()).map((e) => e.node.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe('the event bus across processes (Redis)', () => {
+  it('delivers an event caused through router A to a subscriber on router B, exactly once', async () => {
+    const stream = `azora:test:${randomBytes(4).toString('hex')}`;
+    const a = await startPlatform({ dialect: 'sqlite', bus: redisBus(stream) });
+    const b = await startPlatform({ dialect: 'sqlite', bus: redisBus(stream), sharing: a });
+    try {
+      const treasury = await a.userWithRoles(['treasury'], 't');
+      const { bob, b: bobAccount, send } = await twoAccounts(a, treasury);
+      const onB = connectWs(b.routerUrl, { authorization: `Bearer ${bob.accessToken}` });
+      const live = collect(onB, ACTIVITY, { a: bobAccount });
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await send('across-routers')).body.errors).toBeUndefined();
+      const [event] = await live.until(1);
+      expect(event.data.accountActivity).toEqual({ amount: { amount: '1.00' }, transfer: { memo: 'across-routers' }, account: { owner: { displayName: 'Bob' } } });
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(live.results).toHaveLength(1);
+      await onB.dispose();
+    } finally {
+      await b.stop();
+      await a.stop();
+      await Promise.all([a.bus.close(), b.bus.close()]);
+    }
+  });
+
+  it('keeps every event while the bus is down and delivers each once, to Nexus and live subscribers, when it is back', async () => {
+    const proxy = await startTcpProxy(6379);
+    const platform = await startPlatform({ dialect: 'sqlite', bus: redisBus(`azora:test:${randomBytes(4).toString('hex')}`, `redis://127.0.0.1:${proxy.port}`) });
+    try {
+      const admin = await platform.admin();
+      const treasury = await platform.userWithRoles(['treasury'], 't');
+      const { bob, b: bobAccount, send } = await twoAccounts(platform, treasury);
+      const client = connectWs(platform.routerUrl, { authorization: `Bearer ${bob.accessToken}` });
+      const live = collect(client, ACTIVITY, { a: bobAccount });
+      await new Promise((r) => setTimeout(r, 500));
+
+      proxy.cut();
+      const memos = ['down-1', 'down-2', 'down-3'];
+      for (const memo of memos) expect((await send(memo)).body.errors).toBeUndefined(); // committed, waiting in the outbox
+      await new Promise((r) => setTimeout(r, 500));
+      expect(live.results).toHaveLength(0);
+      proxy.restore();
+
+      await live.until(3, 20_000);
+      expect(live.results.map((r) => r.data.accountActivity.transfer.memo)).toEqual(memos);
+      const logged = async () =>
+        ((await platform.request('{ events(topic: "mint.transfer", first: 100) { edges { node { payload } } } }', {}, admin.headers)).body.data.events.edges as {
+          node: { payload: { kind: string } };
+        }[]).filter((e) => e.node.payload.kind === 'TRANSFER').length;
+      await until(async () => (await logged()) === 3, 20_000);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(live.results).toHaveLength(3);
+      expect(await logged()).toBe(3);
+      await client.dispose();
+    } finally {
+      await platform.stop();
+      await platform.bus.close();
+      await proxy.close();
+    }
+  });
+});
+
+describe('WebSocket abuse and lifecycle at the router', () => {
+  let platform: Platform;
+  let user: SignedIn;
+  beforeAll(async () => {
+    platform = await startPlatform({ dialect: 'sqlite', subscriptionLimits: { maxPayloadBytes: 4_096 } });
+    user = await platform.signUp('socket-user');
+  });
+  afterAll(() => platform?.stop());
+
+  /** A raw socket speaking graphql-transport-ws, to send what a well-behaved client never would. */
+  function raw() {
+    const socket = new WebSocket(wsUrlOf(platform.routerUrl), 'graphql-transport-ws');
+    const messages: any[] = [];
+    socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    socket.on('error', () => undefined);
+    const opened = new Promise((resolve) => socket.once('open', resolve));
+    const send = async (message: unknown) => {
+      await opened;
+      socket.send(typeof message === 'string' ? message : JSON.stringify(message));
+    };
+    return { socket, messages, closed, send, opened };
+  }
+  const init = { type: 'connection_init', payload: () => ({ authorization: `Bearer ${user.accessToken}` }) };
+
+  it('closes each misbehaving socket with its protocol code and keeps serving everyone else', async () => {
+    const healthy = connectWs(platform.routerUrl, { authorization: `Bearer ${user.accessToken}` });
+    const cases: [string, (r: ReturnType<typeof raw>) => Promise<void>, number][] = [
+      ['subscribe before the ack', (r) => r.send({ id: '1', type: 'subscribe', payload: { query: '{ me { id } }' } }), 4401],
+      ['a second connection_init', async (r) => {
+        await r.send({ type: init.type, payload: init.payload() });
+        await r.send({ type: init.type, payload: init.payload() });
+      }, 4429],
+      ['a duplicate operation id', async (r) => {
+        await r.send({ type: init.type, payload: init.payload() });
+        await new Promise((res) => setTimeout(res, 200));
+        const subscription = { id: 'same', type: 'subscribe', payload: { query: 'subscription { userSignedUp { id } }' } };
+        await r.send({ ...subscription, payload: { query: `subscription { accountActivity(accountId: "x") { id } }` } });
+        await r.send({ ...subscription, payload: { query: `subscription { accountActivity(accountId: "y") { id } }` } });
+      }, 4409],
+      ['an oversized frame', (r) => r.send({ type: init.type, payload: { authorization: 'x'.repeat(10_000) } }), 1009],
+      ['a bad token', (r) => r.send({ type: init.type, payload: { authorization: 'Bearer nonsense' } }), 4403],
+      ['garbage', (r) => r.send('{ not json'), 4400],
+    ];
+    for (const [name, act, code] of cases) {
+      const r = raw();
+      await act(r);
+      expect({ name, code: await r.closed }).toEqual({ name, code });
+    }
+    // No connection_init at all: closed when the wait runs out.
+    const silent = raw();
+    await silent.opened;
+    expect(await silent.closed).toBe(4408);
+
+    const stillServed = collect(healthy, 'query { me { id } }');
+    expect((await stillServed.until(1))[0].data.me.id).toBe(user.userId);
+    await healthy.dispose();
+  }, 30_000);
+
+  it('closes the socket when its credential expires, unless the client re-authenticates with a ping', async () => {
+    const row = await platform.subgraphs.aegis!.orm.em.fork().findOneOrFail(SigningKey, { retiredAt: null });
+    const key = await importJWK(JSON.parse(decrypt('development-only-secret-never-used-in-production', row.encryptedPrivateKey)), 'EdDSA');
+    const shortLived = (seconds: number) =>
+      new SignJWT({ kind: 'user', roles: ['learner'], scopes: [] })
+        .setProtectedHeader({ alg: 'EdDSA', kid: row.kid, typ: 'at+jwt' })
+        .setIssuer(TEST_ISSUER).setAudience('azora').setSubject(user.userId)
+        .setIssuedAt().setExpirationTime(Math.floor(Date.now() / 1000) + seconds).sign(key);
+
+    const expiring = raw();
+    await expiring.send({ type: 'connection_init', payload: { authorization: `Bearer ${await shortLived(2)}` } });
+    const started = Date.now();
+    expect(await expiring.closed).toBe(4403);
+    expect(Date.now() - started).toBeGreaterThan(1_000);
+
+    const renewed = raw();
+    await renewed.send({ type: 'connection_init', payload: { authorization: `Bearer ${await shortLived(2)}` } });
+    await new Promise((r) => setTimeout(r, 1_000));
+    await renewed.send({ type: 'ping', payload: { authorization: `Bearer ${await shortLived(60)}` } });
+    const outcome = await Promise.race([renewed.closed, new Promise((r) => setTimeout(() => r('still open'), 3_000))]);
+    expect(outcome).toBe('still open');
+    renewed.socket.close();
+  }, 20_000);
+
+  it('closes sockets with 1001 when the router shuts down', async () => {
+    const own = await startPlatform({ dialect: 'sqlite' });
+    const member = await own.signUp('leaving');
+    const ws = new WebSocket(wsUrlOf(own.routerUrl), 'graphql-transport-ws');
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${member.accessToken}` } }));
+    await new Promise((r) => setTimeout(r, 200));
+    await own.router.stop();
+    expect(await closed).toBe(1001);
+    await own.stop();
+  });
+});

@@ -1,0 +1,4 @@
+import { runSubgraph } from '@azora/kit';
+import { nexus } from './schema';
+
+void runSubgraph(nexus);
