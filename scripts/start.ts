@@ -25,7 +25,7 @@ import {
   databaseEnvSchema,
   type RunningSubgraph,
 } from '@azora/kit';
-import { routerEnvSchema } from '../router/src/config';
+import { routerEnvSchema, subscriptionLimitsOf } from '../router/src/config';
 import { composedSupergraph } from '../router/src/reload/supergraph-source';
 import { composeRepo, REPO_ROOT, SUPERGRAPH_CONFIG, writeComposedFiles } from '../router/src/repo-composition';
 import { startRouter, type RunningRouter } from '../router/src/router';
@@ -101,6 +101,7 @@ async function main(): Promise<void> {
         oidcIssuers: routerEnv.AZORA_OIDC_ISSUERS,
         apiKeyCacheMs: routerEnv.AZORA_API_KEY_CACHE_MS,
       },
+      subscriptionLimits: subscriptionLimitsOf(routerEnv),
     });
   } catch (error) {
     await stopAll();

@@ -19,6 +19,11 @@ export const routerEnvSchema = routerSettingsEnv.extend({
     .optional()
     .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : [])),
   AZORA_API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+  /** WebSocket limits: open sockets per caller and per client address, subscriptions per socket, largest frame. */
+  AZORA_WS_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).default(10),
+  AZORA_WS_MAX_SOCKETS_PER_IP: z.coerce.number().int().min(1).default(100),
+  AZORA_WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(25),
+  AZORA_WS_MAX_FRAME_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
 });
 
 /** The rules across variables: production's requirements, and the settings' own (which hold in every mode). */
@@ -28,3 +33,11 @@ export const routerProductionRules: EnvRule = (env) => [
 ];
 
 export type RouterEnv = z.infer<typeof routerEnvSchema>;
+
+/** The WebSocket limits from the environment. */
+export const subscriptionLimitsOf = (env: RouterEnv) => ({
+  maxSocketsPerUser: env.AZORA_WS_MAX_SOCKETS_PER_USER,
+  maxSocketsPerIp: env.AZORA_WS_MAX_SOCKETS_PER_IP,
+  maxSubscriptionsPerSocket: env.AZORA_WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+  maxPayloadBytes: env.AZORA_WS_MAX_FRAME_BYTES,
+});

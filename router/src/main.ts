@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import { createLogger, parseEnv, privateKeyFromPem, startTelemetry, stopOnSignals, type Logger } from '@azora/kit';
 import { composeFromConfig } from './compose';
-import { routerEnvSchema, routerProductionRules, type RouterEnv } from './config';
+import { routerEnvSchema, routerProductionRules, subscriptionLimitsOf, type RouterEnv } from './config';
 import { composedSupergraph, supergraphFile } from './reload/supergraph-source';
 import { SUPERGRAPH_CONFIG, SUPERGRAPH_FILE } from './repo-composition';
 import { startRouter } from './router';
@@ -56,6 +56,7 @@ async function main(): Promise<void> {
       oidcIssuers: env.AZORA_OIDC_ISSUERS,
       apiKeyCacheMs: env.AZORA_API_KEY_CACHE_MS,
     },
+    subscriptionLimits: subscriptionLimitsOf(env),
   });
   stopOnSignals(log, async () => {
     await router.stop();

@@ -22,7 +22,7 @@ import {
   type ValidationRule,
   type VariableDefinitionNode,
 } from 'graphql';
-import { createClient } from 'graphql-ws';
+import { createClient, type Client } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ErrorCode, IDENTITY_HEADER, REQUEST_ID_HEADER, type Identity, type Logger } from '@azora/kit';
@@ -107,6 +107,79 @@ function usedVariables(nodes: readonly (SelectionSetNode | FieldNode | FragmentD
   return definitions.filter((d) => used.has(d.variable.name.value));
 }
 
+/** Who the caller is, for sharing work between their subscriptions (never between different callers). */
+const fingerprint = (identity: Identity) =>
+  JSON.stringify([identity.kind, identity.userId, [...identity.roles].sort(), [...identity.scopes].sort()]);
+
+type FeedItem =
+  | { kind: 'result'; result: FormattedExecutionResult<Record<string, unknown>, unknown> }
+  | { kind: 'failure'; error: unknown }
+  | { kind: 'end' };
+
+/**
+ * One upstream subscription per (subgraph, operation, variables, caller), shared by every client socket that asks for
+ * the same: thousands of screens watching one account cost one subscription to Mint. Each member has its own queue.
+ */
+class SharedUpstreams {
+  private readonly feeds = new Map<string, { members: Set<(item: FeedItem) => void>; stop: () => void }>();
+
+  join(key: string, connect: () => Client, query: string, variables: Record<string, unknown>) {
+    let feed = this.feeds.get(key);
+    if (!feed) {
+      const client = connect();
+      const events = client.iterate<Record<string, unknown>>({ query, variables });
+      const members = new Set<(item: FeedItem) => void>();
+      const broadcast = (item: FeedItem) => members.forEach((member) => member(item));
+      let stopped = false;
+      const created = {
+        members,
+        stop: () => {
+          stopped = true;
+          // A later subscriber with the same key starts a fresh upstream rather than joining one that is ending.
+          if (this.feeds.get(key) === created) this.feeds.delete(key);
+          void events.return?.();
+        },
+      };
+      void (async () => {
+        try {
+          for (;;) {
+            const next = await events.next();
+            if (next.done || stopped) break;
+            broadcast({ kind: 'result', result: next.value });
+          }
+          broadcast({ kind: 'end' });
+        } catch (error) {
+          broadcast({ kind: 'failure', error });
+        } finally {
+          if (this.feeds.get(key) === created) this.feeds.delete(key);
+          await client.dispose();
+        }
+      })();
+      feed = created;
+      this.feeds.set(key, created);
+    }
+    const queue: FeedItem[] = [];
+    let wake: (() => void) | undefined;
+    const member = (item: FeedItem) => {
+      queue.push(item);
+      wake?.();
+    };
+    feed.members.add(member);
+    const current = feed;
+    return {
+      next: async (): Promise<FeedItem> => {
+        while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        return queue.shift()!;
+      },
+      leave: () => {
+        current.members.delete(member);
+        if (current.members.size === 0) current.stop();
+      },
+    };
+  }
+}
+
 /**
  * The router's own graphql-ws server on the GraphQL path: @apollo/gateway cannot run subscriptions, so the router
  * authenticates the socket like an HTTP request, judges each operation with the same validation and rule tree,
@@ -120,6 +193,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   const perIp = new Map<string, number>();
   let inFlight = 0;
   let closing = false;
+  const upstreams = new SharedUpstreams();
+  const followUps = new Map<string, Promise<ExecutionResult | null>>();
 
   const wss = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: limits.maxPayloadBytes });
   const count = (map: Map<string, number>, key: string, delta: number) => {
@@ -200,51 +275,67 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     } as DocumentNode);
 
     const context = args.contextValue as RouterContext;
-    const upstream = createClient({
-      url: topology.subgraphUrl(route.subgraph).replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: async () => ({ [IDENTITY_HEADER]: await context.assertion(), [REQUEST_ID_HEADER]: context.requestId }),
-      lazy: true,
-      retryAttempts: 0,
-    });
-    const events = upstream.iterate<Record<string, { id?: string } | null>>({ query: upstreamQuery, variables: args.variableValues ?? {} });
+    const variables = args.variableValues ?? {};
+    const caller = fingerprint(state.identity);
+    const feed = upstreams.join(
+      JSON.stringify([route.subgraph, upstreamQuery, variables, caller]),
+      () =>
+        createClient({
+          url: topology.subgraphUrl(route.subgraph).replace(/^http/, 'ws'),
+          webSocketImpl: WebSocket,
+          connectionParams: async () => ({ [IDENTITY_HEADER]: await context.assertion(), [REQUEST_ID_HEADER]: context.requestId }),
+          lazy: true,
+          retryAttempts: 0,
+        }),
+      upstreamQuery,
+      variables,
+    );
     try {
       for (;;) {
-        let next: IteratorResult<FormattedExecutionResult<Record<string, { id?: string } | null>, unknown>>;
-        try {
-          next = await events.next();
-        } catch (error) {
+        const item = await feed.next();
+        if (item.kind === 'end') return;
+        if (item.kind === 'failure') {
           // The owner refused the subscription (its own rules) or went away: tell the client, end this operation.
-          const errors = Array.isArray(error) ? asErrors(error as GraphQLFormattedError[]) : [
-            new GraphQLError(`Subgraph "${route.subgraph}" is unavailable`, { extensions: { code: ErrorCode.DOWNSTREAM_UNAVAILABLE, serviceName: route.subgraph } }),
-          ];
+          const errors = Array.isArray(item.error)
+            ? asErrors(item.error as GraphQLFormattedError[])
+            : [new GraphQLError(`Subgraph "${route.subgraph}" is unavailable`, { extensions: { code: ErrorCode.DOWNSTREAM_UNAVAILABLE, serviceName: route.subgraph } })];
           yield { errors };
           return;
         }
-        if (next.done) return;
-        if (next.value.errors?.length) {
-          yield { errors: asErrors(next.value.errors) };
+        if (item.result.errors?.length) {
+          yield { errors: asErrors(item.result.errors) };
           continue;
         }
-        const id = next.value.data?.[root.name.value]?.id;
+        const id = (item.result.data as Record<string, { id?: string } | null> | undefined)?.[root.name.value]?.id;
         if (!id) continue;
         inFlight += 1;
         try {
-          const response = await options.apollo.executeOperation(
-            { query: followUpQuery, variables: { ...(args.variableValues ?? {}), __azoraId: id } },
-            // Delivering an event is not a client request: its read is not charged to the rate limit again.
-            { contextValue: { ...options.contextFor(state.identity, context.requestId, state.ip), subscriptionEvent: true } },
-          );
-          if (response.body.kind !== 'single') continue;
-          const { data, errors } = response.body.singleResult;
-          yield { data: data ?? null, ...(errors?.length ? { errors: asErrors(errors) } : {}) } as ExecutionResult;
+          // Subscribers with the same identity, operation and variables get one read of each event between them.
+          const key = JSON.stringify([caller, followUpQuery, variables, id]);
+          let read = followUps.get(key);
+          if (!read) {
+            read = options.apollo
+              .executeOperation(
+                { query: followUpQuery, variables: { ...variables, __azoraId: id } },
+                // Delivering an event is not a client request: its read is not charged to the rate limit again.
+                { contextValue: { ...options.contextFor(state.identity, context.requestId, state.ip), subscriptionEvent: true } },
+              )
+              .then((response) => {
+                if (response.body.kind !== 'single') return null;
+                const { data, errors } = response.body.singleResult;
+                return { data: data ?? null, ...(errors?.length ? { errors: asErrors(errors) } : {}) } as ExecutionResult;
+              });
+            followUps.set(key, read);
+            setTimeout(() => followUps.delete(key), 5_000).unref();
+          }
+          const result = await read;
+          if (result) yield result;
         } finally {
           inFlight -= 1;
         }
       }
     } finally {
-      await events.return?.();
-      await upstream.dispose();
+      feed.leave();
     }
   };
 
