@@ -26,8 +26,10 @@ import {
   type RunningSubgraph,
 } from '@azora/kit';
 import { routerEnvSchema, subscriptionLimitsOf } from '../router/src/config';
+import { composedSupergraph } from '../router/src/reload/supergraph-source';
 import { composeRepo, REPO_ROOT, SUPERGRAPH_CONFIG, writeComposedFiles } from '../router/src/repo-composition';
 import { startRouter, type RunningRouter } from '../router/src/router';
+import { toRouterSettings } from '../router/src/settings';
 import { readSupergraphConfig, withUrlOverrides } from '../router/src/supergraph-config';
 import { ensureWebAppBuilt } from './web-app-build';
 
@@ -84,14 +86,19 @@ async function main(): Promise<void> {
       );
     }
     await webApp;
+    const settings = toRouterSettings(routerEnv);
     router = await startRouter({
-      supergraphSdl: composed.supergraphSdl,
+      // Development: recomposed from supergraph.yaml whenever it or a subgraph schema changes (AZORA_HOT_RELOAD).
+      supergraphSdl:
+        settings.reload.enabled && !production
+          ? composedSupergraph(SUPERGRAPH_CONFIG, settings.reload.pollMs, createLogger('router', level))
+          : composed.supergraphSdl,
       subgraphUrls: Object.fromEntries(entries.map((e) => [e.name, e.url])),
       port: routerEnv.PORT,
       host: routerEnv.HOST,
       nodeEnv: routerEnv.NODE_ENV,
       logger: createLogger('router', level),
-      subgraphTimeoutMs: routerEnv.AZORA_SUBGRAPH_TIMEOUT_MS,
+      settings,
       auth: {
         privateKey: privateKeyFromPem(keys.privateKey),
         issuer: routerEnv.AZORA_ISSUER,

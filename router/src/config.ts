@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { nodeEnvSchema, type EnvRule } from '@azora/kit';
+import type { EnvRule } from '@azora/kit';
+import { routerSettingsEnv, routerSettingsRules } from './settings';
 
-/** The router process's environment, parsed once at start-up. */
-export const routerEnvSchema = z.object({
-  NODE_ENV: nodeEnvSchema,
+/** The router process's environment, parsed once at start-up: its settings (settings.ts) and the process's own. */
+export const routerEnvSchema = routerSettingsEnv.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AZORA_SUPERGRAPH_FILE: z.string().optional(),
-  AZORA_SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  AZORA_SUPERGRAPH_CONFIG: z.string().optional(),
   /** Signs identity assertions for subgraphs (Ed25519, PEM). No default: `npm start` generates a development pair. */
   AZORA_ROUTER_PRIVATE_KEY: z.string({ error: 'required: the router\'s Ed25519 private key (PEM)' }).min(1),
   AZORA_ISSUER: z.string().url().default('http://localhost:4000'),
@@ -26,8 +26,11 @@ export const routerEnvSchema = z.object({
   AZORA_WS_MAX_FRAME_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
 });
 
-export const routerProductionRules: EnvRule = (env) =>
-  env.NODE_ENV === 'production' && !env.AZORA_ISSUER ? ['AZORA_ISSUER: required in production mode (no default)'] : [];
+/** The rules across variables: production's requirements, and the settings' own (which hold in every mode). */
+export const routerProductionRules: EnvRule = (env) => [
+  ...(env.NODE_ENV === 'production' && !env.AZORA_ISSUER ? ['AZORA_ISSUER: required in production mode (no default)'] : []),
+  ...routerSettingsRules(env),
+];
 
 export type RouterEnv = z.infer<typeof routerEnvSchema>;
 

@@ -8,4 +8,10 @@ export interface RouterContext {
   identity: Identity;
   /** The identity signed for subgraphs; signed once per request, on first use. */
   assertion(): Promise<string>;
+  /** The client's address (`req.ip`, so behind a proxy it honours AZORA_TRUST_PROXY). */
+  clientIp: string;
+  /** Epoch milliseconds after which no subgraph fetch of this request is started or kept waiting. */
+  deadline: number;
+  /** Set on the read that delivers one subscription event: not a client request, so not charged to the rate limit. */
+  subscriptionEvent?: boolean;
 }

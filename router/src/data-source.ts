@@ -1,25 +1,32 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { Fetcher } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
 import { ErrorCode, IDENTITY_HEADER, injectTraceContext, isExpectedError, REQUEST_ID_HEADER } from '@azora/kit';
 import type { RouterContext } from './context';
 import type { RouterMetrics } from './metrics';
+import { SubgraphFetchError, type SubgraphCall, type SubgraphClient } from './resilience/subgraph-client';
+
+/** The gateway's fetcher signature has no room for the call's kind and deadline; they travel alongside instead. */
+const currentCall = new AsyncLocalStorage<SubgraphCall>();
+
+const isMutation = (query: string | undefined) => query !== undefined && /^\s*mutation\b/.test(query);
 
 /**
- * How the router talks to one subgraph: Node's pooled keep-alive fetch with a per-request timeout (the gateway's
- * default has none), the caller's request id, identity and trace context forwarded, and fetch timing recorded.
+ * How the router talks to one subgraph: through its SubgraphClient (pooled keep-alive connections, replicas, timeout
+ * and request deadline, retries for queries, circuit breaker), with the caller's request id, identity and trace
+ * context forwarded, and fetch timing recorded.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   constructor(
     readonly name: string,
     url: string,
+    private readonly client: SubgraphClient,
     private readonly metrics: RouterMetrics,
-    timeoutMs: number,
   ) {
     super({
       url,
-      fetcher: ((input: string, init?: RequestInit) =>
-        fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher,
+      fetcher: (_url, init) =>
+        client.fetch(init ?? {}, currentCall.getStore() ?? { idempotent: false, deadline: Number.POSITIVE_INFINITY }),
     });
   }
 
@@ -49,28 +56,38 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
   override async process(options: GraphQLDataSourceProcessOptions<RouterContext>) {
     const stop = this.metrics.subgraphFetchDuration.startTimer({ subgraph: this.name });
+    const call: SubgraphCall = {
+      idempotent: !isMutation(options.request.query),
+      deadline: (options.context as Partial<RouterContext> | undefined)?.deadline ?? Number.POSITIVE_INFINITY,
+    };
     try {
-      const response = await super.process(options);
+      const response = await currentCall.run(call, () => super.process(options));
       stop({ outcome: 'ok' });
       return response;
     } catch (error) {
       stop({ outcome: 'error' });
-      throw this.asClientError(error);
+      const clientError = this.asClientError(error);
+      // Worth a warning: a subgraph that could not answer. Not: a client's mistake the subgraph refused (4xx), or a
+      // request an open circuit refused (logged once, when it opened).
+      const unavailable = clientError.extensions.code === ErrorCode.DOWNSTREAM_UNAVAILABLE && clientError.extensions.reason !== 'circuit_open';
+      (options.context as Partial<RouterContext> | undefined)?.log?.[unavailable ? 'warn' : 'debug']({ err: error, subgraph: this.name }, 'subgraph fetch failed');
+      throw clientError;
     }
   }
 
   /**
-   * A failed fetch (refused, timed out, non-GraphQL HTTP error) becomes DOWNSTREAM_UNAVAILABLE naming the subgraph;
-   * internals such as the subgraph's response body stay in the router's log.
+   * A failed fetch (refused, timed out, circuit open, 5xx, non-GraphQL HTTP error) becomes DOWNSTREAM_UNAVAILABLE
+   * naming the subgraph and why; internals such as the subgraph's response body stay in the router's log.
    */
   private asClientError(error: unknown): GraphQLError {
     const code = error instanceof GraphQLError ? error.extensions?.code : undefined;
     if (error instanceof GraphQLError && isExpectedError({ message: error.message, extensions: { code } })) {
       return new GraphQLError(error.message, { extensions: { code, serviceName: this.name } });
     }
+    const reason = error instanceof SubgraphFetchError ? error.reason : 'bad_response';
     return new GraphQLError(`Subgraph "${this.name}" is unavailable`, {
       originalError: error instanceof Error ? error : undefined,
-      extensions: { code: ErrorCode.DOWNSTREAM_UNAVAILABLE, serviceName: this.name },
+      extensions: { code: ErrorCode.DOWNSTREAM_UNAVAILABLE, serviceName: this.name, reason },
     });
   }
 }

@@ -1,15 +1,32 @@
 /**
- * The router process: `tsx router/src/main.ts [--supergraph <file>]`. Reads the composed supergraph (default: the
- * repository's supergraph.graphql) and serves it at http://localhost:4000/graphql.
+ * The router process: `tsx router/src/main.ts [--supergraph <file>]`. Serves at http://localhost:4000/graphql:
+ * - the given supergraph file (or AZORA_SUPERGRAPH_FILE), reloaded when a new file is dropped in its place;
+ * - otherwise in development, supergraph.yaml composed in-process, recomposed when it or a subgraph schema changes;
+ * - otherwise (production) the repository's supergraph.graphql, reloaded like any given file.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createLogger, parseEnv, privateKeyFromPem, startTelemetry, stopOnSignals } from '@azora/kit';
+import type { SupergraphSdlHook } from '@apollo/gateway';
+import { createLogger, parseEnv, privateKeyFromPem, startTelemetry, stopOnSignals, type Logger } from '@azora/kit';
+import { composeFromConfig } from './compose';
 import { routerEnvSchema, routerProductionRules, subscriptionLimitsOf, type RouterEnv } from './config';
-import { subgraphsOf } from './compose';
-import { SUPERGRAPH_FILE } from './repo-composition';
+import { composedSupergraph, supergraphFile } from './reload/supergraph-source';
+import { SUPERGRAPH_CONFIG, SUPERGRAPH_FILE } from './repo-composition';
 import { startRouter } from './router';
-import { subgraphUrlVariable } from './supergraph-config';
+import { toRouterSettings, type RouterSettings } from './settings';
+import { readSupergraphConfig, subgraphUrlsFromEnv } from './supergraph-config';
+
+function supergraphSource(file: string | undefined, configFile: string | undefined, settings: RouterSettings, log: Logger): string | SupergraphSdlHook {
+  const { enabled, pollMs } = settings.reload;
+  const config = configFile ?? SUPERGRAPH_CONFIG;
+  if (!file && settings.nodeEnv !== 'production' && existsSync(config)) {
+    log.info({ config, hotReload: enabled }, 'composing the supergraph from its config');
+    return enabled ? composedSupergraph(config, pollMs, log) : composeFromConfig(readSupergraphConfig(config)).supergraphSdl;
+  }
+  const path = file ?? SUPERGRAPH_FILE;
+  log.info({ supergraph: path, hotReload: enabled }, 'serving a supergraph file');
+  return enabled ? supergraphFile(path, pollMs, log) : readFileSync(path, 'utf8');
+}
 
 async function main(): Promise<void> {
   const log = createLogger('router');
@@ -23,22 +40,15 @@ async function main(): Promise<void> {
   }
   log.level = env.LOG_LEVEL;
   const telemetry = startTelemetry('router');
-  const file = values.supergraph ?? env.AZORA_SUPERGRAPH_FILE ?? SUPERGRAPH_FILE;
-  const supergraphSdl = readFileSync(file, 'utf8');
-  const subgraphUrls = Object.fromEntries(
-    subgraphsOf(supergraphSdl).flatMap(({ name }) => {
-      const override = process.env[subgraphUrlVariable(name)];
-      return override ? [[name, override]] : [];
-    }),
-  );
+  const settings = toRouterSettings(env);
   const router = await startRouter({
-    supergraphSdl,
-    subgraphUrls,
+    supergraphSdl: supergraphSource(values.supergraph ?? env.AZORA_SUPERGRAPH_FILE, env.AZORA_SUPERGRAPH_CONFIG, settings, log),
+    subgraphUrls: subgraphUrlsFromEnv(process.env),
     port: env.PORT,
     host: env.HOST,
     nodeEnv: env.NODE_ENV,
     logger: log,
-    subgraphTimeoutMs: env.AZORA_SUBGRAPH_TIMEOUT_MS,
+    settings,
     auth: {
       privateKey: privateKeyFromPem(env.AZORA_ROUTER_PRIVATE_KEY),
       issuer: env.AZORA_ISSUER,

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloGateway } from '@apollo/gateway';
+import { ApolloGateway, type SupergraphSdlHook } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -11,7 +11,6 @@ import type { KeyObject } from 'node:crypto';
 import {
   createLogger,
   ErrorCode,
-  maskError,
   operationsPlugin,
   REQUEST_ID_HEADER,
   requestIdFrom,
@@ -29,18 +28,24 @@ import { attachSubscriptionServer, type SubscriptionLimits, type SubscriptionTop
 import { subgraphsOf } from './compose';
 import type { RouterContext } from './context';
 import { SubgraphDataSource } from './data-source';
+import { routerFormatError } from './format-error';
+import { createProtection } from './limits';
 import { createRouterMetrics, type RouterMetrics } from './metrics';
 import { serveWebApp } from './web-app';
+import { SubgraphPool } from './resilience/subgraph-pool';
+import { parseRouterSettings, type RouterSettings } from './settings';
 
 export interface RouterOptions {
-  supergraphSdl: string;
-  /** Subgraph URL per name, overriding the routing URLs recorded in the supergraph. */
-  subgraphUrls?: Record<string, string>;
+  /** The composed supergraph, or a hook that loads it and hands the gateway updates (hot reload). */
+  supergraphSdl: string | SupergraphSdlHook;
+  /** Subgraph URL (or replica URLs) per name, overriding the routing URLs recorded in the supergraph. */
+  subgraphUrls?: Record<string, string | string[]>;
   port?: number;
   host?: string;
   nodeEnv: NodeEnv;
   logger?: Logger;
-  subgraphTimeoutMs?: number;
+  /** Limits, rate limiting, trusted documents, resilience, shutdown; defaults from `parseRouterSettings`. */
+  settings?: RouterSettings;
   auth: RouterAuthOptions;
   /** The permission rule tree; Azora's by default. */
   policy?: Policy;
@@ -87,35 +92,69 @@ function permissionsPlugin(policy: Policy): ApolloServerPlugin<RouterContext> {
   };
 }
 
-async function answers(url: string, timeoutMs: number): Promise<boolean> {
-  try {
-    const response = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(timeoutMs) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
-
 /** Serves the supergraph at `/graphql` through @apollo/gateway, with `/health`, `/ready` and `/metrics`. */
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const log = options.logger ?? createLogger('router');
-  const subgraphs = subgraphsOf(options.supergraphSdl).map((s) => ({
-    ...s,
-    url: options.subgraphUrls?.[s.name] ?? s.url,
-  }));
-  const urlOf = new Map(subgraphs.map((s) => [s.name, s.url]));
-  const timeoutMs = options.subgraphTimeoutMs ?? 10_000;
+  const settings = options.settings ?? parseRouterSettings({ NODE_ENV: options.nodeEnv });
+  const replicaUrls = Object.fromEntries(
+    Object.entries(options.subgraphUrls ?? {}).map(([name, urls]) => [name, typeof urls === 'string' ? [urls] : urls]),
+  );
   let schemaLoaded = false;
   let stopping = false;
   const readiness = async () => {
-    const checks = await Promise.all(subgraphs.map(async (s) => [s.name, await answers(s.url, 2_000)] as const));
-    const down = checks.filter(([, ok]) => !ok).map(([name]) => name);
-    return { ready: !stopping && schemaLoaded && down.length === 0, checks };
+    const checks = Object.entries(await pool.readiness());
+    return { ready: !stopping && schemaLoaded && checks.every(([, ok]) => ok), checks };
   };
   const metrics = createRouterMetrics(async () => (await readiness()).ready);
-  const aegisUrl = urlOf.get('aegis');
+  const pool = new SubgraphPool(settings.resilience, replicaUrls, metrics, log);
+  const protection = await createProtection(settings, log);
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl,
+    logger: log,
+    buildService: ({ name, url }) => new SubgraphDataSource(name, url!, pool.client(name, url!), metrics),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', settings.http.trustProxy);
+  const httpServer: Server = createServer(app);
+  const production = options.nodeEnv === 'production';
+  const apollo = new ApolloServer<RouterContext>({
+    gateway,
+    formatError: routerFormatError(production),
+    includeStacktraceInErrorResponses: false,
+    introspection: !production,
+    hideSchemaDetailsFromClientErrors: production,
+    // main.ts owns SIGTERM: /ready turns 503 first, then stop() drains. Apollo's own handler would stop at once and
+    // re-raise the signal, killing the process with in-flight requests.
+    stopOnTerminationSignals: false,
+    ...protection.apolloOptions,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: settings.shutdown.timeoutMs }),
+      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      permissionsPlugin(options.policy ?? azoraPolicy),
+      operationsPlugin<RouterContext>(metrics),
+      protection.plugin,
+    ],
+  });
+  // Registered before start(): the gateway's first schema load happens inside it.
+  let topology: SubscriptionTopology | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+    pool.serve(subgraphsOf(coreSupergraphSdl));
+    schemaLoaded = true;
+    topology = {
+      apiSchema,
+      routes: subscriptionRoutes(coreSupergraphSdl, apiSchema),
+      subgraphUrl: (name) => pool.urlOf(name) ?? '',
+    };
+  });
+  await apollo.start();
+
+  // Aegis is where credentials are resolved; the router asks it through its first replica's URL as loaded at start.
+  const aegisUrl = pool.urlOf('aegis');
   if (!aegisUrl) throw new Error('the supergraph has no aegis subgraph: nothing can issue or resolve credentials');
+  const timeoutMs = settings.resilience.subgraphTimeoutMs;
   const trustedIssuers: TrustedIssuer[] = [
     { issuer: options.auth.issuer, jwksUrl: new URL('/.well-known/jwks.json', aegisUrl).toString(), requireAccessTokenType: true },
     ...(options.auth.oidcIssuers ?? []).map((issuer) => ({ issuer, requireAccessTokenType: false })),
@@ -128,50 +167,16 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     apiKeyCacheMs: options.auth.apiKeyCacheMs ?? 10_000,
   });
 
-  const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl,
-    logger: log,
-    buildService: ({ name, url }) => new SubgraphDataSource(name, urlOf.get(name) ?? url!, metrics, timeoutMs),
-  });
-
-  const app = express();
-  app.disable('x-powered-by');
-  const httpServer: Server = createServer(app);
-  const production = options.nodeEnv === 'production';
-  const apollo = new ApolloServer<RouterContext>({
-    gateway,
-    formatError: maskError,
-    includeStacktraceInErrorResponses: false,
-    introspection: !production,
-      // We stop in order ourselves (stopOnSignals); Apollo's handler would re-raise the signal and kill the process.
-      stopOnTerminationSignals: false,
-    plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
-      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
-      permissionsPlugin(options.policy ?? azoraPolicy),
-      operationsPlugin<RouterContext>(metrics),
-    ],
-  });
-  // Registered before start(): the gateway's first schema load happens inside it.
-  let topology: SubscriptionTopology | undefined;
-  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
-    schemaLoaded = true;
-    topology = {
-      apiSchema,
-      routes: subscriptionRoutes(coreSupergraphSdl, apiSchema),
-      subgraphUrl: (name) => urlOf.get(name) ?? '',
-    };
-  });
-  await apollo.start();
-
   /** The per-request state of an operation, over HTTP or WebSocket alike. */
-  const contextFor = (identity: Identity, requestId: string): RouterContext => {
+  const contextFor = (identity: Identity, requestId: string, clientIp = 'unknown'): RouterContext => {
     let assertion: Promise<string> | undefined;
     return {
       requestId,
       log: log.child({ requestId }),
       identity,
       assertion: () => (assertion ??= signIdentityAssertion(identity, options.auth.privateKey)),
+      clientIp,
+      deadline: Date.now() + settings.resilience.requestDeadlineMs,
     };
   };
   const subscriptions = attachSubscriptionServer({
@@ -182,6 +187,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     policy: options.policy ?? azoraPolicy,
     topology: () => topology!,
     contextFor,
+    // The same abuse limits as over HTTP, with the same document.
+    validationRules: () => protection.guard.validationRules,
+    guard: protection.guard,
+    admit: protection.admit,
     limits: options.subscriptionLimits,
     log,
   });
@@ -228,7 +237,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     '/graphql',
     requestScope('router', log),
     // Who is calling, before any GraphQL work: a bad credential is a 401, never a 500 and never anonymous.
-    async (req, res, next) => {
+    async (req: express.Request, res: express.Response, next: express.NextFunction) => {
       try {
         res.locals.identity = await authenticator.authenticate(req.headers, req.url, req.socket.remoteAddress);
         next();
@@ -244,12 +253,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         });
       }
     },
-    express.json({ limit: '1mb' }),
+    ...protection.httpGuards,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = requestIdFrom(req.headers);
         res.setHeader(REQUEST_ID_HEADER, requestId);
-        return contextFor(res.locals.identity as Identity, requestId);
+        return contextFor(res.locals.identity as Identity, requestId, req.ip ?? 'unknown');
       },
     }),
   );
@@ -262,7 +271,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const port = (httpServer.address() as AddressInfo).port;
   const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}/graphql`;
-  log.info({ url, subgraphs: subgraphs.map((s) => s.name) }, 'router listening');
+  log.info({ url, subgraphs: pool.served }, 'router listening');
 
   let stopped: Promise<void> | undefined;
   return {
@@ -272,8 +281,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     stop() {
       stopped ??= (async () => {
         stopping = true;
+        // Load balancers see /ready turn 503 and stop sending before the listener closes.
+        if (settings.shutdown.delayMs > 0) await new Promise((r) => setTimeout(r, settings.shutdown.delayMs));
         await subscriptions.close();
-        await apollo.stop();
+        await apollo.stop(); // closes the listener, drains in-flight requests, then stops the gateway
+        await Promise.all([pool.close(), protection.close()]);
         log.info('router stopped');
       })();
       return stopped;

@@ -38,7 +38,22 @@ export function readSupergraphConfig(path: string): SubgraphEntry[] {
 /** The environment variable that overrides one subgraph's URL, e.g. AZORA_SUBGRAPH_MINT_URL. */
 export const subgraphUrlVariable = (name: string): string => `AZORA_SUBGRAPH_${name.toUpperCase()}_URL`;
 
-/** Applies AZORA_SUBGRAPH_<NAME>_URL overrides. */
+/**
+ * Every AZORA_SUBGRAPH_<NAME>_URL override in the environment. A value may list several replicas of the subgraph,
+ * comma-separated (`http://mint-1:4002/graphql,http://mint-2:4002/graphql`); the router balances across them.
+ */
+export function subgraphUrlsFromEnv(env: NodeJS.ProcessEnv): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.entries(env).flatMap(([variable, value]) => {
+      const name = /^AZORA_SUBGRAPH_([A-Z][A-Z0-9_]*)_URL$/.exec(variable)?.[1]?.toLowerCase();
+      const urls = (value ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+      return name && urls.length > 0 ? [[name, urls]] : [];
+    }),
+  );
+}
+
+/** Applies AZORA_SUBGRAPH_<NAME>_URL overrides; of a replica list, the first (`npm start` runs one of each). */
 export function withUrlOverrides<T extends { name: string; url: string }>(entries: T[], env: NodeJS.ProcessEnv): T[] {
-  return entries.map((entry) => ({ ...entry, url: env[subgraphUrlVariable(entry.name)] ?? entry.url }));
+  const overrides = subgraphUrlsFromEnv(env);
+  return entries.map((entry) => ({ ...entry, url: overrides[entry.name]?.[0] ?? entry.url }));
 }

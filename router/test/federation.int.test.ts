@@ -1,29 +1,10 @@
-import type { SqlEntityManager } from '@azora/kit';
-import { captureLogs, startPlatform, testDialects, type Platform } from '@azora/testing';
-import { User } from '../../subgraphs/aegis/src/entities/user.entity';
-import { Account } from '../../subgraphs/mint/src/entities/account.entity';
+import { captureLogs, seedUsers, startPlatform, testDialects, type Platform } from '@azora/testing';
 
 const USERS_WITH_ACCOUNTS = /* GraphQL */ `
   query UsersWithAccounts($first: Int) {
     users(first: $first) { edges { node { email accounts { id currency balance { amount currency } } } } }
   }
 `;
-
-/** Test data of its own: users in Aegis and their accounts in Mint, linked only by the User key. */
-async function seedUsers(platform: Platform, count: number, tag: string): Promise<string[]> {
-  const aegisEm = platform.subgraphs.aegis!.orm.em.fork() as SqlEntityManager;
-  const mintEm = platform.subgraphs.mint!.orm.em.fork() as SqlEntityManager;
-  const users = Array.from({ length: count }, (_, i) =>
-    aegisEm.create(User, { email: `${tag}-${i}@example.test`, displayName: `${tag} ${i}`, roles: ['learner'] }),
-  );
-  await aegisEm.flush();
-  for (const user of users) {
-    mintEm.create(Account, { ownerId: user.id, currency: 'USD' });
-    mintEm.create(Account, { ownerId: user.id, currency: 'EUR' });
-  }
-  await mintEm.flush();
-  return users.map((u) => u.id);
-}
 
 /** The SQL statements each subgraph issued for one request, from the subgraphs' own per-request accounting. */
 function statementsOf(logLines: Record<string, unknown>[], requestId: string): Record<string, number> {

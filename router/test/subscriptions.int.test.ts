@@ -71,6 +71,33 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
     }
   });
 
+  it("applies the router's operation limits to subscriptions too, and the socket serves a normal one after", async () => {
+    const owner = await platform.signUp('limits');
+    const account = await openFunded(platform, owner, treasury, '0');
+    const client = connect(platform, { authorization: `Bearer ${owner.accessToken}` });
+    const refusal = async (query: string) => {
+      const attempt = collect(client, query, { accountId: account });
+      await attempt.until(1);
+      return (attempt.failure() as any)?.[0]?.extensions;
+    };
+    try {
+      const tooDeep = `subscription($accountId: ID!) { accountActivity(accountId: $accountId) {
+        account { owner { accounts { owner { accounts { owner { accounts { owner { accounts { id } } } } } } } } } } }`;
+      expect(await refusal(tooDeep)).toEqual({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'depth' });
+      const tooManyTokens = `subscription($accountId: ID!) { accountActivity(accountId: $accountId) { ${'direction '.repeat(1100)} } }`;
+      expect(await refusal(tooManyTokens)).toEqual({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'tokens' });
+
+      const live = collect(client, ACTIVITY, { accountId: account });
+      await new Promise((r) => setTimeout(r, 300));
+      await platform.request('mutation($i: DepositInput!) { deposit(input: $i) { id } }', { i: { accountId: account, amount: '1.00', idempotencyKey: `lim-${account}` } }, treasury.headers);
+      const [event] = await live.until(1);
+      expect(event?.data?.accountActivity?.amount).toEqual({ amount: '1.00', currency: 'USD' });
+      live.unsubscribe();
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('authenticates the socket: a bad, missing or URL token closes it with 4403', async () => {
     const closeCode = (url: string, params: Record<string, unknown>) =>
       new Promise<number>((resolve) => {

@@ -17,10 +17,13 @@ import {
   type DatabaseTarget,
   type Dialect,
   type Logger,
+  type NodeEnv,
   type RunningSubgraph,
   type SubgraphDefinition,
 } from '@azora/kit';
-import { composeSupergraph, readSupergraphConfig, startRouter, type RunningRouter } from '@azora/router';
+import { composeSupergraph, parseRouterSettings, readSupergraphConfig, startRouter, type RunningRouter } from '@azora/router';
+import type { SupergraphSdlHook } from '@apollo/gateway';
+import type { Policy } from '../../router/src/auth/policy';
 import { SUPERGRAPH_CONFIG } from '../../router/src/repo-composition';
 import type { SubscriptionLimits } from '../../router/src/subscriptions/server';
 
@@ -86,11 +89,35 @@ export interface SignedIn {
   userId: string;
 }
 
+export interface RouterTestOptions {
+  /** Another supergraph (or a hot-reload hook) than the platform's own. */
+  supergraph?: string | SupergraphSdlHook;
+  /** Another permission rule tree than Azora's (tests of fixture subgraphs). */
+  policy?: Policy;
+  /** Router settings as environment variables over the defaults, e.g. `{ AZORA_LIMIT_MAX_DEPTH: '3' }`. */
+  env?: Record<string, string>;
+  /** Router mode; `test` by default. */
+  nodeEnv?: NodeEnv;
+  /** URLs the router uses instead of the subgraphs' own (a fault proxy, replicas); name -> URL or replica URLs. */
+  subgraphUrls?: Record<string, string | string[]>;
+}
+
 export interface Platform {
   dialect: Dialect;
   routerUrl: string;
   router: RunningRouter;
+  /** The first (or only) replica of each subgraph. */
   subgraphs: Record<string, RunningSubgraph>;
+  /** Every replica of each subgraph. */
+  replicas: Record<string, RunningSubgraph[]>;
+  supergraphSdl: string;
+  /** The router's Ed25519 private key (PEM) the subgraphs trust, for a router started in a process of its own. */
+  routerPrivateKey: string;
+  /**
+   * A supergraph of the platform's subgraphs (all, or `only` these) plus `extra` ones such as a fixture subgraph,
+   * for a router started with `startRouter({ supergraph })`.
+   */
+  compose(options?: { only?: string[]; extra?: { name: string; url: string; typeDefs: string }[] }): string;
   /** The event bus the subgraphs publish to and consume from. */
   bus: EventBus;
   /** Each subgraph's scratch database. */
@@ -105,8 +132,12 @@ export interface Platform {
   admin(): Promise<SignedIn>;
   /** A fresh user who has been granted these roles by the admin, signed in again so the token carries them. */
   userWithRoles(roles: string[], name?: string): Promise<SignedIn & { email: string }>;
-  /** Stops one subgraph (its database is kept until `stop`). */
-  stopSubgraph(name: string): Promise<void>;
+  /** Stops one subgraph, every replica or the one given (its database is kept until `stop`). */
+  stopSubgraph(name: string, replica?: number): Promise<void>;
+  /** Starts a stopped subgraph replica again, on the same port and database. */
+  restartSubgraph(name: string, replica?: number): Promise<void>;
+  /** Another router over the same subgraphs, trusted by them like the first; `stop` stops it too. */
+  startRouter(options?: RouterTestOptions): Promise<RunningRouter>;
   stop(): Promise<void>;
 }
 
@@ -128,6 +159,10 @@ export interface PlatformOptions {
   apiKeyCacheMs?: number;
   /** A logger per service; silent by default (AZORA_TEST_LOG=debug to see logs). */
   loggerFor?: (service: string) => Logger;
+  /** How the platform's own router is started. */
+  router?: RouterTestOptions;
+  /** Running copies per subgraph (default 1), each on its own port, sharing the subgraph's database. */
+  replicas?: Record<string, number>;
 }
 
 /**
@@ -153,35 +188,39 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     AZORA_ADMIN_PASSWORD: admin.password,
     ...options.env,
   };
-  const subgraphs: Record<string, RunningSubgraph> = {};
-  let router: RunningRouter | undefined;
+  const replicas: Record<string, RunningSubgraph[]> = {};
+  const routers: RunningRouter[] = [];
   const stop = async () => {
-    await router?.stop();
-    await Promise.all(Object.values(subgraphs).map((s) => s.stop()));
+    await Promise.all(routers.map((r) => r.stop()));
+    await Promise.all(Object.values(replicas).flat().map((s) => s.stop()));
     await Promise.all(databases.map((d) => d.drop().catch(() => undefined)));
   };
-  try {
-    await Promise.all(
-      definitions.map(async (definition, i) => {
-        subgraphs[definition.name] = await startSubgraph(definition, {
-          port: 0,
-          nodeEnv: 'test',
-          target: databases[i]!.target,
-          routerPublicKey: keys.publicKey,
-          bus,
-          logger: loggerFor(definition.name),
-          env,
-        });
-      }),
-    );
-    const composed = composeSupergraph(
-      definitions.map((d) => ({ name: d.name, url: subgraphs[d.name]!.url, typeDefs: print(d.typeDefs) })),
-    );
-    router = await startRouter({
-      supergraphSdl: composed.supergraphSdl,
-      port: 0,
+  const startReplica = (name: string, port: number) => {
+    const i = definitions.findIndex((d) => d.name === name);
+    return startSubgraph(definitions[i]!, {
+      port,
       nodeEnv: 'test',
+      target: databases[i]!.target,
+      routerPublicKey: keys.publicKey,
+      bus,
+      logger: loggerFor(name),
+      env,
+    });
+  };
+  let supergraphSdl: string;
+  const startTestRouter = async (router: RouterTestOptions = {}) => {
+    const nodeEnv = router.nodeEnv ?? 'test';
+    const running = await startRouter({
+      supergraphSdl: router.supergraph ?? supergraphSdl,
+      policy: router.policy,
+      subgraphUrls: {
+        ...Object.fromEntries(Object.entries(replicas).filter(([, r]) => r.length > 1).map(([name, r]) => [name, r.map((s) => s.url)])),
+        ...router.subgraphUrls,
+      },
+      port: 0,
+      nodeEnv,
       logger: loggerFor('router'),
+      settings: parseRouterSettings({ NODE_ENV: nodeEnv, ...router.env }),
       auth: {
         privateKey: privateKeyFromPem(keys.privateKey),
         issuer: TEST_ISSUER,
@@ -191,6 +230,24 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       },
       subscriptionLimits: options.subscriptionLimits,
     });
+    routers.push(running);
+    return running;
+  };
+  let router: RunningRouter;
+  try {
+    await Promise.all(
+      definitions.map(async (definition) => {
+        // One after another within a subgraph: the first copy migrates the shared database.
+        replicas[definition.name] = [];
+        for (let n = 0; n < (options.replicas?.[definition.name] ?? 1); n++) {
+          replicas[definition.name]!.push(await startReplica(definition.name, 0));
+        }
+      }),
+    );
+    supergraphSdl = composeSupergraph(
+      definitions.map((d) => ({ name: d.name, url: replicas[d.name]![0]!.url, typeDefs: print(d.typeDefs) })),
+    ).supergraphSdl;
+    router = await startTestRouter(options.router);
   } catch (error) {
     await stop();
     throw error;
@@ -223,11 +280,25 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     return { ...signedIn(body.data.signUp), email };
   };
   const platformAdmin = () => (adminSession ??= signIn(admin.email, admin.password));
+  const pick = (name: string, replica: number | undefined) =>
+    replica === undefined ? replicas[name]!.map((_, i) => i) : [replica];
   return {
     dialect: options.dialect,
     routerUrl,
     router,
-    subgraphs,
+    get subgraphs() {
+      return Object.fromEntries(Object.entries(replicas).map(([name, r]) => [name, r[0]!]));
+    },
+    replicas,
+    supergraphSdl: supergraphSdl!,
+    routerPrivateKey: keys.privateKey,
+    compose: ({ only, extra = [] } = {}) =>
+      composeSupergraph([
+        ...definitions
+          .filter((d) => !only || only.includes(d.name))
+          .map((d) => ({ name: d.name, url: replicas[d.name]![0]!.url, typeDefs: print(d.typeDefs) })),
+        ...extra,
+      ]).supergraphSdl,
     bus,
     databases: Object.fromEntries(definitions.map((d, i) => [d.name, databases[i]!.target])),
     request,
@@ -243,7 +314,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       }
       return { ...(await signIn(user.email, 'correct horse battery staple')), email: user.email };
     },
-    stopSubgraph: (name) => subgraphs[name]!.stop(),
+    stopSubgraph: async (name, replica) => {
+      await Promise.all(pick(name, replica).map((i) => replicas[name]![i]!.stop()));
+    },
+    restartSubgraph: async (name, replica) => {
+      for (const i of pick(name, replica)) replicas[name]![i] = await startReplica(name, replicas[name]![i]!.port);
+    },
+    startRouter: startTestRouter,
     stop,
   };
 }

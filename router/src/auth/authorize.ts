@@ -26,7 +26,8 @@ const SHIELD_OPTIONS: Parameters<ShieldRule['resolve']>[4] = {
 
 /** The rule for one field: its own entry, else deny. Introspection and `__typename` are governed elsewhere. */
 export function ruleFor(policy: Policy, typeName: string, fieldName: string): ShieldRule {
-  if (fieldName.startsWith('__')) return allow;
+  // Introspection types (__Schema, __Type, ...) included: whether introspection runs at all is Apollo's setting.
+  if (fieldName.startsWith('__') || typeName.startsWith('__')) return allow;
   return policy[typeName]?.[fieldName] ?? deny;
 }
 

@@ -30,6 +30,8 @@ import { AuthenticationError, type Authenticator } from '../auth/authenticate';
 import { authorizeOperation } from '../auth/authorize';
 import type { Policy } from '../auth/policy';
 import type { RouterContext } from '../context';
+import type { OperationGuard } from '../limits/operation-limits';
+import type { OperationAdmission } from '../limits/plugin';
 import type { SubscriptionRoute } from './routing';
 
 export interface SubscriptionLimits {
@@ -64,9 +66,13 @@ export interface SubscriptionServerOptions {
   policy: Policy;
   topology(): SubscriptionTopology;
   /** The same context an HTTP request gets, for this identity. */
-  contextFor(identity: Identity, requestId: string): RouterContext;
+  contextFor(identity: Identity, requestId: string, clientIp?: string): RouterContext;
   /** Extra validation rules (the router's abuse limits); the standard ones always apply. */
   validationRules?: () => readonly ValidationRule[];
+  /** The router's size and token limits, checked before parsing a subscription (the HTTP guards do it for HTTP). */
+  guard?: Pick<OperationGuard, 'checkSource'>;
+  /** Cost limits and the rate limit charged for a subscription, as for an HTTP operation. */
+  admit?: OperationAdmission;
   limits?: Partial<SubscriptionLimits>;
   log: Logger;
 }
@@ -83,6 +89,12 @@ const QUERY_CREDENTIALS = /[?&](access_token|token|api_?key)=/i;
 const ID_SELECTION = (parse('{ id }').definitions[0] as OperationDefinitionNode).selectionSet;
 const EVENT_ID_VARIABLE = (parse('query($__azoraId: ID!) { __typename }').definitions[0] as OperationDefinitionNode).variableDefinitions![0]!;
 const CLOSE = { forbidden: 4403, tooMany: 4429 } as const;
+
+/** A router error as a socket sends it: its HTTP status and headers mean nothing there. */
+function forSocket(error: GraphQLError): GraphQLError {
+  const { http: _http, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, { extensions });
+}
 
 /** graphql-ws sends errors with `toJSON`; results of executeOperation carry plain objects, so make them errors again. */
 const asErrors = (errors: readonly GraphQLFormattedError[]) =>
@@ -305,7 +317,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
             read = options.apollo
               .executeOperation(
                 { query: followUpQuery, variables: { ...variables, __azoraId: id } },
-                { contextValue: options.contextFor(state.identity, context.requestId) },
+                // Delivering an event is not a client request: its read is not charged to the rate limit again.
+                { contextValue: { ...options.contextFor(state.identity, context.requestId, state.ip), subscriptionEvent: true } },
               )
               .then((response) => {
                 if (response.body.kind !== 'single') return null;
@@ -382,12 +395,15 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         const { apiSchema } = options.topology();
         let document: DocumentNode;
         try {
+          options.guard?.checkSource(payload.query);
           document = parse(payload.query);
         } catch (error) {
+          if (error instanceof GraphQLError && error.extensions.code) return [forSocket(error)];
           return [new GraphQLError((error as Error).message, { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } })];
         }
         const invalid = validate(apiSchema, document, [...specifiedRules, ...(options.validationRules?.() ?? [])]);
-        if (invalid.length) return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED } }));
+        // Errors our limit rules report carry their own code (OPERATION_LIMIT_EXCEEDED); the rest are plain validation.
+        if (invalid.length) return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: (e.extensions.code as string | undefined) ?? ErrorCode.GRAPHQL_VALIDATION_FAILED, ...(e.extensions.limit ? { limit: e.extensions.limit } : {}) } }));
         const denied = await authorizeOperation({
           schema: apiSchema,
           document,
@@ -397,13 +413,26 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
           identity: state.identity,
         });
         if (denied) return [denied];
+        const contextValue = { ...options.contextFor(state.identity, state.requestId, state.ip), socketState: state };
+        if (options.admit) {
+          try {
+            const { refusal } = await options.admit(
+              { schema: apiSchema, document, operationName: payload.operationName, variables: payload.variables ?? undefined },
+              contextValue,
+            );
+            if (refusal) return [forSocket(refusal)];
+          } catch (error) {
+            if (error instanceof GraphQLError) return [forSocket(error)];
+            throw error;
+          }
+        }
         state.subscriptions += 1;
         return {
           schema: apiSchema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: { ...options.contextFor(state.identity, state.requestId), socketState: state },
+          contextValue,
         };
       },
       onComplete(ctx) {

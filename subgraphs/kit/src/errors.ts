@@ -19,6 +19,14 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
   RATE_LIMITED: 'RATE_LIMITED',
+  /** The operation is too deep, too costly, too large or otherwise over a router limit. */
+  OPERATION_LIMIT_EXCEEDED: 'OPERATION_LIMIT_EXCEEDED',
+  /** The document is not in the trusted-documents manifest and the router only runs trusted documents. */
+  DOCUMENT_NOT_TRUSTED: 'DOCUMENT_NOT_TRUSTED',
+  /** The request body is larger than the router accepts (HTTP 413). */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** The request body is not JSON (HTTP 415). */
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   DOWNSTREAM_UNAVAILABLE: 'DOWNSTREAM_UNAVAILABLE',
   INSUFFICIENT_FUNDS: 'INSUFFICIENT_FUNDS',
   IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',

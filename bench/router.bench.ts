@@ -1,0 +1,262 @@
+/**
+ * `npm run bench`: our router against bare @apollo/gateway + @apollo/server, over the same supergraph and the same
+ * seeded subgraphs, each in its own process. Loads both with autocannon, alternating, per operation; prints RPS,
+ * p50/p99 and the ratio ours/bare, router memory after the run, and SQL statements per nested request.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { generateAssertionKeys } from '@azora/kit';
+
+const ROOT = join(__dirname, '..');
+const SIGN_IN = 'mutation SignIn($input: SignInInput!) { signIn(input: $input) { accessToken user { id } } }';
+const ACCOUNTS = 'query Accounts { users(first: 100) { edges { node { accounts { id currency } } } } }';
+// Many short slices, alternating, so that whatever else the machine does at the time falls on both routers alike.
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+
+interface Operation {
+  name: string;
+  query: string;
+  variables?: Record<string, unknown>;
+  /** Variables per request (a mutation needs a fresh idempotency key each time); `variables` otherwise. */
+  variablesFor?: (n: number) => Record<string, unknown>;
+}
+
+const DEPOSIT = 'mutation Deposit($input: DepositInput!) { deposit(input: $input) { id amount { amount currency } } }';
+
+const operations = (userId: string, accountIds: string[]): Operation[] => [
+  { name: 'small (one subgraph)', query: 'query User($id: ID!) { user(id: $id) { email displayName } }', variables: { id: userId } },
+  {
+    name: 'nested (two subgraphs, lists)',
+    query: 'query Nested { users(first: 20) { edges { node { email accounts { currency balance { amount currency } } } } } }',
+  },
+  {
+    // A ledger write: a deposit into one of the seeded accounts, in turn, each with its own idempotency key.
+    name: 'mutation (Mint deposit)',
+    query: DEPOSIT,
+    variablesFor: (n) => ({
+      input: { accountId: accountIds[n % accountIds.length], amount: '1.00', idempotencyKey: `bench-${RUN}-${n}` },
+    }),
+  },
+];
+
+const RUN = randomBytes(4).toString('hex');
+let requestNumber = 0;
+const bodyOf = (op: Operation) => JSON.stringify({ query: op.query, variables: op.variablesFor ? op.variablesFor(requestNumber++) : op.variables });
+
+/**
+ * Starts a service process; its first stdout line is returned. With `logFile`, stdout goes to that file instead (a
+ * router logging every request must not make the load generator read its logs, which would slow only that router).
+ */
+function spawnService(args: string[], env: NodeJS.ProcessEnv, logFile?: string): { child: ChildProcess; firstLine: Promise<string> } {
+  const stdout = logFile ? openSync(logFile, 'a') : 'pipe';
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', stdout, 'inherit'] });
+  const firstLine = new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+    if (!logFile) {
+      const lines = createInterface({ input: child.stdout! });
+      lines.once('line', (line) => {
+        resolve(line);
+        lines.close();
+        child.stdout!.resume(); // keep draining, without splitting lines nobody reads
+      });
+    }
+  });
+  firstLine.catch(() => undefined);
+  return { child, firstLine };
+}
+
+async function waitReady(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(url)).status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never came up`);
+}
+
+interface Target {
+  url: string;
+  headers: Record<string, string>;
+}
+
+async function post(target: Target, op: Operation): Promise<any> {
+  const response = await fetch(target.url, { method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body: bodyOf(op) });
+  return response.json();
+}
+
+async function load(target: Target, op: Operation, durationS: number) {
+  const result = await autocannon({
+    url: target.url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: bodyOf(op),
+    requests: op.variablesFor ? [{ setupRequest: (request) => ({ ...request, body: bodyOf(op) }) }] : undefined,
+    connections: CONNECTIONS,
+    duration: durationS,
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, failed: result.errors + result.non2xx + result.timeouts };
+}
+
+const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+/**
+ * Per subgraph: the SQL statements the subgraph operations of one client operation issued, by their query-plan names
+ * (`Nested__mint__1`), from `azora_subgraph_request_sql_statements`. By name, because other work may still be running
+ * (the outbox relays poll, the last load's writes may be finishing).
+ */
+async function statementsOf(operationName: string, subgraphUrls: Record<string, string>): Promise<Record<string, number>> {
+  const pattern = new RegExp(`^azora_subgraph_request_sql_statements_sum\\{[^}]*operation_name="${operationName}__[^"]*"[^}]*\\} ([\\d.]+)$`, 'gm');
+  return Object.fromEntries(
+    await Promise.all(
+      Object.entries(subgraphUrls).map(async ([name, url]) => {
+        const text = await (await fetch(new URL('/metrics', url))).text();
+        return [name, [...text.matchAll(pattern)].reduce((n, m) => n + Number(m[1]), 0)] as const;
+      }),
+    ),
+  );
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'azora-bench-'));
+  const children: ChildProcess[] = [];
+  try {
+    // The subgraphs trust one router key; both routers sign with it. Aegis creates the admin the bench signs in as.
+    const keys = generateAssertionKeys();
+    const issuer = 'http://bench.azora.test';
+    const adminLogin = { email: `bench-admin-${RUN}@azora.test`, password: randomBytes(12).toString('base64url') };
+    const subgraphs = spawnService(['bench/subgraphs.ts'], {
+      AZORA_ROUTER_PUBLIC_KEY: keys.publicKey,
+      AZORA_ISSUER: issuer,
+      AZORA_ADMIN_EMAIL: adminLogin.email,
+      AZORA_ADMIN_PASSWORD: adminLogin.password,
+      AEGIS_KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),
+      AEGIS_SECRET_PEPPER: randomBytes(32).toString('base64url'),
+    });
+    children.push(subgraphs.child);
+    const { dialect, userId, supergraphSdl, urls } = JSON.parse(await subgraphs.firstLine) as {
+      dialect: string;
+      userId: string;
+      supergraphSdl: string;
+      urls: Record<string, string>;
+    };
+    const supergraph = join(dir, 'supergraph.graphql');
+    writeFileSync(supergraph, supergraphSdl);
+    // Ours runs with everything it has on: authentication and the permission policy, trusted documents enforced (the
+    // bench operations are the manifest), operation limits, cost-priced rate limiting (a budget too large to throttle
+    // the run), the resilient subgraph client, metrics, logging.
+    const manifest = join(dir, 'manifest.json');
+    const documents = [...operations('', []).map((op) => op.query), SIGN_IN, ACCOUNTS];
+    writeFileSync(manifest, JSON.stringify(Object.fromEntries(documents.map((d) => [`sha256:${createHash('sha256').update(d).digest('hex')}`, d]))));
+
+    const barePort = 4600 + Math.floor(Math.random() * 300);
+    const oursPort = barePort + 1;
+    const ours = spawnService(['router/src/main.ts', '--supergraph', supergraph], {
+      NODE_ENV: 'production',
+      PORT: String(oursPort),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      AZORA_ROUTER_PRIVATE_KEY: keys.privateKey,
+      AZORA_ISSUER: issuer,
+      AZORA_TRUSTED_DOCUMENTS: 'enforce',
+      AZORA_TRUSTED_DOCUMENTS_MANIFEST: manifest,
+      AZORA_RATE_LIMIT_CAPACITY: '1000000000',
+      AZORA_RATE_LIMIT_REFILL_PER_SECOND: '1000000000',
+      ...(process.env.BENCH_REDIS_URL ? { AZORA_REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
+    }, join(dir, 'router.log'));
+    children.push(ours.child);
+    await waitReady(`http://127.0.0.1:${oursPort}/ready`);
+    const oursUrl = `http://127.0.0.1:${oursPort}/graphql`;
+    const signIn = await post({ url: oursUrl, headers: {} }, { name: 'sign in', query: SIGN_IN, variables: { input: adminLogin } });
+    if (!signIn.data?.signIn) throw new Error(`admin sign-in failed: ${JSON.stringify(signIn.errors)}`);
+    const routers: Record<'bare' | 'ours', Target> = {
+      ours: { url: oursUrl, headers: { authorization: `Bearer ${signIn.data.signIn.accessToken}` } },
+      bare: { url: `http://127.0.0.1:${barePort}/`, headers: {} },
+    };
+    // The bare gateway has no authentication: it asserts the same admin to the subgraphs on every request.
+    const bare = spawnService(['bench/bare-router.ts', supergraph, String(barePort)], {
+      NODE_ENV: 'production',
+      AZORA_ROUTER_PRIVATE_KEY: keys.privateKey,
+      BENCH_IDENTITY: JSON.stringify({ kind: 'user', userId: signIn.data.signIn.user.id, roles: ['admin'], scopes: [] }),
+    });
+    children.push(bare.child);
+    await bare.firstLine;
+
+    const accounts = await post(routers.ours, { name: 'accounts', query: ACCOUNTS });
+    const accountIds: string[] = accounts.data.users.edges.flatMap((e: any) => e.node.accounts.filter((a: any) => a.currency === 'USD').map((a: any) => a.id));
+    const ops = operations(userId, accountIds);
+
+    // Both answer the same, or the comparison means nothing (a mutation: both succeed).
+    for (const op of ops) {
+      const [a, b] = [await post(routers.bare, op), await post(routers.ours, op)];
+      const same = op.variablesFor ? !a.errors && !b.errors && a.data && b.data : JSON.stringify(a) === JSON.stringify(b) && !a.errors;
+      if (!same) throw new Error(`${op.name}: routers disagree:\n${JSON.stringify(a)}\n${JSON.stringify(b)}`);
+    }
+
+    const results: { op: string; router: 'bare' | 'ours'; rps: number; p50: number; p99: number; failed: number }[] = [];
+    for (const op of ops) {
+      for (const router of ['bare', 'ours'] as const) await load(routers[router], op, 3); // warm up JIT, pools, caches
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? (['bare', 'ours'] as const) : (['ours', 'bare'] as const);
+        for (const router of order) {
+          const r = await load(routers[router], op, DURATION_S);
+          results.push({ op: op.name, router, ...r });
+          console.error(`  ${op.name.padEnd(30)} ${router.padEnd(5)} round ${round + 1}: ${r.rps.toFixed(0)} rps, p50 ${r.p50} ms, p99 ${r.p99} ms${r.failed ? `, ${r.failed} failed` : ''}`);
+        }
+      }
+    }
+
+    // SQL statements per nested request, through our router, from the subgraphs' own per-operation accounting.
+    const nested = ops[1]!;
+    const N = 30;
+    const before = await statementsOf('Nested', urls);
+    for (let i = 0; i < N; i++) await post(routers.ours, nested);
+    const after = await statementsOf('Nested', urls);
+    const sqlPerRequest = Object.fromEntries(Object.keys(after).map((name) => [name, (after[name]! - before[name]!) / N]));
+
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const rows = ops.map((op) => {
+      const pick = (router: 'bare' | 'ours') => results.filter((r) => r.op === op.name && r.router === router);
+      const [b, o] = [pick('bare'), pick('ours')];
+      const stats = (rs: typeof b) => ({ rps: mean(rs.map((r) => r.rps)), p50: mean(rs.map((r) => r.p50)), p99: mean(rs.map((r) => r.p99)), failed: rs.reduce((n, r) => n + r.failed, 0) });
+      // The ratio of each round's adjacent pair, then the median: robust to a slow moment hitting one round.
+      const ratios = b.map((r, i) => o[i]!.rps / r.rps).sort((x, y) => x - y);
+      const ratio = (ratios[Math.floor((ratios.length - 1) / 2)]! + ratios[Math.ceil((ratios.length - 1) / 2)]!) / 2;
+      return { op: op.name, bare: stats(b), ours: stats(o), ratio };
+    });
+
+    const cpu = cpus()[0]?.model ?? 'unknown CPU';
+    console.log(`\nRouter benchmark — ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, subgraphs on ${dialect}`);
+    console.log(`autocannon: ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION_S} s per router and operation\n`);
+    console.log('| operation | bare RPS | bare p50 / p99 ms | ours RPS | ours p50 / p99 ms | ratio ours/bare (RPS, median of rounds) |');
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const { op, bare: b, ours: o, ratio } of rows) {
+      console.log(`| ${op} | ${b.rps.toFixed(0)} | ${b.p50.toFixed(1)} / ${b.p99.toFixed(1)} | ${o.rps.toFixed(0)} | ${o.p50.toFixed(1)} / ${o.p99.toFixed(1)} | ${ratio.toFixed(2)} |`);
+    }
+    const failed = rows.reduce((n, r) => n + r.bare.failed + r.ours.failed, 0);
+    console.log(`\nfailed requests: ${failed}`);
+    console.log(`router memory (RSS) after the run: bare ${rssMiB(bare.child.pid!).toFixed(0)} MiB, ours ${rssMiB(ours.child.pid!).toFixed(0)} MiB`);
+    console.log(`SQL statements per nested request: ${Object.entries(sqlPerRequest).map(([n, v]) => `${n} ${v}`).join(', ')}`);
+    console.log(`total time ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    if (failed > 0) process.exitCode = 1;
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import type { RunningRouter } from '@azora/router';
+import { graphql, seedUsers, startPlatform, type Platform } from '@azora/testing';
+
+const REDIS_URL = process.env.AZORA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+// cost: users 1 + first (5) * (edges 1 + node 1) = 11
+const PAGE = '{ users(first: 5) { edges { node { id } } } }';
+const CHEAP = '{ user(id: "00000000-0000-7000-8000-000000000000") { id } }'; // cost 1
+
+/** A bucket of 30 that refills 1 token a second: two PAGE requests fit, the third does not. */
+const budget = (extra: Record<string, string> = {}) => ({
+  AZORA_RATE_LIMIT_CAPACITY: '30',
+  AZORA_RATE_LIMIT_REFILL_PER_SECOND: '1',
+  AZORA_LIMIT_MAX_COST: '30',
+  ...extra,
+});
+
+describe('rate limiting at the router', () => {
+  let platform: Platform;
+  /** The platform admin: listing users is theirs alone. */
+  let admin: Record<string, string>;
+
+  beforeAll(async () => {
+    platform = await startPlatform({ dialect: 'sqlite', router: { env: { AZORA_RATE_LIMIT: 'false' } } });
+    admin = (await platform.admin()).headers;
+    await seedUsers(platform, 5, 'rate');
+  });
+  afterAll(() => platform?.stop());
+
+  it('charges each operation its cost, sends RateLimit headers, and refuses with 429 RATE_LIMITED and Retry-After', async () => {
+    const router = await platform.startRouter({ env: budget() });
+    const first = await graphql(router.url, PAGE, undefined, admin);
+    expect(first.status).toBe(200);
+    expect(first.body.data.users.edges).toHaveLength(5);
+    expect(first.headers.get('ratelimit-limit')).toBe('30');
+    expect(first.headers.get('ratelimit-remaining')).toBe('19');
+    expect(first.headers.get('ratelimit-policy')).toBe('30;w=30');
+    expect(Number(first.headers.get('ratelimit-reset'))).toBeGreaterThanOrEqual(10);
+
+    expect((await graphql(router.url, PAGE, undefined, admin)).status).toBe(200);
+    const refused = await graphql(router.url, PAGE, undefined, admin);
+    expect(refused.status).toBe(429);
+    expect(refused.body.data).toBeUndefined();
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(11);
+
+    // What is left still buys a cheap operation.
+    const cheap = await graphql(router.url, CHEAP, undefined, admin);
+    expect(cheap.status).toBe(200);
+    expect(cheap.body).toEqual({ data: { user: null } });
+  });
+
+  it('keeps a bucket per caller: per user when signed in, per IP (behind a trusted proxy) when anonymous', async () => {
+    const router = await platform.startRouter({ env: budget({ AZORA_TRUST_PROXY: 'loopback' }) });
+    for (let i = 0; i < 2; i++) expect((await graphql(router.url, PAGE, undefined, admin)).status).toBe(200);
+    expect((await graphql(router.url, PAGE, undefined, admin)).status).toBe(429);
+    // Another user from the same address has a budget of their own.
+    const other = await platform.signUp('rate-other');
+    const me = await graphql(router.url, '{ me { id } }', undefined, other.headers);
+    expect(me.status).toBe(200);
+    expect(me.body.data.me.id).toBe(other.userId);
+
+    // Anonymous callers are told apart by address, from X-Forwarded-For only because the proxy is trusted.
+    const from = (ip: string) => ({ 'x-forwarded-for': ip });
+    const CURRENCIES = '{ currencies { code } }'; // cost 1
+    let status = 200;
+    for (let i = 0; i < 40 && status === 200; i++) status = (await graphql(router.url, CURRENCIES, undefined, from('203.0.113.1'))).status;
+    expect(status).toBe(429);
+    expect((await graphql(router.url, CURRENCIES, undefined, from('203.0.113.2'))).status).toBe(200);
+
+    // Without a trusted proxy the header is ignored: both "clients" are 127.0.0.1 and share one bucket.
+    const direct = await platform.startRouter({ env: budget() });
+    status = 200;
+    for (let i = 0; i < 40 && status === 200; i++) status = (await graphql(direct.url, CURRENCIES, undefined, from('198.51.100.1'))).status;
+    expect(status).toBe(429);
+    expect((await graphql(direct.url, CURRENCIES, undefined, from('198.51.100.2'))).status).toBe(429);
+  });
+
+  describe('across two router replicas', () => {
+    const twoRouters = async (env: Record<string, string>): Promise<[RunningRouter, RunningRouter]> => [
+      await platform.startRouter({ env }),
+      await platform.startRouter({ env }),
+    ];
+
+    it('without Redis, each replica has a budget of its own', async () => {
+      const [a, b] = await twoRouters(budget());
+      const statuses = [];
+      for (const router of [a, b, a, b, a, b]) statuses.push((await graphql(router.url, PAGE, undefined, admin)).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+    });
+
+    it('with AZORA_REDIS_URL, both replicas draw on one budget', async () => {
+      const prefix = `azora-test:${randomBytes(6).toString('hex')}`;
+      const [a, b] = await twoRouters(budget({ AZORA_REDIS_URL: REDIS_URL, AZORA_RATE_LIMIT_PREFIX: prefix }));
+      const statuses = [];
+      for (const router of [a, b, a, b]) statuses.push((await graphql(router.url, PAGE, undefined, admin)).status);
+      expect(statuses).toEqual([200, 200, 429, 429]);
+      const refused = await graphql(b.url, PAGE, undefined, admin);
+      expect(refused.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await graphql(a.url, CHEAP, undefined, admin)).status).toBe(200);
+    });
+  });
+});

@@ -1,0 +1,205 @@
+import type { RunningRouter } from '@azora/router';
+import {
+  graphql,
+  policyAllowing,
+  seedUsers,
+  startFaultProxy,
+  startFixtureSubgraph,
+  startPlatform,
+  type FaultProxy,
+  type Platform,
+  until,
+} from '@azora/testing';
+
+/** The platform admin of the running describe block: listing users is theirs alone. */
+let admin: Record<string, string> = {};
+
+const USERS_WITH_ACCOUNTS = '{ users(first: 3) { edges { node { email accounts { currency } } } } }';
+
+/** One sample of a Prometheus metric from the router's /metrics, by name and labels. */
+async function metric(router: RunningRouter, name: string, labels: Record<string, string>): Promise<number | undefined> {
+  const text = await (await fetch(new URL('/metrics', router.url))).text();
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && wanted.every((w) => l.includes(w)));
+  return line === undefined ? undefined : Number(line.split(' ').pop());
+}
+
+function expectFull(body: any): void {
+  expect(body.errors).toBeUndefined();
+  expect(body.data.users.edges.length).toBeGreaterThan(0);
+  // Every user's accounts came back (the platform admin has none; the seeded users have two each).
+  for (const edge of body.data.users.edges) expect(Array.isArray(edge.node.accounts)).toBe(true);
+  expect(body.data.users.edges.some((e: any) => e.node.accounts.length > 0)).toBe(true);
+}
+
+function expectMintMissing(body: any, reason: string): void {
+  expect(body.data.users.edges.length).toBeGreaterThan(0);
+  for (const edge of body.data.users.edges) {
+    expect(edge.node.email).toEqual(expect.any(String));
+    expect(edge.node.accounts).toBeNull();
+  }
+  expect(body.errors.length).toBeGreaterThan(0);
+  for (const error of body.errors) expect(error.extensions).toMatchObject({ code: 'DOWNSTREAM_UNAVAILABLE', serviceName: 'mint', reason });
+}
+
+describe('a subgraph that dies and comes back', () => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await startPlatform({
+      dialect: 'sqlite',
+      router: { env: { AZORA_BREAKER_THRESHOLD: '3', AZORA_BREAKER_HALF_OPEN_MS: '300', AZORA_HEALTH_CHECK_INTERVAL_MS: '100' } },
+    });
+    admin = (await platform.admin()).headers;
+    await seedUsers(platform, 3, 'revive');
+  });
+  afterAll(() => platform?.stop());
+
+  it('answers partial data while it is down, opens its circuit, and closes it after a successful probe', async () => {
+    expectFull((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body);
+    await platform.stopSubgraph('mint');
+
+    for (let i = 0; i < 3; i++) expectMintMissing((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body, 'unreachable');
+    expect(await metric(platform.router, 'azora_router_circuit_state', { subgraph: 'mint' })).toBe(1);
+    expectMintMissing((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body, 'circuit_open');
+    expect(await metric(platform.router, 'azora_router_circuit_state', { subgraph: 'aegis' })).toBe(0);
+
+    await platform.restartSubgraph('mint');
+    await new Promise((r) => setTimeout(r, 350)); // past the half-open delay: the next request is the probe
+    expectFull((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body);
+    expect(await metric(platform.router, 'azora_router_circuit_state', { subgraph: 'mint' })).toBe(0);
+    expectFull((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body);
+  });
+});
+
+describe('faults between the router and a subgraph', () => {
+  let platform: Platform;
+  let proxy: FaultProxy;
+  const graphqlRequests = () => proxy.requests.filter((r) => r.path.startsWith('/graphql')).length;
+  // Health checks would see the injected faults too; these tests are about the request path.
+  const quietHealth = { AZORA_HEALTH_CHECK_INTERVAL_MS: '600000' };
+
+  beforeAll(async () => {
+    platform = await startPlatform({ dialect: 'sqlite' });
+    admin = (await platform.admin()).headers;
+    await seedUsers(platform, 3, 'faults');
+  });
+  beforeEach(async () => {
+    proxy = await startFaultProxy(platform.subgraphs.mint!.url);
+  });
+  afterEach(() => proxy.close());
+  afterAll(() => platform?.stop());
+
+  it('times out a hanging subgraph and serves it again once it answers', async () => {
+    const router = await platform.startRouter({
+      env: { ...quietHealth, AZORA_SUBGRAPH_TIMEOUT_MS: '300', AZORA_RETRY_MAX_ATTEMPTS: '1' },
+      subgraphUrls: { mint: proxy.url },
+    });
+    proxy.mode = { kind: 'hang' };
+    const started = Date.now();
+    const hung = await graphql(router.url, USERS_WITH_ACCOUNTS, undefined, admin);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expectMintMissing(hung.body, 'timeout');
+
+    proxy.mode = { kind: 'pass' };
+    expectFull((await graphql(router.url, USERS_WITH_ACCOUNTS, undefined, admin)).body);
+  });
+
+  it('stops waiting at the request deadline even when the subgraph timeout is longer', async () => {
+    const router = await platform.startRouter({
+      env: { ...quietHealth, AZORA_SUBGRAPH_TIMEOUT_MS: '20000', AZORA_REQUEST_DEADLINE_MS: '400' },
+      subgraphUrls: { mint: proxy.url },
+    });
+    proxy.mode = { kind: 'hang' };
+    const started = Date.now();
+    expectMintMissing((await graphql(router.url, USERS_WITH_ACCOUNTS, undefined, admin)).body, 'deadline');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('retries a query once on a 502, and stops retrying when the retry budget is spent', async () => {
+    const router = await platform.startRouter({
+      env: { ...quietHealth, AZORA_RETRY_BUDGET_RATIO: '0', AZORA_RETRY_MIN_PER_SECOND: '0', AZORA_BREAKER_THRESHOLD: '1000' },
+      subgraphUrls: { mint: proxy.url },
+    });
+    proxy.mode = { kind: 'status', status: 502, times: 1 };
+    expectFull((await graphql(router.url, USERS_WITH_ACCOUNTS, undefined, admin)).body);
+    expect(graphqlRequests()).toBe(2);
+    expect(await metric(router, 'azora_router_subgraph_retries_total', { subgraph: 'mint' })).toBe(1);
+
+    // With no income (ratio 0, no floor) the budget holds its initial 10 retries; one is spent above.
+    proxy.mode = { kind: 'status', status: 502 };
+    for (let i = 0; i < 12; i++) expectMintMissing((await graphql(router.url, USERS_WITH_ACCOUNTS, undefined, admin)).body, 'bad_gateway');
+    expect(graphqlRequests()).toBe(2 + 12 + 9);
+  });
+
+  it('does not count GraphQL errors against the circuit', async () => {
+    const router = await platform.startRouter({ env: { ...quietHealth, AZORA_BREAKER_THRESHOLD: '2' }, subgraphUrls: { mint: proxy.url } });
+    for (let i = 0; i < 5; i++) {
+      const { body } = await graphql(router.url, '{ users(after: "not-a-cursor") { edges { cursor } } }', undefined, admin);
+      expect(body.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    }
+    expect(await metric(router, 'azora_router_circuit_state', { subgraph: 'aegis' })).toBe(0);
+    expectFull((await graphql(router.url, USERS_WITH_ACCOUNTS, undefined, admin)).body);
+  });
+
+  it('never retries a mutation once sent, while a query is retried', async () => {
+    const typeDefs = 'type Query { ping: String } type Mutation { touch: String }';
+    const fixture = await startFixtureSubgraph('fixture', typeDefs, { Query: { ping: () => 'pong' }, Mutation: { touch: () => 'touched' } });
+    const fixtureProxy = await startFaultProxy(fixture.url);
+    try {
+      const router = await platform.startRouter({
+        env: quietHealth,
+        supergraph: platform.compose({ extra: [{ name: 'fixture', url: fixtureProxy.url, typeDefs }] }),
+        policy: policyAllowing({ Query: ['ping'], Mutation: ['touch'] }),
+      });
+      fixtureProxy.mode = { kind: 'status', status: 502, times: 1 };
+      const mutation = await graphql(router.url, 'mutation { touch }');
+      expect(mutation.body.errors![0]!.extensions).toMatchObject({ code: 'DOWNSTREAM_UNAVAILABLE', reason: 'bad_gateway' });
+      expect(fixtureProxy.requests).toHaveLength(1);
+
+      fixtureProxy.mode = { kind: 'status', status: 502, times: 1 };
+      expect((await graphql(router.url, '{ ping }')).body).toEqual({ data: { ping: 'pong' } });
+      expect(fixtureProxy.requests).toHaveLength(3);
+    } finally {
+      await fixtureProxy.close();
+      await fixture.stop();
+    }
+  });
+});
+
+describe('two replicas of a subgraph, one dead', () => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await startPlatform({
+      dialect: 'sqlite',
+      replicas: { mint: 2 },
+      router: { env: { AZORA_HEALTH_CHECK_INTERVAL_MS: '100' } },
+    });
+    admin = (await platform.admin()).headers;
+    await seedUsers(platform, 3, 'replica');
+  });
+  afterAll(() => platform?.stop());
+
+  const served = async (replica: number) => (await platform.replicas.mint![replica]!.metrics.requests.get()).values.reduce((n, v) => n + v.value, 0);
+
+  it('balances across both, keeps serving on the live one with no failed request, and uses the dead one again once it is back', async () => {
+    for (let i = 0; i < 6; i++) expectFull((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body);
+    expect(await served(0)).toBeGreaterThan(0);
+    expect(await served(1)).toBeGreaterThan(0);
+
+    await platform.stopSubgraph('mint', 1);
+    const results = await Promise.all(Array.from({ length: 20 }, () => platform.request(USERS_WITH_ACCOUNTS, undefined, admin)));
+    for (const { body } of results) expectFull(body);
+    await until('the dead replica is marked unhealthy', async () =>
+      (await metric(platform.router, 'azora_router_subgraph_replica_healthy', { replica: platform.replicas.mint![1]!.url })) === 0,
+    );
+    expect((await fetch(new URL('/ready', platform.routerUrl))).status).toBe(200);
+
+    await platform.restartSubgraph('mint', 1);
+    await until('the replica is healthy again', async () =>
+      (await metric(platform.router, 'azora_router_subgraph_replica_healthy', { replica: platform.replicas.mint![1]!.url })) === 1,
+    );
+    const before = await served(1);
+    for (let i = 0; i < 6; i++) expectFull((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body);
+    expect(await served(1)).toBeGreaterThan(before);
+  });
+});
