@@ -20,3 +20,4 @@ export * from './entity';
 export * from './events';
 export * from './outbox-relay';
 export * from './consumers';
+export * from './domain';

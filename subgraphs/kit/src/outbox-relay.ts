@@ -1,5 +1,5 @@
 import { LockMode } from '@mikro-orm/core';
-import type { Orm } from './database';
+import type { Orm, SqlEntityManager } from './database';
 import { OutboxEvent, toDomainEvent, type EventBus } from './events';
 import type { Logger } from './logger';
 import type { SubgraphMetrics } from './metrics';
@@ -37,35 +37,37 @@ export class OutboxRelay {
   /** Publishes what is pending now; returns how many events went out. */
   async drain(): Promise<number> {
     const postgres = this.orm.config.get('driver')?.name === 'PostgreSqlDriver';
-    const published = await this.orm.em.fork().transactional(async (em) => {
-      const rows = await em.find(
-        OutboxEvent,
-        { publishedAt: null },
-        {
-          orderBy: { id: 'asc' },
-          limit: this.options.batchSize,
-          ...(postgres ? { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE } : {}),
-        },
-      );
-      let sent = 0;
-      try {
-        for (const row of rows) {
-          await this.bus.publish(toDomainEvent(row));
-          sent += 1;
-        }
-      } finally {
-        if (sent > 0) {
-          const ids = rows.slice(0, sent).map((r) => r.id);
-          await em.nativeUpdate(OutboxEvent, { id: { $in: ids } }, { publishedAt: new Date() });
-        }
-      }
-      return sent;
-    });
+    // PostgreSQL replicas share the rows under SKIP LOCKED, which needs a transaction. SQLite has one process and one
+    // connection: holding it while in-process consumers run would deadlock with a subgraph whose consumer waits for it.
+    const published = postgres
+      ? await this.orm.em.fork().transactional((em) => this.publishBatch(em, LockMode.PESSIMISTIC_PARTIAL_WRITE))
+      : await this.publishBatch(this.orm.em.fork());
     if (this.metrics) {
       this.metrics.eventsPublished.inc(published);
       this.metrics.outboxPending.set(await this.orm.em.fork().count(OutboxEvent, { publishedAt: null }));
     }
     return published;
+  }
+
+  private async publishBatch(em: SqlEntityManager, lockMode?: LockMode.PESSIMISTIC_PARTIAL_WRITE): Promise<number> {
+    const rows = await em.find(
+      OutboxEvent,
+      { publishedAt: null },
+      { orderBy: { id: 'asc' }, limit: this.options.batchSize, ...(lockMode ? { lockMode } : {}) },
+    );
+    let sent = 0;
+    try {
+      for (const row of rows) {
+        await this.bus.publish(toDomainEvent(row));
+        sent += 1;
+      }
+    } finally {
+      if (sent > 0) {
+        const ids = rows.slice(0, sent).map((r) => r.id);
+        await em.nativeUpdate(OutboxEvent, { id: { $in: ids } }, { publishedAt: new Date() });
+      }
+    }
+    return sent;
   }
 
   /** Stops polling after the current round, then tries one last drain. */
