@@ -18,7 +18,7 @@ module.exports = {
     '^@azora/kit$': '<rootDir>/subgraphs/kit/src/index.ts',
     '^@azora/testing$': '<rootDir>/test/support/index.ts',
     '^@azora/router$': '<rootDir>/router/src/index.ts',
-    '^@azora/(aegis|mint)$': '<rootDir>/subgraphs/$1/src/schema.ts',
+    '^@azora/(aegis|mint|lms|forge)$': '<rootDir>/subgraphs/$1/src/schema.ts',
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 60_000,

@@ -3,6 +3,7 @@ import { Account } from './entities/account.entity';
 import { Currency } from './entities/currency.entity';
 import { Hold } from './entities/hold.entity';
 import { Transfer } from './entities/transfer.entity';
+import { contractEscrows } from './escrow';
 
 export function createLoaders(em: SqlEntityManager) {
   return {
@@ -13,6 +14,8 @@ export function createLoaders(em: SqlEntityManager) {
     ),
     transferById: oneByKey((ids) => em.find(Transfer, { id: { $in: [...ids] } }), (transfer) => transfer.id),
     holdById: oneByKey((ids) => em.find(Hold, { id: { $in: [...ids] } }), (hold) => hold.id),
+    /** The hold funding each Forge contract, by contract id. */
+    escrowByContract: oneByKey((ids) => contractEscrows(em, ids), (escrow) => escrow.contractId),
     currencyByCode: oneByKey((codes) => em.find(Currency, { code: { $in: [...codes] } }), (currency) => currency.code),
   };
 }
