@@ -3,3 +3,4 @@ export * from './postgres';
 export * from './process';
 export * from './logs';
 export * from './deployment';
+export * from './marketplace';

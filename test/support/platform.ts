@@ -106,6 +106,11 @@ export interface Platform {
   userWithRoles(roles: string[], name?: string): Promise<SignedIn & { email: string }>;
   /** Stops one subgraph (its database is kept until `stop`). */
   stopSubgraph(name: string): Promise<void>;
+  /**
+   * Stops one subgraph if it runs, then starts the same definition again on the same port, database and bus, as a
+   * process restart would: what it committed survives, and its consumers rejoin their groups on the bus.
+   */
+  restartSubgraph(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -146,6 +151,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     ...options.env,
   };
   const subgraphs: Record<string, RunningSubgraph> = {};
+  const start = (definition: SubgraphDefinition, i: number, port: number) =>
+    startSubgraph(definition, {
+      port,
+      nodeEnv: 'test',
+      target: databases[i]!.target,
+      routerPublicKey: keys.publicKey,
+      bus,
+      logger: loggerFor(definition.name),
+      env,
+    });
   let router: RunningRouter | undefined;
   const stop = async () => {
     await router?.stop();
@@ -153,19 +168,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await Promise.all(databases.map((d) => d.drop().catch(() => undefined)));
   };
   try {
-    await Promise.all(
-      definitions.map(async (definition, i) => {
-        subgraphs[definition.name] = await startSubgraph(definition, {
-          port: 0,
-          nodeEnv: 'test',
-          target: databases[i]!.target,
-          routerPublicKey: keys.publicKey,
-          bus,
-          logger: loggerFor(definition.name),
-          env,
-        });
-      }),
-    );
+    await Promise.all(definitions.map(async (definition, i) => (subgraphs[definition.name] = await start(definition, i, 0))));
     const composed = composeSupergraph(
       definitions.map((d) => ({ name: d.name, url: subgraphs[d.name]!.url, typeDefs: print(d.typeDefs) })),
     );
@@ -235,6 +238,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       return { ...(await signIn(user.email, 'correct horse battery staple')), email: user.email };
     },
     stopSubgraph: (name) => subgraphs[name]!.stop(),
+    async restartSubgraph(name) {
+      const i = definitions.findIndex((d) => d.name === name);
+      const running = subgraphs[name]!;
+      await running.stop();
+      subgraphs[name] = await start(definitions[i]!, i, running.port);
+    },
     stop,
   };
 }

@@ -192,8 +192,8 @@ export type Mutation = {
   disputeContract: Contract;
   /**
    * Hires an applicant (the job's poster): the job is filled and a contract made in PENDING_FUNDING, while Mint holds the
-   * budget in escrow from the poster's account; then it is ACTIVE, or CANCELLED with the reason when funding fails (and
-   * the job opens again). Hiring the same application again returns the same contract.
+   * budget in escrow from the poster's oldest account in the budget's currency; then it is ACTIVE, or CANCELLED with the
+   * reason when funding fails (and the job opens again). Hiring the same application again returns the same contract.
    */
   hire: Contract;
   /** Posts an open job (employer). Its budget is held in escrow from the employer's account when someone is hired. */
