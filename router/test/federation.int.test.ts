@@ -1,5 +1,5 @@
 import type { SqlEntityManager } from '@azora/kit';
-import { captureLogs, startPlatform, testDialects, type Platform } from '@azora/testing';
+import { captureLogs, startPlatform, statementsOf, testDialects, type Platform } from '@azora/testing';
 import { User } from '../../subgraphs/aegis/src/entities/user.entity';
 import { Account } from '../../subgraphs/mint/src/entities/account.entity';
 
@@ -23,14 +23,6 @@ async function seedUsers(platform: Platform, count: number, tag: string): Promis
   }
   await mintEm.flush();
   return users.map((u) => u.id);
-}
-
-/** The SQL statements each subgraph issued for one request, from the subgraphs' own per-request accounting. */
-function statementsOf(logLines: Record<string, unknown>[], requestId: string): Record<string, number> {
-  const finished = logLines.filter((l) => l.requestId === requestId && l.msg === 'graphql request finished');
-  const totals: Record<string, number> = {};
-  for (const line of finished) totals[line.service as string] = (totals[line.service as string] ?? 0) + (line.statements as number);
-  return totals;
 }
 
 describe.each(testDialects())('federation through the router on %s', (dialect) => {
