@@ -171,9 +171,13 @@ export class CourseService {
     }
     if (Object.keys(ids).length > 0) where.id = ids;
     if (filter?.level) where.level = filter.level;
-    // LIKE wildcards in the words are dropped: they are searched for as text.
-    const words = filter?.search?.toLowerCase().replace(/[%_\\]/g, '').trim();
-    if (words) where.titleSearch = { $like: `%${words}%` };
+    if (filter?.search != null) {
+      // Words are runs of letters and digits, so LIKE's wildcards never reach the pattern; a search without any
+      // word matches nothing.
+      const words = filter.search.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+      if (words.length === 0) return toConnection([], limit, (course: Course) => course.id);
+      where.$and = words.map((word) => ({ titleSearch: { $like: `%${word}%` } }));
+    }
     const rows = await this.em.find(Course, where, { orderBy: { id: 'asc' }, limit: limit + 1 });
     return toConnection(rows, limit, (course) => course.id);
   }

@@ -97,7 +97,7 @@ export type CourseEdge = {
 export type CourseFilter = {
   /** Only courses of this level. */
   level?: InputMaybe<CourseLevel>;
-  /** Words the title contains, case-insensitively. */
+  /** Words the title contains, in any order, ignoring case and punctuation. */
   search?: InputMaybe<Scalars['String']['input']>;
   /** Only courses that teach this skill (its slug). */
   skill?: InputMaybe<Scalars['String']['input']>;
