@@ -130,8 +130,8 @@ export interface Platform {
   /** Stops one subgraph (its database is kept until `stop`). */
   stopSubgraph(name: string): Promise<void>;
   /**
-   * Stops one subgraph if it runs, then starts the same definition again on the same port, database and bus, as a
-   * process restart would: what it committed survives, and its consumers rejoin their groups on the bus.
+   * Starts a stopped subgraph again on the same port, database and bus, as a process restart would: what it committed
+   * survives, and its consumers rejoin their groups on the bus. (A running one is stopped first.)
    */
   restartSubgraph(name: string): Promise<void>;
   stop(): Promise<void>;
