@@ -4,3 +4,4 @@ export * from './process';
 export * from './logs';
 export * from './deployment';
 export * from './marketplace';
+export * from './errors';

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { newId, OutboxEvent, type Identity, type Orm, type SqlEntityManager } from '@azora/kit';
-import { scratchOrm } from '@azora/testing';
+import { codeOf, scratchOrm } from '@azora/testing';
 import { CONTRACT_STATUSES, EVENT_OF, TRANSITIONS, canMove } from '../src/contract-states';
 import { ContractService } from '../src/contract.service';
 import { Application, Job } from '../src/entities/job.entity';
@@ -10,16 +10,6 @@ import { SkillService, skillName } from '../src/skill.service';
 import { forge } from '../src/schema';
 
 const person = (userId: string, roles: string[] = []): Identity => ({ kind: 'user', userId, roles, scopes: [] });
-
-async function codeOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GraphQLError) return error.extensions.code;
-    throw error;
-  }
-  return 'NO ERROR';
-}
 
 describe('the contract state machine', () => {
   it('ends in COMPLETED, CANCELLED or DISPUTED, and reaches each from PENDING_FUNDING', () => {

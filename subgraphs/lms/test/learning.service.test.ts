@@ -1,22 +1,11 @@
-import { GraphQLError } from 'graphql';
 import { newId, OutboxEvent, type Identity, type Orm, type SqlEntityManager } from '@azora/kit';
-import { scratchOrm } from '@azora/testing';
+import { codeOf, scratchOrm } from '@azora/testing';
 import { canSeeCourse, CourseService } from '../src/course.service';
 import { Certificate } from '../src/entities/enrollment.entity';
 import { certificateCode, LearningService } from '../src/learning.service';
 import { lms } from '../src/schema';
 
 const person = (roles: string[] = []): Identity => ({ kind: 'user', userId: newId(), roles, scopes: [] });
-
-async function codeOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GraphQLError) return error.extensions.code;
-    throw error;
-  }
-  return 'NO ERROR';
-}
 
 describe('certificate codes', () => {
   it('are 12 random characters people can read off paper', () => {
