@@ -74,6 +74,7 @@ export class ContractService {
           updatedAt: new Date(),
         });
         await em.flush();
+        recordEvent(em, SOURCE, { topic: 'forge.job', type: 'forge.job.filled', payload: { jobId: job.id, applicationId, contractId: contract.id } });
         recordEvent(em, SOURCE, { topic: 'forge.contract', type: EVENT_OF.PENDING_FUNDING, payload: payloadOf(contract) });
         return contract;
       });
@@ -114,6 +115,11 @@ export class ContractService {
       await this.move(em, contract, 'CANCELLED', `Funding failed: ${reason}`);
       await em.nativeUpdate(Job, { id: contract.jobId, status: 'FILLED' }, { status: 'OPEN' });
       await em.nativeUpdate(Application, { id: contract.applicationId, status: 'HIRED' }, { status: 'PENDING' });
+      recordEvent(em, SOURCE, {
+        topic: 'forge.job',
+        type: 'forge.job.reopened',
+        payload: { jobId: contract.jobId, applicationId: contract.applicationId, contractId: contract.id },
+      });
       return contract;
     });
   }

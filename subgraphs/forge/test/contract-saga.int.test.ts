@@ -127,6 +127,7 @@ describe.each(testDialects())('learn → prove → earn through the router on %s
       'forge.skill.verified',
       'forge.job.posted',
       'forge.application.submitted',
+      'forge.job.filled',
       'forge.contract.created',
       'forge.contract.activated',
       'forge.contract.completion_requested',

@@ -94,6 +94,8 @@ describe('Forge services (SQLite)', () => {
     expect(await codeOf(contracts().funded(contract.id))).toBe('CONFLICT');
     expect(await codeOf(contracts().complete(employer, contract.id))).toBe('CONFLICT');
     expect(await events(contract.id)).toEqual(['forge.contract.created', 'forge.contract.cancelled']);
+    const reopened = await em().find(OutboxEvent, { type: 'forge.job.reopened' });
+    expect(reopened.map((e) => e.payload)).toContainEqual({ jobId, applicationId, contractId: contract.id });
   });
 
   it('completes for the employer only, once, and only after the escrow is held', async () => {
