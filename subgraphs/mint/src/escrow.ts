@@ -4,7 +4,7 @@ import { Transfer } from './entities/transfer.entity';
 
 /**
  * Who Mint acts as when it moves money for Forge's contract saga: the initiator of those transfers. Only Mint's own
- * saga consumer uses it; no caller can present it (the router signs only user, API-key and client identities).
+ * saga consumer uses it; no client can present it (the router asserts a service identity only for its own calls).
  */
 export const FORGE_SAGA: Identity = Object.freeze({ kind: 'service', userId: 'system:forge', roles: [], scopes: [] }) as Identity;
 
@@ -12,8 +12,8 @@ export const FORGE_SAGA: Identity = Object.freeze({ kind: 'service', userId: 'sy
 export const contractEscrowKey = (contractId: string) => `forge-contract:${contractId}`;
 
 /**
- * The holds that fund these Forge contracts, each with its contract id. Found through the saga's own transfer and its key, never
- * through `Hold.reference`, which any payer may set to anything.
+ * The holds that fund these Forge contracts, each with its contract id. Found through the saga's own transfer and its
+ * key, never through `Hold.reference`, which any payer may set to anything.
  */
 export async function contractEscrows(em: SqlEntityManager, contractIds: readonly string[]): Promise<ContractEscrow[]> {
   const contractOf = new Map(contractIds.map((id) => [contractEscrowKey(id), id]));

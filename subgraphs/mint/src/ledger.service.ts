@@ -8,6 +8,7 @@ import {
   newId,
   notFound,
   pageRequest,
+  personId,
   recordEvent,
   toConnection,
   type ConnectionArgs,
@@ -96,8 +97,7 @@ export class LedgerService {
 
   /** Opens a USER account for the caller; the currency's SYSTEM and ESCROW accounts are made on first use. */
   async openAccount(caller: Identity, currencyCode: string): Promise<Account> {
-    if (!caller.userId || (caller.kind !== 'user' && caller.kind !== 'apiKey')) throw forbidden('Only a person can own an account');
-    return this.openAccountFor(caller.userId, currencyCode);
+    return this.openAccountFor(personId(caller, 'Only a person can own an account'), currencyCode);
   }
 
   private async openAccountFor(ownerId: string, currencyCode: string): Promise<Account> {
