@@ -19,7 +19,7 @@ module.exports = {
     '^@azora/testing$': '<rootDir>/test/support/index.ts',
     '^@azora/router$': '<rootDir>/router/src/index.ts',
     '^@azora/sdk$': '<rootDir>/clients/sdk/src/index.ts',
-    '^@azora/(aegis|mint|nexus)$': '<rootDir>/subgraphs/$1/src/schema.ts',
+    '^@azora/(aegis|mint|nexus|lms|forge)$': '<rootDir>/subgraphs/$1/src/schema.ts',
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 60_000,

@@ -38,6 +38,18 @@ describe('npm start', () => {
       const emails = body.data.users.edges.map((e: any) => e.node.email);
       expect(emails).toContain('ada@azora.dev');
       expect(body.data.users.edges.every((e: any) => e.node.accounts.some((a: any) => a.currency === 'USD'))).toBe(true);
+      // LMS and Forge demo data: Grace's published course and Katherine's open job, across Aegis too.
+      const market = await graphql(url, `{
+        courses { edges { node { title instructor { displayName } skills { slug name } } } }
+        jobs { edges { node { title budget { amount currency } poster { displayName } } } }
+      }`);
+      expect(market.body.errors).toBeUndefined();
+      expect(market.body.data.courses.edges.map((e: any) => e.node)).toEqual([
+        expect.objectContaining({ instructor: { displayName: 'Grace Hopper' }, skills: [{ slug: 'typescript', name: 'TypeScript' }, { slug: 'graphql', name: 'GraphQL' }] }),
+      ]);
+      expect(market.body.data.jobs.edges.map((e: any) => e.node)).toEqual([
+        expect.objectContaining({ budget: { amount: '300.00', currency: 'USD' }, poster: { displayName: 'Katherine Johnson' } }),
+      ]);
 
       // The web app is served at / (built by npm start when missing or stale), and the app's own routes too.
       expect(output()).toContain(`http://localhost:${routerPort}/`);

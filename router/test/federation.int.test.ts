@@ -1,18 +1,10 @@
-import { captureLogs, seedUsers, startPlatform, testDialects, type Platform } from '@azora/testing';
+import { captureLogs, seedUsers, startPlatform, statementsOf, testDialects, type Platform } from '@azora/testing';
 
 const USERS_WITH_ACCOUNTS = /* GraphQL */ `
   query UsersWithAccounts($first: Int) {
     users(first: $first) { edges { node { email accounts { id currency balance { amount currency } } } } }
   }
 `;
-
-/** The SQL statements each subgraph issued for one request, from the subgraphs' own per-request accounting. */
-function statementsOf(logLines: Record<string, unknown>[], requestId: string): Record<string, number> {
-  const finished = logLines.filter((l) => l.requestId === requestId && l.msg === 'graphql request finished');
-  const totals: Record<string, number> = {};
-  for (const line of finished) totals[line.service as string] = (totals[line.service as string] ?? 0) + (line.statements as number);
-  return totals;
-}
 
 describe.each(testDialects())('federation through the router on %s', (dialect) => {
   let platform: Platform;

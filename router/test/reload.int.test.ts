@@ -7,6 +7,7 @@ import { createLogger } from '@azora/kit';
 import { composedSupergraph, composeSupergraph, supergraphFile } from '@azora/router';
 import { graphql, seedUsers, startPlatform, until, type Platform } from '@azora/testing';
 import { aegis } from '../../subgraphs/aegis/src/schema';
+import { forge } from '../../subgraphs/forge/src/schema';
 import { mint } from '../../subgraphs/mint/src/schema';
 
 const USERS = '{ users(first: 2) { edges { node { email } } } }';
@@ -78,7 +79,8 @@ describe('hot reload of the supergraph', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const subgraph = (definition: typeof aegis | typeof mint) => ({
+  // Mint extends Forge's Contract, so the two come and go together.
+  const subgraph = (definition: typeof aegis | typeof mint | typeof forge) => ({
     name: definition.name,
     url: platform.subgraphs[definition.name]!.url,
     typeDefs: print(definition.typeDefs),
@@ -92,7 +94,7 @@ describe('hot reload of the supergraph', () => {
 
     const traffic = load(router.url);
     await new Promise((r) => setTimeout(r, 200));
-    replaceFile(file, composeSupergraph([subgraph(aegis), subgraph(mint)]).supergraphSdl);
+    replaceFile(file, composeSupergraph([subgraph(aegis), subgraph(mint), subgraph(forge)]).supergraphSdl);
     await until('the new supergraph is served', () => hasAccounts(router.url));
 
     replaceFile(file, 'this is not a supergraph');
@@ -114,13 +116,13 @@ describe('hot reload of the supergraph', () => {
           .map((name) => `  ${name}:\n    routing_url: ${platform.subgraphs[name]!.url}\n    schema:\n      file: ./${name}.graphql\n`)
           .join('')}`,
       );
-    for (const definition of [aegis, mint]) replaceFile(schemaFile(definition.name), print(definition.typeDefs));
+    for (const definition of [aegis, mint, forge]) replaceFile(schemaFile(definition.name), print(definition.typeDefs));
     writeConfig(['aegis']);
     const router = await platform.startRouter({ supergraph: composedSupergraph(config, POLL_MS, logger), nodeEnv: 'development', env });
     expect(await hasAccounts(router.url)).toBe(false);
 
     const traffic = load(router.url);
-    writeConfig(['aegis', 'mint']);
+    writeConfig(['aegis', 'mint', 'forge']);
     await until('mint is composed in', () => hasAccounts(router.url));
 
     const errorsBefore = logLines.filter((l) => l.msg?.includes('supergraph reload failed')).length;

@@ -98,6 +98,29 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
     }
   });
 
+  it('tells admins about every new account (userSignedUp), and nobody else', async () => {
+    const admin = await platform.admin();
+    const learner = await platform.signUp('curious');
+    const adminClient = connect(platform, { authorization: `Bearer ${admin.accessToken}` });
+    const learnerClient = connect(platform, { authorization: `Bearer ${learner.accessToken}` });
+    try {
+      const feed = collect(adminClient, 'subscription { userSignedUp { id displayName email } }', {});
+      const refused = collect(learnerClient, 'subscription { userSignedUp { id } }', {});
+      await new Promise((r) => setTimeout(r, 300));
+      const newcomer = await platform.signUp('Newcomer');
+      // Sign-ups committed a moment earlier may still be on their way from the outbox: find the newcomer among them.
+      const deadline = Date.now() + 10_000;
+      while (!feed.results.some((r) => r.data?.userSignedUp?.id === newcomer.userId) && Date.now() < deadline) await feed.until(feed.results.length + 1, 500);
+      expect(feed.results.map((r) => r.data.userSignedUp)).toContainEqual({ id: newcomer.userId, displayName: 'Newcomer', email: newcomer.email.toLowerCase() });
+      await refused.until(1);
+      const code = refused.results[0]?.errors?.[0]?.extensions?.code ?? (refused.failure() as any)?.[0]?.extensions?.code;
+      expect(code).toBe('FORBIDDEN');
+    } finally {
+      await adminClient.dispose();
+      await learnerClient.dispose();
+    }
+  });
+
   it('authenticates the socket: a bad, missing or URL token closes it with 4403', async () => {
     const closeCode = (url: string, params: Record<string, unknown>) =>
       new Promise<number>((resolve) => {

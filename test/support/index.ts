@@ -9,3 +9,5 @@ export * from './logs';
 export * from './deployment';
 export * from './tcp-proxy';
 export * from './ws';
+export * from './marketplace';
+export * from './errors';

@@ -23,3 +23,11 @@ export function captureLogs(level = 'debug'): CapturedLogs {
   });
   return { lines, raw: () => raw, loggerFor: (service) => createLogger(service, level, stream) };
 }
+
+/** The SQL statements each subgraph issued for one request id, from the subgraphs' own per-request accounting. */
+export function statementsOf(logLines: Record<string, unknown>[], requestId: string): Record<string, number> {
+  const finished = logLines.filter((l) => l.requestId === requestId && l.msg === 'graphql request finished');
+  const totals: Record<string, number> = {};
+  for (const line of finished) totals[line.service as string] = (totals[line.service as string] ?? 0) + (line.statements as number);
+  return totals;
+}

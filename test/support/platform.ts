@@ -13,6 +13,10 @@ import {
   privateKeyFromPem,
   dropPostgresDatabase,
   loadSubgraphDefinition,
+  migrateToLatest,
+  openDatabase,
+  subgraphEntities,
+  type Orm,
   startSubgraph,
   type DatabaseTarget,
   type Dialect,
@@ -49,6 +53,25 @@ export function scratchDatabase(dialect: Dialect, subgraph: string): { target: D
   }
   const url = databaseUrlFor(process.env.AZORA_TEST_POSTGRES!, `azora_t${suffix}_${subgraph}`);
   return { target: { dialect, url }, drop: () => dropPostgresDatabase(url) };
+}
+
+/** A subgraph's migrated database of its own, for unit tests of its services (no server). */
+export async function scratchOrm(definition: SubgraphDefinition, dialect: Dialect = 'sqlite'): Promise<{ orm: Orm; drop(): Promise<void> }> {
+  const database = scratchDatabase(dialect, definition.name);
+  const orm = await openDatabase({
+    subgraph: definition.name,
+    target: database.target,
+    entities: subgraphEntities(definition),
+    migrationsDir: definition.migrationsDir,
+  });
+  await migrateToLatest(orm);
+  return {
+    orm,
+    async drop() {
+      await orm.close(true);
+      await database.drop();
+    },
+  };
 }
 
 export interface GraphQLResponse<T = any> {

@@ -22,6 +22,15 @@ export const azoraPolicy: Policy = {
     ledgerReport: role('treasury', 'admin'),
     events: role('admin', 'operator'),
     event: role('admin', 'operator'),
+    // The course catalogue, certificates (anyone may check one), skills and the job board are public.
+    courses: allow,
+    course: allow,
+    certificate: allow,
+    verifyCertificate: allow,
+    skills: allow,
+    jobs: allow,
+    job: allow,
+    contract: authenticated,
   },
   Mutation: {
     signUp: allow,
@@ -41,6 +50,23 @@ export const azoraPolicy: Policy = {
     placeHold: person,
     releaseHold: person,
     refundHold: person,
+    createCourse: role('faculty', 'admin'),
+    updateCourse: role('faculty', 'admin'),
+    addModule: role('faculty', 'admin'),
+    addLesson: role('faculty', 'admin'),
+    publishCourse: role('faculty', 'admin'),
+    archiveCourse: role('faculty', 'admin'),
+    enroll: role('learner'),
+    completeLesson: role('learner'),
+    declareSkill: person,
+    retractSkill: person,
+    postJob: role('employer'),
+    applyToJob: person,
+    hire: role('employer'),
+    completeContract: role('employer'),
+    // Either party: the freelancer may be a learner only.
+    cancelContract: person,
+    disputeContract: person,
   },
   Subscription: {
     // Mint refuses anyone but the account's owner, treasury and admins; every event is read with the caller's rights.
@@ -49,7 +75,9 @@ export const azoraPolicy: Policy = {
     events: role('admin', 'operator'),
   },
   // Reached only through the roots above; private fields are checked per object by Aegis.
-  User: each(allow, ['id', 'displayName', 'email', 'roles', 'createdAt', 'accounts']),
+  User: each(allow, [
+    'id', 'displayName', 'email', 'roles', 'createdAt', 'accounts', 'enrollments', 'teaching', 'skills', 'applications', 'contracts',
+  ]),
   AuthPayload: each(allow, ['accessToken', 'refreshToken', 'expiresIn', 'user']),
   UserConnection: each(allow, ['edges', 'pageInfo']),
   UserEdge: each(allow, ['cursor', 'node']),
@@ -74,4 +102,23 @@ export const azoraPolicy: Policy = {
   Event: each(allow, ['id', 'cursor', 'topic', 'type', 'source', 'payload', 'occurredAt', 'loggedAt']),
   EventConnection: each(allow, ['edges', 'pageInfo']),
   EventEdge: each(allow, ['cursor', 'node']),
+  // LMS checks per object: drafts are their instructor's, lesson content its course's learners', progress the learner's.
+  Course: each(allow, ['id', 'title', 'summary', 'level', 'skills', 'status', 'instructor', 'modules', 'lessonCount', 'publishedAt', 'createdAt']),
+  CourseConnection: each(allow, ['edges', 'pageInfo']),
+  CourseEdge: each(allow, ['cursor', 'node']),
+  CourseModule: each(allow, ['id', 'title', 'position', 'lessons']),
+  Lesson: each(allow, ['id', 'title', 'position', 'content']),
+  Enrollment: each(allow, ['id', 'course', 'learner', 'progress', 'completedLessonIds', 'completedAt', 'certificate', 'enrolledAt']),
+  Certificate: each(allow, ['id', 'code', 'learner', 'course', 'courseTitle', 'skills', 'issuedAt', 'skillsGranted']),
+  // Forge checks per object: applications are their applicant's and poster's, contracts their parties'.
+  Skill: each(allow, ['slug', 'name']),
+  UserSkill: each(allow, ['skill', 'verified', 'source', 'certificate', 'since']),
+  Job: each(allow, ['id', 'title', 'description', 'skills', 'budget', 'status', 'poster', 'applications', 'createdAt']),
+  JobConnection: each(allow, ['edges', 'pageInfo']),
+  JobEdge: each(allow, ['cursor', 'node']),
+  Application: each(allow, ['id', 'job', 'applicant', 'pitch', 'status', 'contract', 'createdAt']),
+  Contract: each(allow, [
+    'id', 'job', 'application', 'employer', 'freelancer', 'amount', 'status', 'statusReason', 'createdAt', 'updatedAt', 'escrow',
+  ]),
+  Escrow: each(allow, ['amount', 'status', 'placedAt', 'endedAt']),
 };

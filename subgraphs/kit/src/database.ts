@@ -115,6 +115,9 @@ export function ormOptions(options: OpenDatabaseOptions): Options<AbstractSqlDri
       silent: true,
       allOrNothing: true,
     },
+    // Named per subgraph: MikroORM finds a running transaction by this name, and several subgraphs share one process
+    // in tests and on the in-process bus (a consumer runs inside the publishing subgraph's relay transaction).
+    contextName: subgraph,
     forceUndefined: false,
     ignoreUndefinedInQuery: true,
     // knex reports pool and connection trouble (a database restart, a killed backend) on the console; send it to

@@ -46,8 +46,14 @@ export class InProcessEventBus implements EventBus {
   async publish(event: DomainEvent): Promise<void> {
     this.live.emit('event', event);
     const failures: unknown[] = [];
-    for (const group of this.groups.values()) {
-      if (group.handlers.length === 0 || (group.topics.length > 0 && !group.topics.includes(event.topic))) continue;
+    for (const [name, group] of this.groups) {
+      if (group.topics.length > 0 && !group.topics.includes(event.topic)) continue;
+      if (group.handlers.length === 0) {
+        // A durable group whose every member stopped (its subgraph is restarting) keeps its events, as a broker would:
+        // publishing fails, so the outbox publishes the event again until a member is back.
+        failures.push(new Error(`no member of group ${name} is running`));
+        continue;
+      }
       // One member of the group handles each event, in turn.
       const handler = group.handlers[group.next++ % group.handlers.length]!;
       await Promise.resolve()

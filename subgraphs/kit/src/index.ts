@@ -22,3 +22,4 @@ export * from './outbox-relay';
 export * from './consumers';
 export * from './event-stream';
 export * from './redis-bus';
+export * from './domain';

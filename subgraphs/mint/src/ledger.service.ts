@@ -9,6 +9,7 @@ import {
   newId,
   notFound,
   pageRequest,
+  personId,
   recordEvent,
   toConnection,
   type ConnectionArgs,
@@ -78,6 +79,14 @@ export class LedgerService {
     return this.em.getDriver().constructor.name === 'PostgreSqlDriver';
   }
 
+  /**
+   * A fresh identity map in the caller's transaction, if it has one: a saga step (an event consumer) runs the ledger
+   * inside its own transaction, so the money and the step's record commit together.
+   */
+  private fresh(): SqlEntityManager {
+    return this.em.fork({ keepTransactionContext: true });
+  }
+
   async currency(code: string): Promise<Currency> {
     const currency = /^[A-Z]{3}$/.test(code) ? await this.em.findOne(Currency, { code }) : null;
     if (!currency) throw badInput(`Unknown currency "${code}"`, 'currency');
@@ -90,12 +99,25 @@ export class LedgerService {
 
   /** Opens a USER account for the caller; the currency's SYSTEM and ESCROW accounts are made on first use. */
   async openAccount(caller: Identity, currencyCode: string): Promise<Account> {
-    if (!caller.userId || (caller.kind !== 'user' && caller.kind !== 'apiKey')) throw forbidden('Only a person can own an account');
+    return this.openAccountFor(personId(caller, 'Only a person can own an account'), currencyCode);
+  }
+
+  private async openAccountFor(ownerId: string, currencyCode: string): Promise<Account> {
     const currency = await this.currency(currencyCode);
     await this.ensureSystemAccounts(currency.code);
-    const account = this.em.create(Account, { kind: 'USER', ownerId: caller.userId, currency: currency.code });
+    const account = this.em.create(Account, { kind: 'USER', ownerId, currency: currency.code });
     await this.em.flush();
     return account;
+  }
+
+  /** The person's oldest account in the currency, if they have one. */
+  userAccountOf(ownerId: string, currency: string): Promise<Account | null> {
+    return this.em.findOne(Account, { ownerId, currency, kind: 'USER' }, { orderBy: { id: 'asc' } });
+  }
+
+  /** The person's oldest account in the currency, opened for them if they have none (to pay them). */
+  async payeeAccountOf(ownerId: string, currency: string): Promise<Account> {
+    return (await this.userAccountOf(ownerId, currency)) ?? this.openAccountFor(ownerId, currency);
   }
 
   /** Makes the currency's SYSTEM and ESCROW accounts when missing (safe under concurrency). */
@@ -104,7 +126,7 @@ export class LedgerService {
       [systemAccountId(currency), 'SYSTEM'],
       [escrowAccountId(currency), 'ESCROW'],
     ] as [string, AccountKind][]) {
-      if (await this.em.fork().findOne(Account, { id })) continue;
+      if (await this.fresh().findOne(Account, { id })) continue;
       await this.em
         .fork()
         .upsert(Account, { id, kind, ownerId: null, currency, balanceMinor: 0n, version: 0, status: 'ACTIVE', createdAt: new Date() }, {
@@ -194,7 +216,7 @@ export class LedgerService {
    */
   private async once(posting: Posting, work: (em: SqlEntityManager) => Promise<Transfer>): Promise<Transfer> {
     const existing = async () => {
-      const found = await this.em.fork().findOne(Transfer, { initiatorId: posting.initiatorId, idempotencyKey: posting.idempotencyKey });
+      const found = await this.fresh().findOne(Transfer, { initiatorId: posting.initiatorId, idempotencyKey: posting.idempotencyKey });
       if (found && found.requestDigest !== posting.requestDigest) throw idempotencyConflict();
       return found;
     };
@@ -202,7 +224,7 @@ export class LedgerService {
       const earlier = await existing();
       if (earlier) return earlier;
       try {
-        return await this.em.fork().transactional(work);
+        return await this.fresh().transactional(work);
       } catch (error) {
         if (error instanceof UniqueConstraintViolationException) {
           const winner = await existing();
@@ -303,7 +325,7 @@ export class LedgerService {
         em.create(Hold, { accountId: account.id, amountMinor: t.amountMinor, currency: t.currency, reference, placeTransferId: t.id });
       },
     });
-    return this.em.fork().findOneOrFail(Hold, { placeTransferId: transfer.id });
+    return this.fresh().findOneOrFail(Hold, { placeTransferId: transfer.id });
   }
 
   /** Pays the held money to `payeeAccountId`. Ends the hold exactly once; repeating the same release is harmless. */
@@ -317,11 +339,16 @@ export class LedgerService {
   }
 
   private async endHold(caller: Identity, holdId: string, outcome: 'RELEASED' | 'REFUNDED', payeeAccountId?: string): Promise<Hold> {
-    const hold = await this.em.fork().findOne(Hold, { id: holdId });
+    const hold = await this.fresh().findOne(Hold, { id: holdId });
     if (!hold) throw notFound('Hold', holdId);
-    const payer = await this.em.fork().findOneOrFail(Account, { id: hold.accountId });
+    const payer = await this.fresh().findOneOrFail(Account, { id: hold.accountId });
     if (payer.ownerId !== caller.userId && !hasRole(caller, 'treasury', 'admin') && caller.kind !== 'service') {
       throw forbidden('Only the payer, treasury or an admin can end a hold');
+    }
+    // A hold a saga placed (e.g. a contract's escrow) ends only through that saga: the payer must not take it back.
+    const placement = await this.fresh().findOneOrFail(Transfer, { id: hold.placeTransferId });
+    if (placement.initiatorId.startsWith('system:') && caller.kind !== 'service') {
+      throw forbidden('This hold secures an agreement; it ends with that agreement');
     }
     const target = outcome === 'RELEASED' ? (await this.userAccount(payeeAccountId!, 'payeeAccountId')).id : hold.accountId;
     if (hold.status === 'ACTIVE') {
@@ -353,7 +380,7 @@ export class LedgerService {
       }
     }
     // Whoever ended it, report what really happened: the same outcome again is fine, the other one is a conflict.
-    const ended = await this.em.fork().findOneOrFail(Hold, { id: hold.id });
+    const ended = await this.fresh().findOneOrFail(Hold, { id: hold.id });
     if (ended.status === outcome && (outcome === 'REFUNDED' || ended.payeeAccountId === target)) return ended;
     throw new DomainError('CONFLICT', `This hold was already ${ended.status.toLowerCase()}`);
   }

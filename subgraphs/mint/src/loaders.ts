@@ -4,6 +4,7 @@ import { Currency } from './entities/currency.entity';
 import { Hold } from './entities/hold.entity';
 import { LedgerEntry } from './entities/ledger-entry.entity';
 import { Transfer } from './entities/transfer.entity';
+import { contractEscrows } from './escrow';
 
 export function createLoaders(em: SqlEntityManager) {
   return {
@@ -15,6 +16,8 @@ export function createLoaders(em: SqlEntityManager) {
     transferById: oneByKey((ids) => em.find(Transfer, { id: { $in: [...ids] } }), (transfer) => transfer.id),
     ledgerEntryById: oneByKey((ids) => em.find(LedgerEntry, { id: { $in: [...ids] } }), (entry) => entry.id),
     holdById: oneByKey((ids) => em.find(Hold, { id: { $in: [...ids] } }), (hold) => hold.id),
+    /** The hold funding each Forge contract, by contract id. */
+    escrowByContract: oneByKey((ids) => contractEscrows(em, ids), (escrow) => escrow.contractId),
     currencyByCode: oneByKey((codes) => em.find(Currency, { code: { $in: [...codes] } }), (currency) => currency.code),
   };
 }

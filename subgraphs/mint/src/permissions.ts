@@ -1,6 +1,7 @@
 import { ownerOr } from '@azora/kit';
 import type { MintContext } from './context';
 import type { Account } from './entities/account.entity';
+import type { ContractReference } from './escrow';
 import type { Hold } from './entities/hold.entity';
 import type { LedgerEntry } from './entities/ledger-entry.entity';
 import type { Transfer } from './entities/transfer.entity';
@@ -22,5 +23,9 @@ export const permissions = {
     ...STAFF,
   ),
   Hold: ownerOr('holdPayer', (hold: Hold, ctx: MintContext) => ownerOfAccount(hold.accountId, ctx), ...STAFF),
+  // The contract's parties come from Forge (`@requires`): the freelancer may see the escrow that secures their pay.
+  Contract: {
+    escrow: ownerOr('contractParty', (contract: ContractReference) => [contract.employer?.id, contract.freelancer?.id], ...STAFF),
+  },
   User: { accounts: ownerOr('ownAccounts', (user: { id: string }) => user.id, ...STAFF) },
 };

@@ -11,6 +11,7 @@ import { createLoaders } from './loaders';
 import { DEFAULT_CURRENCIES } from './money';
 import { permissions } from './permissions';
 import { resolvers } from './resolvers';
+import { contractEscrowConsumer } from './saga.consumer';
 
 /** Azora Mint: accounts, the double-entry ledger and escrow holds. */
 export const mint = defineSubgraph({
@@ -22,6 +23,7 @@ export const mint = defineSubgraph({
   loaders: createLoaders,
   migrationsDir: join(__dirname, 'migrations'),
   seedDemoData,
+  consumers: [contractEscrowConsumer],
   checkEnv: (env) => problemsOf(() => loadMintConfig(env)),
   async setup({ orm, env }) {
     const mintConfig = loadMintConfig(env);

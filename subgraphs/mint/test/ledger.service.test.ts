@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
-import { migrateToLatest, openDatabase, OutboxEvent, subgraphEntities, type Identity, type Orm, type SqlEntityManager } from '@azora/kit';
-import { scratchDatabase } from '@azora/testing';
+import { OutboxEvent, type Identity, type Orm, type SqlEntityManager } from '@azora/kit';
+import { codeOf, scratchOrm } from '@azora/testing';
 import { Account } from '../src/entities/account.entity';
 import { Currency } from '../src/entities/currency.entity';
 import { LedgerEntry } from '../src/entities/ledger-entry.entity';
@@ -15,16 +15,6 @@ const treasury = person('treasurer', ['treasury']);
 const ada = person('ada');
 const bob = person('bob');
 
-async function codeOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GraphQLError) return error.extensions.code;
-    throw error;
-  }
-  return 'NO ERROR';
-}
-
 describe('LedgerService (SQLite)', () => {
   let orm: Orm;
   let drop: () => Promise<void>;
@@ -36,16 +26,10 @@ describe('LedgerService (SQLite)', () => {
   const balanceOf = async (id: string) => (await orm.em.fork().findOneOrFail(Account, { id })).balanceMinor;
 
   beforeAll(async () => {
-    const database = scratchDatabase('sqlite', 'mint');
-    drop = database.drop;
-    orm = await openDatabase({ subgraph: 'mint', target: database.target, entities: subgraphEntities(mint), migrationsDir: mint.migrationsDir });
-    await migrateToLatest(orm);
+    ({ orm, drop } = await scratchOrm(mint));
     await orm.em.fork().upsertMany(Currency, DEFAULT_CURRENCIES.map((c) => ({ ...c })));
   });
-  afterAll(async () => {
-    await orm?.close(true);
-    await drop?.();
-  });
+  afterAll(() => drop?.());
 
   async function funded(owner: Identity, amount: string, currency = 'USD') {
     const account = await service().openAccount(owner, currency);

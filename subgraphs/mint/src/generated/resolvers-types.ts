@@ -6,6 +6,7 @@ import { LedgerEntry as LedgerEntryEntity } from '../entities/ledger-entry.entit
 import { Hold as HoldEntity } from '../entities/hold.entity';
 import { Currency as CurrencyEntity } from '../entities/currency.entity';
 import { LedgerReport as LedgerReportEntity } from '../report.service';
+import { ContractReference as ContractReferenceEntity } from '../escrow';
 import { MintContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -72,6 +73,21 @@ export type AccountStatus =
   /** Blocked by an operator. */
   | 'FROZEN';
 
+export type Contract = {
+  __typename?: 'Contract';
+  /** The employer, who pays. */
+  employer: User;
+  /**
+   * The escrow hold that funds the contract, placed from the employer's account when the contract is made; null until
+   * Mint has placed it, and for a contract whose funding failed. Both parties may see it.
+   */
+  escrow?: Maybe<Escrow>;
+  /** The freelancer, who is paid. */
+  freelancer: User;
+  /** Stable unique id of the contract. */
+  id: Scalars['ID']['output'];
+};
+
 /** A currency Mint supports. */
 export type Currency = {
   __typename?: 'Currency';
@@ -101,6 +117,19 @@ export type EntryDirection =
   | 'CREDIT'
   /** Money out. */
   | 'DEBIT';
+
+/** Money Mint holds in escrow for an agreement until it is released to the payee or refunded to the payer. */
+export type Escrow = {
+  __typename?: 'Escrow';
+  /** How much is held. */
+  amount: Money;
+  /** When it was released or refunded. */
+  endedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** When the money went into escrow. */
+  placedAt: Scalars['DateTime']['output'];
+  /** Where the hold stands. */
+  status: HoldStatus;
+};
 
 /** Money in escrow: taken from the payer's account, not spendable, until released to a payee or refunded. */
 export type Hold = {
@@ -532,6 +561,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
   Account: Account;
+  Contract: Contract;
   User: User;
 }>;
 
@@ -540,6 +570,11 @@ export type FederationReferenceTypes = ResolversObject<{
   Account:
     ( { __typename: 'Account' }
     & GraphQLRecursivePick<FederationTypes['Account'], {"id":true}> );
+  Contract:
+    ( { __typename: 'Contract' }
+    & GraphQLRecursivePick<FederationTypes['Contract'], {"id":true}>
+    & ( Record<PropertyKey, never>
+        | GraphQLRecursivePick<FederationTypes['Contract'], {"employer":{"id":true},"freelancer":{"id":true}}> ) );
   User:
     ( { __typename: 'User' }
     & GraphQLRecursivePick<FederationTypes['User'], {"id":true}> );
@@ -554,11 +589,13 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AccountKind: AccountKind;
   AccountStatus: AccountStatus;
+  Contract: ResolverTypeWrapper<ContractReferenceEntity>;
   Currency: ResolverTypeWrapper<CurrencyEntity>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
   DepositInput: DepositInput;
   EntryDirection: EntryDirection;
+  Escrow: ResolverTypeWrapper<HoldEntity>;
   Hold: ResolverTypeWrapper<HoldEntity>;
   HoldStatus: HoldStatus;
   LedgerEntry: ResolverTypeWrapper<LedgerEntryEntity>;
@@ -592,10 +629,12 @@ export type ResolversParentTypes = ResolversObject<{
   Account: AccountEntity;
   Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
+  Contract: ContractReferenceEntity;
   Currency: CurrencyEntity;
   DateTime: Scalars['DateTime']['output'];
   Decimal: Scalars['Decimal']['output'];
   DepositInput: DepositInput;
+  Escrow: HoldEntity;
   Hold: HoldEntity;
   LedgerEntry: LedgerEntryEntity;
   LedgerEntryConnection: Omit<LedgerEntryConnection, 'edges'> & { edges: Array<ResolversParentTypes['LedgerEntryEdge']> };
@@ -663,6 +702,12 @@ export type AccountResolvers<ContextType = MintContext, ParentType extends Resol
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type ContractResolvers<ContextType = MintContext, ParentType extends ResolversParentTypes['Contract'] = ResolversParentTypes['Contract'], FederationReferenceType extends FederationReferenceTypes['Contract'] = FederationReferenceTypes['Contract']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Contract']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  escrow?: Resolver<Maybe<ResolversTypes['Escrow']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type CurrencyResolvers<ContextType = MintContext, ParentType extends ResolversParentTypes['Currency'] = ResolversParentTypes['Currency']> = ResolversObject<{
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   minorDigits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -676,6 +721,13 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 export interface DecimalScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Decimal'], any> {
   name: 'Decimal';
 }
+
+export type EscrowResolvers<ContextType = MintContext, ParentType extends ResolversParentTypes['Escrow'] = ResolversParentTypes['Escrow']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  endedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  placedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['HoldStatus'], ParentType, ContextType>;
+}>;
 
 export type HoldResolvers<ContextType = MintContext, ParentType extends ResolversParentTypes['Hold'] = ResolversParentTypes['Hold']> = ResolversObject<{
   account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
@@ -787,9 +839,11 @@ export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<Resolv
 
 export type Resolvers<ContextType = MintContext> = ResolversObject<{
   Account?: AccountResolvers<ContextType>;
+  Contract?: ContractResolvers<ContextType>;
   Currency?: CurrencyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Decimal?: GraphQLScalarType;
+  Escrow?: EscrowResolvers<ContextType>;
   Hold?: HoldResolvers<ContextType>;
   LedgerEntry?: LedgerEntryResolvers<ContextType>;
   LedgerEntryConnection?: LedgerEntryConnectionResolvers<ContextType>;

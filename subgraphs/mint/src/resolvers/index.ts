@@ -68,6 +68,15 @@ export const resolvers: Resolvers = {
     outsideWorld: (report, _a, ctx) => money(ctx, report.outsideWorldMinor, report.currency.code),
     escrow: (report, _a, ctx) => money(ctx, report.escrowMinor, report.currency.code),
   },
+  Contract: {
+    // Mint keeps no contract rows: the representation (the key and the parties Forge supplied) is the contract.
+    __resolveReference: (reference) => reference,
+    escrow: async (contract, _a, { loaders }) => (await loaders.escrowByContract.load(contract.id))?.hold ?? null,
+  },
+  Escrow: {
+    amount: (hold, _a, ctx) => money(ctx, hold.amountMinor, hold.currency),
+    placedAt: (hold) => hold.createdAt,
+  },
   User: {
     // Mint keeps no user rows: the reference itself is all it needs.
     __resolveReference: (reference) => ({ id: reference.id }),

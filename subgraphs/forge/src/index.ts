@@ -1,0 +1,4 @@
+import { runSubgraph } from '@azora/kit';
+import { forge } from './schema';
+
+void runSubgraph(forge);

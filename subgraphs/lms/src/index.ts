@@ -1,0 +1,4 @@
+import { runSubgraph } from '@azora/kit';
+import { lms } from './schema';
+
+void runSubgraph(lms);

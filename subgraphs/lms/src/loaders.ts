@@ -1,0 +1,49 @@
+import { manyByKey, oneByKey, type SqlEntityManager } from '@azora/kit';
+import { Course, CourseSkill } from './entities/course.entity';
+import { Certificate, Enrollment, LessonCompletion } from './entities/enrollment.entity';
+import { CourseModule, Lesson } from './entities/syllabus.entity';
+
+/** `enrollmentOf` keys: one learner in one course. */
+export const enrollmentKey = (courseId: string, learnerId: string) => `${courseId}/${learnerId}`;
+
+export function createLoaders(em: SqlEntityManager) {
+  const ids = (keys: readonly string[]) => ({ $in: [...keys] });
+  return {
+    courseById: oneByKey((keys) => em.find(Course, { id: ids(keys) }), (course) => course.id),
+    coursesByInstructor: manyByKey(
+      (keys) => em.find(Course, { instructorId: ids(keys), status: { $ne: 'ARCHIVED' } }, { orderBy: { id: 'asc' } }),
+      (course) => course.instructorId,
+    ),
+    skillsByCourse: manyByKey(
+      (keys) => em.find(CourseSkill, { courseId: ids(keys) }, { orderBy: { position: 'asc' } }),
+      (skill) => skill.courseId,
+    ),
+    modulesByCourse: manyByKey(
+      (keys) => em.find(CourseModule, { courseId: ids(keys) }, { orderBy: { position: 'asc' } }),
+      (module) => module.courseId,
+    ),
+    lessonsByModule: manyByKey(
+      (keys) => em.find(Lesson, { moduleId: ids(keys) }, { orderBy: { position: 'asc' } }),
+      (lesson) => lesson.moduleId,
+    ),
+    enrollmentsByLearner: manyByKey(
+      (keys) => em.find(Enrollment, { learnerId: ids(keys) }, { orderBy: { id: 'asc' } }),
+      (enrollment) => enrollment.learnerId,
+    ),
+    /** By `enrollmentKey(courseId, learnerId)`: whether a learner is enrolled in a course (lesson content needs it). */
+    enrollmentOf: oneByKey(
+      (keys) => {
+        const pairs = keys.map((key) => key.split('/') as [string, string]);
+        return em.find(Enrollment, { $or: pairs.map(([courseId, learnerId]) => ({ courseId, learnerId })) });
+      },
+      (enrollment) => enrollmentKey(enrollment.courseId, enrollment.learnerId),
+    ),
+    completionsByEnrollment: manyByKey(
+      (keys) => em.find(LessonCompletion, { enrollmentId: ids(keys) }, { orderBy: { completedAt: 'asc' } }),
+      (completion) => completion.enrollmentId,
+    ),
+    certificateById: oneByKey((keys) => em.find(Certificate, { id: ids(keys) }), (certificate) => certificate.id),
+    certificateByEnrollment: oneByKey((keys) => em.find(Certificate, { enrollmentId: ids(keys) }), (certificate) => certificate.enrollmentId),
+  };
+}
+export type LmsLoaders = ReturnType<typeof createLoaders>;
