@@ -30,6 +30,7 @@ export const azoraPolicy: Policy = {
     skills: allow,
     jobs: allow,
     job: allow,
+    application: authenticated,
     contract: authenticated,
   },
   Mutation: {
@@ -73,6 +74,9 @@ export const azoraPolicy: Policy = {
     accountActivity: person,
     userSignedUp: role('admin'),
     events: role('admin', 'operator'),
+    // Forge checks the job's poster and the contract's parties; every event is read with the caller's rights.
+    jobApplications: person,
+    contractUpdates: person,
   },
   // Reached only through the roots above; private fields are checked per object by Aegis.
   User: each(allow, [

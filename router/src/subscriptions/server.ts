@@ -326,7 +326,10 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
                 return { data: data ?? null, ...(errors?.length ? { errors: asErrors(errors) } : {}) } as ExecutionResult;
               });
             followUps.set(key, read);
-            setTimeout(() => followUps.delete(key), 5_000).unref();
+            // Shared only by the deliveries of this one event, which all arrive together from the shared upstream; a
+            // later event about the same object must read it again.
+            const forget = () => followUps.delete(key);
+            read.then(forget, forget);
           }
           const result = await read;
           if (result) yield result;

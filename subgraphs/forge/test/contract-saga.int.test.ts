@@ -134,6 +134,13 @@ describe.each(testDialects())('learn → prove → earn through the router on %s
       'forge.contract.completed',
     ]);
     expect((await outboxTypes(platform, 'mint', marks.mint!)).filter((t) => t.startsWith('mint.hold'))).toEqual(['mint.hold.placed', 'mint.hold.released']);
+    // …and every one of them reached Nexus, the durable log, once.
+    const logged = await eventually(async () => {
+      const { events } = await ok(platform, '{ events(topic: "forge.contract", first: 100) { edges { node { type payload } } } }', {}, await platform.admin());
+      const types = events.edges.filter((e: any) => e.node.payload.contractId === contractId).map((e: any) => e.node.type);
+      return types.includes('forge.contract.completed') ? types : null;
+    }, 'the contract events in Nexus');
+    expect(logged).toEqual(['forge.contract.created', 'forge.contract.activated', 'forge.contract.completion_requested', 'forge.contract.completed']);
   });
 
   /** The escrow hold Mint placed for a contract, read from Mint's own database. */

@@ -277,6 +277,8 @@ export type PostJobInput = {
 /** The entry points for reading Azora data. */
 export type Query = {
   __typename?: 'Query';
+  /** One application by id, for its applicant and the job's poster (and admins). */
+  application?: Maybe<Application>;
   /** One contract by id, for its two parties (and admins). */
   contract?: Maybe<Contract>;
   /** One job by id, whatever its status. */
@@ -285,6 +287,12 @@ export type Query = {
   jobs: JobConnection;
   /** The skills catalogue, by name. */
   skills: Array<Skill>;
+};
+
+
+/** The entry points for reading Azora data. */
+export type QueryApplicationArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -322,6 +330,21 @@ export type SkillSource =
   | 'SELF_DECLARED'
   /** A certificate proves it. */
   | 'VERIFIED';
+
+/** Live updates. */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Every change of state of a contract the caller is a party to (employer or freelancer), showing the contract as it is when delivered. */
+  contractUpdates: Contract;
+  /** Every new application to one of the caller's jobs (its poster; admins). */
+  jobApplications: Application;
+};
+
+
+/** Live updates. */
+export type SubscriptionJobApplicationsArgs = {
+  jobId: Scalars['ID']['input'];
+};
 
 export type User = {
   __typename?: 'User';
@@ -487,6 +510,7 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Skill: ResolverTypeWrapper<SkillEntity>;
   SkillSource: SkillSource;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<Omit<User, 'applications' | 'contracts' | 'skills'> & { applications?: Maybe<Array<ResolversTypes['Application']>>, contracts?: Maybe<Array<ResolversTypes['Contract']>>, skills?: Maybe<Array<ResolversTypes['UserSkill']>> }>;
   UserSkill: ResolverTypeWrapper<UserSkillEntity>;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
@@ -516,6 +540,7 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   Int: Scalars['Int']['output'];
   Skill: SkillEntity;
+  Subscription: Record<PropertyKey, never>;
   User: Omit<User, 'applications' | 'contracts' | 'skills'> & { applications?: Maybe<Array<ResolversParentTypes['Application']>>, contracts?: Maybe<Array<ResolversParentTypes['Contract']>>, skills?: Maybe<Array<ResolversParentTypes['UserSkill']>> } | FederationReferenceTypes['User'];
   UserSkill: UserSkillEntity;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
@@ -636,6 +661,7 @@ export type PageInfoResolvers<ContextType = ForgeContext, ParentType extends Res
 }>;
 
 export type QueryResolvers<ContextType = ForgeContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  application?: Resolver<Maybe<ResolversTypes['Application']>, ParentType, ContextType, RequireFields<QueryApplicationArgs, 'id'>>;
   contract?: Resolver<Maybe<ResolversTypes['Contract']>, ParentType, ContextType, RequireFields<QueryContractArgs, 'id'>>;
   job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType, RequireFields<QueryJobArgs, 'id'>>;
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, RequireFields<QueryJobsArgs, 'first'>>;
@@ -646,6 +672,11 @@ export type SkillResolvers<ContextType = ForgeContext, ParentType extends Resolv
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Skill']> | FederationReferenceType, FederationReferenceType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type SubscriptionResolvers<ContextType = ForgeContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  contractUpdates?: SubscriptionResolver<ResolversTypes['Contract'], "contractUpdates", ParentType, ContextType>;
+  jobApplications?: SubscriptionResolver<ResolversTypes['Application'], "jobApplications", ParentType, ContextType, RequireFields<SubscriptionJobApplicationsArgs, 'jobId'>>;
 }>;
 
 export type UserResolvers<ContextType = ForgeContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
@@ -686,6 +717,7 @@ export type Resolvers<ContextType = ForgeContext> = ResolversObject<{
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Skill?: SkillResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserSkill?: UserSkillResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;

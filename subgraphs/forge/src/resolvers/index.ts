@@ -1,5 +1,7 @@
-import { DateTimeScalar, DecimalScalar } from '@azora/kit';
+import { DateTimeScalar, DecimalScalar, eventStream, forbidden, notFound } from '@azora/kit';
 import type { ForgeContext } from '../context';
+import { Contract, type Contract as ContractEntity } from '../entities/contract.entity';
+import { Application, type Application as ApplicationEntity } from '../entities/job.entity';
 import { ContractService } from '../contract.service';
 import type { Resolvers } from '../generated/resolvers-types';
 import { JobService } from '../job.service';
@@ -20,7 +22,33 @@ export const resolvers: Resolvers = {
     skills: (_p, _a, ctx) => skills(ctx).catalogue(),
     jobs: (_p, { filter, ...page }, ctx) => jobs(ctx).openJobs(filter, page),
     job: (_p, { id }, { loaders }) => loaders.jobById.load(id),
+    application: (_p, { id }, { loaders }) => loaders.applicationById.load(id),
     contract: (_p, { id }, ctx) => contracts(ctx).visible(ctx.identity, id),
+  },
+  Subscription: {
+    jobApplications: {
+      subscribe: async (_p, { jobId }, ctx) => {
+        const job = await ctx.loaders.jobById.load(jobId);
+        if (!job) throw notFound('Job', jobId);
+        if (job.posterId !== ctx.identity.userId && !ctx.identity.roles.includes('admin')) throw forbidden("Only the job's poster sees its applications");
+        // Each event's application is read afresh: the object-level rule judges the whole row.
+        return eventStream(ctx.bus, ['forge.application'], async (event) =>
+          event.payload.jobId === jobId ? ((await ctx.em.fork().findOne(Application, { id: String(event.payload.applicationId) })) ?? undefined) : undefined,
+        );
+      },
+      resolve: (application: ApplicationEntity) => application,
+    },
+    contractUpdates: {
+      subscribe: (_p, _a, { bus, em, identity }) => {
+        if (!identity.userId) throw forbidden('Only a party to a contract sees its updates');
+        return eventStream(bus, ['forge.contract'], async (event) =>
+          [event.payload.employerId, event.payload.freelancerId].includes(identity.userId)
+            ? ((await em.fork().findOne(Contract, { id: String(event.payload.contractId) })) ?? undefined)
+            : undefined,
+        );
+      },
+      resolve: (contract: ContractEntity) => contract,
+    },
   },
   Mutation: {
     declareSkill: (_p, { slug }, ctx) => skills(ctx).declare(ctx.identity, slug),

@@ -1,0 +1,56 @@
+import { collect, connectWs, fundedAccount, hire, ok, startPlatform, testDialects, type Platform } from '@azora/testing';
+
+const APPLICATIONS = 'subscription($j: ID!) { jobApplications(jobId: $j) { id pitch applicant { displayName } } }';
+const CONTRACTS = 'subscription { contractUpdates { id status amount { amount currency } } }';
+
+describe.each(testDialects())('Forge live updates through the router on %s', (dialect) => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await startPlatform({ dialect });
+  });
+  afterAll(() => platform?.stop());
+
+  it("shows the poster each new application, and both parties every step of their contract, but nobody else's", async () => {
+    const employer = await platform.userWithRoles(['employer'], 'Katherine');
+    const freelancer = await platform.signUp('Alan');
+    const outsider = await platform.signUp('Outsider');
+    await fundedAccount(platform, employer, '1000.00');
+    const { postJob } = await ok(platform, 'mutation($i: PostJobInput!) { postJob(input: $i) { id } }', {
+      i: { title: 'Build a ledger', description: 'Double entry.', skills: ['typescript'], budget: { amount: '300.00', currency: 'USD' } },
+    }, employer);
+
+    const posterSocket = connectWs(platform.routerUrl, { authorization: `Bearer ${employer.accessToken}` });
+    const freelancerSocket = connectWs(platform.routerUrl, { authorization: `Bearer ${freelancer.accessToken}` });
+    const outsiderSocket = connectWs(platform.routerUrl, { authorization: `Bearer ${outsider.accessToken}` });
+    try {
+      const applications = collect(posterSocket, APPLICATIONS, { j: postJob.id });
+      const peeking = collect(outsiderSocket, APPLICATIONS, { j: postJob.id });
+      const employerContracts = collect(posterSocket, CONTRACTS);
+      const freelancerContracts = collect(freelancerSocket, CONTRACTS);
+      const outsiderContracts = collect(outsiderSocket, CONTRACTS);
+      await new Promise((r) => setTimeout(r, 400));
+
+      const { applyToJob } = await ok(platform, 'mutation($j: ID!) { applyToJob(jobId: $j, pitch: "I built one") { id } }', { j: postJob.id }, freelancer);
+      const [application] = await applications.until(1);
+      if (!application?.data) throw new Error(JSON.stringify(application ?? applications.failure()));
+      expect(application.data.jobApplications).toEqual({ id: applyToJob.id, pitch: 'I built one', applicant: { displayName: 'Alan' } });
+      await peeking.until(1);
+      expect(peeking.results[0]?.errors?.[0]?.extensions?.code ?? (peeking.failure() as any)?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+      const contractId = await hire(platform, employer, applyToJob.id);
+      for (const feed of [employerContracts, freelancerContracts]) {
+        const deadline = Date.now() + 15_000;
+        while (!feed.results.some((r) => r.data?.contractUpdates?.status === 'ACTIVE') && Date.now() < deadline) await feed.until(feed.results.length + 1, 500);
+        // One update per state change (hired, then funded); each shows the contract as it is when delivered.
+        const steps = feed.results.map((r) => r.data.contractUpdates);
+        expect(steps.length).toBeGreaterThanOrEqual(2);
+        for (const step of steps) expect(step).toMatchObject({ id: contractId, amount: { amount: '300.00', currency: 'USD' } });
+        expect(steps.at(-1)!.status).toBe('ACTIVE');
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      expect(outsiderContracts.results).toEqual([]);
+    } finally {
+      await Promise.all([posterSocket.dispose(), freelancerSocket.dispose(), outsiderSocket.dispose()]);
+    }
+  });
+});
