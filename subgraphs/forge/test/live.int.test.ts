@@ -40,7 +40,9 @@ describe.each(testDialects())('Forge live updates through the router on %s', (di
       const contractId = await hire(platform, employer, applyToJob.id);
       for (const feed of [employerContracts, freelancerContracts]) {
         const deadline = Date.now() + 15_000;
-        while (!feed.results.some((r) => r.data?.contractUpdates?.status === 'ACTIVE') && Date.now() < deadline) await feed.until(feed.results.length + 1, 500);
+        // Two state changes (created, activated): wait for both deliveries, the last of which must read ACTIVE.
+        const settled = () => feed.results.length >= 2 && feed.results.at(-1)?.data?.contractUpdates?.status === 'ACTIVE';
+        while (!settled() && Date.now() < deadline) await feed.until(feed.results.length + 1, 500);
         // One update per state change (hired, then funded); each shows the contract as it is when delivered.
         const steps = feed.results.map((r) => r.data.contractUpdates);
         expect(steps.length).toBeGreaterThanOrEqual(2);
