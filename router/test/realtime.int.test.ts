@@ -9,6 +9,7 @@ import {
   startTcpProxy,
   TEST_ISSUER,
   testDialects,
+  until,
   wsUrlOf,
   type Platform,
   type SignedIn,
@@ -20,14 +21,6 @@ const REDIS = 'redis://127.0.0.1:6379';
 const ACTIVITY = 'subscription($a: ID!) { accountActivity(accountId: $a) { amount { amount } transfer { memo } account { owner { displayName } } } }';
 const EVENTS = 'subscription($t: [String!]!, $after: String) { events(topics: $t, after: $after) { id cursor type payload } }';
 const redisBus = (stream: string, url = REDIS): EventBus => new RedisEventBus(url, undefined, { stream });
-
-async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Two people with USD accounts; the first funded. */
 async function twoAccounts(platform: Platform, treasury: SignedIn) {
@@ -59,7 +52,7 @@ describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
       const { body } = await platform.request('{ events(topic: "mint.transfer", first: 100) { edges { cursor node { id type payload } } } }', {}, admin.headers);
       return body.data.events.edges as { cursor: string; node: { id: string; payload: { kind: string } } }[];
     };
-    await until(async () => (await transferEvents()).length >= 1); // the deposit
+    await until('the deposit is logged', async () => (await transferEvents()).length >= 1, 15_000);
     const seenBefore = (await transferEvents()).length;
 
     // A live follower that will disconnect, then come back with its last cursor.
@@ -72,7 +65,7 @@ describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
     await first.dispose();
 
     for (const memo of ['missed-1', 'missed-2', 'missed-3']) expect((await send(memo)).body.errors).toBeUndefined();
-    await until(async () => (await transferEvents()).length >= seenBefore + 4);
+    await until('the missed transfers are logged', async () => (await transferEvents()).length >= seenBefore + 4, 15_000);
 
     const again = connectWs(platform.routerUrl, { authorization: `Bearer ${admin.accessToken}` });
     const resumed = collect(again, EVENTS, { t: ['mint.transfer'], after: one.data.events.cursor });
@@ -141,7 +134,7 @@ describe('the event bus across processes (Redis)', () => {
         ((await platform.request('{ events(topic: "mint.transfer", first: 100) { edges { node { payload } } } }', {}, admin.headers)).body.data.events.edges as {
           node: { payload: { kind: string } };
         }[]).filter((e) => e.node.payload.kind === 'TRANSFER').length;
-      await until(async () => (await logged()) === 3, 20_000);
+      await until('Nexus has all three transfers', async () => (await logged()) === 3, 20_000);
       await new Promise((r) => setTimeout(r, 1_000));
       expect(live.results).toHaveLength(3);
       expect(await logged()).toBe(3);
