@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import { startTelemetry, type SqlEntityManager, type Telemetry } from '@azora/kit';
-import { captureLogs, startPlatform, testDialects, type Platform } from '@azora/testing';
+import { SpanKind } from '@opentelemetry/api';
+import { RedisEventBus, startTelemetry, type EventBus, type SqlEntityManager, type Telemetry } from '@azora/kit';
+import { captureLogs, collect, connectWs, startPlatform, testDialects, until, type Platform, type SignedIn } from '@azora/testing';
 import { User } from '../subgraphs/aegis/src/entities/user.entity';
 import { Account } from '../subgraphs/mint/src/entities/account.entity';
 
@@ -21,9 +22,9 @@ beforeAll(() => {
 });
 afterAll(() => telemetry?.shutdown());
 
-async function spansOfTrace(traceId: string, until: (spans: ReadableSpan[]) => boolean): Promise<ReadableSpan[]> {
+async function spansOfTrace(traceId: string, until: (spans: ReadableSpan[]) => boolean, timeoutMs = 5_000): Promise<ReadableSpan[]> {
   // Server spans end when the response is closed, a moment after the client has read it.
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
     if (until(spans) || Date.now() > deadline) return spans;
@@ -130,5 +131,109 @@ describe.each(testDialects())('traces and logs through the router on %s', (diale
     expect(logs.raw()).not.toContain(adminToken);
     // Nor any piece of the signature that makes the token valid.
     expect(logs.raw()).not.toContain(adminToken.split('.')[2]);
+  });
+});
+
+const ACTIVITY = /* GraphQL */ `
+  subscription Activity($a: ID!) {
+    accountActivity(accountId: $a) { amount { amount } transfer { memo } account { owner { displayName } } }
+  }
+`;
+
+const buses: [string, () => EventBus | undefined][] = [
+  ['the in-process bus', () => undefined],
+  ['the Redis bus', () => new RedisEventBus('redis://127.0.0.1:6379', undefined, { stream: `azora:test:trace:${randomBytes(4).toString('hex')}` })],
+];
+
+describe.each(buses)('one trace from a transfer to its accountActivity delivery, over %s', (_name, makeBus) => {
+  let platform: Platform;
+  let bus: EventBus | undefined;
+  beforeAll(async () => {
+    bus = makeBus();
+    platform = await startPlatform({ dialect: 'sqlite', bus });
+  });
+  afterAll(async () => {
+    await platform?.stop();
+    await bus?.close();
+  });
+
+  it('links the transfer (router, Mint, SQL) to the publish, the Nexus consumer and the delivery (router, two subgraphs, SQL)', async () => {
+    const treasury = await platform.userWithRoles(['treasury'], 'trace-treasury');
+    const alice = await platform.signUp('Alice');
+    const bob = await platform.signUp('Bob');
+    const open = async (user: SignedIn) =>
+      (await platform.request('mutation { openAccount(input: { currency: "USD" }) { id } }', {}, user.headers)).body.data.openAccount.id as string;
+    const from = await open(alice);
+    const to = await open(bob);
+    const deposit = await platform.request('mutation($i: DepositInput!) { deposit(input: $i) { id } }', { i: { accountId: from, amount: '10.00', idempotencyKey: `fund-${from}` } }, treasury.headers);
+    expect(deposit.body.errors).toBeUndefined();
+
+    const client = connectWs(platform.routerUrl, { authorization: `Bearer ${bob.accessToken}` });
+    const activity = collect(client, ACTIVITY, { a: to });
+    const mintSubscriptions = async () => (await platform.subgraphs.mint!.metrics.subscriptionsActive.get()).values.find((v) => v.labels.field === 'accountActivity')?.value ?? 0;
+    await until('Mint serves the subscription', async () => (await mintSubscriptions()) >= 1);
+
+    const traceId = randomBytes(16).toString('hex');
+    const sent = await platform.request(
+      'mutation Send($i: TransferInput!) { transfer(input: $i) { id } }',
+      { i: { fromAccountId: from, toAccountId: to, amount: '2.50', idempotencyKey: `trace-${traceId}`, memo: 'traced' } },
+      { ...alice.headers, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    );
+    expect(sent.body.errors).toBeUndefined();
+    const [delivery] = await activity.until(1, 20_000);
+    expect(delivery.data.accountActivity).toEqual({ amount: { amount: '2.50' }, transfer: { memo: 'traced' }, account: { owner: { displayName: 'Bob' } } });
+    await client.dispose();
+
+    const named = (spans: ReadableSpan[], name: string, service: string) =>
+      spans.filter((s) => s.name === name && s.attributes['azora.service'] === service);
+    const spans = await spansOfTrace(
+      traceId,
+      (found) => named(found, 'subscription accountActivity', 'router').length > 0 && found.some((s) => s.name === 'process mint.transfer'),
+      15_000,
+    );
+    const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
+    const parentOf = (span: ReadableSpan) => byId.get(span.parentSpanContext?.spanId ?? '');
+    const ancestors = (span: ReadableSpan): ReadableSpan[] => {
+      const parent = parentOf(span);
+      return parent ? [parent, ...ancestors(parent)] : [];
+    };
+    const one = (name: string, service: string) => {
+      const found = named(spans, name, service);
+      expect(found.map((s) => `${s.name} @ ${service}`)).toEqual([`${name} @ ${service}`]);
+      return found[0]!;
+    };
+
+    // The transfer: the router's request, Mint's request under it, and Mint's SQL (the ledger writes) under that.
+    const transferAtRouter = spans.find((s) => s.name === 'POST /graphql' && s.attributes['azora.service'] === 'router' && !parentOf(s))!;
+    expect(transferAtRouter).toBeDefined();
+    const transferAtMint = spans.find((s) => s.name === 'POST /graphql' && s.attributes['azora.service'] === 'mint' && ancestors(s).includes(transferAtRouter))!;
+    expect(transferAtMint).toBeDefined();
+    const writes = spans.filter((s) => s.attributes['db.system.name'] === 'sqlite' && ancestors(s).includes(transferAtMint));
+    expect(writes.map((s) => s.attributes['db.operation.name'])).toEqual(expect.arrayContaining(['INSERT', 'UPDATE']));
+
+    // The outbox relay's publish continues the transaction's trace; the event carries the publish span onwards.
+    const publish = one('publish mint.transfer', 'mint');
+    expect(publish.kind).toBe(SpanKind.PRODUCER);
+    expect(ancestors(publish)).toContain(transferAtMint);
+
+    // Nexus's consumer logged the event as a child of the publish, with its own SQL under it.
+    const logged = spans.find((s) => s.name === 'process mint.transfer' && s.attributes['messaging.consumer.group.name'] === 'nexus.log')!;
+    expect(logged).toBeDefined();
+    expect(logged.kind).toBe(SpanKind.CONSUMER);
+    expect(parentOf(logged)).toBe(publish);
+    expect(spans.some((s) => s.attributes['azora.service'] === 'nexus' && s.attributes['db.system.name'] === 'sqlite' && parentOf(s) === logged)).toBe(true);
+
+    // Mint's delivery of the subscription result, then the router's delivery to Bob, each a child of the one before.
+    const atMint = one('subscription accountActivity', 'mint');
+    expect(parentOf(atMint)).toBe(publish);
+    const atRouter = one('subscription accountActivity', 'router');
+    expect(parentOf(atRouter)).toBe(atMint);
+    // The router's follow-up read of Bob's selection: the gateway, both subgraphs it reads, and their SQL.
+    for (const subgraph of ['mint', 'aegis']) {
+      const read = spans.find((s) => s.name === 'POST /graphql' && s.attributes['azora.service'] === subgraph && ancestors(s).includes(atRouter));
+      expect(read ? subgraph : `${subgraph} (no read under the delivery)`).toBe(subgraph);
+      expect(spans.some((s) => s.attributes['db.system.name'] === 'sqlite' && parentOf(s) === read)).toBe(true);
+    }
+    expect(spans.filter((s) => s.name === 'gateway.request' && ancestors(s).includes(atRouter))).toHaveLength(1);
   });
 });

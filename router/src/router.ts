@@ -30,7 +30,7 @@ import type { RouterContext } from './context';
 import { SubgraphDataSource } from './data-source';
 import { routerFormatError } from './format-error';
 import { createProtection } from './limits';
-import { createRouterMetrics, type RouterMetrics } from './metrics';
+import { createRouterMetrics, type RefusalReason, type RouterMetrics } from './metrics';
 import { serveWebApp } from './web-app';
 import { SubgraphPool } from './resilience/subgraph-pool';
 import { parseRouterSettings, type RouterSettings } from './settings';
@@ -92,6 +92,33 @@ function permissionsPlugin(policy: Policy): ApolloServerPlugin<RouterContext> {
   };
 }
 
+/**
+ * Counts the requests Apollo Server refuses before any operation runs: CSRF prevention and disabled batching (its
+ * `invalidRequestWasReceived`), and a mutation or subscription sent over GET (refused with 405 once parsed).
+ */
+function refusalsPlugin(metrics: RouterMetrics): ApolloServerPlugin<RouterContext> {
+  return {
+    async invalidRequestWasReceived({ error }) {
+      const reason: RefusalReason = /Cross-Site Request Forgery/i.test(error.message)
+        ? 'csrf'
+        : /batching disabled/i.test(error.message)
+          ? 'batching_disabled'
+          : 'bad_request';
+      metrics.requestsRefused.inc({ reason });
+    },
+    async requestDidStart({ request }) {
+      if (request.http?.method !== 'GET') return;
+      return {
+        async didEncounterErrors({ operation, errors }) {
+          if (operation && operation.operation !== 'query' && errors.some((e) => /^GET requests only support query/.test(e.message))) {
+            metrics.requestsRefused.inc({ reason: 'get_mutation' });
+          }
+        },
+      };
+    },
+  };
+}
+
 /** Serves the supergraph at `/graphql` through @apollo/gateway, with `/health`, `/ready` and `/metrics`. */
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const log = options.logger ?? createLogger('router');
@@ -107,7 +134,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   };
   const metrics = createRouterMetrics(async () => (await readiness()).ready);
   const pool = new SubgraphPool(settings.resilience, replicaUrls, metrics, log);
-  const protection = await createProtection(settings, log);
+  const protection = await createProtection(settings, log, {
+    refused: (reason) => metrics.requestsRefused.inc({ reason }),
+    rateLimited: (transport) => metrics.rateLimited.inc({ transport }),
+  });
 
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
@@ -135,6 +165,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       permissionsPlugin(options.policy ?? azoraPolicy),
       operationsPlugin<RouterContext>(metrics),
+      refusalsPlugin(metrics),
       protection.plugin,
     ],
   });
@@ -143,6 +174,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     pool.serve(subgraphsOf(coreSupergraphSdl));
     schemaLoaded = true;
+    metrics.zeroSubscriptionFields(Object.keys(apiSchema.getSubscriptionType()?.getFields() ?? {}));
     topology = {
       apiSchema,
       routes: subscriptionRoutes(coreSupergraphSdl, apiSchema),
@@ -192,6 +224,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     guard: protection.guard,
     admit: protection.admit,
     limits: options.subscriptionLimits,
+    metrics,
     log,
   });
 
@@ -243,7 +276,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         next();
       } catch (error) {
         const rejected = error instanceof AuthenticationError;
-        if (!rejected) log.error({ err: error }, 'authentication unavailable');
+        if (rejected) metrics.requestsRefused.inc({ reason: 'unauthenticated' });
+        else log.error({ err: error }, 'authentication unavailable');
         res.status(rejected ? 401 : 503).json({
           errors: [
             rejected

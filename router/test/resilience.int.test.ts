@@ -9,6 +9,7 @@ import {
   type FaultProxy,
   type Platform,
   until,
+  metricValue,
 } from '@azora/testing';
 
 /** The platform admin of the running describe block: listing users is theirs alone. */
@@ -17,12 +18,7 @@ let admin: Record<string, string> = {};
 const USERS_WITH_ACCOUNTS = '{ users(first: 3) { edges { node { email accounts { currency } } } } }';
 
 /** One sample of a Prometheus metric from the router's /metrics, by name and labels. */
-async function metric(router: RunningRouter, name: string, labels: Record<string, string>): Promise<number | undefined> {
-  const text = await (await fetch(new URL('/metrics', router.url))).text();
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && wanted.every((w) => l.includes(w)));
-  return line === undefined ? undefined : Number(line.split(' ').pop());
-}
+const metric = (router: RunningRouter, name: string, labels: Record<string, string>) => metricValue(router.url, name, labels);
 
 function expectFull(body: any): void {
   expect(body.errors).toBeUndefined();

@@ -14,24 +14,31 @@ function sendError(res: Response, status: number, code: ErrorCode, message: stri
 const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
 
 /** Body parsing failures from express.json, answered as the client errors they are, never as 500. */
-const bodyErrors: ErrorRequestHandler = (error, _req, res, next) => {
-  switch ((error as { type?: string }).type) {
-    case 'entity.too.large':
-      return sendError(res, 413, 'PAYLOAD_TOO_LARGE', 'Request body too large');
-    case 'entity.parse.failed':
-      return sendError(res, 400, 'BAD_REQUEST', 'Request body is not valid JSON');
-    case 'charset.unsupported':
-    case 'encoding.unsupported':
-      return sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', (error as Error).message);
-    default:
-      return next(error);
-  }
-};
+const bodyErrors =
+  (refused: (reason: string) => void): ErrorRequestHandler =>
+  (error, _req, res, next) => {
+    switch ((error as { type?: string }).type) {
+      case 'entity.too.large':
+        refused('payload_too_large');
+        return sendError(res, 413, 'PAYLOAD_TOO_LARGE', 'Request body too large');
+      case 'entity.parse.failed':
+        refused('malformed_json');
+        return sendError(res, 400, 'BAD_REQUEST', 'Request body is not valid JSON');
+      case 'charset.unsupported':
+      case 'encoding.unsupported':
+        refused('unsupported_media_type');
+        return sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', (error as Error).message);
+      default:
+        return next(error);
+    }
+  };
 
 export interface HttpGuardOptions {
   http: RouterSettings['http'];
   guard: OperationGuard;
   resolveDocument: TrustedDocumentsResolver;
+  /** Told the reason of every refusal (for the router's metrics): a limit name or the lower-cased error code. */
+  onRefused?: (reason: string) => void;
 }
 
 /**
@@ -40,7 +47,7 @@ export interface HttpGuardOptions {
  * document size and token limits, which must run before anything parses the document.
  * Apollo Server then applies CSRF prevention, refuses mutations over GET and runs the remaining limits.
  */
-export function graphqlHttpGuards({ http, guard, resolveDocument }: HttpGuardOptions): (RequestHandler | ErrorRequestHandler)[] {
+export function graphqlHttpGuards({ http, guard, resolveDocument, onRefused = () => undefined }: HttpGuardOptions): (RequestHandler | ErrorRequestHandler)[] {
   const check = (params: GraphQLParams): GraphQLParams => {
     const resolved = resolveDocument(params);
     if (typeof resolved.query === 'string') guard.checkSource(resolved.query);
@@ -50,6 +57,7 @@ export function graphqlHttpGuards({ http, guard, resolveDocument }: HttpGuardOpt
     if (req.method !== 'POST') return next();
     const type = req.headers['content-type'];
     if (!type || !JSON_CONTENT_TYPE.test(type)) {
+      onRefused('unsupported_media_type');
       return sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'POST requests must have content-type application/json');
     }
     next();
@@ -59,6 +67,7 @@ export function graphqlHttpGuards({ http, guard, resolveDocument }: HttpGuardOpt
       if (req.method === 'POST') {
         if (Array.isArray(req.body)) {
           if (http.batching && req.body.length > http.batchMaxOperations) {
+            onRefused('batch_too_large');
             return sendError(res, 400, 'BAD_REQUEST', `A batch may hold at most ${http.batchMaxOperations} operations`);
           }
           // With batching off Apollo Server refuses the array itself.
@@ -73,11 +82,12 @@ export function graphqlHttpGuards({ http, guard, resolveDocument }: HttpGuardOpt
       next();
     } catch (error) {
       if (!(error instanceof GraphQLError)) return next(error);
-      const { http: head, ...extensions } = error.extensions as { http?: { status?: number }; code: ErrorCode };
+      const { http: head, ...extensions } = error.extensions as { http?: { status?: number }; code: ErrorCode; limit?: string };
+      onRefused(extensions.limit ?? extensions.code.toLowerCase());
       sendError(res, head?.status ?? 400, extensions.code, error.message, extensions);
     }
   };
-  return [rejectUnlessJson, express.json({ limit: http.maxBodyBytes }), bodyErrors, checkOperations];
+  return [rejectUnlessJson, express.json({ limit: http.maxBodyBytes }), bodyErrors(onRefused), checkOperations];
 }
 
 /** GET carries the parameters in the query string, which is what Apollo Server reads; rewrite it when resolved. */

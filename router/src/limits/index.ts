@@ -25,18 +25,24 @@ export interface Protection {
   close(): Promise<void>;
 }
 
-export async function createProtection(settings: RouterSettings, log: Logger): Promise<Protection> {
+/** Where the protection reports what it refused (the router's metrics). */
+export interface ProtectionCounters {
+  refused(reason: string): void;
+  rateLimited(transport: 'http' | 'websocket'): void;
+}
+
+export async function createProtection(settings: RouterSettings, log: Logger, counters?: ProtectionCounters): Promise<Protection> {
   const guard = createOperationGuard(settings.limits);
   const { mode, manifestFile, apq } = settings.trustedDocuments;
   const documents = manifestFile ? loadTrustedDocuments(manifestFile) : new Map<string, string>();
   const limiter = settings.rateLimit.enabled ? await createRateLimiter(settings.rateLimit, log) : undefined;
   if (mode !== 'off') log.info({ mode, documents: documents.size }, 'trusted documents loaded');
-  const admit = operationAdmission({ guard, limiter, keyOf: rateLimitKey });
+  const admit = operationAdmission({ guard, limiter, keyOf: rateLimitKey, onRateLimited: counters?.rateLimited });
   return {
     guard,
     limiter,
     admit,
-    httpGuards: graphqlHttpGuards({ http: settings.http, guard, resolveDocument: trustedDocumentsResolver(mode, documents) }),
+    httpGuards: graphqlHttpGuards({ http: settings.http, guard, resolveDocument: trustedDocumentsResolver(mode, documents), onRefused: counters?.refused }),
     plugin: operationLimitsPlugin(admit),
     apolloOptions: {
       validationRules: guard.validationRules,

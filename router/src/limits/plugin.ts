@@ -8,6 +8,8 @@ export interface OperationLimitsOptions {
   guard: OperationGuard;
   limiter?: RateLimiter;
   keyOf: (context: RouterContext) => string;
+  /** Counts a refusal, by the transport the operation came over. */
+  onRateLimited?: (transport: 'http' | 'websocket') => void;
 }
 
 export interface Admission {
@@ -22,13 +24,14 @@ export interface Admission {
  * WebSocket alike: page sizes and static cost with its variables (throws OperationLimitError), then the cost charged
  * to the caller's token bucket. An event a subscription delivers is not charged again: subscribing was.
  */
-export function operationAdmission({ guard, limiter, keyOf }: OperationLimitsOptions) {
-  return async (operation: OperationArgs, context: RouterContext): Promise<Admission> => {
+export function operationAdmission({ guard, limiter, keyOf, onRateLimited }: OperationLimitsOptions) {
+  return async (operation: OperationArgs, context: RouterContext, transport: 'http' | 'websocket' = 'http'): Promise<Admission> => {
     const cost = guard.checkOperation(operation);
     if (!limiter || context.subscriptionEvent) return { headers: [] };
     const decision = await limiter.take(keyOf(context), Math.max(1, cost));
     const headers = limiter.headers(decision);
     if (decision.allowed) return { headers };
+    onRateLimited?.(transport);
     const refusal = new DomainError('RATE_LIMITED', 'Rate limit exceeded; retry after the time in Retry-After', {
       retryAfterSeconds: Number(headers.find(([name]) => name === 'retry-after')?.[1]),
       http: { status: 429, headers: new HeaderMap(headers) },

@@ -25,7 +25,19 @@ import {
 import { createClient, type Client } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import WebSocket, { WebSocketServer } from 'ws';
-import { ErrorCode, IDENTITY_HEADER, REQUEST_ID_HEADER, type Identity, type Logger } from '@azora/kit';
+import { SpanKind } from '@opentelemetry/api';
+import {
+  ErrorCode,
+  eventTraceContext,
+  IDENTITY_HEADER,
+  inSpan,
+  REQUEST_ID_HEADER,
+  subscriptionFieldOf,
+  type Identity,
+  type Logger,
+  type OperationMetrics,
+  type ResultStream,
+} from '@azora/kit';
 import { AuthenticationError, type Authenticator } from '../auth/authenticate';
 import { authorizeOperation } from '../auth/authorize';
 import type { Policy } from '../auth/policy';
@@ -74,6 +86,8 @@ export interface SubscriptionServerOptions {
   /** Cost limits and the rate limit charged for a subscription, as for an HTTP operation. */
   admit?: OperationAdmission;
   limits?: Partial<SubscriptionLimits>;
+  /** Sockets, running subscriptions and delivered events are counted here. */
+  metrics?: Pick<OperationMetrics, 'websocketConnections' | 'subscriptionsActive' | 'subscriptionEvents'>;
   log: Logger;
 }
 
@@ -164,13 +178,19 @@ class SharedUpstreams {
       queue.push(item);
       wake?.();
     };
+    let interrupted = false;
     feed.members.add(member);
     const current = feed;
     return {
       next: async (): Promise<FeedItem> => {
-        while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        while (queue.length === 0 && !interrupted) await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
-        return queue.shift()!;
+        return queue.shift() ?? { kind: 'end' };
+      },
+      /** Ends this member's wait at once: its client left while no event was coming. */
+      interrupt: () => {
+        interrupted = true;
+        wake?.();
       },
       leave: () => {
         current.members.delete(member);
@@ -218,7 +238,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     return { authorization: authorization ?? apiKey };
   };
 
-  const routeSubscription = async function* (args: ExecutionArgs, state: SocketState): AsyncGenerator<ExecutionResult> {
+  const routeSubscription = async function* (args: ExecutionArgs, state: SocketState, left: AbortSignal): AsyncGenerator<ExecutionResult> {
     const topology = options.topology();
     const operation = getOperationAST(args.document, args.operationName) as OperationDefinitionNode;
     const root = operation.selectionSet.selections[0] as FieldNode;
@@ -290,6 +310,9 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
       upstreamQuery,
       variables,
     );
+    const interrupt = () => feed.interrupt();
+    if (left.aborted) interrupt();
+    left.addEventListener('abort', interrupt, { once: true });
     try {
       for (;;) {
         const item = await feed.next();
@@ -309,37 +332,89 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         const id = (item.result.data as Record<string, { id?: string } | null> | undefined)?.[root.name.value]?.id;
         if (!id) continue;
         inFlight += 1;
+        // The delivery continues the trace of the event behind it (the subgraph sends its delivery span's traceparent
+        // with the result): a child span, since this event is its one cause. The follow-up read's gateway, subgraph
+        // and SQL spans hang under it, in the same trace as the change that emitted the event.
+        const traceparent = (item.result.extensions as Record<string, unknown> | undefined)?.traceparent;
+        const delivered = inSpan(
+          `subscription ${root.name.value}`,
+          { kind: SpanKind.SERVER, attributes: { 'graphql.operation.type': 'subscription', 'azora.service': 'router', 'azora.subgraph': route.subgraph } },
+          eventTraceContext({ traceparent: typeof traceparent === 'string' ? traceparent : undefined }),
+          async () => {
+            // Subscribers with the same identity, operation and variables get one read of each event between them.
+            const key = JSON.stringify([caller, followUpQuery, variables, id]);
+            let read = followUps.get(key);
+            if (!read) {
+              read = options.apollo
+                .executeOperation(
+                  { query: followUpQuery, variables: { ...variables, __azoraId: id } },
+                  // Delivering an event is not a client request: its read is not charged to the rate limit again.
+                  { contextValue: { ...options.contextFor(state.identity, context.requestId, state.ip), subscriptionEvent: true } },
+                )
+                .then((response) => {
+                  if (response.body.kind !== 'single') return null;
+                  const { data, errors } = response.body.singleResult;
+                  return { data: data ?? null, ...(errors?.length ? { errors: asErrors(errors) } : {}) } as ExecutionResult;
+                });
+              followUps.set(key, read);
+              // Shared only by the deliveries of this one event, which all arrive together from the shared upstream; a
+              // later event about the same object must read it again.
+              const forget = () => followUps.delete(key);
+              read.then(forget, forget);
+            }
+            return read;
+          },
+        );
         try {
-          // Subscribers with the same identity, operation and variables get one read of each event between them.
-          const key = JSON.stringify([caller, followUpQuery, variables, id]);
-          let read = followUps.get(key);
-          if (!read) {
-            read = options.apollo
-              .executeOperation(
-                { query: followUpQuery, variables: { ...variables, __azoraId: id } },
-                // Delivering an event is not a client request: its read is not charged to the rate limit again.
-                { contextValue: { ...options.contextFor(state.identity, context.requestId, state.ip), subscriptionEvent: true } },
-              )
-              .then((response) => {
-                if (response.body.kind !== 'single') return null;
-                const { data, errors } = response.body.singleResult;
-                return { data: data ?? null, ...(errors?.length ? { errors: asErrors(errors) } : {}) } as ExecutionResult;
-              });
-            followUps.set(key, read);
-            // Shared only by the deliveries of this one event, which all arrive together from the shared upstream; a
-            // later event about the same object must read it again.
-            const forget = () => followUps.delete(key);
-            read.then(forget, forget);
-          }
-          const result = await read;
+          const result = await delivered;
           if (result) yield result;
         } finally {
           inFlight -= 1;
         }
       }
     } finally {
+      left.removeEventListener('abort', interrupt);
       feed.leave();
     }
+  };
+
+  /**
+   * The routed subscription as graphql-ws runs it, counted while it runs. An async generator's `return()` waits until
+   * the generator next yields, which for a quiet subscription is never: leaving also interrupts the wait for the
+   * next event, so a client's unsubscribe (or closed socket) ends the upstream subscription at once.
+   */
+  const runSubscription = (args: ExecutionArgs, state: SocketState): ResultStream => {
+    const field = subscriptionFieldOf(args);
+    const left = new AbortController();
+    const results = routeSubscription(args, state, left.signal);
+    options.metrics?.subscriptionsActive.inc({ field });
+    let ended = false;
+    const end = () => {
+      left.abort();
+      if (ended) return;
+      ended = true;
+      options.metrics?.subscriptionsActive.dec({ field });
+    };
+    const stream: ResultStream = {
+      async next() {
+        const item = await results.next();
+        if (item.done) end();
+        else options.metrics?.subscriptionEvents.inc({ field });
+        return item;
+      },
+      async return() {
+        end();
+        return results.return(undefined);
+      },
+      async throw(error: unknown) {
+        end();
+        return results.throw(error);
+      },
+      [Symbol.asyncIterator]() {
+        return stream;
+      },
+    };
+    return stream;
   };
 
   const disposable = useServer<Record<string, unknown>, { state: SocketState }>(
@@ -367,6 +442,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         const state: SocketState = { identity, ip, requestId: crypto.randomUUID(), subscriptions: 0 };
         ctx.extra.state = state;
         armExpiry(socket, state);
+        options.metrics?.websocketConnections.inc();
+        socket.once('close', () => options.metrics?.websocketConnections.dec());
         return true;
       },
       async onPing(ctx, payload) {
@@ -422,6 +499,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
             const { refusal } = await options.admit(
               { schema: apiSchema, document, operationName: payload.operationName, variables: payload.variables ?? undefined },
               contextValue,
+              'websocket',
             );
             if (refusal) return [forSocket(refusal)];
           } catch (error) {
@@ -442,7 +520,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         const state = ctx.extra.state;
         if (state) state.subscriptions -= 1;
       },
-      subscribe: (args) => routeSubscription(args, (args.contextValue as { socketState: SocketState }).socketState),
+      subscribe: (args) => runSubscription(args, (args.contextValue as { socketState: SocketState }).socketState),
       // Queries and mutations over the socket run exactly as over HTTP.
       async execute(args) {
         const context = args.contextValue as RouterContext;

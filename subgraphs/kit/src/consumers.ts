@@ -1,7 +1,10 @@
 import { UniqueConstraintViolationException, defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import type { Orm, SqlEntityManager } from './database';
 import type { DomainEvent, EventBus } from './events';
+import { SpanKind } from '@opentelemetry/api';
 import type { Logger } from './logger';
+import type { SubgraphMetrics } from './metrics';
+import { eventTraceContext, inSpan } from './telemetry';
 
 /** Which events each consumer has handled: the de-duplication behind at-least-once delivery. */
 export const ProcessedEvent = defineEntity({
@@ -32,25 +35,68 @@ export interface EventConsumer {
  * a duplicate (the bus delivers at least once) finds the row and does nothing. Returns false for a duplicate.
  */
 export async function consumeOnce(orm: Orm, consumer: EventConsumer, event: DomainEvent, log: Logger): Promise<boolean> {
-  try {
-    return await orm.em.fork().transactional(async (em) => {
-      if (await em.findOne(ProcessedEvent, { consumer: consumer.name, eventId: event.id })) return false;
-      em.create(ProcessedEvent, { consumer: consumer.name, eventId: event.id, processedAt: new Date() });
-      await em.flush();
-      await consumer.handle(em, event, log.child({ consumer: consumer.name, eventId: event.id }));
-      return true;
-    });
-  } catch (error) {
-    // A concurrent delivery of the same event won the insert: that one handles it.
-    if (error instanceof UniqueConstraintViolationException) return false;
-    throw error;
-  }
+  // A child of the event's publish span: the handling has exactly one cause, so it belongs to that event's trace (its
+  // SQL, and any event it records to continue a saga, too).
+  return inSpan(
+    `process ${event.topic}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': event.topic,
+        'messaging.message.id': event.id,
+        'messaging.consumer.group.name': consumer.name,
+      },
+    },
+    eventTraceContext(event),
+    async (span) => {
+      try {
+        return await orm.em.fork().transactional(async (em) => {
+          if (await em.findOne(ProcessedEvent, { consumer: consumer.name, eventId: event.id })) return false;
+          em.create(ProcessedEvent, { consumer: consumer.name, eventId: event.id, processedAt: new Date() });
+          await em.flush();
+          await consumer.handle(em, event, log.child({ consumer: consumer.name, eventId: event.id }));
+          return true;
+        });
+      } catch (error) {
+        // A concurrent delivery of the same event won the insert: that one handles it.
+        if (error instanceof UniqueConstraintViolationException) {
+          span.setAttribute('azora.duplicate', true);
+          return false;
+        }
+        throw error;
+      }
+    },
+  );
 }
 
-/** Subscribes every consumer to the bus (durably, by its name); failures are retried by the bus. */
-export function startConsumers(orm: Orm, bus: EventBus, consumers: EventConsumer[], log: Logger): () => void {
+/**
+ * Subscribes every consumer to the bus (durably, by its name); failures are retried by the bus. With metrics, each
+ * first handling records the lag from publish to handled, and each failure is counted.
+ */
+export function startConsumers(orm: Orm, bus: EventBus, consumers: EventConsumer[], log: Logger, metrics?: SubgraphMetrics): () => void {
+  for (const consumer of consumers) {
+    // Exported from the start, at zero: a dashboard or alert finds the series before the first event.
+    metrics?.consumerFailures.inc({ consumer: consumer.name }, 0);
+    metrics?.consumerLag.zero({ consumer: consumer.name });
+  }
   const unsubscribes = consumers.map((consumer) =>
-    bus.subscribe(consumer.topics, (event) => consumeOnce(orm, consumer, event, log).then(() => undefined), { group: consumer.name }),
+    bus.subscribe(
+      consumer.topics,
+      async (event) => {
+        let handled: boolean;
+        try {
+          handled = await consumeOnce(orm, consumer, event, log);
+        } catch (error) {
+          metrics?.consumerFailures.inc({ consumer: consumer.name });
+          throw error;
+        }
+        if (handled && event.publishedAt) {
+          metrics?.consumerLag.observe({ consumer: consumer.name }, Math.max(0, Date.now() - Date.parse(event.publishedAt)) / 1000);
+        }
+      },
+      { group: consumer.name },
+    ),
   );
   return () => unsubscribes.forEach((unsubscribe) => unsubscribe());
 }

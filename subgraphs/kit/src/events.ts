@@ -3,6 +3,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { idProperty } from './entity';
 import { newId } from './ids';
 import type { SqlEntityManager } from './database';
+import { activeTraceparent } from './telemetry';
 
 /** A domain event: something that happened in one subgraph that others may react to. */
 export interface DomainEvent<Payload = Record<string, unknown>> {
@@ -17,6 +18,13 @@ export interface DomainEvent<Payload = Record<string, unknown>> {
   payload: Payload;
   /** ISO-8601. */
   occurredAt: string;
+  /**
+   * W3C trace context (`traceparent`) the event continues: recorded from the transaction that wrote it, replaced by
+   * the relay's publish span when it is published. Absent when tracing is off.
+   */
+  traceparent?: string;
+  /** ISO-8601: when the outbox relay handed it to the bus (for the publish → handled lag). */
+  publishedAt?: string;
 }
 
 export type EventHandler = (event: DomainEvent) => void | Promise<void>;
@@ -110,6 +118,8 @@ export const OutboxEvent = defineEntity({
     publishedAt: p.datetime().nullable().index(),
     /** A relay's lease on the row while it publishes; another relay takes it over once it lapses. */
     claimedUntil: p.datetime().nullable(),
+    /** The W3C `traceparent` of the transaction that recorded the event (null when tracing is off). */
+    traceparent: p.string().length(55).nullable(),
   },
 });
 export type OutboxEvent = InferEntity<typeof OutboxEvent>;
@@ -120,7 +130,15 @@ export function recordEvent(
   source: string,
   event: { topic: string; type: string; payload: Record<string, unknown> },
 ): DomainEvent {
-  const row = em.create(OutboxEvent, { id: newId(), ...event, source, occurredAt: new Date(), publishedAt: null, claimedUntil: null });
+  const row = em.create(OutboxEvent, {
+    id: newId(),
+    ...event,
+    source,
+    occurredAt: new Date(),
+    publishedAt: null,
+    claimedUntil: null,
+    traceparent: activeTraceparent() ?? null,
+  });
   return toDomainEvent(row);
 }
 
@@ -131,4 +149,5 @@ export const toDomainEvent = (row: OutboxEvent): DomainEvent => ({
   source: row.source,
   payload: row.payload,
   occurredAt: row.occurredAt.toISOString(),
+  ...(row.traceparent ? { traceparent: row.traceparent } : {}),
 });

@@ -42,12 +42,22 @@ export function outcomeOf(errors: readonly { extensions?: Record<string, unknown
 }
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** The relay polls every 100 ms, so lags start there; minutes mean a backlog or an outage. */
+const LAG_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 export interface OperationMetrics {
   registry: Registry;
   requests: Counter<'operation_name' | 'operation_type' | 'outcome'>;
   requestDuration: Histogram<'operation_name' | 'operation_type'>;
   operationNames: OperationNames;
+  /** graphql-ws sockets open now (authenticated ones: refused sockets close at once). */
+  websocketConnections: Gauge;
+  /** Subscriptions running now, by the `Subscription` field they subscribe to. */
+  subscriptionsActive: Gauge<'field'>;
+  /** Results sent on subscriptions, one per delivered event, by field. */
+  subscriptionEvents: Counter<'field'>;
+  /** Exports the subscription series of these `Subscription` fields at zero, so they exist before any traffic. */
+  zeroSubscriptionFields(fields: Iterable<string>): void;
 }
 
 /** A registry with process metrics, the readiness gauge and the GraphQL operation metrics, named `<prefix>_…`. */
@@ -67,7 +77,32 @@ export function createOperationMetrics(
       this.set((await ready()) ? 1 : 0);
     },
   });
+  const subscriptionsActive = new Gauge({
+    name: `${prefix}_subscriptions_active`,
+    help: 'GraphQL subscriptions running now, by Subscription field.',
+    labelNames: ['field'],
+    registers: [registry],
+  });
+  const subscriptionEvents = new Counter({
+    name: `${prefix}_subscription_events_total`,
+    help: 'Results sent on GraphQL subscriptions (one per delivered event), by Subscription field.',
+    labelNames: ['field'],
+    registers: [registry],
+  });
   return {
+    websocketConnections: new Gauge({
+      name: `${prefix}_websocket_connections`,
+      help: 'graphql-ws WebSocket connections open now.',
+      registers: [registry],
+    }),
+    subscriptionsActive,
+    subscriptionEvents,
+    zeroSubscriptionFields(fields) {
+      for (const field of fields) {
+        subscriptionsActive.inc({ field }, 0);
+        subscriptionEvents.inc({ field }, 0);
+      }
+    },
     registry,
     requests: new Counter({
       name: `${prefix}_requests_total`,
@@ -136,6 +171,11 @@ export interface SubgraphMetrics extends OperationMetrics {
   requestStatements: Histogram<'operation_name' | 'operation_type'>;
   outboxPending: Gauge;
   eventsPublished: Counter;
+  /** Seconds from the transaction that recorded an event to the relay publishing it. */
+  publishLag: Histogram;
+  /** Seconds from an event's publication to one of this subgraph's consumers having handled it. */
+  consumerLag: Histogram<'consumer'>;
+  consumerFailures: Counter<'consumer'>;
   /** Where the pool gauges read from; set once the database is open. */
   watchPool(max: number, stats: () => PoolStats | undefined): void;
 }
@@ -188,6 +228,25 @@ export function createSubgraphMetrics(subgraph: string, ready: () => Promise<boo
     eventsPublished: new Counter({
       name: 'azora_outbox_published_events_total',
       help: 'Domain events the outbox relay published to the event bus.',
+      registers,
+    }),
+    publishLag: new Histogram({
+      name: 'azora_outbox_publish_lag_seconds',
+      help: 'Time from the transaction that recorded a domain event (outbox write) to its publication on the event bus.',
+      buckets: LAG_BUCKETS,
+      registers,
+    }),
+    consumerLag: new Histogram({
+      name: 'azora_event_consumer_lag_seconds',
+      help: 'Time from a domain event\'s publication to a consumer of this subgraph having handled it, by consumer.',
+      labelNames: ['consumer'],
+      buckets: LAG_BUCKETS,
+      registers,
+    }),
+    consumerFailures: new Counter({
+      name: 'azora_event_consumer_failures_total',
+      help: 'Domain events a consumer failed to handle (the bus delivers them again), by consumer.',
+      labelNames: ['consumer'],
       registers,
     }),
     watchPool(max, stats) {

@@ -1,10 +1,12 @@
 import { LockMode } from '@mikro-orm/core';
+import { SpanKind } from '@opentelemetry/api';
 import type { Orm } from './database';
-import { OutboxEvent, toDomainEvent, type EventBus } from './events';
+import { OutboxEvent, toDomainEvent, type DomainEvent, type EventBus } from './events';
 import type { Logger } from './logger';
+import type { SubgraphMetrics } from './metrics';
+import { activeTraceparent, eventTraceContext, inSpan } from './telemetry';
 
 const LEASE_MS = 30_000;
-import type { SubgraphMetrics } from './metrics';
 
 /**
  * Publishes committed outbox rows to the bus, oldest first, at least once: a row is marked published only after the
@@ -67,7 +69,7 @@ export class OutboxRelay {
     let sent = 0;
     try {
       for (const row of rows) {
-        await this.bus.publish(toDomainEvent(row));
+        await this.publish(toDomainEvent(row));
         sent += 1;
       }
     } finally {
@@ -81,6 +83,28 @@ export class OutboxRelay {
       this.metrics.outboxPending.set(await this.orm.em.fork().count(OutboxEvent, { publishedAt: null }));
     }
     return sent;
+  }
+
+  /**
+   * One event, in a producer span that continues the trace of the transaction that recorded it. The event then
+   * carries the publish span's context, so consumers and subscription deliveries hang under it: one trace from the
+   * request through the relay to every reaction. Each event gets its own span, so no span ever has two parents.
+   */
+  private publish(recorded: DomainEvent): Promise<void> {
+    return inSpan(
+      `publish ${recorded.topic}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: { 'messaging.operation.type': 'send', 'messaging.destination.name': recorded.topic, 'messaging.message.id': recorded.id, 'azora.service': recorded.source },
+      },
+      eventTraceContext(recorded),
+      async () => {
+        const publishedAt = new Date();
+        const traceparent = activeTraceparent();
+        await this.bus.publish({ ...recorded, publishedAt: publishedAt.toISOString(), ...(traceparent ? { traceparent } : {}) });
+        this.metrics?.publishLag.observe(Math.max(0, publishedAt.getTime() - Date.parse(recorded.occurredAt)) / 1000);
+      },
+    );
   }
 
   /** Stops polling after the current round, then tries one last drain. */

@@ -39,6 +39,7 @@ import {
 import { ErrorCode, maskError } from './errors';
 import { InProcessEventBus, OutboxEvent, type EventBus } from './events';
 import { OutboxRelay } from './outbox-relay';
+import { subscribeTraced } from './event-stream';
 import { RedisEventBus } from './redis-bus';
 import { ProcessedEvent, startConsumers, type EventConsumer } from './consumers';
 import { IDENTITY_HEADER, publicKeyFromPem, verifyIdentityAssertion, type Identity } from './identity';
@@ -255,6 +256,7 @@ export async function startSubgraph<Loaders>(
 
     // Subscriptions: the router subscribes here over graphql-ws, proving who the caller is with the same assertion.
     const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 256 * 1024 });
+    metrics.zeroSubscriptionFields(Object.keys(schema.getSubscriptionType()?.getFields() ?? {}));
     const wsCleanup = useServer<Record<string, unknown>, { identity: Identity; requestId: string }>(
       {
         schema,
@@ -264,6 +266,8 @@ export async function startSubgraph<Loaders>(
             if (typeof assertion !== 'string') throw new Error('missing identity assertion');
             ctx.extra.identity = await verifyIdentityAssertion(assertion, routerKey);
             ctx.extra.requestId = requestIdFrom({ [REQUEST_ID_HEADER]: String(ctx.connectionParams?.[REQUEST_ID_HEADER] ?? '') });
+            metrics.websocketConnections.inc();
+            ctx.extra.socket.once('close', () => metrics.websocketConnections.dec());
             return true;
           } catch (error) {
             log.warn({ reason: (error as Error).message }, 'subscription refused');
@@ -271,6 +275,8 @@ export async function startSubgraph<Loaders>(
           }
         },
         context: (ctx) => contextFor(ctx.extra.requestId!, ctx.extra.identity!),
+        // Each event's result continues the event's trace, and tells the router its traceparent.
+        subscribe: (args) => subscribeTraced(args, definition.name, metrics),
       },
       wsServer,
     );
@@ -325,7 +331,7 @@ export async function startSubgraph<Loaders>(
     const url = `http://${host}:${port}/graphql`;
     log.info({ url, database: options.target.dialect }, 'subgraph listening');
     relay.start();
-    const stopConsumers = startConsumers(orm, bus, definition.consumers ?? [], log);
+    const stopConsumers = startConsumers(orm, bus, definition.consumers ?? [], log, metrics);
 
     let stopped: Promise<void> | undefined;
     return {

@@ -1,4 +1,15 @@
-import { context, isSpanContextValid, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import {
+  context,
+  isSpanContextValid,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+  type SpanOptions,
+} from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { RequestHandler } from 'express';
 import type { Logger } from './logger';
@@ -43,6 +54,34 @@ export function startTelemetry(serviceName: string, spanProcessors?: SpanProcess
 /** Writes the active trace context (W3C `traceparent`) into outgoing request headers. */
 export function injectTraceContext(headers: { set(name: string, value: string): void }): void {
   propagation.inject(context.active(), headers, { set: (carrier, key, value) => carrier.set(key, value) });
+}
+
+/** The W3C `traceparent` of a context (the active one by default); undefined when tracing is off or nothing is traced. */
+export function activeTraceparent(from: Context = context.active()): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(from, carrier);
+  return carrier.traceparent;
+}
+
+/**
+ * The trace context a domain event carries. An event without one starts a trace of its own rather than joining
+ * whatever happens to be active where it is handled (in-process, the relay's publish of another event).
+ */
+export function eventTraceContext(event: { traceparent?: string } | undefined): Context {
+  return event?.traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent: event.traceparent }) : ROOT_CONTEXT;
+}
+
+/** Runs `work` in a new span, child of `parent`, active for everything `work` does; failures mark the span. */
+export async function inSpan<T>(name: string, options: SpanOptions, parent: Context, work: (span: Span) => Promise<T>): Promise<T> {
+  const span = tracer.startSpan(name, options, parent);
+  try {
+    return await context.with(trace.setSpan(parent, span), () => work(span));
+  } catch (error) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    throw error;
+  } finally {
+    span.end();
+  }
 }
 
 function traceIdOf(span: Span): string | undefined {

@@ -1,0 +1,193 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunningRouter } from '@azora/router';
+import { collect, connectWs, metricValue, startPlatform, until, type Platform, type SignedIn } from '@azora/testing';
+
+/**
+ * The metrics the catalogue promises beyond requests and fetches, each watched moving when its event happens:
+ * refusals before Apollo, rate-limit rejections, WebSockets and subscriptions (router and subgraph), and the event
+ * bus's publish and consumer lag. Everything is caused through the router, the way a client would.
+ */
+
+const TRUSTED = '{ currencies { code } }';
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const ACTIVITY = 'subscription Activity($a: ID!) { accountActivity(accountId: $a) { amount { amount } } }';
+/** Costs 14: more than the 1-a-second refill can give back while the test opens a socket. */
+const COSTLY_ACTIVITY = 'subscription Costly($a: ID!) { accountActivity(accountId: $a) { amount { amount } account { entries(first: 5) { edges { node { id } } } } } }';
+
+/** A raw HTTP request to a router, answered with its status. */
+async function status(url: string, init: RequestInit & { search?: Record<string, string> } = {}): Promise<number> {
+  const target = new URL(url);
+  for (const [k, v] of Object.entries(init.search ?? {})) target.searchParams.set(k, v);
+  const response = await fetch(target, init);
+  await response.arrayBuffer();
+  return response.status;
+}
+
+const json = { 'content-type': 'application/json' };
+const value = async (url: string, name: string, labels: Record<string, string> = {}) => (await metricValue(url, name, labels)) ?? NaN;
+
+describe('operational metrics move when their event happens', () => {
+  let platform: Platform;
+  let url: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    platform = await startPlatform({ dialect: 'sqlite' });
+    url = platform.routerUrl;
+    dir = mkdtempSync(join(tmpdir(), 'azora-metrics-'));
+  });
+  afterAll(async () => {
+    await platform?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('requests refused before Apollo Server runs an operation, by reason', () => {
+    const refused = (reason: string) => value(url, 'azora_router_requests_refused_total', { reason });
+
+    it.each([
+      ['unsupported_media_type', 415, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{ __typename }' }],
+      ['payload_too_large', 413, { method: 'POST', headers: json, body: JSON.stringify({ query: `{ __typename } #${'x'.repeat(300 * 1024)}` }) }],
+      ['malformed_json', 400, { method: 'POST', headers: json, body: '{"query": ' }],
+      ['unauthenticated', 401, { method: 'POST', headers: { ...json, authorization: 'Bearer not-a-token' }, body: JSON.stringify({ query: '{ __typename }' }) }],
+      ['document_size', 400, { method: 'POST', headers: json, body: JSON.stringify({ query: `{ __typename } #${'x'.repeat(20 * 1024)}` }) }],
+      ['tokens', 400, { method: 'POST', headers: json, body: JSON.stringify({ query: `{ ${'__typename '.repeat(1200)}}` }) }],
+      ['batching_disabled', 400, { method: 'POST', headers: json, body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]) }],
+      ['csrf', 400, { method: 'GET', search: { query: '{ __typename }' } }],
+      ['get_mutation', 405, { method: 'GET', headers: { 'apollo-require-preflight': 'true' }, search: { query: 'mutation { signOut(refreshToken: "x") }' } }],
+    ] as [string, number, RequestInit & { search?: Record<string, string> }][])('%s (HTTP %i)', async (reason, expectedStatus, init) => {
+      const before = await refused(reason);
+      expect(before).toBeGreaterThanOrEqual(0); // exported from the start, at zero
+      expect(await status(url, init)).toBe(expectedStatus);
+      expect(await refused(reason)).toBe(before + 1);
+    });
+
+    it('counts nothing as refused for an ordinary request', async () => {
+      const total = async () => {
+        const text = await (await fetch(new URL('/metrics', url))).text();
+        return text.split('\n').filter((l) => l.startsWith('azora_router_requests_refused_total{')).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+      };
+      const before = await total();
+      expect(await status(url, { method: 'POST', headers: json, body: JSON.stringify({ query: '{ __typename }' }) })).toBe(200);
+      expect(await total()).toBe(before);
+    });
+  });
+
+  describe('with trusted documents enforced and a small rate limit', () => {
+    let strict: RunningRouter;
+    let user: SignedIn;
+    beforeAll(async () => {
+      const manifest = join(dir, 'persisted-documents.json');
+      writeFileSync(manifest, JSON.stringify({ [`sha256:${sha256(TRUSTED)}`]: TRUSTED }));
+      strict = await platform.startRouter({
+        env: {
+          AZORA_TRUSTED_DOCUMENTS: 'enforce',
+          AZORA_TRUSTED_DOCUMENTS_MANIFEST: manifest,
+          AZORA_LIMIT_MAX_COST: '20',
+          AZORA_RATE_LIMIT_CAPACITY: '20',
+          AZORA_RATE_LIMIT_REFILL_PER_SECOND: '1',
+        },
+      });
+      user = await platform.signUp('Limited');
+    });
+
+    it('counts an untrusted document as refused', async () => {
+      const before = await value(strict.url, 'azora_router_requests_refused_total', { reason: 'document_not_trusted' });
+      expect(await status(strict.url, { method: 'POST', headers: json, body: JSON.stringify({ query: '{ __typename }' }) })).toBe(400);
+      expect(await value(strict.url, 'azora_router_requests_refused_total', { reason: 'document_not_trusted' })).toBe(before + 1);
+    });
+
+    it('counts rate-limit rejections over HTTP and over WebSocket', async () => {
+      const limited = (transport: string) => value(strict.url, 'azora_router_rate_limited_total', { transport });
+      expect(await limited('http')).toBe(0);
+      expect(await limited('websocket')).toBe(0);
+      const ask = () => status(strict.url, { method: 'POST', headers: { ...json, ...user.headers }, body: JSON.stringify({ documentId: `sha256:${sha256(TRUSTED)}` }) });
+      let refusals = 0;
+      for (let i = 0; i < 60 && refusals === 0; i++) if ((await ask()) === 429) refusals += 1;
+      expect(refusals).toBe(1);
+      expect(await limited('http')).toBe(1);
+
+      // The same caller's budget is spent for a subscription too.
+      const client = connectWs(strict.url, { authorization: `Bearer ${user.accessToken}` });
+      const refusedSubscription = collect(client, COSTLY_ACTIVITY, { a: 'any-account' });
+      await until('the subscription is refused', async () => refusedSubscription.ended());
+      expect(refusedSubscription.failure()).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED' }) })]);
+      expect(await limited('websocket')).toBe(1);
+      await client.dispose();
+    });
+  });
+
+  describe('WebSockets, subscriptions and the event bus', () => {
+    let alice: SignedIn;
+    let bob: SignedIn;
+    let from: string;
+    let to: string;
+    beforeAll(async () => {
+      const treasury = await platform.userWithRoles(['treasury'], 'metrics-treasury');
+      alice = await platform.signUp('Alice');
+      bob = await platform.signUp('Bob');
+      const open = async (who: SignedIn) =>
+        (await platform.request('mutation { openAccount(input: { currency: "USD" }) { id } }', {}, who.headers)).body.data.openAccount.id as string;
+      from = await open(alice);
+      to = await open(bob);
+      const funded = await platform.request('mutation($i: DepositInput!) { deposit(input: $i) { id } }', { i: { accountId: from, amount: '50.00', idempotencyKey: `fund-${from}` } }, treasury.headers);
+      expect(funded.body.errors).toBeUndefined();
+    });
+    const send = (memo: string) =>
+      platform.request('mutation($i: TransferInput!) { transfer(input: $i) { id } }', { i: { fromAccountId: from, toAccountId: to, amount: '1.00', idempotencyKey: `${memo}-${randomBytes(4).toString('hex')}`, memo } }, alice.headers);
+
+    it('counts sockets and running subscriptions at the router and in Mint, and the events they deliver', async () => {
+      const mint = platform.subgraphs.mint!.url;
+      const field = { field: 'accountActivity' };
+      const routerSockets = () => value(url, 'azora_router_websocket_connections');
+      const routerActive = () => value(url, 'azora_router_subscriptions_active', field);
+      const mintActive = () => value(mint, 'azora_subgraph_subscriptions_active', field);
+      const base = {
+        sockets: await routerSockets(),
+        active: await routerActive(),
+        mintActive: await mintActive(),
+        mintSockets: await value(mint, 'azora_subgraph_websocket_connections'),
+        delivered: await value(url, 'azora_router_subscription_events_total', field),
+        mintDelivered: await value(mint, 'azora_subgraph_subscription_events_total', field),
+      };
+      expect(Object.values(base).every((n) => n >= 0)).toBe(true); // every series exported before any traffic
+
+      const client = connectWs(url, { authorization: `Bearer ${bob.accessToken}` });
+      const activity = collect(client, ACTIVITY, { a: to });
+      await until('the subscription runs at the router and in Mint', async () => (await routerActive()) === base.active + 1 && (await mintActive()) === base.mintActive + 1);
+      expect(await routerSockets()).toBe(base.sockets + 1);
+      expect(await value(mint, 'azora_subgraph_websocket_connections')).toBe(base.mintSockets + 1);
+
+      expect((await send('watched')).body.errors).toBeUndefined();
+      expect(await activity.until(1)).toHaveLength(1);
+      await until('the delivery is counted', async () => (await value(url, 'azora_router_subscription_events_total', field)) === base.delivered + 1);
+      expect(await value(mint, 'azora_subgraph_subscription_events_total', field)).toBe(base.mintDelivered + 1);
+
+      // Unsubscribing ends the subscription at once, though no further event comes to wake it.
+      activity.unsubscribe();
+      await until('the subscription has ended at the router and in Mint', async () => (await routerActive()) === base.active && (await mintActive()) === base.mintActive);
+      expect(await routerSockets()).toBe(base.sockets + 1);
+      await client.dispose();
+      await until('the socket is closed', async () => (await routerSockets()) === base.sockets);
+    });
+
+    it('measures the outbox publish lag in Mint and the consumer lag in Nexus', async () => {
+      const mint = platform.subgraphs.mint!.url;
+      const nexus = platform.subgraphs.nexus!.url;
+      const published = () => value(mint, 'azora_outbox_publish_lag_seconds_count');
+      const handled = () => value(nexus, 'azora_event_consumer_lag_seconds_count', { consumer: 'nexus.log' });
+      const before = { published: await published(), handled: await handled() };
+      expect(before.handled).toBeGreaterThanOrEqual(0);
+      expect((await send('lagging')).body.errors).toBeUndefined();
+      await until('Mint published the transfer event', async () => (await published()) >= before.published + 1);
+      await until('Nexus logged it', async () => (await handled()) >= before.handled + 1);
+      // The relay polls every 100 ms: a lag is a fraction of a second here, never negative or absurd.
+      const lagSum = await value(mint, 'azora_outbox_publish_lag_seconds_sum');
+      expect(lagSum).toBeGreaterThan(0);
+      expect(lagSum).toBeLessThan(60 * (before.published + 1));
+      expect(await value(nexus, 'azora_event_consumer_failures_total', { consumer: 'nexus.log' })).toBe(0);
+    });
+  });
+});
