@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningRouter } from '@azora/router';
+import { InProcessEventBus, type DomainEvent, type EventBus, type EventHandler } from '@azora/kit';
 import { collect, connectWs, metricValue, startPlatform, until, type Platform, type SignedIn } from '@azora/testing';
 
 /**
@@ -27,15 +28,32 @@ async function status(url: string, init: RequestInit & { search?: Record<string,
 }
 
 const json = { 'content-type': 'application/json' };
+
+/** The in-process bus, with an outage switch: while `down`, publishing fails as a lost Redis would. */
+class SwitchableBus implements EventBus {
+  down = false;
+  private readonly inner = new InProcessEventBus();
+  async publish(event: DomainEvent): Promise<void> {
+    if (this.down) throw new Error('event bus unreachable (test outage)');
+    await this.inner.publish(event);
+  }
+  subscribe(topics: string[], handler: EventHandler, options?: { group?: string }): () => void {
+    return this.inner.subscribe(topics, handler, options);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
 const value = async (url: string, name: string, labels: Record<string, string> = {}) => (await metricValue(url, name, labels)) ?? NaN;
 
 describe('operational metrics move when their event happens', () => {
   let platform: Platform;
   let url: string;
   let dir: string;
+  const bus = new SwitchableBus();
 
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite' });
+    platform = await startPlatform({ dialect: 'sqlite', bus });
     url = platform.routerUrl;
     dir = mkdtempSync(join(tmpdir(), 'azora-metrics-'));
   });
@@ -188,6 +206,20 @@ describe('operational metrics move when their event happens', () => {
       expect(lagSum).toBeGreaterThan(0);
       expect(lagSum).toBeLessThan(60 * (before.published + 1));
       expect(await value(nexus, 'azora_event_consumer_failures_total', { consumer: 'nexus.log' })).toBe(0);
+    });
+
+    it('shows the outbox backlog growing while the bus is down, and draining once it is back', async () => {
+      const mint = platform.subgraphs.mint!.url;
+      const pending = () => value(mint, 'azora_outbox_pending_events');
+      await until('the backlog is empty', async () => (await pending()) === 0);
+      bus.down = true;
+      try {
+        for (const memo of ['outage-1', 'outage-2', 'outage-3']) expect((await send(memo)).body.errors).toBeUndefined();
+        await until('the backlog shows the three unpublished transfers', async () => (await pending()) === 3);
+      } finally {
+        bus.down = false;
+      }
+      await until('the relay has published them', async () => (await pending()) === 0);
     });
   });
 });

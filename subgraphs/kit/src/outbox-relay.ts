@@ -77,10 +77,11 @@ export class OutboxRelay {
       if (sent > 0) await em.nativeUpdate(OutboxEvent, { id: { $in: rows.slice(0, sent).map((r) => r.id) } }, { publishedAt: new Date() });
       // What could not be published is released at once, for the next round.
       if (sent < rows.length) await em.nativeUpdate(OutboxEvent, { id: { $in: rows.slice(sent).map((r) => r.id) } }, { claimedUntil: null });
-    }
-    if (this.metrics) {
-      this.metrics.eventsPublished.inc(sent);
-      this.metrics.outboxPending.set(await this.orm.em.fork().count(OutboxEvent, { publishedAt: null }));
+      // Measured after failed rounds too: a bus outage is exactly when the backlog must show (and alert).
+      if (this.metrics) {
+        this.metrics.eventsPublished.inc(sent);
+        this.metrics.outboxPending.set(await em.count(OutboxEvent, { publishedAt: null }));
+      }
     }
     return sent;
   }
