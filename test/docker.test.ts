@@ -23,7 +23,9 @@ describe('docker/compose.yaml', () => {
     expect(service.healthcheck.test.join(' ')).toContain(`:${service.environment.PORT}/ready`);
     expect(dockerfile).toContain(`COPY subgraphs/${name}/package.json`);
     // Migrated once by the `migrate` job, before it starts, never by the (possibly many) service processes.
-    expect(service.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' } });
+    expect(service.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' }, redis: { condition: 'service_healthy' } });
+    // Each subgraph is a process of its own: its events travel over the shared Redis bus.
+    expect(service.environment.AZORA_REDIS_URL).toBe('redis://redis:6379');
     expect(service.environment.AZORA_MIGRATE_ON_START).toBe('false');
   });
 

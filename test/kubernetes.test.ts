@@ -96,6 +96,8 @@ describe('Kubernetes manifests (docker/kubernetes)', () => {
     expect(container.envFrom).toEqual([{ configMapRef: { name: 'azora-env' } }]);
     const database = { secretKeyRef: { name: `azora-${name}-database`, key: 'url' } };
     expect(envOf(container, 'DATABASE_URL')).toEqual({ name: 'DATABASE_URL', valueFrom: database });
+    // The shared event bus; required (not optional): a subgraph pod alone cannot deliver its events otherwise.
+    expect(envOf(container, 'AZORA_REDIS_URL')).toEqual({ name: 'AZORA_REDIS_URL', valueFrom: { secretKeyRef: { name: 'azora-redis', key: 'url' } } });
 
     const podLabels = deployment.spec.template.metadata.labels;
     expect(deployment.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': name });

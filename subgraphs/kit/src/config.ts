@@ -52,6 +52,16 @@ export const subgraphProductionRules: EnvRule = (env) =>
         ...(env.AZORA_DEMO_DATA === 'true' ? ['AZORA_DEMO_DATA: demo data is refused in production mode'] : []),
       ];
 
+/**
+ * A subgraph serving on its own in production needs the shared event bus: the in-process one reaches only its own
+ * process, so its events would never get to Nexus, to the other subgraphs' consumers or to its other replicas.
+ * (`npm start` runs every subgraph in one process and may use the in-process bus; migrations need no bus.)
+ */
+export const subgraphServiceProductionRules: EnvRule = (env) =>
+  env.NODE_ENV === 'production' && !env.AZORA_REDIS_URL
+    ? ['AZORA_REDIS_URL: production mode needs the shared event bus (Redis); events would not leave this process']
+    : [];
+
 export const nodeEnvSchema = z.enum(['development', 'test', 'production']).default('development');
 export type NodeEnv = z.infer<typeof nodeEnvSchema>;
 

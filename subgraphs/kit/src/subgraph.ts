@@ -21,6 +21,7 @@ import {
   problemsOf,
   subgraphEnvSchema,
   subgraphProductionRules,
+  subgraphServiceProductionRules,
   type NodeEnv,
   type SubgraphEnv,
 } from './config';
@@ -367,7 +368,7 @@ export async function startSubgraph<Loaders>(
 export function startupProblems(definition: SubgraphDefinition<any>, env: NodeJS.ProcessEnv): string[] {
   const nodeEnv = nodeEnvSchema.safeParse(env.NODE_ENV).data ?? 'development';
   return [
-    ...problemsOf(() => parseEnv(subgraphEnvSchema, env, [subgraphProductionRules])),
+    ...problemsOf(() => parseEnv(subgraphEnvSchema, env, [subgraphProductionRules, subgraphServiceProductionRules])),
     ...(definition.checkEnv?.(env, nodeEnv) ?? []),
   ];
 }
