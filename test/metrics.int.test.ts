@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningRouter } from '@azora/router';
 import { InProcessEventBus, type DomainEvent, type EventBus, type EventHandler } from '@azora/kit';
-import { collect, connectWs, metricValue, startPlatform, until, type Platform, type SignedIn } from '@azora/testing';
+import { collect, connectWs, metricValue, startPlatform, twoAccounts, until, type Platform, type SignedIn } from '@azora/testing';
 
 /**
  * The metrics the catalogue promises beyond requests and fetches, each watched moving when its event happens:
@@ -138,23 +138,15 @@ describe('operational metrics move when their event happens', () => {
   });
 
   describe('WebSockets, subscriptions and the event bus', () => {
-    let alice: SignedIn;
     let bob: SignedIn;
-    let from: string;
     let to: string;
+    let send: (memo: string) => ReturnType<Platform['request']>;
     beforeAll(async () => {
       const treasury = await platform.userWithRoles(['treasury'], 'metrics-treasury');
-      alice = await platform.signUp('Alice');
-      bob = await platform.signUp('Bob');
-      const open = async (who: SignedIn) =>
-        (await platform.request('mutation { openAccount(input: { currency: "USD" }) { id } }', {}, who.headers)).body.data.openAccount.id as string;
-      from = await open(alice);
-      to = await open(bob);
-      const funded = await platform.request('mutation($i: DepositInput!) { deposit(input: $i) { id } }', { i: { accountId: from, amount: '50.00', idempotencyKey: `fund-${from}` } }, treasury.headers);
-      expect(funded.body.errors).toBeUndefined();
+      const accounts = await twoAccounts(platform, treasury);
+      ({ bob, b: to } = accounts);
+      send = (memo) => accounts.send(`${memo}-${randomBytes(4).toString('hex')}`);
     });
-    const send = (memo: string) =>
-      platform.request('mutation($i: TransferInput!) { transfer(input: $i) { id } }', { i: { fromAccountId: from, toAccountId: to, amount: '1.00', idempotencyKey: `${memo}-${randomBytes(4).toString('hex')}`, memo } }, alice.headers);
 
     it('counts sockets and running subscriptions at the router and in Mint, and the events they deliver', async () => {
       const mint = platform.subgraphs.mint!.url;

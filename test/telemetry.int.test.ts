@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { SpanKind } from '@opentelemetry/api';
 import { RedisEventBus, startTelemetry, type EventBus, type SqlEntityManager, type Telemetry } from '@azora/kit';
-import { captureLogs, collect, connectWs, startPlatform, testDialects, until, type Platform, type SignedIn } from '@azora/testing';
+import { captureLogs, collect, connectWs, startPlatform, testDialects, twoAccounts, until, type Platform } from '@azora/testing';
 import { User } from '../subgraphs/aegis/src/entities/user.entity';
 import { Account } from '../subgraphs/mint/src/entities/account.entity';
 
@@ -159,14 +159,7 @@ describe.each(buses)('one trace from a transfer to its accountActivity delivery,
 
   it('links the transfer (router, Mint, SQL) to the publish, the Nexus consumer and the delivery (router, two subgraphs, SQL)', async () => {
     const treasury = await platform.userWithRoles(['treasury'], 'trace-treasury');
-    const alice = await platform.signUp('Alice');
-    const bob = await platform.signUp('Bob');
-    const open = async (user: SignedIn) =>
-      (await platform.request('mutation { openAccount(input: { currency: "USD" }) { id } }', {}, user.headers)).body.data.openAccount.id as string;
-    const from = await open(alice);
-    const to = await open(bob);
-    const deposit = await platform.request('mutation($i: DepositInput!) { deposit(input: $i) { id } }', { i: { accountId: from, amount: '10.00', idempotencyKey: `fund-${from}` } }, treasury.headers);
-    expect(deposit.body.errors).toBeUndefined();
+    const { bob, b: to, send } = await twoAccounts(platform, treasury);
 
     const client = connectWs(platform.routerUrl, { authorization: `Bearer ${bob.accessToken}` });
     const activity = collect(client, ACTIVITY, { a: to });
@@ -174,14 +167,10 @@ describe.each(buses)('one trace from a transfer to its accountActivity delivery,
     await until('Mint serves the subscription', async () => (await mintSubscriptions()) >= 1);
 
     const traceId = randomBytes(16).toString('hex');
-    const sent = await platform.request(
-      'mutation Send($i: TransferInput!) { transfer(input: $i) { id } }',
-      { i: { fromAccountId: from, toAccountId: to, amount: '2.50', idempotencyKey: `trace-${traceId}`, memo: 'traced' } },
-      { ...alice.headers, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
-    );
+    const sent = await send(`traced-${traceId}`, platform, { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
     expect(sent.body.errors).toBeUndefined();
     const [delivery] = await activity.until(1, 20_000);
-    expect(delivery.data.accountActivity).toEqual({ amount: { amount: '2.50' }, transfer: { memo: 'traced' }, account: { owner: { displayName: 'Bob' } } });
+    expect(delivery.data.accountActivity).toEqual({ amount: { amount: '1.00' }, transfer: { memo: `traced-${traceId}` }, account: { owner: { displayName: 'Bob' } } });
     await client.dispose();
 
     const named = (spans: ReadableSpan[], name: string, service: string) =>

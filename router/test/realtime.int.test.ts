@@ -9,6 +9,7 @@ import {
   startTcpProxy,
   TEST_ISSUER,
   testDialects,
+  twoAccounts,
   until,
   wsUrlOf,
   type Platform,
@@ -21,20 +22,6 @@ const REDIS = 'redis://127.0.0.1:6379';
 const ACTIVITY = 'subscription($a: ID!) { accountActivity(accountId: $a) { amount { amount } transfer { memo } account { owner { displayName } } } }';
 const EVENTS = 'subscription($t: [String!]!, $after: String) { events(topics: $t, after: $after) { id cursor type payload } }';
 const redisBus = (stream: string, url = REDIS): EventBus => new RedisEventBus(url, undefined, { stream });
-
-/** Two people with USD accounts; the first funded. */
-async function twoAccounts(platform: Platform, treasury: SignedIn) {
-  const alice = await platform.signUp('Alice');
-  const bob = await platform.signUp('Bob');
-  const open = async (user: SignedIn) =>
-    (await platform.request('mutation { openAccount(input: { currency: "USD" }) { id } }', {}, user.headers)).body.data.openAccount.id as string;
-  const a = await open(alice);
-  const b = await open(bob);
-  await platform.request('mutation($i: DepositInput!) { deposit(input: $i) { id } }', { i: { accountId: a, amount: '500.00', idempotencyKey: `f-${a}` } }, treasury.headers);
-  const send = (memo: string, router = platform) =>
-    router.request('mutation($i: TransferInput!) { transfer(input: $i) { id } }', { i: { fromAccountId: a, toAccountId: b, amount: '1.00', idempotencyKey: memo, memo } }, alice.headers);
-  return { alice, bob, a, b, send };
-}
 
 describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
   let platform: Platform;

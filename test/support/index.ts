@@ -12,3 +12,4 @@ export * from './ws';
 export * from './marketplace';
 export * from './errors';
 export * from './metrics';
+export * from './ledger';
