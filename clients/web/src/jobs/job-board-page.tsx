@@ -1,0 +1,119 @@
+import { JobsDocument, MyApplicationsDocument, SkillsDocument, type JobSummaryFragment } from '@azora/sdk';
+import { useState } from 'react';
+import { useQuery } from 'urql';
+import { PageHeading, useApp } from '../app';
+import { Link } from '../routing';
+import { ErrorNotice, Loading } from '../ui/status';
+import { formatMoney } from '../wallet/money';
+import { applicationStatusName } from './statuses';
+
+const PAGE = 20;
+const FRESH = { requestPolicy: 'network-only' } as const;
+
+/** Open jobs for everyone; a signed-in person also sees their own applications and where each stands. */
+export function JobBoardPage() {
+  const { session } = useApp();
+  return (
+    <section className="page">
+      <PageHeading title="Jobs">Job board</PageHeading>
+      {session && <MyApplications />}
+      <OpenJobs />
+    </section>
+  );
+}
+
+function MyApplications() {
+  const [{ data, fetching, error }, refetch] = useQuery({ query: MyApplicationsDocument, ...FRESH });
+  const applications = data?.me?.applications;
+  return (
+    <section className="panel" aria-labelledby="my-applications-heading">
+      <h2 id="my-applications-heading">Your applications</h2>
+      {fetching && !data && <Loading>Loading your applications…</Loading>}
+      {error && <ErrorNotice error={error} retry={() => refetch(FRESH)} />}
+      {data && !applications && <ErrorNotice error={new Error('Your applications cannot be shown right now.')} retry={() => refetch(FRESH)} />}
+      {applications?.length === 0 && <p>You have not applied to a job yet.</p>}
+      {applications && applications.length > 0 && (
+        <ul className="cards">
+          {applications.map((application) => (
+            <li key={application.id} className="card" aria-label={`Application to ${application.job.title}`}>
+              <Link to={`/jobs/${application.job.id}`} className="card-title">
+                {application.job.title}
+              </Link>
+              <p className="meta">
+                <span className="badge">{applicationStatusName(application)}</span> · applied{' '}
+                <time dateTime={application.createdAt}>{new Date(application.createdAt).toLocaleDateString()}</time>
+              </p>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function OpenJobs() {
+  const [skill, setSkill] = useState('');
+  const [first, setFirst] = useState(PAGE);
+  const [skills] = useQuery({ query: SkillsDocument });
+  const [{ data, fetching, error }, refetch] = useQuery({ query: JobsDocument, variables: { filter: skill ? { skill } : null, first }, ...FRESH });
+  const jobs = data?.jobs.edges.map((edge) => edge.node) ?? [];
+  return (
+    <section className="panel" aria-labelledby="open-jobs-heading">
+      <h2 id="open-jobs-heading">Open jobs</h2>
+      <div className="field narrow-field">
+        <label htmlFor="job-skill">Needs the skill</label>
+        <select
+          id="job-skill"
+          value={skill}
+          disabled={!skills.data}
+          onChange={(e) => {
+            setFirst(PAGE);
+            setSkill(e.target.value);
+          }}
+        >
+          <option value="">Any skill</option>
+          {skills.data?.skills.map((s) => (
+            <option key={s.slug} value={s.slug}>
+              {s.name}
+            </option>
+          ))}
+        </select>
+      </div>
+      {fetching && !data && <Loading>Loading jobs…</Loading>}
+      {error && <ErrorNotice error={error} retry={() => refetch(FRESH)} />}
+      {data && jobs.length === 0 && <p>{skill ? 'No open job needs this skill right now.' : 'No job is open right now.'}</p>}
+      {jobs.length > 0 && (
+        <ul className="cards" aria-label="Jobs">
+          {jobs.map((job) => (
+            <JobCard key={job.id} job={job} />
+          ))}
+        </ul>
+      )}
+      {data?.jobs.pageInfo.hasNextPage && (
+        <button type="button" className="secondary" disabled={fetching} onClick={() => setFirst((n) => Math.min(n + PAGE, 100))}>
+          {fetching ? 'Loading…' : 'Show more jobs'}
+        </button>
+      )}
+    </section>
+  );
+}
+
+function JobCard({ job }: { job: JobSummaryFragment }) {
+  return (
+    <li className="card" aria-label={job.title}>
+      <Link to={`/jobs/${job.id}`} className="card-title">
+        {job.title}
+      </Link>
+      <p className="meta">
+        Pays {formatMoney(job.budget)} · posted by {job.poster.displayName}
+      </p>
+      <ul className="tags" aria-label="Skills needed">
+        {job.skills.map((s) => (
+          <li key={s.slug} className="badge">
+            {s.name}
+          </li>
+        ))}
+      </ul>
+    </li>
+  );
+}

@@ -1,0 +1,190 @@
+import {
+  CompleteLessonDocument,
+  CourseDocument,
+  CourseLessonsDocument,
+  EnrollDocument,
+  MyEnrollmentsDocument,
+  type CourseQuery,
+  type EnrollmentProgressFragment,
+} from '@azora/sdk';
+import { useState } from 'react';
+import { useMutation, useQuery } from 'urql';
+import { PageHeading, useApp } from '../app';
+import { Link } from '../routing';
+import type { ErrorMessages } from '../ui/errors';
+import { ErrorNotice, Loading, Success } from '../ui/status';
+import { levelName, ProgressBar } from './progress';
+
+type Course = NonNullable<CourseQuery['course']>;
+const FRESH = { requestPolicy: 'network-only' } as const;
+
+// The server's sentence names the reason (the learner role, one's own course), which "not allowed" alone would not.
+const ENROLL_MESSAGES: ErrorMessages = {
+  FORBIDDEN: ({ message }) => `You cannot enrol: ${message}.`,
+  CONFLICT: ({ message }) => `${message}.`,
+};
+
+/** One course: its syllabus for everyone; enrolling, the lessons, progress and the certificate for a learner. */
+export function CoursePage({ id }: { id: string }) {
+  const { session } = useApp();
+  const [{ data, fetching, error }, refetch] = useQuery({ query: CourseDocument, variables: { id }, ...FRESH });
+  const course = data?.course;
+  if (fetching && !data) return <Loading>Loading the course…</Loading>;
+  if (error)
+    return (
+      <section className="page">
+        <PageHeading title="Course">Course</PageHeading>
+        <ErrorNotice error={error} retry={() => refetch(FRESH)} />
+      </section>
+    );
+  if (!course)
+    return (
+      <section className="page">
+        <PageHeading title="Course not found">Course not found</PageHeading>
+        <p>No course has this address. It may be a draft that is not published yet.</p>
+        <p>
+          <Link to="/courses">Back to the catalogue</Link>
+        </p>
+      </section>
+    );
+  return (
+    <section className="page">
+      <p className="breadcrumb">
+        <Link to="/courses">Course catalogue</Link>
+      </p>
+      <PageHeading title={course.title}>{course.title}</PageHeading>
+      <p>{course.summary}</p>
+      <p className="meta">
+        {levelName(course.level)} · {course.lessonCount} {course.lessonCount === 1 ? 'lesson' : 'lessons'} · taught by {course.instructor.displayName}
+        {course.status === 'ARCHIVED' && ' · archived: no new enrolments'}
+      </p>
+      {session ? (
+        <Learning course={course} />
+      ) : (
+        <div className="panel">
+          <Syllabus course={course} />
+          <p>
+            <Link to="/sign-in">Sign in</Link> or <Link to="/sign-up">create an account</Link> to enrol.
+          </p>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Learning({ course }: { course: Course }) {
+  const [{ data, fetching, error }, refetch] = useQuery({ query: MyEnrollmentsDocument, ...FRESH });
+  const [enrolling, enroll] = useMutation(EnrollDocument);
+  const [completed, setCompleted] = useState<EnrollmentProgressFragment | null>(null);
+  const fetched = data?.me?.enrollments?.find((e) => e.course.id === course.id);
+  // The answer of the last mutation is the newest state until the list is fetched again.
+  const enrollment = completed?.course.id === course.id ? completed : fetched;
+
+  if (fetching && !data) return <Loading>Loading your progress…</Loading>;
+  if (error || (data && !data.me?.enrollments)) return <ErrorNotice error={error ?? new Error('Your progress cannot be shown right now.')} retry={() => refetch(FRESH)} />;
+  if (!enrollment) {
+    const start = async () => {
+      const result = await enroll({ courseId: course.id });
+      if (result.data) {
+        setCompleted(result.data.enroll);
+        refetch(FRESH);
+      }
+    };
+    return (
+      <div className="panel">
+        <Syllabus course={course} />
+        {course.status === 'PUBLISHED' && (
+          <button type="button" onClick={() => void start()} disabled={enrolling.fetching}>
+            {enrolling.fetching ? 'Enrolling…' : 'Enrol in this course'}
+          </button>
+        )}
+        {enrolling.error && <ErrorNotice error={enrolling.error} messages={ENROLL_MESSAGES} />}
+      </div>
+    );
+  }
+  return (
+    <>
+      <section className="panel" aria-labelledby="progress-heading">
+        <h2 id="progress-heading">Your progress</h2>
+        <ProgressBar id="course-progress" enrollment={enrollment} />
+        {enrollment.certificate ? (
+          <Success>
+            Course complete. Certificate <code data-testid="certificate-code">{enrollment.certificate.code}</code> issued{' '}
+            {new Date(enrollment.certificate.issuedAt).toLocaleDateString()}; anyone can check it by its code.
+          </Success>
+        ) : (
+          <p className="hint">Complete every lesson to earn the course's certificate.</p>
+        )}
+      </section>
+      <Lessons course={course} enrollment={enrollment} onCompleted={(next) => (setCompleted(next), refetch(FRESH))} />
+    </>
+  );
+}
+
+function Syllabus({ course }: { course: Course }) {
+  return (
+    <section aria-labelledby="syllabus-heading">
+      <h2 id="syllabus-heading">Syllabus</h2>
+      <ol className="syllabus">
+        {course.modules.map((module) => (
+          <li key={module.id}>
+            <h3>{module.title}</h3>
+            <ol>
+              {module.lessons.map((lesson) => (
+                <li key={lesson.id}>{lesson.title}</li>
+              ))}
+            </ol>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+function Lessons({ course, enrollment, onCompleted }: { course: Course; enrollment: EnrollmentProgressFragment; onCompleted: (e: EnrollmentProgressFragment) => void }) {
+  // Lesson content is for enrolled learners only, so it is asked for once the enrolment exists.
+  const [{ data, fetching, error }, refetch] = useQuery({ query: CourseLessonsDocument, variables: { id: course.id }, ...FRESH });
+  const [completing, complete] = useMutation(CompleteLessonDocument);
+  const [failedLesson, setFailedLesson] = useState<string | null>(null);
+  const contentOf = new Map(data?.course?.modules.flatMap((m) => m.lessons.map((l) => [l.id, l.content] as const)) ?? []);
+  const done = new Set(enrollment.completedLessonIds);
+  const markDone = async (lessonId: string) => {
+    setFailedLesson(null);
+    const result = await complete({ lessonId });
+    if (result.data) onCompleted(result.data.completeLesson);
+    else setFailedLesson(lessonId);
+  };
+  return (
+    <section className="panel" aria-labelledby="lessons-heading">
+      <h2 id="lessons-heading">Lessons</h2>
+      {fetching && !data && <Loading>Loading the lessons…</Loading>}
+      {error && <ErrorNotice error={error} retry={() => refetch(FRESH)} />}
+      {course.modules.map((module) => (
+        <section key={module.id} aria-labelledby={`module-${module.id}`} className="module">
+          <h3 id={`module-${module.id}`}>
+            {module.position}. {module.title}
+          </h3>
+          <ol className="lessons">
+            {module.lessons.map((lesson) => {
+              const finished = done.has(lesson.id);
+              return (
+                <li key={lesson.id} className={finished ? 'lesson done' : 'lesson'} aria-label={lesson.title}>
+                  <h4>{lesson.title}</h4>
+                  {contentOf.has(lesson.id) && <div className="lesson-content">{contentOf.get(lesson.id)}</div>}
+                  {finished ? (
+                    <p className="lesson-state">✓ Done</p>
+                  ) : (
+                    <button type="button" className="secondary" disabled={completing.fetching} onClick={() => void markDone(lesson.id)}>
+                      Mark “{lesson.title}” as done
+                    </button>
+                  )}
+                  {failedLesson === lesson.id && completing.error && <ErrorNotice error={completing.error} />}
+                </li>
+              );
+            })}
+          </ol>
+        </section>
+      ))}
+    </section>
+  );
+}
