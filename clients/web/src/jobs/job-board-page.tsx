@@ -3,7 +3,8 @@ import { useState } from 'react';
 import { useQuery } from 'urql';
 import { PageHeading, useApp } from '../app';
 import { Link } from '../routing';
-import { ErrorNotice, Loading } from '../ui/status';
+import { QueryStatus } from '../ui/status';
+import { Tags } from '../ui/tags';
 import { formatMoney } from '../wallet/money';
 import { applicationStatusName } from './statuses';
 
@@ -23,14 +24,17 @@ export function JobBoardPage() {
 }
 
 function MyApplications() {
-  const [{ data, fetching, error }, refetch] = useQuery({ query: MyApplicationsDocument, ...FRESH });
-  const applications = data?.me?.applications;
+  const [result, refetch] = useQuery({ query: MyApplicationsDocument, ...FRESH });
+  const applications = result.data?.me?.applications;
   return (
     <section className="panel" aria-labelledby="my-applications-heading">
       <h2 id="my-applications-heading">Your applications</h2>
-      {fetching && !data && <Loading>Loading your applications…</Loading>}
-      {error && <ErrorNotice error={error} retry={() => refetch(FRESH)} />}
-      {data && !applications && <ErrorNotice error={new Error('Your applications cannot be shown right now.')} retry={() => refetch(FRESH)} />}
+      <QueryStatus
+        result={result}
+        loading="Loading your applications…"
+        retry={() => refetch(FRESH)}
+        unavailable={result.data && !applications ? 'Your applications cannot be shown right now.' : undefined}
+      />
       {applications?.length === 0 && <p>You have not applied to a job yet.</p>}
       {applications && applications.length > 0 && (
         <ul className="cards">
@@ -55,7 +59,8 @@ function OpenJobs() {
   const [skill, setSkill] = useState('');
   const [first, setFirst] = useState(PAGE);
   const [skills] = useQuery({ query: SkillsDocument });
-  const [{ data, fetching, error }, refetch] = useQuery({ query: JobsDocument, variables: { filter: skill ? { skill } : null, first }, ...FRESH });
+  const [result, refetch] = useQuery({ query: JobsDocument, variables: { filter: skill ? { skill } : null, first }, ...FRESH });
+  const { data, fetching } = result;
   const jobs = data?.jobs.edges.map((edge) => edge.node) ?? [];
   return (
     <section className="panel" aria-labelledby="open-jobs-heading">
@@ -79,8 +84,7 @@ function OpenJobs() {
           ))}
         </select>
       </div>
-      {fetching && !data && <Loading>Loading jobs…</Loading>}
-      {error && <ErrorNotice error={error} retry={() => refetch(FRESH)} />}
+      <QueryStatus result={result} loading="Loading jobs…" retry={() => refetch(FRESH)} />
       {data && jobs.length === 0 && <p>{skill ? 'No open job needs this skill right now.' : 'No job is open right now.'}</p>}
       {jobs.length > 0 && (
         <ul className="cards" aria-label="Jobs">
@@ -107,13 +111,7 @@ function JobCard({ job }: { job: JobSummaryFragment }) {
       <p className="meta">
         Pays {formatMoney(job.budget)} · posted by {job.poster.displayName}
       </p>
-      <ul className="tags" aria-label="Skills needed">
-        {job.skills.map((s) => (
-          <li key={s.slug} className="badge">
-            {s.name}
-          </li>
-        ))}
-      </ul>
+      <Tags label="Skills needed" items={job.skills.map((s) => ({ key: s.slug, text: s.name }))} />
     </li>
   );
 }

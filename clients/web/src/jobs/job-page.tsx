@@ -4,7 +4,9 @@ import { useMutation, useQuery, useSubscription } from 'urql';
 import { PageHeading, useApp } from '../app';
 import { Link } from '../routing';
 import { errorDetails, type ErrorMessages } from '../ui/errors';
-import { ErrorNotice, Loading, Success } from '../ui/status';
+import { PageFailed, PageNotFound } from '../ui/page-states';
+import { ErrorNotice, Loading, QueryStatus, Success } from '../ui/status';
+import { Tags } from '../ui/tags';
 import { formatMoney } from '../wallet/money';
 import { applicationStatusName } from './statuses';
 
@@ -24,21 +26,14 @@ export function JobPage({ id }: { id: string }) {
   const [{ data, fetching, error }, refetch] = useQuery({ query: JobDocument, variables: { id }, ...FRESH });
   const job = data?.job;
   if (fetching && !data) return <Loading>Loading the job…</Loading>;
-  if (error)
-    return (
-      <section className="page">
-        <PageHeading title="Job">Job</PageHeading>
-        <ErrorNotice error={error} retry={() => refetch(FRESH)} />
-      </section>
-    );
+  if (error) return <PageFailed title="Job" error={error} retry={() => refetch(FRESH)} />;
   if (!job)
     return (
-      <section className="page">
-        <PageHeading title="Job not found">Job not found</PageHeading>
+      <PageNotFound title="Job not found">
         <p>
           No job has this address. <Link to="/jobs">See the open jobs</Link>.
         </p>
-      </section>
+      </PageNotFound>
     );
   const posted = session?.user.id === job.poster.id;
   return (
@@ -54,13 +49,7 @@ export function JobPage({ id }: { id: string }) {
           {job.status === 'OPEN' ? 'taking applications' : 'filled'}
         </p>
         <p className="description">{job.description}</p>
-        <ul className="tags" aria-label="Skills needed">
-          {job.skills.map((s) => (
-            <li key={s.slug} className="badge">
-              {s.name}
-            </li>
-          ))}
-        </ul>
+        <Tags label="Skills needed" items={job.skills.map((s) => ({ key: s.slug, text: s.name }))} />
       </div>
       {!session ? (
         <p>
@@ -146,18 +135,17 @@ function Apply({ job }: { job: JobSummaryFragment }) {
 
 /** The poster's view: who applied and what they wrote; a new application appears live (by subscription). */
 function Applications({ jobId }: { jobId: string }) {
-  const [{ data, fetching, error }, refetch] = useQuery({ query: JobApplicationsDocument, variables: { id: jobId }, ...FRESH });
+  const [result, refetch] = useQuery({ query: JobApplicationsDocument, variables: { id: jobId }, ...FRESH });
   const [live] = useSubscription({ query: NewJobApplicationsDocument, variables: { jobId } });
   const latest = live.data?.jobApplications.id;
   useEffect(() => {
     if (latest) refetch(FRESH);
   }, [latest, refetch]);
-  const applications = data?.job?.applications;
+  const applications = result.data?.job?.applications;
   return (
     <section className="panel" aria-labelledby="applications-heading">
       <h2 id="applications-heading">Applications to your job</h2>
-      {fetching && !data && <Loading>Loading applications…</Loading>}
-      {error && <ErrorNotice error={error} retry={() => refetch(FRESH)} />}
+      <QueryStatus result={result} loading="Loading applications…" retry={() => refetch(FRESH)} />
       {applications?.length === 0 && <p>Nobody has applied yet.</p>}
       {applications && applications.length > 0 && (
         <ul className="cards">

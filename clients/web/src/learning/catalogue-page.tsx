@@ -3,7 +3,8 @@ import { useState, type FormEvent } from 'react';
 import { useQuery } from 'urql';
 import { PageHeading, useApp } from '../app';
 import { Link } from '../routing';
-import { ErrorNotice, Loading } from '../ui/status';
+import { QueryStatus } from '../ui/status';
+import { Tags } from '../ui/tags';
 import { levelName, ProgressBar } from './progress';
 
 const PAGE = 20;
@@ -22,14 +23,17 @@ export function CataloguePage() {
 }
 
 function MyLearning() {
-  const [{ data, fetching, error }, refetch] = useQuery({ query: MyEnrollmentsDocument, ...FRESH });
-  const enrollments = data?.me?.enrollments;
+  const [result, refetch] = useQuery({ query: MyEnrollmentsDocument, ...FRESH });
+  const enrollments = result.data?.me?.enrollments;
   return (
     <section className="panel" aria-labelledby="my-learning-heading">
       <h2 id="my-learning-heading">Your learning</h2>
-      {fetching && !data && <Loading>Loading your courses…</Loading>}
-      {error && <ErrorNotice error={error} retry={() => refetch(FRESH)} />}
-      {data && !enrollments && <ErrorNotice error={new Error('Your courses cannot be shown right now.')} retry={() => refetch(FRESH)} />}
+      <QueryStatus
+        result={result}
+        loading="Loading your courses…"
+        retry={() => refetch(FRESH)}
+        unavailable={result.data && !enrollments ? 'Your courses cannot be shown right now.' : undefined}
+      />
       {enrollments?.length === 0 && <p>You are not enrolled in any course yet. Pick one below.</p>}
       {enrollments && enrollments.length > 0 && (
         <ul className="cards">
@@ -56,11 +60,12 @@ function Catalogue() {
   const [typed, setTyped] = useState('');
   const [search, setSearch] = useState('');
   const [first, setFirst] = useState(PAGE);
-  const [{ data, fetching, error }, refetch] = useQuery({
+  const [result, refetch] = useQuery({
     query: CoursesDocument,
     variables: { filter: search ? { search } : null, first },
     ...FRESH,
   });
+  const { data, fetching } = result;
   const courses = data?.courses.edges.map((edge) => edge.node) ?? [];
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -79,8 +84,7 @@ function Catalogue() {
           </button>
         </div>
       </form>
-      {fetching && !data && <Loading>Loading courses…</Loading>}
-      {error && <ErrorNotice error={error} retry={() => refetch(FRESH)} />}
+      <QueryStatus result={result} loading="Loading courses…" retry={() => refetch(FRESH)} />
       {data && courses.length === 0 && <p>{search ? `No published course matches “${search}”.` : 'No course is published yet.'}</p>}
       {courses.length > 0 && (
         <ul className="cards" aria-label="Courses">
@@ -108,15 +112,7 @@ function CourseCard({ course }: { course: CourseSummaryFragment }) {
       <p className="meta">
         {levelName(course.level)} · {course.lessonCount} {course.lessonCount === 1 ? 'lesson' : 'lessons'} · by {course.instructor.displayName}
       </p>
-      {course.skills.length > 0 && (
-        <ul className="tags" aria-label="Skills taught">
-          {course.skills.map((skill) => (
-            <li key={skill.slug} className="badge">
-              {skill.slug}
-            </li>
-          ))}
-        </ul>
-      )}
+      <Tags label="Skills taught" items={course.skills.map((skill) => ({ key: skill.slug, text: skill.slug }))} />
     </li>
   );
 }

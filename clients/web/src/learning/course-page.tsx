@@ -12,7 +12,8 @@ import { useMutation, useQuery } from 'urql';
 import { PageHeading, useApp } from '../app';
 import { Link } from '../routing';
 import type { ErrorMessages } from '../ui/errors';
-import { ErrorNotice, Loading, Success } from '../ui/status';
+import { PageFailed, PageNotFound } from '../ui/page-states';
+import { ErrorNotice, Loading, QueryStatus, Success } from '../ui/status';
 import { levelName, ProgressBar } from './progress';
 
 type Course = NonNullable<CourseQuery['course']>;
@@ -30,22 +31,15 @@ export function CoursePage({ id }: { id: string }) {
   const [{ data, fetching, error }, refetch] = useQuery({ query: CourseDocument, variables: { id }, ...FRESH });
   const course = data?.course;
   if (fetching && !data) return <Loading>Loading the course…</Loading>;
-  if (error)
-    return (
-      <section className="page">
-        <PageHeading title="Course">Course</PageHeading>
-        <ErrorNotice error={error} retry={() => refetch(FRESH)} />
-      </section>
-    );
+  if (error) return <PageFailed title="Course" error={error} retry={() => refetch(FRESH)} />;
   if (!course)
     return (
-      <section className="page">
-        <PageHeading title="Course not found">Course not found</PageHeading>
+      <PageNotFound title="Course not found">
         <p>No course has this address. It may be a draft that is not published yet.</p>
         <p>
           <Link to="/courses">Back to the catalogue</Link>
         </p>
-      </section>
+      </PageNotFound>
     );
   return (
     <section className="page">
@@ -73,15 +67,22 @@ export function CoursePage({ id }: { id: string }) {
 }
 
 function Learning({ course }: { course: Course }) {
-  const [{ data, fetching, error }, refetch] = useQuery({ query: MyEnrollmentsDocument, ...FRESH });
+  const [mine, refetch] = useQuery({ query: MyEnrollmentsDocument, ...FRESH });
   const [enrolling, enroll] = useMutation(EnrollDocument);
   const [completed, setCompleted] = useState<EnrollmentProgressFragment | null>(null);
-  const fetched = data?.me?.enrollments?.find((e) => e.course.id === course.id);
+  const enrollments = mine.data?.me?.enrollments;
   // The answer of the last mutation is the newest state until the list is fetched again.
-  const enrollment = completed?.course.id === course.id ? completed : fetched;
+  const enrollment = completed?.course.id === course.id ? completed : enrollments?.find((e) => e.course.id === course.id);
 
-  if (fetching && !data) return <Loading>Loading your progress…</Loading>;
-  if (error || (data && !data.me?.enrollments)) return <ErrorNotice error={error ?? new Error('Your progress cannot be shown right now.')} retry={() => refetch(FRESH)} />;
+  if (!enrollments || mine.error)
+    return (
+      <QueryStatus
+        result={mine}
+        loading="Loading your progress…"
+        retry={() => refetch(FRESH)}
+        unavailable={mine.data && !enrollments ? 'Your progress cannot be shown right now.' : undefined}
+      />
+    );
   if (!enrollment) {
     const start = async () => {
       const result = await enroll({ courseId: course.id });
@@ -143,10 +144,10 @@ function Syllabus({ course }: { course: Course }) {
 
 function Lessons({ course, enrollment, onCompleted }: { course: Course; enrollment: EnrollmentProgressFragment; onCompleted: (e: EnrollmentProgressFragment) => void }) {
   // Lesson content is for enrolled learners only, so it is asked for once the enrolment exists.
-  const [{ data, fetching, error }, refetch] = useQuery({ query: CourseLessonsDocument, variables: { id: course.id }, ...FRESH });
+  const [lessons, refetch] = useQuery({ query: CourseLessonsDocument, variables: { id: course.id }, ...FRESH });
   const [completing, complete] = useMutation(CompleteLessonDocument);
   const [failedLesson, setFailedLesson] = useState<string | null>(null);
-  const contentOf = new Map(data?.course?.modules.flatMap((m) => m.lessons.map((l) => [l.id, l.content] as const)) ?? []);
+  const contentOf = new Map(lessons.data?.course?.modules.flatMap((m) => m.lessons.map((l) => [l.id, l.content] as const)) ?? []);
   const done = new Set(enrollment.completedLessonIds);
   const markDone = async (lessonId: string) => {
     setFailedLesson(null);
@@ -157,8 +158,7 @@ function Lessons({ course, enrollment, onCompleted }: { course: Course; enrollme
   return (
     <section className="panel" aria-labelledby="lessons-heading">
       <h2 id="lessons-heading">Lessons</h2>
-      {fetching && !data && <Loading>Loading the lessons…</Loading>}
-      {error && <ErrorNotice error={error} retry={() => refetch(FRESH)} />}
+      <QueryStatus result={lessons} loading="Loading the lessons…" retry={() => refetch(FRESH)} />
       {course.modules.map((module) => (
         <section key={module.id} aria-labelledby={`module-${module.id}`} className="module">
           <h3 id={`module-${module.id}`}>
