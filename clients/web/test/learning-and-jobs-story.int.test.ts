@@ -223,7 +223,10 @@ describe('the course catalogue and the job board in a real browser', () => {
     });
 
     it("shows the employer the applications to their job, a new one live", async () => {
-      const { page, violations } = await openSignedIn(browser, `${origin}/jobs/${jobId}`, platform.routerUrl, employer, PHONE);
+      const { page, violations } = await openSignedIn(browser, `${origin}/jobs`, platform.routerUrl, employer, PHONE);
+      const posted = page.getByRole('region', { name: 'Jobs you posted' }).getByRole('listitem', { name: title });
+      await posted.getByText('Open · 1 application · pays 450.00 USD').waitFor();
+      await posted.getByRole('link', { name: title }).click();
       const list = page.getByRole('region', { name: 'Applications to your job' });
       await list.getByRole('listitem', { name: 'Application from Mae' }).getByText('I reconcile ledgers for a living.').waitFor();
       await page.getByText('Live: new applications appear here as they arrive.').waitFor();

@@ -1,4 +1,4 @@
-import { JobsDocument, MyApplicationsDocument, SkillsDocument, type JobSummaryFragment } from '@azora/sdk';
+import { JobsDocument, MyApplicationsDocument, MyPostedJobsDocument, SkillsDocument, type JobSummaryFragment } from '@azora/sdk';
 import { useState } from 'react';
 import { useQuery } from 'urql';
 import { PageHeading, useApp } from '../app';
@@ -11,12 +11,16 @@ import { applicationStatusName } from './statuses';
 const PAGE = 20;
 const FRESH = { requestPolicy: 'network-only' } as const;
 
-/** Open jobs for everyone; a signed-in person also sees their own applications and where each stands. */
+/**
+ * Open jobs for everyone; a signed-in person also sees their own applications and where each stands, and an employer
+ * the jobs they posted.
+ */
 export function JobBoardPage() {
   const { session } = useApp();
   return (
     <section className="page">
       <PageHeading title="Jobs">Job board</PageHeading>
+      {session?.user.roles.includes('employer') && <PostedJobs />}
       {session && <MyApplications />}
       <OpenJobs />
     </section>
@@ -49,6 +53,40 @@ function MyApplications() {
               </p>
             </li>
           ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function PostedJobs() {
+  const [result, refetch] = useQuery({ query: MyPostedJobsDocument, ...FRESH });
+  const jobs = result.data?.me?.postedJobs;
+  return (
+    <section className="panel" aria-labelledby="posted-jobs-heading">
+      <h2 id="posted-jobs-heading">Jobs you posted</h2>
+      <QueryStatus
+        result={result}
+        loading="Loading your jobs…"
+        retry={() => refetch(FRESH)}
+        unavailable={result.data && !jobs ? 'Your jobs cannot be shown right now.' : undefined}
+      />
+      {jobs?.length === 0 && <p>You have not posted a job yet.</p>}
+      {jobs && jobs.length > 0 && (
+        <ul className="cards">
+          {jobs.map((job) => {
+            const count = job.applications?.length ?? 0;
+            return (
+              <li key={job.id} className="card" aria-label={job.title}>
+                <Link to={`/jobs/${job.id}`} className="card-title">
+                  {job.title}
+                </Link>
+                <p className="meta">
+                  {job.status === 'OPEN' ? 'Open' : 'Filled'} · {count} {count === 1 ? 'application' : 'applications'} · pays {formatMoney(job.budget)}
+                </p>
+              </li>
+            );
+          })}
         </ul>
       )}
     </section>
