@@ -125,6 +125,8 @@ describe('the course catalogue and the job board in a real browser', () => {
       await enrol.focus();
       await page.keyboard.press('Enter');
       await page.getByText('0 of 3 lessons done (0%)').waitFor();
+      // The button is gone; the focus went to what replaced it, not back to the top of the page.
+      expect(await page.evaluate('document.activeElement.textContent')).toBe('Your progress');
       // Enrolled: the lessons' content is shown now (it is for enrolled learners only).
       await page.getByText('Always a string.').waitFor();
       await screenshot(page, 'enrolled-phone');
@@ -133,6 +135,7 @@ describe('the course catalogue and the job board in a real browser', () => {
       await page.getByRole('button', { name: `Mark “${lessons[0]}” as done` }).click();
       await page.getByText('1 of 3 lessons done (33%)').waitFor();
       await page.getByRole('listitem', { name: lessons[0] }).getByText('✓ Done').waitFor();
+      expect(await page.evaluate('document.activeElement.textContent')).toBe('✓ Done');
       await screenshot(page, 'one-lesson-done-phone');
       await page.getByRole('button', { name: `Mark “${lessons[1]}” as done` }).click();
       await page.getByText('2 of 3 lessons done (67%)').waitFor();

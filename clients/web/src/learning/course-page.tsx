@@ -7,7 +7,7 @@ import {
   type CourseQuery,
   type EnrollmentProgressFragment,
 } from '@azora/sdk';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { PageHeading, useApp } from '../app';
 import { Link } from '../routing';
@@ -73,6 +73,14 @@ function Learning({ course }: { course: Course }) {
   const enrollments = mine.data?.me?.enrollments;
   // The answer of the last mutation is the newest state until the list is fetched again.
   const enrollment = completed?.course.id === course.id ? completed : enrollments?.find((e) => e.course.id === course.id);
+  // The enrol button goes away once it worked: the keyboard focus moves to what replaced it.
+  const [justEnrolled, setJustEnrolled] = useState(false);
+  const progressHeading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (!justEnrolled || !progressHeading.current) return;
+    progressHeading.current.focus();
+    setJustEnrolled(false); // once: a later refetch must not take the focus again
+  }, [justEnrolled, Boolean(enrollment)]);
 
   if (!enrollments || mine.error)
     return (
@@ -88,6 +96,7 @@ function Learning({ course }: { course: Course }) {
       const result = await enroll({ courseId: course.id });
       if (result.data) {
         setCompleted(result.data.enroll);
+        setJustEnrolled(true);
         refetch(FRESH);
       }
     };
@@ -106,8 +115,13 @@ function Learning({ course }: { course: Course }) {
   return (
     <>
       <section className="panel" aria-labelledby="progress-heading">
-        <h2 id="progress-heading">Your progress</h2>
-        <ProgressBar id="course-progress" enrollment={enrollment} />
+        <h2 id="progress-heading" ref={progressHeading} tabIndex={-1}>
+          Your progress
+        </h2>
+        {/* Announced when it changes (a lesson marked done), without moving the focus. */}
+        <div aria-live="polite">
+          <ProgressBar id="course-progress" enrollment={enrollment} />
+        </div>
         {enrollment.certificate ? (
           <Success>
             Course complete. Certificate <code data-testid="certificate-code">{enrollment.certificate.code}</code> issued{' '}
@@ -147,13 +161,22 @@ function Lessons({ course, enrollment, onCompleted }: { course: Course; enrollme
   const [lessons, refetch] = useQuery({ query: CourseLessonsDocument, variables: { id: course.id }, ...FRESH });
   const [completing, complete] = useMutation(CompleteLessonDocument);
   const [failedLesson, setFailedLesson] = useState<string | null>(null);
+  // The button of a lesson marked done goes away: the focus moves to the lesson's "Done", where the button was.
+  const [justDone, setJustDone] = useState<string | null>(null);
+  useEffect(() => {
+    if (!justDone || !enrollment.completedLessonIds.includes(justDone)) return;
+    document.getElementById(`lesson-done-${justDone}`)?.focus();
+    setJustDone(null); // once: a later refetch must not take the focus again
+  }, [justDone, enrollment]);
   const contentOf = new Map(lessons.data?.course?.modules.flatMap((m) => m.lessons.map((l) => [l.id, l.content] as const)) ?? []);
   const done = new Set(enrollment.completedLessonIds);
   const markDone = async (lessonId: string) => {
     setFailedLesson(null);
     const result = await complete({ lessonId });
-    if (result.data) onCompleted(result.data.completeLesson);
-    else setFailedLesson(lessonId);
+    if (result.data) {
+      setJustDone(lessonId);
+      onCompleted(result.data.completeLesson);
+    } else setFailedLesson(lessonId);
   };
   return (
     <section className="panel" aria-labelledby="lessons-heading">
@@ -172,7 +195,9 @@ function Lessons({ course, enrollment, onCompleted }: { course: Course; enrollme
                   <h4>{lesson.title}</h4>
                   {contentOf.has(lesson.id) && <div className="lesson-content">{contentOf.get(lesson.id)}</div>}
                   {finished ? (
-                    <p className="lesson-state">✓ Done</p>
+                    <p className="lesson-state" id={`lesson-done-${lesson.id}`} tabIndex={-1}>
+                      ✓ Done
+                    </p>
                   ) : (
                     <button type="button" className="secondary" disabled={completing.fetching} onClick={() => void markDone(lesson.id)}>
                       Mark “{lesson.title}” as done
