@@ -99,6 +99,24 @@ const isCloseEvent = (value: unknown): value is { code: number; reason: string }
 const isUnauthenticated = (errors: readonly GraphQLFormattedError[] | undefined) =>
   errors?.some((error) => error.extensions?.code === UNAUTHENTICATED) ?? false;
 
+/**
+ * When a JWT access token expires (its `exp` claim, in ms), read without verifying: only to know when to renew the
+ * live connection's credentials. Undefined for anything else (an opaque token, an API key).
+ */
+export function tokenExpiry(token: string | null): number | undefined {
+  const payload = token?.split('.')[1];
+  if (!payload || typeof atob !== 'function') return undefined;
+  try {
+    const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: unknown };
+    return typeof claims.exp === 'number' ? claims.exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How long before its token expires a live connection is re-authenticated: a fifth of what is left, 5 s to 60 s. */
+const renewalLead = (msLeft: number) => Math.min(60_000, Math.max(5_000, msLeft / 5));
+
 /** The URL subscriptions use for an HTTP endpoint. */
 export function webSocketUrlFor(url: string): string {
   const ws = new URL(url);
@@ -154,11 +172,13 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
     if (type === 'subscription') throw new Error(`${name ?? 'This operation'} is a subscription: use subscribe()`);
     const body = JSON.stringify({ query: documentText(document), operationName: name, variables: variables ?? {} });
     const token = await currentToken();
+    renewLiveCredentials(token);
     const result = await post<TData>(body, token, requestOptions.signal);
     // Only a refusal with no data is retried: the router refuses before any field runs (authentication, then the
     // rule tree over the whole operation), so nothing happened and a mutation cannot run twice.
     if (options.refreshToken && result.data === null && isUnauthenticated(result.errors)) {
       const fresh = await options.refreshToken(token);
+      renewLiveCredentials(fresh);
       if (fresh) return post<TData>(body, fresh, requestOptions.signal);
     }
     return result;
@@ -183,6 +203,43 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
   /** Set when the server refused the credentials: the next connection refreshes the token first. */
   let authRejectedToken: string | null | undefined;
   const live = new Set<{ interrupted: boolean; reconnected(): void; accepted(): void }>();
+  /** The open, accepted socket (graphql-ws hands it over on `connected`), for re-authenticating it. */
+  let socket: { readyState: number; send(data: string): void } | undefined;
+  let renewalTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Re-authenticates the open connection with a newer token: the router closes a socket (4403) when the credential it
+   * was opened with expires, unless a ping carrying a fresh one arrives first (graphql-transport-ws lets a ping carry a
+   * payload). Subscriptions go on undisturbed: no reconnect, nothing missed. A refused renewal changes nothing there,
+   * and the socket's close at expiry is then handled like any refusal (one refresh, a new connection).
+   */
+  function renewLiveCredentials(token: string | null): void {
+    if (!socket || !token || token === sentToken || socket.readyState !== 1) return;
+    socket.send(JSON.stringify({ type: 'ping', payload: { authorization: `Bearer ${token}` } }));
+    sentToken = token;
+    scheduleRenewal();
+  }
+
+  /** Before the connection's token expires, get a newer one (a token session refreshes it quietly) and send it. */
+  function scheduleRenewal(): void {
+    clearTimeout(renewalTimer);
+    renewalTimer = undefined;
+    const expiresAt = tokenExpiry(sentToken);
+    if (!socket || expiresAt === undefined) return;
+    const msLeft = expiresAt - Date.now();
+    const renewingFor = sentToken;
+    renewalTimer = setTimeout(() => {
+      void (async () => {
+        let token = await currentToken();
+        if (token === renewingFor && options.refreshToken) token = await options.refreshToken(renewingFor);
+        renewLiveCredentials(token);
+      })().catch(() => {
+        // Could not get a newer token now (offline): the socket closes at expiry and reconnects with a refresh.
+      });
+    }, Math.max(0, msLeft - renewalLead(msLeft)));
+    // Never keeps a Node process alive by itself.
+    (renewalTimer as { unref?: () => void }).unref?.();
+  }
 
   function wsClient(): WsClient {
     ws ??= createWsClient({
@@ -209,9 +266,13 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
       },
       on: {
         closed: () => {
+          socket = undefined;
+          clearTimeout(renewalTimer);
           for (const subscription of live) subscription.interrupted = true;
         },
-        connected: () => {
+        connected: (opened) => {
+          socket = opened as typeof socket;
+          scheduleRenewal();
           for (const subscription of live) {
             subscription.accepted();
             if (!subscription.interrupted) continue;
@@ -338,6 +399,7 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
     execute,
     subscribe,
     async dispose() {
+      clearTimeout(renewalTimer);
       await ws?.dispose();
       ws = undefined;
     },

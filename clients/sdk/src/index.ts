@@ -2,7 +2,7 @@
  * @azora/sdk: a typed client for the Azora router. No React and no browser APIs beyond fetch and WebSocket, so a web
  * app, a React Native app, a Node service or a CLI can use it.
  */
-export { createAzoraClient, webSocketUrlFor } from './client';
+export { createAzoraClient, tokenExpiry, webSocketUrlFor } from './client';
 export type { AzoraClient, AzoraClientOptions, OperationArgs, OperationResult, RequestOptions, SubscribeOptions, SubscriptionObserver } from './client';
 export { AzoraError, ClientErrorCode, errorCode } from './errors';
 export { createTokenSession, memorySessionStore } from './session';

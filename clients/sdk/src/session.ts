@@ -20,7 +20,7 @@ export interface StoredSession {
   user: SessionUserFragment;
 }
 
-/** Where the session lives: memory by default; a web app keeps it in localStorage. */
+/** Where the session lives: memory by default; the web app keeps it in the tab's sessionStorage. */
 export interface SessionStore {
   load(): StoredSession | null;
   save(session: StoredSession | null): void;

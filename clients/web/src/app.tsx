@@ -3,6 +3,10 @@ import { createContext, useContext, useEffect, useRef, useState, useSyncExternal
 import { Provider as UrqlProvider } from 'urql';
 import type { Azora } from './azora';
 import { AdminPage } from './admin/admin-page';
+import { JobBoardPage } from './jobs/job-board-page';
+import { JobPage } from './jobs/job-page';
+import { CataloguePage } from './learning/catalogue-page';
+import { CoursePage } from './learning/course-page';
 import { SignInPage, SignUpPage } from './pages/auth-pages';
 import { Link, navigate, usePath } from './routing';
 import { WalletPage } from './wallet/wallet-page';
@@ -70,7 +74,8 @@ export function App({ azora }: { azora: Azora }) {
 function Header() {
   const { session, signOut } = useApp();
   const path = usePath();
-  const current = (to: string) => (path === to ? ('page' as const) : undefined);
+  // A section's link is current on its detail pages too (/courses/…).
+  const current = (to: string) => (path === to || path.startsWith(`${to}/`) ? ('page' as const) : undefined);
   return (
     <header className="top">
       <Link to="/" className="brand">
@@ -78,6 +83,16 @@ function Header() {
       </Link>
       <nav aria-label="Main">
         <ul>
+          <li>
+            <Link to="/courses" aria-current={current('/courses')}>
+              Courses
+            </Link>
+          </li>
+          <li>
+            <Link to="/jobs" aria-current={current('/jobs')}>
+              Jobs
+            </Link>
+          </li>
           {session ? (
             <>
               <li>
@@ -126,10 +141,24 @@ function Redirect({ to }: { to: string }) {
   return null;
 }
 
+/** `/courses/<id>` → the id; ids are the API's opaque strings, so anything but a slash. */
+function idAfter(prefix: string, path: string): string | null {
+  const match = new RegExp(`^${prefix}/([^/]+)$`).exec(path);
+  return match ? decodeURIComponent(match[1]!) : null;
+}
+
 function Route(): ReactNode {
   const path = usePath();
   const { session } = useApp();
+  const courseId = idAfter('/courses', path);
+  if (courseId) return <CoursePage key={courseId} id={courseId} />;
+  const jobId = idAfter('/jobs', path);
+  if (jobId) return <JobPage key={jobId} id={jobId} />;
   switch (path) {
+    case '/courses':
+      return <CataloguePage />;
+    case '/jobs':
+      return <JobBoardPage />;
     case '/':
       return <Redirect to={session ? '/wallet' : '/sign-in'} />;
     case '/sign-in':

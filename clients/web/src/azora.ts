@@ -5,25 +5,47 @@ import { sdkExchange } from './sdk-exchange';
 const STORAGE_KEY = 'azora.session';
 
 /**
- * The session in localStorage, so a reload or a second tab stays signed in. The refresh token is readable by this
- * origin's scripts; the router serves no third-party script, and access tokens live 15 minutes.
+ * The session lives in this tab's sessionStorage: a reload stays signed in, closing the tab forgets the tokens, and
+ * nothing is left on disk for a later visitor or a script on a later visit to read. A new tab signs in on its own.
+ * (A script running in an open tab can still read it; the router's strict CSP is what keeps foreign scripts out.)
+ * See "Where the session is kept" in the README for the trade-offs.
  */
+function readStored(): StoredSession | null {
+  try {
+    const raw = sessionStorage.getItem(STORAGE_KEY);
+    return raw ? (JSON.parse(raw) as StoredSession) : null;
+  } catch {
+    return null;
+  }
+}
+function writeStored(session: StoredSession | null): void {
+  if (session) sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+  else sessionStorage.removeItem(STORAGE_KEY);
+}
+
+/**
+ * A duplicated tab starts with a copy of its opener's sessionStorage, so two tabs can hold one refresh token, which
+ * works once (spending it twice ends the session). Each change is announced to the other tabs, and a tab holding the
+ * session that changed takes up the new one.
+ */
+interface SessionChange {
+  previousRefreshToken: string | null;
+  session: StoredSession | null;
+}
+const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('azora.session') : undefined;
+
 const browserStore: SessionStore = {
-  load() {
-    try {
-      const raw = localStorage.getItem(STORAGE_KEY);
-      return raw ? (JSON.parse(raw) as StoredSession) : null;
-    } catch {
-      return null;
-    }
-  },
+  load: readStored,
   save(session) {
-    if (session) localStorage.setItem(STORAGE_KEY, JSON.stringify(session));
-    else localStorage.removeItem(STORAGE_KEY);
+    const previous = readStored();
+    writeStored(session);
+    if (previous && previous.refreshToken !== session?.refreshToken) {
+      channel?.postMessage({ previousRefreshToken: previous.refreshToken, session } satisfies SessionChange);
+    }
   },
 };
 
-/** Tabs share one refresh token, and spending it twice ends the session: the Web Locks API lets one tab at a time refresh. */
+/** Tabs that share a refresh token must not spend it twice: the Web Locks API lets one tab at a time refresh. */
 const acrossTabs =
   typeof navigator !== 'undefined' && 'locks' in navigator
     ? async <T,>(task: () => Promise<T>): Promise<T> => navigator.locks.request('azora-session-refresh', task)
@@ -44,8 +66,11 @@ export function createAzora(): Azora {
   const listeners = new Set<() => void>();
   const session = createTokenSession({ url, store: browserStore, lock: acrossTabs, onChange: () => listeners.forEach((listener) => listener()) });
   const sdk = createAzoraClient({ url, getToken: session.getToken, refreshToken: session.refreshToken });
-  window.addEventListener('storage', (event) => {
-    if (event.key === STORAGE_KEY || event.key === null) session.sync();
+  channel?.addEventListener('message', (event: MessageEvent<SessionChange>) => {
+    const held = readStored();
+    if (!held || held.refreshToken !== event.data.previousRefreshToken) return;
+    writeStored(event.data.session);
+    session.sync();
   });
   let current: { userId: string | null; client: Client } | undefined;
   return {

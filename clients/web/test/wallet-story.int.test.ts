@@ -1,6 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import {
   AccountDocument,
   AccountEntriesDocument,
@@ -11,23 +9,20 @@ import {
   type AzoraClient,
 } from '@azora/sdk';
 import { startPlatform, type Platform } from '@azora/testing';
-import { REPO_ROOT } from '../../../router/src/repo-composition';
 import { ensureWebAppBuilt } from '../../../scripts/web-app-build';
+import { DESKTOP, fitsWidth, launchBrowser, openSignedIn, PHONE, screenshots, signUpInBrowser } from './support/browser';
 
 /*
  * The web app as a person uses it: Debian's Chromium, driven by playwright-core, against the real router (which serves
  * the built app at /) and the real subgraphs. Screenshots of every step land in test-artifacts/web-story/ (git-ignored).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'web-story');
-const PASSWORD = 'correct horse battery staple';
-
 interface Person {
   name: string;
   email: string;
   page: Page;
   accountId: string;
+  violations: string[];
 }
 
 describe('the web app in a real browser', () => {
@@ -37,10 +32,7 @@ describe('the web app in a real browser', () => {
   let treasury: AzoraClient;
   let a: Person;
   let b: Person;
-  let shot = 0;
-
-  const screenshot = (page: Page, step: string) =>
-    page.screenshot({ path: join(ARTIFACTS, `${String(++shot).padStart(2, '0')}-${step}.png`), fullPage: true });
+  const screenshot = screenshots('web-story');
   /** An account's balance, asked of the ledger (as treasury), not of the page under test. */
   const balance = async (accountId: string) => (await treasury.query(AccountDocument, { id: accountId })).account?.balance.amount;
   const entryCount = async (accountId: string) =>
@@ -48,22 +40,13 @@ describe('the web app in a real browser', () => {
   const balanceOnPage = (person: Person, amount: string) => person.page.getByTestId(`balance-${person.accountId}`).filter({ hasText: `${amount} USD` });
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does it)`);
-    rmSync(ARTIFACTS, { recursive: true, force: true });
-    mkdirSync(ARTIFACTS, { recursive: true });
     // The router serves clients/web/dist; build it first if the sources changed since the last build.
     await ensureWebAppBuilt();
     platform = await startPlatform({ dialect: 'sqlite' });
     origin = new URL(platform.routerUrl).origin;
     const { accessToken } = await platform.userWithRoles(['treasury'], 'treasurer');
     treasury = createAzoraClient({ url: platform.routerUrl, getToken: () => accessToken });
-    // Playwright gives every launch a new empty profile (its own --user-data-dir). The flags keep Chromium off the
-    // network it cannot reach here (Google's services), which otherwise costs refused connections at every start.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchBrowser();
   }, 60_000);
 
   afterAll(async () => {
@@ -73,31 +56,22 @@ describe('the web app in a real browser', () => {
 
   /** A new browser profile signs up through the form and opens a USD account. */
   async function signUp(name: string, viewport: { width: number; height: number }): Promise<Person> {
-    const context = await browser.newContext({ viewport });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    const email = `${name.toLowerCase()}-${Date.now().toString(36)}@example.test`;
-    await page.goto(`${origin}/`);
-    await page.getByRole('link', { name: 'Create account' }).click();
-    await page.getByLabel('Your name').fill(name);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.getByRole('heading', { name: 'Your wallet' }).waitFor();
+    const { email, page, violations } = await signUpInBrowser(browser, origin, name, viewport);
     await page.getByText('You have no account yet').waitFor();
     await page.getByLabel('Currency').selectOption('USD');
     await page.getByRole('button', { name: 'Open account' }).click();
     const card = page.getByRole('listitem', { name: 'USD account' });
     await card.waitFor();
     const accountId = (await card.locator('code').textContent())!.trim();
-    return { name, email, page, accountId };
+    return { name, email, page, accountId, violations };
   }
 
   it('signs up two people in the app, each with a USD account', async () => {
-    a = await signUp('Ada', { width: 1100, height: 900 });
+    a = await signUp('Ada', DESKTOP);
     await screenshot(a.page, 'a-signed-up');
-    b = await signUp('Bob', { width: 375, height: 740 }); // a phone
+    b = await signUp('Bob', PHONE);
     await screenshot(b.page, 'b-signed-up-phone');
+    expect(await fitsWidth(b.page)).toBe(true);
     expect(a.accountId).toMatch(/^[0-9a-f-]{36}$/);
     expect(b.accountId).not.toBe(a.accountId);
     expect(await balance(a.accountId)).toBe('0.00');
@@ -168,13 +142,7 @@ describe('the web app in a real browser', () => {
   it('lets an admin grant a role and create an API key that works', async () => {
     const admin = await platform.admin();
     const { me } = await createAzoraClient({ url: platform.routerUrl, getToken: () => admin.accessToken }).query(MeDocument);
-    // The admin's credentials are the platform's secret; the app takes the signed-in session from its store instead.
-    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-    const session = { accessToken: admin.accessToken, refreshToken: admin.refreshToken, expiresAt: Date.now() + 10 * 60_000, user: me };
-    await context.addInitScript({ content: `localStorage.setItem('azora.session', ${JSON.stringify(JSON.stringify(session))});` });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    await page.goto(`${origin}/admin`);
+    const { page, violations } = await openSignedIn(browser, `${origin}/admin`, platform.routerUrl, admin);
     await page.getByRole('heading', { name: 'Users and roles' }).waitFor();
 
     const bob = page.getByRole('listitem', { name: 'Bob' });
@@ -192,6 +160,11 @@ describe('the web app in a real browser', () => {
     await screenshot(page, 'admin');
     const device = createAzoraClient({ url: platform.routerUrl, apiKey: secret });
     expect((await device.query(MeDocument)).me?.id).toBe(me?.id);
-    await context.close();
+    expect(violations).toEqual([]);
+    await page.context().close();
+  });
+
+  it('ran every page under the strict Content-Security-Policy without a violation', () => {
+    expect([...a.violations, ...b.violations]).toEqual([]);
   });
 });

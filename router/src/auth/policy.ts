@@ -80,7 +80,7 @@ export const azoraPolicy: Policy = {
   },
   // Reached only through the roots above; private fields are checked per object by Aegis.
   User: each(allow, [
-    'id', 'displayName', 'email', 'roles', 'createdAt', 'accounts', 'enrollments', 'teaching', 'skills', 'applications', 'contracts',
+    'id', 'displayName', 'email', 'roles', 'createdAt', 'accounts', 'enrollments', 'teaching', 'skills', 'applications', 'postedJobs', 'contracts',
   ]),
   AuthPayload: each(allow, ['accessToken', 'refreshToken', 'expiresIn', 'user']),
   UserConnection: each(allow, ['edges', 'pageInfo']),

@@ -21,6 +21,11 @@ export function createLoaders(em: SqlEntityManager) {
       (keys) => em.find(JobSkill, { jobId: ids(keys) }, { orderBy: { position: 'asc' } }),
       (skill) => skill.jobId,
     ),
+    /** Newest first. */
+    jobsByPoster: manyByKey(
+      (keys) => em.find(Job, { posterId: ids(keys) }, { orderBy: { id: 'desc' } }),
+      (job) => job.posterId,
+    ),
     applicationById: oneByKey((keys) => em.find(Application, { id: ids(keys) }), (application) => application.id),
     applicationsByJob: manyByKey(
       (keys) => em.find(Application, { jobId: ids(keys) }, { orderBy: { id: 'asc' } }),

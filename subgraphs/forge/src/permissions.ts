@@ -17,6 +17,7 @@ export const permissions = {
   Contract: ownerOr('contractParty', (contract: Contract) => [contract.employerId, contract.freelancerId], 'admin'),
   User: {
     applications: ownerOr('ownApplications', (user: { id: string }) => user.id, 'admin'),
+    postedJobs: ownerOr('ownPostedJobs', (user: { id: string }) => user.id, 'admin'),
     contracts: ownerOr('ownContracts', (user: { id: string }) => user.id, 'admin'),
   },
 };

@@ -91,6 +91,22 @@ describe.each(testDialects())('the Forge marketplace through the router on %s', 
     expect(await refused(platform, theirs, { id: applicant.userId }, other)).toEqual(['FORBIDDEN']);
   });
 
+  it("lists the jobs a user posted, newest first, to that user and admins only", async () => {
+    const poster = await platform.userWithRoles(['employer'], 'poster');
+    const budget = { amount: '10.00', currency: 'USD' };
+    const first = (await ok(platform, POST_JOB, { input: { title: 'First job', description: 'One.', skills: ['sql'], budget } }, poster)).postJob.id;
+    const second = (await ok(platform, POST_JOB, { input: { title: 'Second job', description: 'Two.', skills: ['sql'], budget } }, poster)).postJob.id;
+    const mine = '{ me { postedJobs { id status } } }';
+    expect((await ok(platform, mine, {}, poster)).me.postedJobs).toEqual([
+      { id: second, status: 'OPEN' },
+      { id: first, status: 'OPEN' },
+    ]);
+    const theirs = 'query($id: ID!) { user(id: $id) { postedJobs { id } } }';
+    expect((await ok(platform, theirs, { id: poster.userId }, await platform.admin())).user.postedJobs).toHaveLength(2);
+    expect(await refused(platform, theirs, { id: poster.userId }, employer)).toEqual(['FORBIDDEN']);
+    expect((await ok(platform, '{ me { postedJobs { id } } }', {}, await platform.signUp('nobody'))).me.postedJobs).toEqual([]);
+  });
+
   it('keeps self-declared skills marked as such, and lets people retract only those', async () => {
     const person = await platform.signUp('person');
     expect((await ok(platform, DECLARE, { s: 'rust' }, person)).declareSkill).toEqual({ verified: false, source: 'SELF_DECLARED', skill: { slug: 'rust', name: 'Rust' } });

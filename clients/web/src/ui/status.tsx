@@ -33,3 +33,24 @@ export function Success({ children }: { children: ReactNode }) {
     </p>
   );
 }
+
+/**
+ * What a panel shows while its query is on its way or failed: loading until the first answer, then the error with a
+ * retry. `unavailable` is for an answer without the part the panel needs (a subgraph that could not be reached).
+ */
+export function QueryStatus({
+  result,
+  loading,
+  retry,
+  unavailable,
+}: {
+  result: { fetching: boolean; data?: unknown; error?: unknown };
+  loading: string;
+  retry: () => void;
+  unavailable?: string;
+}) {
+  if (result.fetching && !result.data) return <Loading>{loading}</Loading>;
+  if (result.error) return <ErrorNotice error={result.error} retry={retry} />;
+  if (result.data && unavailable) return <ErrorNotice error={new Error(unavailable)} retry={retry} />;
+  return null;
+}

@@ -354,6 +354,8 @@ export type User = {
   contracts?: Maybe<Array<Contract>>;
   /** Stable unique id of the user. */
   id: Scalars['ID']['output'];
+  /** The jobs the user posted, newest first, open and filled: for the user themself and admins. */
+  postedJobs?: Maybe<Array<Job>>;
   /** The user's skills, verified first, then by name. Public. Null only when Forge cannot be reached. */
   skills?: Maybe<Array<UserSkill>>;
 };
@@ -511,7 +513,7 @@ export type ResolversTypes = ResolversObject<{
   Skill: ResolverTypeWrapper<SkillEntity>;
   SkillSource: SkillSource;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  User: ResolverTypeWrapper<Omit<User, 'applications' | 'contracts' | 'skills'> & { applications?: Maybe<Array<ResolversTypes['Application']>>, contracts?: Maybe<Array<ResolversTypes['Contract']>>, skills?: Maybe<Array<ResolversTypes['UserSkill']>> }>;
+  User: ResolverTypeWrapper<Omit<User, 'applications' | 'contracts' | 'postedJobs' | 'skills'> & { applications?: Maybe<Array<ResolversTypes['Application']>>, contracts?: Maybe<Array<ResolversTypes['Contract']>>, postedJobs?: Maybe<Array<ResolversTypes['Job']>>, skills?: Maybe<Array<ResolversTypes['UserSkill']>> }>;
   UserSkill: ResolverTypeWrapper<UserSkillEntity>;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
@@ -541,7 +543,7 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   Skill: SkillEntity;
   Subscription: Record<PropertyKey, never>;
-  User: Omit<User, 'applications' | 'contracts' | 'skills'> & { applications?: Maybe<Array<ResolversParentTypes['Application']>>, contracts?: Maybe<Array<ResolversParentTypes['Contract']>>, skills?: Maybe<Array<ResolversParentTypes['UserSkill']>> } | FederationReferenceTypes['User'];
+  User: Omit<User, 'applications' | 'contracts' | 'postedJobs' | 'skills'> & { applications?: Maybe<Array<ResolversParentTypes['Application']>>, contracts?: Maybe<Array<ResolversParentTypes['Contract']>>, postedJobs?: Maybe<Array<ResolversParentTypes['Job']>>, skills?: Maybe<Array<ResolversParentTypes['UserSkill']>> } | FederationReferenceTypes['User'];
   UserSkill: UserSkillEntity;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
   link__Import: Scalars['link__Import']['output'];
@@ -684,6 +686,7 @@ export type UserResolvers<ContextType = ForgeContext, ParentType extends Resolve
   applications?: Resolver<Maybe<Array<ResolversTypes['Application']>>, ParentType, ContextType>;
   contracts?: Resolver<Maybe<Array<ResolversTypes['Contract']>>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  postedJobs?: Resolver<Maybe<Array<ResolversTypes['Job']>>, ParentType, ContextType>;
   skills?: Resolver<Maybe<Array<ResolversTypes['UserSkill']>>, ParentType, ContextType>;
 }>;
 

@@ -99,6 +99,7 @@ export const resolvers: Resolvers = {
     __resolveReference: (reference) => ({ id: reference.id }),
     skills: (u, _a, { loaders }) => loaders.skillsOfUser.load(u.id),
     applications: (u, _a, { loaders }) => loaders.applicationsByApplicant.load(u.id),
+    postedJobs: (u, _a, { loaders }) => loaders.jobsByPoster.load(u.id),
     contracts: async (u, _a, { loaders }) => (await loaders.contractsByParty.load(u.id)).map((entry) => entry.contract),
   },
 };
