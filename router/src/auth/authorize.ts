@@ -14,7 +14,7 @@ import {
 import { getArgumentValues } from 'graphql/execution/values';
 import { allow, deny } from 'graphql-shield';
 import { ErrorCode, type Identity } from '@azora/kit';
-import type { Policy } from './policy';
+import { ANY, type Policy } from './policy';
 import { forbidden, unauthenticated, type ShieldRule } from './rules';
 
 const SHIELD_OPTIONS: Parameters<ShieldRule['resolve']>[4] = {
@@ -24,11 +24,17 @@ const SHIELD_OPTIONS: Parameters<ShieldRule['resolve']>[4] = {
   hashFunction: ({ args }: { args: unknown }) => JSON.stringify(args),
 };
 
-/** The rule for one field: its own entry, else deny. Introspection and `__typename` are governed elsewhere. */
+/**
+ * The rule for one field: its own entry, else its type's `"*"`, else (permissive policy only) `"*"."*"`, else deny.
+ * Introspection and `__typename` are governed elsewhere.
+ */
 export function ruleFor(policy: Policy, typeName: string, fieldName: string): ShieldRule {
   // Introspection types (__Schema, __Type, ...) included: whether introspection runs at all is Apollo's setting.
   if (fieldName.startsWith('__') || typeName.startsWith('__')) return allow;
-  return policy[typeName]?.[fieldName] ?? deny;
+  // Own properties only: a field named `constructor` or `toString` must not find Object.prototype's.
+  const own = <T>(record: Record<string, T> | undefined, key: string) => (record && Object.hasOwn(record, key) ? record[key] : undefined);
+  const rules = own(policy, typeName);
+  return own(rules, fieldName) ?? own(rules, ANY) ?? own(own(policy, ANY), ANY) ?? deny;
 }
 
 /** graphql-shield's per-request cache lives in the context; `contextual` rules need it. */
