@@ -130,6 +130,11 @@ describe('rate limiting at the router', () => {
           expect(log.lines.some((l) => l.level === 40 && /rate-limit store \(Redis\) unavailable/.test(l.msg))).toBe(true);
         }
 
+        // A replica started while Redis is away starts anyway and limits in memory.
+        const late = await platform.startRouter({ env });
+        routers.push(late);
+        expect([await page(late, during.headers), await page(late, during.headers), await page(late, during.headers)]).toEqual([200, 200, 429]);
+
         redis.restore();
         await until('both replicas use Redis again', async () => {
           await Promise.all([a, b].map((router) => graphql(router.url, CHEAP, undefined, admin)));
