@@ -15,11 +15,11 @@ import {
   REQUEST_ID_HEADER,
   requestIdFrom,
   requestScope,
-  signIdentityAssertion,
   type Identity,
   type Logger,
   type NodeEnv,
 } from '@azora/kit';
+import { AssertionCache } from './auth/assertion-cache';
 import { AuthenticationError, Authenticator, type TrustedIssuer } from './auth/authenticate';
 import { authorizeOperation } from './auth/authorize';
 import { azoraPolicy, type Policy } from './auth/policy';
@@ -167,14 +167,14 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     apiKeyCacheMs: options.auth.apiKeyCacheMs ?? 10_000,
   });
 
+  const assertions = new AssertionCache(options.auth.privateKey);
   /** The per-request state of an operation, over HTTP or WebSocket alike. */
   const contextFor = (identity: Identity, requestId: string, clientIp = 'unknown'): RouterContext => {
-    let assertion: Promise<string> | undefined;
     return {
       requestId,
       log: log.child({ requestId }),
       identity,
-      assertion: () => (assertion ??= signIdentityAssertion(identity, options.auth.privateKey)),
+      assertion: () => assertions.for(identity),
       clientIp,
       deadline: Date.now() + settings.resilience.requestDeadlineMs,
     };

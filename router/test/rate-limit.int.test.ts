@@ -53,6 +53,15 @@ describe('rate limiting at the router', () => {
     expect(cheap.body).toEqual({ data: { user: null } });
   });
 
+  it('prices an operation with its variables when they can change the cost (`first: $n`)', async () => {
+    const router = await platform.startRouter({ env: budget() });
+    const remaining = async (variables: Record<string, unknown>) =>
+      Number((await graphql(router.url, 'query($n: Int) { users(first: $n) { edges { node { id } } } }', variables, admin)).headers.get('ratelimit-remaining'));
+    expect(await remaining({ n: 1 })).toBe(27); // 1 + 1 * 2
+    expect(await remaining({ n: 5 })).toBeLessThanOrEqual(17); // 27 - (1 + 5 * 2), plus at most a second's refill
+    expect(await remaining({ n: 1 })).toBeLessThanOrEqual(16);
+  });
+
   it('keeps a bucket per caller: per user when signed in, per IP (behind a trusted proxy) when anonymous', async () => {
     const router = await platform.startRouter({ env: budget({ AZORA_TRUST_PROXY: 'loopback' }) });
     for (let i = 0; i < 2; i++) expect((await graphql(router.url, PAGE, undefined, admin)).status).toBe(200);

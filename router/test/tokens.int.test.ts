@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
-import { startPlatform, TEST_ISSUER, testDialects, type Platform } from '@azora/testing';
+import { startPlatform, TEST_ISSUER, testDialects, until, type Platform } from '@azora/testing';
 import { SigningKey } from '../../subgraphs/aegis/src/entities/signing-key.entity';
 import { decrypt } from '../../subgraphs/aegis/src/secrets';
 
@@ -98,6 +98,15 @@ describe.each(testDialects())('bearer tokens at the router on %s', (dialect) => 
   it('refuses expired tokens and tokens not yet valid', async () => {
     await expect401(`Bearer ${await aegisToken({}, {}, { exp: Math.floor(Date.now() / 1000) - 60 })}`);
     await expect401(`Bearer ${await aegisToken({}, {}, { nbf: Math.floor(Date.now() / 1000) + 600 })}`);
+  });
+
+  it('stops accepting a verified (and remembered) token the moment it expires', async () => {
+    const expiresAt = Math.floor(Date.now() / 1000) + 3;
+    const authorization = `Bearer ${await aegisToken({}, {}, { exp: expiresAt })}`;
+    for (let i = 0; i < 3; i++) expect((await platform.request(ME, {}, { authorization })).status).toBe(200);
+    // The router allows 5 s of clock skew past exp, as it always has; remembering the token adds nothing to that.
+    await until('the token has expired, skew allowance included', async () => Date.now() >= (expiresAt + 6) * 1000, 15_000);
+    await expect401(authorization);
   });
 
   it('refuses the wrong issuer or audience', async () => {

@@ -15,7 +15,7 @@ import { getArgumentValues } from 'graphql/execution/values';
 import { allow, deny } from 'graphql-shield';
 import { ErrorCode, type Identity } from '@azora/kit';
 import { ANY, type Policy } from './policy';
-import { forbidden, unauthenticated, type ShieldRule } from './rules';
+import { forbidden, isIdentityOnly, unauthenticated, type ShieldRule } from './rules';
 
 const SHIELD_OPTIONS: Parameters<ShieldRule['resolve']>[4] = {
   debug: false,
@@ -72,6 +72,24 @@ function reachable(document: DocumentNode, operationName?: string | null): Docum
 }
 
 /**
+ * Operations found allowed, per policy, schema and document (Apollo Server hands out one DocumentNode per query text
+ * and schema), as the caller keys (operation name, kind, roles, scopes) they were allowed to. Only decisions that no
+ * argument and no user id could change are kept (every rule `isIdentityOnly`); denials are always evaluated afresh.
+ */
+const allowed = new WeakMap<Policy, WeakMap<GraphQLSchema, WeakMap<DocumentNode, Set<string>>>>();
+const MAX_CALLERS_PER_DOCUMENT = 64;
+
+function allowedCallers(policy: Policy, schema: GraphQLSchema, document: DocumentNode): Set<string> {
+  let bySchema = allowed.get(policy);
+  if (!bySchema) allowed.set(policy, (bySchema = new WeakMap()));
+  let byDocument = bySchema.get(schema);
+  if (!byDocument) bySchema.set(schema, (byDocument = new WeakMap()));
+  let callers = byDocument.get(document);
+  if (!callers) byDocument.set(document, (callers = new Set()));
+  return callers;
+}
+
+/**
  * Evaluates the policy for every field the operation selects (fragments and inline fragments included), before
  * anything runs. Returns the first denial as a GraphQLError (UNAUTHENTICATED for an anonymous caller, else FORBIDDEN)
  * or null when everything is allowed. The same function guards HTTP and WebSocket operations.
@@ -84,6 +102,18 @@ export async function authorizeOperation(input: {
   policy: Policy;
   identity: Identity;
 }): Promise<GraphQLError | null> {
+  const { identity } = input;
+  const caller = `${input.operationName ?? ''}\n${identity.kind}\n${identity.roles.join(',')}\n${identity.scopes.join(',')}`;
+  const callers = allowedCallers(input.policy, input.schema, input.document);
+  if (callers.has(caller)) return null;
+  const denied = await evaluate(input);
+  // Every rule judged the caller's kind, roles and scopes only: the same document is allowed to them next time.
+  if (denied === undefined && callers.size < MAX_CALLERS_PER_DOCUMENT) callers.add(caller);
+  return denied ?? null;
+}
+
+/** The first denial; `undefined` when allowed by identity-only rules; null when allowed but not to be remembered. */
+async function evaluate(input: Parameters<typeof authorizeOperation>[0]): Promise<GraphQLError | null | undefined> {
   const selected = reachable(input.document, input.operationName);
   if (!selected) return null; // Apollo reports the missing operation itself.
   const operation = selected.definitions[0] as OperationDefinitionNode;
@@ -111,7 +141,9 @@ export async function authorizeOperation(input: {
   );
 
   const context = shieldContext(input.identity);
+  let rememberable = true;
   for (const check of checks) {
+    rememberable &&= isIdentityOnly(check.rule);
     const result = await check.rule.resolve(undefined as never, check.args, context, check.info, SHIELD_OPTIONS);
     if (result === true) continue;
     if (result instanceof GraphQLError && typeof result.extensions?.code === 'string') {
@@ -119,7 +151,7 @@ export async function authorizeOperation(input: {
     }
     return input.identity.kind === 'anonymous' ? unauthenticated() : forbidden(check.coordinate);
   }
-  return null;
+  return rememberable ? undefined : null;
 }
 
 export const isAccessError = (error: GraphQLError) =>
