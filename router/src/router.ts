@@ -152,11 +152,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   await apollo.start();
 
   // Aegis is where credentials are resolved; the router asks it through its first replica's URL as loaded at start.
+  // A supergraph without Aegis (any other supergraph) accepts only the tokens of AZORA_OIDC_ISSUERS, and no API keys.
   const aegisUrl = pool.urlOf('aegis');
-  if (!aegisUrl) throw new Error('the supergraph has no aegis subgraph: nothing can issue or resolve credentials');
+  if (!aegisUrl) log.warn({ oidcIssuers: options.auth.oidcIssuers ?? [] }, 'the supergraph has no aegis subgraph: only tokens of the OIDC issuers are accepted, API keys are not');
   const timeoutMs = settings.resilience.subgraphTimeoutMs;
   const trustedIssuers: TrustedIssuer[] = [
-    { issuer: options.auth.issuer, jwksUrl: new URL('/.well-known/jwks.json', aegisUrl).toString(), requireAccessTokenType: true },
+    ...(aegisUrl ? [{ issuer: options.auth.issuer, jwksUrl: new URL('/.well-known/jwks.json', aegisUrl).toString(), requireAccessTokenType: true }] : []),
     ...(options.auth.oidcIssuers ?? []).map((issuer) => ({ issuer, requireAccessTokenType: false })),
   ];
   const authenticator = new Authenticator({
@@ -211,7 +212,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   // Aegis's public endpoints, at the one address clients know.
-  for (const path of ['/.well-known/jwks.json', '/.well-known/openid-configuration', '/oauth/token']) {
+  for (const path of aegisUrl ? ['/.well-known/jwks.json', '/.well-known/openid-configuration', '/oauth/token'] : []) {
     app.all(path, express.raw({ type: () => true, limit: '16kb' }), async (req, res) => {
       const upstream = await fetch(new URL(path, aegisUrl), {
         method: req.method,

@@ -9,6 +9,7 @@ import {
   graphql,
   runRouterProcess,
   startFixtureSubgraph,
+  startOidcIssuer,
   startPlatform,
   TEST_ISSUER,
   type FixtureSubgraph,
@@ -17,8 +18,9 @@ import {
   type SignedIn,
 } from '@azora/testing';
 
-// "A router for any supergraph": a supergraph that is not Azora's (a gadget shop next to Aegis, which issues the
-// tokens), served by the router process with a policy file instead of Azora's rule tree.
+// "A router for any supergraph": a supergraph that is not Azora's (a gadget shop, next to Aegis, which issues the
+// tokens, or alone, with an outside OIDC issuer), served by the router process with a policy file instead of Azora's
+// rule tree.
 const typeDefs = /* GraphQL */ `
   type Query {
     ping: String
@@ -152,6 +154,31 @@ describe('the router process with --policy <file> over any supergraph', () => {
       }
     });
   });
+
+  it('serves a supergraph without Aegis: tokens of the configured OIDC issuers, judged by the policy file; no API keys', async () => {
+    const issuer = await startOidcIssuer();
+    try {
+      const alone = join(dir, 'gadgets-only.graphql');
+      writeFileSync(alone, platform.compose({ only: [], extra: [fixture] }));
+      const router = runRouterProcess(['--supergraph', alone, '--policy', policyFile('alone.yaml', POLICY)], await freePort(), env({ AZORA_OIDC_ISSUERS: issuer.url }));
+      started.push(router);
+      await router.listening();
+      const ask = async (query: string, authorization?: string) =>
+        (await graphql(router.url, query, undefined, authorization ? { authorization } : undefined)).body;
+      expect(await ask('{ ping }')).toEqual({ data: { ping: 'pong' } });
+      expect(codeOf(await ask('{ mine }'))).toBe('UNAUTHENTICATED');
+      expect(await ask('{ mine }', `Bearer ${await issuer.sign({})}`)).toEqual({ data: { mine: 'yours' } });
+      expect(codeOf(await ask('{ treasury }', `Bearer ${await issuer.sign({ roles: ['learner'] })}`))).toBe('FORBIDDEN');
+      expect(await ask('{ treasury }', `Bearer ${await issuer.sign({ roles: ['treasury'] })}`)).toEqual({ data: { treasury: 'gold' } });
+      // Aegis's own tokens mean nothing here, nor do API keys: nothing could check them.
+      expect(codeOf(await ask('{ mine }', user.headers.authorization))).toBe('UNAUTHENTICATED');
+      const apiKey = await graphql(router.url, '{ mine }', undefined, { authorization: 'ApiKey azk_anything' });
+      expect([apiKey.status, codeOf(apiKey.body)]).toEqual([401, 'UNAUTHENTICATED']);
+      expect(router.output()).toContain('the supergraph has no aegis subgraph');
+    } finally {
+      await issuer.close();
+    }
+  }, 120_000);
 
   it('fails fast on a bad policy file, naming every problem', async () => {
     const bad = policyFile(

@@ -11,3 +11,4 @@ export * from './tcp-proxy';
 export * from './ws';
 export * from './marketplace';
 export * from './errors';
+export * from './oidc-issuer';

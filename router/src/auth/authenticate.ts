@@ -29,8 +29,8 @@ export interface TrustedIssuer {
 export interface AuthenticatorOptions {
   issuers: TrustedIssuer[];
   audience: string;
-  /** Aegis's base URL, for API-key resolution. */
-  aegisUrl: string;
+  /** Aegis's base URL, for API-key resolution; without it API keys are refused. */
+  aegisUrl?: string;
   /** The router's private key: it signs the service assertion Aegis requires for API-key resolution. */
   routerKey: KeyObject;
   /** How long a resolved API key is trusted without asking Aegis again. */
@@ -148,6 +148,7 @@ export class Authenticator {
   }
 
   private async resolveApiKey(secret: string): Promise<Identity> {
+    if (!this.options.aegisUrl) throw new AuthenticationError('API keys are not accepted here: this supergraph has no Aegis to resolve them');
     const cacheKey = createHash('sha256').update(secret).digest('hex');
     const cached = this.apiKeys.get(cacheKey);
     if (cached) return cached;
