@@ -103,7 +103,8 @@ export async function authorizeOperation(input: {
   identity: Identity;
 }): Promise<GraphQLError | null> {
   const { identity } = input;
-  const caller = `${input.operationName ?? ''}\n${identity.kind}\n${identity.roles.join(',')}\n${identity.scopes.join(',')}`;
+  // JSON, not a joined string: a role named "admin,x" (another issuer's) must not read as the roles admin and x.
+  const caller = JSON.stringify([input.operationName ?? null, identity.kind, identity.roles, identity.scopes]);
   const callers = allowedCallers(input.policy, input.schema, input.document);
   if (callers.has(caller)) return null;
   const denied = await evaluate(input);
