@@ -2,6 +2,7 @@
  * `npm run bench`: our router against bare @apollo/gateway + @apollo/server, over the same supergraph and the same
  * seeded subgraphs, each in its own process. Loads both with autocannon, alternating, per operation; prints RPS,
  * p50/p99 and the ratio ours/bare, router memory after the run, and SQL statements per nested request.
+ * BENCH_PROFILE=<dir> writes a CPU profile of ours there (`.cpuprofile`, open in Chrome DevTools) when it stops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,9 +55,9 @@ const bodyOf = (op: Operation) => JSON.stringify({ query: op.query, variables: o
  * Starts a service process; its first stdout line is returned. With `logFile`, stdout goes to that file instead (a
  * router logging every request must not make the load generator read its logs, which would slow only that router).
  */
-function spawnService(args: string[], env: NodeJS.ProcessEnv, logFile?: string): { child: ChildProcess; firstLine: Promise<string> } {
+function spawnService(args: string[], env: NodeJS.ProcessEnv, logFile?: string, nodeArgs: string[] = []): { child: ChildProcess; firstLine: Promise<string> } {
   const stdout = logFile ? openSync(logFile, 'a') : 'pipe';
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', stdout, 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', stdout, 'inherit'] });
   const firstLine = new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
     if (!logFile) {
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
       AZORA_RATE_LIMIT_CAPACITY: '1000000000',
       AZORA_RATE_LIMIT_REFILL_PER_SECOND: '1000000000',
       ...(process.env.BENCH_REDIS_URL ? { AZORA_REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
-    }, join(dir, 'router.log'));
+    }, join(dir, 'router.log'), process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []);
     children.push(ours.child);
     await waitReady(`http://127.0.0.1:${oursPort}/ready`);
     const oursUrl = `http://127.0.0.1:${oursPort}/graphql`;

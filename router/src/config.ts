@@ -9,6 +9,10 @@ export const routerEnvSchema = routerSettingsEnv.extend({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AZORA_SUPERGRAPH_FILE: z.string().optional(),
   AZORA_SUPERGRAPH_CONFIG: z.string().optional(),
+  /** A permission policy file for the supergraph served, or `permissive`; Azora's rule tree when unset. */
+  AZORA_POLICY_FILE: z.string().min(1).optional(),
+  /** Production mode accepts the permissive policy only with this set to `every-field-is-public`. */
+  AZORA_CONFIRM_PERMISSIVE_POLICY: z.string().optional(),
   /** Signs identity assertions for subgraphs (Ed25519, PEM). No default: `npm start` generates a development pair. */
   AZORA_ROUTER_PRIVATE_KEY: z.string({ error: 'required: the router\'s Ed25519 private key (PEM)' }).min(1),
   AZORA_ISSUER: z.string().url().default('http://localhost:4000'),

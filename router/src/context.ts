@@ -6,7 +6,7 @@ export interface RouterContext {
   log: Logger;
   /** The caller, verified from their credentials (or anonymous). */
   identity: Identity;
-  /** The identity signed for subgraphs; signed once per request, on first use. */
+  /** The identity signed for subgraphs (signed on first use, reused for a few seconds: auth/assertion-cache.ts). */
   assertion(): Promise<string>;
   /** The client's address (`req.ip`, so behind a proxy it honours AZORA_TRUST_PROXY). */
   clientIp: string;

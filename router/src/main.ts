@@ -1,5 +1,6 @@
 /**
- * The router process: `tsx router/src/main.ts [--supergraph <file>]`. Serves at http://localhost:4000/graphql:
+ * The router process: `tsx router/src/main.ts [--supergraph <file>] [--policy <file>|permissive]`. Serves at
+ * http://localhost:4000/graphql, guarded by Azora's rule tree or the given policy (router/src/auth/policy-file.ts),
  * - the given supergraph file (or AZORA_SUPERGRAPH_FILE), reloaded when a new file is dropped in its place;
  * - otherwise in development, supergraph.yaml composed in-process, recomposed when it or a subgraph schema changes;
  * - otherwise (production) the repository's supergraph.graphql, reloaded like any given file.
@@ -8,41 +9,64 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import { createLogger, parseEnv, privateKeyFromPem, startTelemetry, stopOnSignals, type Logger } from '@azora/kit';
+import { apiSchemaOf, choosePolicy } from './auth/policy-file';
 import { composeFromConfig } from './compose';
 import { routerEnvSchema, routerProductionRules, subscriptionLimitsOf, type RouterEnv } from './config';
 import { composedSupergraph, supergraphFile } from './reload/supergraph-source';
 import { SUPERGRAPH_CONFIG, SUPERGRAPH_FILE } from './repo-composition';
+import type { Policy } from './auth/policy';
 import { startRouter } from './router';
 import { toRouterSettings, type RouterSettings } from './settings';
 import { readSupergraphConfig, subgraphUrlsFromEnv } from './supergraph-config';
 
-function supergraphSource(file: string | undefined, configFile: string | undefined, settings: RouterSettings, log: Logger): string | SupergraphSdlHook {
+interface SupergraphSource {
+  /** What the gateway is given. */
+  sdl: string | SupergraphSdlHook;
+  /** The supergraph as it is now, read again (to check a policy file against before serving). */
+  current(): string;
+}
+
+function supergraphSource(file: string | undefined, configFile: string | undefined, settings: RouterSettings, log: Logger): SupergraphSource {
   const { enabled, pollMs } = settings.reload;
   const config = configFile ?? SUPERGRAPH_CONFIG;
   if (!file && settings.nodeEnv !== 'production' && existsSync(config)) {
     log.info({ config, hotReload: enabled }, 'composing the supergraph from its config');
-    return enabled ? composedSupergraph(config, pollMs, log) : composeFromConfig(readSupergraphConfig(config)).supergraphSdl;
+    const compose = () => composeFromConfig(readSupergraphConfig(config)).supergraphSdl;
+    return { sdl: enabled ? composedSupergraph(config, pollMs, log) : compose(), current: compose };
   }
   const path = file ?? SUPERGRAPH_FILE;
   log.info({ supergraph: path, hotReload: enabled }, 'serving a supergraph file');
-  return enabled ? supergraphFile(path, pollMs, log) : readFileSync(path, 'utf8');
+  const read = () => readFileSync(path, 'utf8');
+  return { sdl: enabled ? supergraphFile(path, pollMs, log) : read(), current: read };
 }
 
 async function main(): Promise<void> {
   const log = createLogger('router');
-  const { values } = parseArgs({ options: { supergraph: { type: 'string' } } });
+  const { values } = parseArgs({ options: { supergraph: { type: 'string' }, policy: { type: 'string' } } });
   let env: RouterEnv;
+  let source: SupergraphSource;
+  let policy: Policy;
   try {
     env = parseEnv(routerEnvSchema, process.env, [routerProductionRules]);
+    log.level = env.LOG_LEVEL;
+    source = supergraphSource(values.supergraph ?? env.AZORA_SUPERGRAPH_FILE, env.AZORA_SUPERGRAPH_CONFIG, toRouterSettings(env), log);
+    // Checked against the supergraph before anything listens: a policy naming a missing field or rule fails here.
+    policy = choosePolicy({
+      policy: values.policy ?? env.AZORA_POLICY_FILE,
+      nodeEnv: env.NODE_ENV,
+      confirmation: env.AZORA_CONFIRM_PERMISSIVE_POLICY,
+      apiSchema: () => apiSchemaOf(source.current()),
+      log,
+    });
   } catch (error) {
     log.fatal((error as Error).message);
     process.exit(1);
   }
-  log.level = env.LOG_LEVEL;
   const telemetry = startTelemetry('router');
   const settings = toRouterSettings(env);
   const router = await startRouter({
-    supergraphSdl: supergraphSource(values.supergraph ?? env.AZORA_SUPERGRAPH_FILE, env.AZORA_SUPERGRAPH_CONFIG, settings, log),
+    supergraphSdl: source.sdl,
+    policy,
     subgraphUrls: subgraphUrlsFromEnv(process.env),
     port: env.PORT,
     host: env.HOST,

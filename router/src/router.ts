@@ -15,11 +15,11 @@ import {
   REQUEST_ID_HEADER,
   requestIdFrom,
   requestScope,
-  signIdentityAssertion,
   type Identity,
   type Logger,
   type NodeEnv,
 } from '@azora/kit';
+import { AssertionCache } from './auth/assertion-cache';
 import { AuthenticationError, Authenticator, type TrustedIssuer } from './auth/authenticate';
 import { authorizeOperation } from './auth/authorize';
 import { azoraPolicy, type Policy } from './auth/policy';
@@ -184,11 +184,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   await apollo.start();
 
   // Aegis is where credentials are resolved; the router asks it through its first replica's URL as loaded at start.
+  // A supergraph without Aegis (any other supergraph) accepts only the tokens of AZORA_OIDC_ISSUERS, and no API keys.
   const aegisUrl = pool.urlOf('aegis');
-  if (!aegisUrl) throw new Error('the supergraph has no aegis subgraph: nothing can issue or resolve credentials');
+  if (!aegisUrl) log.warn({ oidcIssuers: options.auth.oidcIssuers ?? [] }, 'the supergraph has no aegis subgraph: only tokens of the OIDC issuers are accepted, API keys are not');
   const timeoutMs = settings.resilience.subgraphTimeoutMs;
   const trustedIssuers: TrustedIssuer[] = [
-    { issuer: options.auth.issuer, jwksUrl: new URL('/.well-known/jwks.json', aegisUrl).toString(), requireAccessTokenType: true },
+    ...(aegisUrl ? [{ issuer: options.auth.issuer, jwksUrl: new URL('/.well-known/jwks.json', aegisUrl).toString(), requireAccessTokenType: true }] : []),
     ...(options.auth.oidcIssuers ?? []).map((issuer) => ({ issuer, requireAccessTokenType: false })),
   ];
   const authenticator = new Authenticator({
@@ -199,14 +200,14 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     apiKeyCacheMs: options.auth.apiKeyCacheMs ?? 10_000,
   });
 
+  const assertions = new AssertionCache(options.auth.privateKey);
   /** The per-request state of an operation, over HTTP or WebSocket alike. */
   const contextFor = (identity: Identity, requestId: string, clientIp = 'unknown'): RouterContext => {
-    let assertion: Promise<string> | undefined;
     return {
       requestId,
       log: log.child({ requestId }),
       identity,
-      assertion: () => (assertion ??= signIdentityAssertion(identity, options.auth.privateKey)),
+      assertion: () => assertions.for(identity),
       clientIp,
       deadline: Date.now() + settings.resilience.requestDeadlineMs,
     };
@@ -244,7 +245,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   // Aegis's public endpoints, at the one address clients know.
-  for (const path of ['/.well-known/jwks.json', '/.well-known/openid-configuration', '/oauth/token']) {
+  for (const path of aegisUrl ? ['/.well-known/jwks.json', '/.well-known/openid-configuration', '/oauth/token'] : []) {
     app.all(path, express.raw({ type: () => true, limit: '16kb' }), async (req, res) => {
       const upstream = await fetch(new URL(path, aegisUrl), {
         method: req.method,

@@ -59,6 +59,16 @@ describe.each(testDialects())('the rule tree at the router on %s', (dialect) => 
     }
   });
 
+  it('remembers an allowed operation only for callers with the same roles: the admin\'s query is still refused to others', async () => {
+    const query = '{ users(first: 2) { edges { node { id displayName } } } }';
+    for (let i = 0; i < 2; i++) expect((await platform.request(query, {}, admin.headers)).body.errors).toBeUndefined();
+    const asLearner = await platform.request(query, {}, learner.headers);
+    expect([asLearner.status, codeOf(asLearner.body)]).toEqual([403, 'FORBIDDEN']);
+    const asAnonymous = await platform.request(query);
+    expect([asAnonymous.status, codeOf(asAnonymous.body)]).toEqual([401, 'UNAUTHENTICATED']);
+    expect((await platform.request(query, {}, admin.headers)).body.errors).toBeUndefined();
+  });
+
   it('finds forbidden fields inside named, nested and inline fragments and behind aliases', async () => {
     const hidden = [
       'query { ...Root } fragment Root on Query { users { edges { node { id } } } }',

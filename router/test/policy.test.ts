@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchema, isObjectType } from 'graphql';
 import { permissionTable, TABLE_END, TABLE_START } from '../src/auth/permission-table';
+import { ruleFor } from '../src/auth/authorize';
 import { azoraPolicy } from '../src/auth/policy';
+import { deny } from '../src/auth/rules';
 import { API_SCHEMA_FILE, REPO_ROOT } from '../src/repo-composition';
 
 const schema = buildSchema(readFileSync(API_SCHEMA_FILE, 'utf8'));
@@ -31,5 +33,13 @@ describe('the rule tree', () => {
     const end = readme.indexOf(TABLE_END);
     expect(start).toBeGreaterThan(-1);
     expect(readme.slice(start + TABLE_START.length, end).trim()).toBe(await permissionTable(schema, azoraPolicy));
+  });
+});
+
+describe('ruleFor', () => {
+  it('finds only a policy\'s own entries: a field named like an Object method is denied, not resolved to the method', () => {
+    expect(ruleFor(azoraPolicy, 'Query', 'constructor')).toBe(deny);
+    expect(ruleFor(azoraPolicy, 'Query', 'toString')).toBe(deny);
+    expect(ruleFor({ Query: { '*': azoraPolicy.Query!.me! } }, 'Query', 'anything')).toBe(azoraPolicy.Query!.me);
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { RunningRouter } from '@azora/router';
-import { graphql, seedUsers, startPlatform, type Platform } from '@azora/testing';
+import { captureLogs, graphql, seedUsers, startPlatform, startTcpProxy, until, type Platform } from '@azora/testing';
 
 const REDIS_URL = process.env.AZORA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -53,6 +53,15 @@ describe('rate limiting at the router', () => {
     expect(cheap.body).toEqual({ data: { user: null } });
   });
 
+  it('prices an operation with its variables when they can change the cost (`first: $n`)', async () => {
+    const router = await platform.startRouter({ env: budget() });
+    const remaining = async (variables: Record<string, unknown>) =>
+      Number((await graphql(router.url, 'query($n: Int) { users(first: $n) { edges { node { id } } } }', variables, admin)).headers.get('ratelimit-remaining'));
+    expect(await remaining({ n: 1 })).toBe(27); // 1 + 1 * 2
+    expect(await remaining({ n: 5 })).toBeLessThanOrEqual(17); // 27 - (1 + 5 * 2), plus at most a second's refill
+    expect(await remaining({ n: 1 })).toBeLessThanOrEqual(16);
+  });
+
   it('keeps a bucket per caller: per user when signed in, per IP (behind a trusted proxy) when anonymous', async () => {
     const router = await platform.startRouter({ env: budget({ AZORA_TRUST_PROXY: 'loopback' }) });
     for (let i = 0; i < 2; i++) expect((await graphql(router.url, PAGE, undefined, admin)).status).toBe(200);
@@ -102,6 +111,50 @@ describe('rate limiting at the router', () => {
       expect(refused.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect((await graphql(a.url, CHEAP, undefined, admin)).status).toBe(200);
+    });
+
+    it('while Redis is down, each replica limits in memory (no 500s, never unlimited), and shares Redis again once it is back', async () => {
+      const redis = await startTcpProxy(Number(new URL(REDIS_URL).port || 6379));
+      const logs = [captureLogs('info'), captureLogs('info')];
+      const routers: RunningRouter[] = [];
+      try {
+        const env = budget({ AZORA_REDIS_URL: `redis://127.0.0.1:${redis.port}`, AZORA_RATE_LIMIT_PREFIX: `azora-test:${randomBytes(6).toString('hex')}` });
+        const a = await platform.startRouter({ env, logger: logs[0]!.loggerFor('router') });
+        const b = await platform.startRouter({ env, logger: logs[1]!.loggerFor('router') });
+        routers.push(a, b);
+        const page = async (router: RunningRouter, who: Record<string, string>) => (await graphql(router.url, PAGE, undefined, who)).status;
+        const before = await platform.userWithRoles(['admin'], 'rate-before');
+        expect([await page(a, before.headers), await page(b, before.headers), await page(a, before.headers)]).toEqual([200, 200, 429]);
+
+        redis.cut();
+        // Each replica's own bucket of 30 decides: two pages, then 429, on each; nothing fails because Redis did.
+        const during = await platform.userWithRoles(['admin'], 'rate-during');
+        const statuses = [];
+        for (const router of [a, a, a, b, b, b]) statuses.push(await page(router, during.headers));
+        expect(statuses).toEqual([200, 200, 429, 200, 200, 429]);
+        const refused = await graphql(a.url, PAGE, undefined, during.headers);
+        expect(refused.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        for (const log of logs) {
+          expect(log.lines.some((l) => l.level === 40 && /rate-limit store \(Redis\) unavailable/.test(l.msg))).toBe(true);
+        }
+
+        // A replica started while Redis is away starts anyway and limits in memory.
+        const late = await platform.startRouter({ env });
+        routers.push(late);
+        expect([await page(late, during.headers), await page(late, during.headers), await page(late, during.headers)]).toEqual([200, 200, 429]);
+
+        redis.restore();
+        await until('both replicas use Redis again', async () => {
+          await Promise.all([a, b].map((router) => graphql(router.url, CHEAP, undefined, admin)));
+          return logs.every((log) => log.lines.some((l) => l.msg === 'rate limiting is shared through Redis again'));
+        }, 30_000);
+        const after = await platform.userWithRoles(['admin'], 'rate-after');
+        expect([await page(a, after.headers), await page(b, after.headers), await page(a, after.headers)]).toEqual([200, 200, 429]);
+      } finally {
+        await Promise.all(routers.map((router) => router.stop()));
+        await redis.close();
+      }
     });
   });
 });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, graphql, seedUsers, startFaultProxy, startPlatform, TEST_ISSUER, type FaultProxy, type Platform } from '@azora/testing';
+import { freePort, graphql, seedUsers, startFaultProxy, startPlatform, TEST_ISSUER, until, type FaultProxy, type Platform } from '@azora/testing';
 import { REPO_ROOT } from '../src/repo-composition';
 
 const WITH_ACCOUNTS = '{ users(first: 2) { edges { node { email accounts { currency } } } } }';
@@ -81,7 +81,8 @@ describe('graceful shutdown of the router process', () => {
         }
       });
 
-      await new Promise((r) => setTimeout(r, 700));
+      // Signal once requests flow (a loaded machine makes the first ones slow), so some are done and some in flight.
+      await until('every worker has had an answer', async () => results.length >= 6, 20_000);
       signalledAt = Date.now();
       child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 100));

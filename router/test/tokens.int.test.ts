@@ -1,7 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
-import { startPlatform, TEST_ISSUER, testDialects, type Platform } from '@azora/testing';
+import { startOidcIssuer, startPlatform, TEST_ISSUER, testDialects, until, type Platform } from '@azora/testing';
 import { SigningKey } from '../../subgraphs/aegis/src/entities/signing-key.entity';
 import { decrypt } from '../../subgraphs/aegis/src/secrets';
 
@@ -9,32 +7,13 @@ const ME = '{ me { id } }';
 /** The secret the test platform's Aegis uses: its development default (tests never set production secrets). */
 const DEV_KEY_SECRET = 'development-only-secret-never-used-in-production';
 
-/** A second, independent OIDC issuer (ES256) served on loopback: discovery document and JWKS. */
-async function startOtherIssuer() {
-  const { publicKey, privateKey } = await generateKeyPair('ES256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'other-1', alg: 'ES256', use: 'sig' };
-  let url = '';
-  const server: Server = createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    if (req.url === '/.well-known/openid-configuration') res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/jwks.json` }));
-    else if (req.url === '/jwks.json') res.end(JSON.stringify({ keys: [jwk] }));
-    else res.writeHead(404).end('{}');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const sign = (claims: Record<string, unknown>) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'other-1', typ: 'JWT' }).setIssuer(url).setAudience('azora')
-      .setSubject('external-user-1').setIssuedAt().setExpirationTime('5m').sign(privateKey);
-  return { url, sign, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-
 describe.each(testDialects())('bearer tokens at the router on %s', (dialect) => {
   let platform: Platform;
-  let other: Awaited<ReturnType<typeof startOtherIssuer>>;
+  let other: Awaited<ReturnType<typeof startOidcIssuer>>;
   let aegisKey: { kid: string; key: KeyLike | Uint8Array; publicJwk: JWK };
 
   beforeAll(async () => {
-    other = await startOtherIssuer();
+    other = await startOidcIssuer();
     platform = await startPlatform({ dialect, oidcIssuers: [other.url] });
     // Aegis's real signing key, so that each forged token below is refused for its claims, not its signature.
     const row = await platform.subgraphs.aegis!.orm.em.fork().findOneOrFail(SigningKey, { retiredAt: null });
@@ -98,6 +77,15 @@ describe.each(testDialects())('bearer tokens at the router on %s', (dialect) => 
   it('refuses expired tokens and tokens not yet valid', async () => {
     await expect401(`Bearer ${await aegisToken({}, {}, { exp: Math.floor(Date.now() / 1000) - 60 })}`);
     await expect401(`Bearer ${await aegisToken({}, {}, { nbf: Math.floor(Date.now() / 1000) + 600 })}`);
+  });
+
+  it('stops accepting a verified (and remembered) token the moment it expires', async () => {
+    const expiresAt = Math.floor(Date.now() / 1000) + 3;
+    const authorization = `Bearer ${await aegisToken({}, {}, { exp: expiresAt })}`;
+    for (let i = 0; i < 3; i++) expect((await platform.request(ME, {}, { authorization })).status).toBe(200);
+    // The router allows 5 s of clock skew past exp, as it always has; remembering the token adds nothing to that.
+    await until('the token has expired, skew allowance included', async () => Date.now() >= (expiresAt + 6) * 1000, 15_000);
+    await expect401(authorization);
   });
 
   it('refuses the wrong issuer or audience', async () => {

@@ -1,9 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTrustedDocuments, type RunningRouter } from '@azora/router';
-import { seedUsers, startPlatform, type Platform } from '@azora/testing';
+import { seedUsers, startPlatform, startTcpProxy, until, type Platform } from '@azora/testing';
+
+type TcpProxy = Awaited<ReturnType<typeof startTcpProxy>>;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -70,6 +72,48 @@ describe('trusted documents', () => {
       expect((await post(platform.routerUrl, apq)).body.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
       expect((await post(platform.routerUrl, { ...apq, query: UNLISTED })).body.data.users.edges).toHaveLength(1);
       expect((await post(platform.routerUrl, apq)).body.data.users.edges).toHaveLength(1);
+    });
+  });
+
+  describe('APQ across router replicas sharing Redis', () => {
+    const REDIS_PORT = Number(new URL(process.env.AZORA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379);
+    let redis: TcpProxy;
+    beforeAll(async () => {
+      redis = await startTcpProxy(REDIS_PORT);
+    });
+    afterAll(() => redis?.close());
+
+    it('knows on router B a hash registered on router A, and treats Redis being down as a miss, never a failure', async () => {
+      const env = { AZORA_REDIS_URL: `redis://127.0.0.1:${redis.port}`, AZORA_RATE_LIMIT_PREFIX: `azora-test:${randomBytes(6).toString('hex')}` };
+      const [a, b, alone] = [await platform.startRouter({ env }), await platform.startRouter({ env }), await platform.startRouter()];
+      // A document no earlier run registered: its hash is new to Redis too.
+      const unique = (tag: string) => `query Apq_${tag}_${randomBytes(6).toString('hex')} { users(first: 1) { edges { node { id } } } }`;
+      const hashOnly = (query: string) => ({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256(query) } } });
+
+      const shared = unique('shared');
+      expect((await post(b.url, hashOnly(shared))).body.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+      expect((await post(a.url, { ...hashOnly(shared), query: shared })).body.data.users.edges).toHaveLength(1);
+      const onB = await post(b.url, hashOnly(shared));
+      expect(onB.status).toBe(200);
+      expect(onB.body.data.users.edges).toHaveLength(1);
+      // A router without Redis keeps its own cache: the registration on A means nothing to it.
+      expect((await post(alone.url, hashOnly(shared))).body.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+
+      redis.cut();
+      // B already holds the shared hash in its own memory; a hash only Redis could know is a miss, not a 500.
+      expect((await post(b.url, hashOnly(shared))).body.data.users.edges).toHaveLength(1);
+      const offline = unique('offline');
+      expect((await post(a.url, { ...hashOnly(offline), query: offline })).status).toBe(200);
+      const missed = await post(b.url, hashOnly(offline));
+      expect(missed.status).toBe(200);
+      expect(missed.body.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+      // The client's answer to a miss, the full query, works.
+      expect((await post(b.url, { ...hashOnly(offline), query: offline })).body.data.users.edges).toHaveLength(1);
+
+      redis.restore();
+      const again = unique('again');
+      await until('router A registers in Redis again', async () => (await post(a.url, { ...hashOnly(again), query: again })).status === 200 && (await post(b.url, hashOnly(again))).body.data !== undefined, 20_000);
+      expect((await post(b.url, hashOnly(again))).body.data.users.edges).toHaveLength(1);
     });
   });
 

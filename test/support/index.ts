@@ -13,3 +13,4 @@ export * from './marketplace';
 export * from './errors';
 export * from './metrics';
 export * from './ledger';
+export * from './oidc-issuer';

@@ -123,6 +123,8 @@ export interface RouterTestOptions {
   nodeEnv?: NodeEnv;
   /** URLs the router uses instead of the subgraphs' own (a fault proxy, replicas); name -> URL or replica URLs. */
   subgraphUrls?: Record<string, string | string[]>;
+  /** This router's logger (e.g. `captureLogs().loggerFor('router')`), instead of the platform's. */
+  logger?: Logger;
 }
 
 export interface Platform {
@@ -242,7 +244,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       },
       port: 0,
       nodeEnv,
-      logger: loggerFor('router'),
+      logger: router.logger ?? loggerFor('router'),
       settings: parseRouterSettings({ NODE_ENV: nodeEnv, ...router.env }),
       auth: {
         privateKey: privateKeyFromPem(keys.privateKey),

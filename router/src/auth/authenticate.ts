@@ -8,6 +8,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { ANONYMOUS, IDENTITY_HEADER, signIdentityAssertion, type Identity } from '@azora/kit';
+import { ExpiringCache } from './expiring-cache';
 
 /** Any reason to refuse a credential. Always answered as UNAUTHENTICATED (HTTP 401), never as a 500. */
 export class AuthenticationError extends Error {
@@ -28,8 +29,8 @@ export interface TrustedIssuer {
 export interface AuthenticatorOptions {
   issuers: TrustedIssuer[];
   audience: string;
-  /** Aegis's base URL, for API-key resolution. */
-  aegisUrl: string;
+  /** Aegis's base URL, for API-key resolution; without it API keys are refused. */
+  aegisUrl?: string;
   /** The router's private key: it signs the service assertion Aegis requires for API-key resolution. */
   routerKey: KeyObject;
   /** How long a resolved API key is trusted without asking Aegis again. */
@@ -38,6 +39,7 @@ export interface AuthenticatorOptions {
 
 const ALGORITHMS = ['EdDSA', 'ES256'];
 const JWKS_COOLDOWN_MS = 1_000;
+const VERIFIED_TOKEN_MS = 5 * 60_000;
 /** Headers that would let a token name its own key: never honoured. */
 const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'crit'];
 const QUERY_CREDENTIALS = ['access_token', 'token', 'api_key', 'apikey', 'apiKey'];
@@ -50,7 +52,9 @@ const stringArray = (value: unknown) => (Array.isArray(value) ? value.filter((v)
  */
 export class Authenticator {
   private readonly keySets = new Map<string, JWTVerifyGetKey>();
-  private readonly apiKeys = new Map<string, { identity: Identity; until: number }>();
+  private readonly apiKeys = new ExpiringCache<Identity>();
+  /** Verified access tokens by digest, until they expire (at most VERIFIED_TOKEN_MS): a signature check per token, not per request. */
+  private readonly verified = new ExpiringCache<Identity>();
 
   constructor(private readonly options: AuthenticatorOptions) {}
 
@@ -73,6 +77,18 @@ export class Authenticator {
   }
 
   private async verifyJwt(token: string): Promise<Identity> {
+    const digest = createHash('sha256').update(token).digest('base64url');
+    const now = Date.now();
+    const known = this.verified.get(digest, now);
+    if (known) return known;
+    const identity = await this.verifyJwtSignature(token);
+    // Never past the token's own exp (no clock tolerance here), and re-verified every few minutes against the issuer's
+    // current keys, like jose's own key-set cache.
+    if (identity.expiresAt) this.verified.set(digest, identity, Math.min(identity.expiresAt * 1000, now + VERIFIED_TOKEN_MS), now);
+    return identity;
+  }
+
+  private async verifyJwtSignature(token: string): Promise<Identity> {
     let issuer: TrustedIssuer | undefined;
     try {
       const header = decodeProtectedHeader(token);
@@ -132,10 +148,10 @@ export class Authenticator {
   }
 
   private async resolveApiKey(secret: string): Promise<Identity> {
+    if (!this.options.aegisUrl) throw new AuthenticationError('API keys are not accepted here: this supergraph has no Aegis to resolve them');
     const cacheKey = createHash('sha256').update(secret).digest('hex');
     const cached = this.apiKeys.get(cacheKey);
-    if (cached && cached.until > Date.now()) return cached.identity;
-    this.apiKeys.delete(cacheKey);
+    if (cached) return cached;
     const service: Identity = { kind: 'service', userId: null, roles: [], scopes: [] };
     const response = await fetch(new URL('/internal/api-keys/resolve', this.options.aegisUrl), {
       method: 'POST',
@@ -156,8 +172,7 @@ export class Authenticator {
       scopes: body.scopes,
       ...(body.expiresAt ? { expiresAt: Math.floor(Date.parse(body.expiresAt) / 1000) } : {}),
     };
-    if (this.apiKeys.size > 10_000) this.apiKeys.clear();
-    this.apiKeys.set(cacheKey, { identity, until: Date.now() + this.options.apiKeyCacheMs });
+    this.apiKeys.set(cacheKey, identity, Date.now() + this.options.apiKeyCacheMs);
     return identity;
   }
 }

@@ -14,8 +14,8 @@ import {
 import { getArgumentValues } from 'graphql/execution/values';
 import { allow, deny } from 'graphql-shield';
 import { ErrorCode, type Identity } from '@azora/kit';
-import type { Policy } from './policy';
-import { forbidden, unauthenticated, type ShieldRule } from './rules';
+import { ANY, type Policy } from './policy';
+import { forbidden, isIdentityOnly, unauthenticated, type ShieldRule } from './rules';
 
 const SHIELD_OPTIONS: Parameters<ShieldRule['resolve']>[4] = {
   debug: false,
@@ -24,11 +24,17 @@ const SHIELD_OPTIONS: Parameters<ShieldRule['resolve']>[4] = {
   hashFunction: ({ args }: { args: unknown }) => JSON.stringify(args),
 };
 
-/** The rule for one field: its own entry, else deny. Introspection and `__typename` are governed elsewhere. */
+/**
+ * The rule for one field: its own entry, else its type's `"*"`, else (permissive policy only) `"*"."*"`, else deny.
+ * Introspection and `__typename` are governed elsewhere.
+ */
 export function ruleFor(policy: Policy, typeName: string, fieldName: string): ShieldRule {
   // Introspection types (__Schema, __Type, ...) included: whether introspection runs at all is Apollo's setting.
   if (fieldName.startsWith('__') || typeName.startsWith('__')) return allow;
-  return policy[typeName]?.[fieldName] ?? deny;
+  // Own properties only: a field named `constructor` or `toString` must not find Object.prototype's.
+  const own = <T>(record: Record<string, T> | undefined, key: string) => (record && Object.hasOwn(record, key) ? record[key] : undefined);
+  const rules = own(policy, typeName);
+  return own(rules, fieldName) ?? own(rules, ANY) ?? own(own(policy, ANY), ANY) ?? deny;
 }
 
 /** graphql-shield's per-request cache lives in the context; `contextual` rules need it. */
@@ -66,6 +72,24 @@ function reachable(document: DocumentNode, operationName?: string | null): Docum
 }
 
 /**
+ * Operations found allowed, per policy, schema and document (Apollo Server hands out one DocumentNode per query text
+ * and schema), as the caller keys (operation name, kind, roles, scopes) they were allowed to. Only decisions that no
+ * argument and no user id could change are kept (every rule `isIdentityOnly`); denials are always evaluated afresh.
+ */
+const allowed = new WeakMap<Policy, WeakMap<GraphQLSchema, WeakMap<DocumentNode, Set<string>>>>();
+const MAX_CALLERS_PER_DOCUMENT = 64;
+
+function allowedCallers(policy: Policy, schema: GraphQLSchema, document: DocumentNode): Set<string> {
+  let bySchema = allowed.get(policy);
+  if (!bySchema) allowed.set(policy, (bySchema = new WeakMap()));
+  let byDocument = bySchema.get(schema);
+  if (!byDocument) bySchema.set(schema, (byDocument = new WeakMap()));
+  let callers = byDocument.get(document);
+  if (!callers) byDocument.set(document, (callers = new Set()));
+  return callers;
+}
+
+/**
  * Evaluates the policy for every field the operation selects (fragments and inline fragments included), before
  * anything runs. Returns the first denial as a GraphQLError (UNAUTHENTICATED for an anonymous caller, else FORBIDDEN)
  * or null when everything is allowed. The same function guards HTTP and WebSocket operations.
@@ -78,6 +102,19 @@ export async function authorizeOperation(input: {
   policy: Policy;
   identity: Identity;
 }): Promise<GraphQLError | null> {
+  const { identity } = input;
+  // JSON, not a joined string: a role named "admin,x" (another issuer's) must not read as the roles admin and x.
+  const caller = JSON.stringify([input.operationName ?? null, identity.kind, identity.roles, identity.scopes]);
+  const callers = allowedCallers(input.policy, input.schema, input.document);
+  if (callers.has(caller)) return null;
+  const denied = await evaluate(input);
+  // Every rule judged the caller's kind, roles and scopes only: the same document is allowed to them next time.
+  if (denied === undefined && callers.size < MAX_CALLERS_PER_DOCUMENT) callers.add(caller);
+  return denied ?? null;
+}
+
+/** The first denial; `undefined` when allowed by identity-only rules; null when allowed but not to be remembered. */
+async function evaluate(input: Parameters<typeof authorizeOperation>[0]): Promise<GraphQLError | null | undefined> {
   const selected = reachable(input.document, input.operationName);
   if (!selected) return null; // Apollo reports the missing operation itself.
   const operation = selected.definitions[0] as OperationDefinitionNode;
@@ -105,7 +142,9 @@ export async function authorizeOperation(input: {
   );
 
   const context = shieldContext(input.identity);
+  let rememberable = true;
   for (const check of checks) {
+    rememberable &&= isIdentityOnly(check.rule);
     const result = await check.rule.resolve(undefined as never, check.args, context, check.info, SHIELD_OPTIONS);
     if (result === true) continue;
     if (result instanceof GraphQLError && typeof result.extensions?.code === 'string') {
@@ -113,7 +152,7 @@ export async function authorizeOperation(input: {
     }
     return input.identity.kind === 'anonymous' ? unauthenticated() : forbidden(check.coordinate);
   }
-  return null;
+  return rememberable ? undefined : null;
 }
 
 export const isAccessError = (error: GraphQLError) =>

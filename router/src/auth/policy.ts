@@ -1,7 +1,13 @@
 import { allow, authenticated, each, person, role, signedInPerson, type ShieldRule } from './rules';
 
-/** A permission policy: a rule for every field, keyed by supergraph type and field. Anything missing is denied. */
+/**
+ * A permission policy: a rule for every field, keyed by supergraph type and field. Under a type, the field `"*"` is the
+ * rule for its fields not named (policy files use it); anything else missing is denied.
+ */
 export type Policy = Record<string, Record<string, ShieldRule>>;
+
+/** The `"*"` key: every field of a type not named (and, only in the permissive policy, every type). */
+export const ANY = '*';
 
 /**
  * Azora's rule tree: the router evaluates it before anything is sent to a subgraph, deny by default. Whole-field

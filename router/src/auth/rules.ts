@@ -19,39 +19,58 @@ export const forbidden = (reason: string) =>
 
 const signedIn = (identity: Identity) => identity.kind !== 'anonymous';
 
+/**
+ * The rules whose answer depends on the caller's kind, roles and scopes only — not on arguments, not on the user id —
+ * so the router may remember an allowed operation per (document, caller's kind, roles, scopes) (authorize.ts).
+ */
+const identityOnlyRules = new WeakSet<object>([allow, deny]);
+const identityOnly = <R extends ShieldRule>(rule: R): R => {
+  identityOnlyRules.add(rule);
+  return rule;
+};
+export const isIdentityOnly = (rule: ShieldRule): boolean => identityOnlyRules.has(rule);
+
 // Rules read only the identity, so the contextual cache (one result per request and rule name) is safe: each
 // distinct rule has a distinct name.
 
 /** Any verified caller: a person, an API key or a machine client. */
-export const authenticated = rule('authenticated', { cache: 'contextual' })((_p, _a, { identity }: RuleContext) =>
-  signedIn(identity) ? true : unauthenticated(),
+export const authenticated = identityOnly(
+  rule('authenticated', { cache: 'contextual' })((_p, _a, { identity }: RuleContext) => (signedIn(identity) ? true : unauthenticated())),
 );
 
 /** A person: signed in with a token of their own or an API key acting for them. Not a machine client. */
-export const person = rule('person', { cache: 'contextual' })((_p, _a, { identity }: RuleContext) =>
-  !signedIn(identity) ? unauthenticated() : identity.kind === 'user' || identity.kind === 'apiKey' ? true : forbidden('people only'),
+export const person = identityOnly(
+  rule('person', { cache: 'contextual' })((_p, _a, { identity }: RuleContext) =>
+    !signedIn(identity) ? unauthenticated() : identity.kind === 'user' || identity.kind === 'apiKey' ? true : forbidden('people only'),
+  ),
 );
 
 /** A person signed in with their own token: not an API key, not a machine client. */
-export const signedInPerson = rule('signedInPerson', { cache: 'contextual' })((_p, _a, { identity }: RuleContext) =>
-  !signedIn(identity) ? unauthenticated() : identity.kind === 'user' ? true : forbidden('sign in as a person to do this'),
+export const signedInPerson = identityOnly(
+  rule('signedInPerson', { cache: 'contextual' })((_p, _a, { identity }: RuleContext) =>
+    !signedIn(identity) ? unauthenticated() : identity.kind === 'user' ? true : forbidden('sign in as a person to do this'),
+  ),
 );
 
 /** Any of the roles. */
 export function role(...roles: string[]): ShieldRule {
-  return rule(`role(${roles.join('|')})`, { cache: 'contextual' })((_p, _a, { identity }: RuleContext) =>
-    !signedIn(identity)
-      ? unauthenticated()
-      : roles.some((r) => identity.roles.includes(r))
-        ? true
-        : forbidden(`needs the role ${roles.join(' or ')}`),
+  return identityOnly(
+    rule(`role(${roles.join('|')})`, { cache: 'contextual' })((_p, _a, { identity }: RuleContext) =>
+      !signedIn(identity)
+        ? unauthenticated()
+        : roles.some((r) => identity.roles.includes(r))
+          ? true
+          : forbidden(`needs the role ${roles.join(' or ')}`),
+    ),
   );
 }
 
 /** A scope on the caller's API key or client token. */
 export function scope(name: string): ShieldRule {
-  return rule(`scope(${name})`, { cache: 'contextual' })((_p, _a, { identity }: RuleContext) =>
-    !signedIn(identity) ? unauthenticated() : identity.scopes.includes(name) ? true : forbidden(`needs the scope ${name}`),
+  return identityOnly(
+    rule(`scope(${name})`, { cache: 'contextual' })((_p, _a, { identity }: RuleContext) =>
+      !signedIn(identity) ? unauthenticated() : identity.scopes.includes(name) ? true : forbidden(`needs the scope ${name}`),
+    ),
   );
 }
 

@@ -5,7 +5,9 @@ import type { RouterSettings } from '../settings';
 import { graphqlHttpGuards } from './http-guards';
 import { createOperationGuard, type OperationGuard } from './operation-limits';
 import { operationAdmission, operationLimitsPlugin, type OperationAdmission } from './plugin';
+import { RedisApqCache } from './apq-cache';
 import { createRateLimiter, rateLimitKey, type RateLimiter } from './rate-limit';
+import { connectRedis } from './redis';
 import { loadTrustedDocuments, trustedDocumentsResolver } from './trusted-documents';
 
 export * from './operation-limits';
@@ -31,11 +33,16 @@ export interface ProtectionCounters {
   rateLimited(transport: 'http' | 'websocket'): void;
 }
 
+/** APQ entries are content-addressed (sha256 of the text), so deployments sharing a Redis can share them too. */
+const APQ_PREFIX = 'azora:apq:';
+
 export async function createProtection(settings: RouterSettings, log: Logger, counters?: ProtectionCounters): Promise<Protection> {
   const guard = createOperationGuard(settings.limits);
   const { mode, manifestFile, apq } = settings.trustedDocuments;
   const documents = manifestFile ? loadTrustedDocuments(manifestFile) : new Map<string, string>();
-  const limiter = settings.rateLimit.enabled ? await createRateLimiter(settings.rateLimit, log) : undefined;
+  // One connection for the shared rate-limit buckets and the APQ cache; each falls back on its own when Redis fails.
+  const redis = settings.rateLimit.redisUrl ? await connectRedis(settings.rateLimit.redisUrl, log) : undefined;
+  const limiter = settings.rateLimit.enabled ? createRateLimiter(settings.rateLimit, log, redis) : undefined;
   if (mode !== 'off') log.info({ mode, documents: documents.size }, 'trusted documents loaded');
   const admit = operationAdmission({ guard, limiter, keyOf: rateLimitKey, onRateLimited: counters?.rateLimited });
   return {
@@ -47,9 +54,12 @@ export async function createProtection(settings: RouterSettings, log: Logger, co
     apolloOptions: {
       validationRules: guard.validationRules,
       allowBatchedHttpRequests: settings.http.batching,
-      // Apollo's in-memory APQ cache (per replica: a client that misses re-sends the full query once).
-      persistedQueries: apq ? {} : false,
+      // With Redis, one APQ cache for every replica; without, Apollo's in-memory one per replica.
+      persistedQueries: apq ? (redis ? { cache: new RedisApqCache(redis, APQ_PREFIX) } : {}) : false,
     },
-    close: async () => limiter?.close(),
+    close: async () => {
+      await limiter?.close();
+      redis?.disconnect();
+    },
   };
 }

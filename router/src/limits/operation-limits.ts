@@ -8,9 +8,11 @@ import {
   getOperationAST,
   isLeafType,
   isListType,
+  Kind,
   Lexer,
   Source,
   TokenKind,
+  visit,
   type DocumentNode,
   type GraphQLSchema,
   type ValidationContext,
@@ -100,10 +102,34 @@ function costEstimator(limits: Limits, oversized: string[]): ComplexityEstimator
   };
 }
 
+/**
+ * Whether variables can change the document's cost: only through `first` (the estimator's one argument) or through
+ * a directive (`@skip(if: $v)`, `@include(if: $v)` decide whether a subtree counts). Any other variable — an id, an
+ * input object — leaves the cost as it is.
+ */
+function costDependsOnVariables(document: DocumentNode): boolean {
+  let depends = false;
+  visit(document, {
+    Argument(node) {
+      if (node.name.value === 'first' && node.value.kind !== Kind.INT) depends = true;
+    },
+    Directive(node) {
+      if (node.arguments?.some((a) => a.value.kind === Kind.VARIABLE)) depends = true;
+    },
+  });
+  return depends;
+}
+
 export function createOperationGuard(limits: Limits): OperationGuard {
-  // Apollo Server hands out the same DocumentNode for the same query text (its document store), so an operation
-  // without variables, whose cost cannot change, is priced once.
+  // Apollo Server hands out the same DocumentNode for the same query text (its document store), so an operation whose
+  // cost no variable can change is priced once.
   const fixedCosts = new WeakMap<DocumentNode, Map<string, number>>();
+  const variableCost = new WeakMap<DocumentNode, boolean>();
+  const isFixed = (document: DocumentNode) => {
+    let depends = variableCost.get(document);
+    if (depends === undefined) variableCost.set(document, (depends = costDependsOnVariables(document)));
+    return !depends;
+  };
   return {
     checkSource(source) {
       if (Buffer.byteLength(source) > limits.maxDocumentBytes) {
@@ -121,7 +147,7 @@ export function createOperationGuard(limits: Limits): OperationGuard {
     ],
     checkOperation({ schema, document, operationName, variables }) {
       const operation = getOperationAST(document, operationName);
-      const fixed = operation && !operation.variableDefinitions?.length;
+      const fixed = operation && (!operation.variableDefinitions?.length || isFixed(document));
       const known = fixed ? fixedCosts.get(document)?.get(operationName ?? '') : undefined;
       if (known !== undefined) return known;
       const oversized: string[] = [];

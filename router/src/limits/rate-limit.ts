@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { Logger } from '@azora/kit';
 import type { RouterContext } from '../context';
 import type { RouterSettings } from '../settings';
@@ -87,15 +87,11 @@ type RedisWithTake = Redis & {
 };
 
 class RedisBuckets implements BucketStore {
-  constructor(private readonly redis: RedisWithTake, private readonly prefix: string, private readonly capacity: number, private readonly perMs: number) {}
+  private readonly redis: RedisWithTake;
 
-  static async connect(url: string, prefix: string, capacity: number, perMs: number): Promise<RedisBuckets> {
-    // No offline queue and one retry: a slow or absent Redis must not hold requests up (the limiter fails open).
-    const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 });
+  constructor(redis: Redis, private readonly prefix: string, private readonly capacity: number, private readonly perMs: number) {
     redis.defineCommand('azoraTakeTokens', { numberOfKeys: 1, lua: TAKE_SCRIPT });
-    redis.on('error', () => undefined); // reported per request by the limiter; reconnection is automatic
-    await redis.connect();
-    return new RedisBuckets(redis as RedisWithTake, prefix, capacity, perMs);
+    this.redis = redis as RedisWithTake;
   }
 
   async take(key: string, cost: number) {
@@ -104,12 +100,15 @@ class RedisBuckets implements BucketStore {
   }
 
   async close() {
-    this.redis.disconnect();
+    // The connection is the router's (limits/redis.ts), closed by its owner.
   }
 }
 
 export interface RateLimiter {
-  /** Charges `cost` tokens to `key`. Never throws: if the shared store fails, the operation is let through and logged. */
+  /**
+   * Charges `cost` tokens to `key`. Never throws: while the shared store (Redis) fails, this replica's own in-memory
+   * buckets decide, so limits still hold (per replica) and nothing fails because Redis did.
+   */
   take(key: string, cost: number): Promise<BucketDecision>;
   /** The `RateLimit-*` headers for a decision (IETF draft), plus `Retry-After` when refused. */
   headers(decision: BucketDecision): [string, string][];
@@ -118,26 +117,37 @@ export interface RateLimiter {
 
 /**
  * A token bucket per key: `capacity` tokens, refilled at `refillPerSecond`, an operation costing its static cost.
- * In memory by default; in Redis when a URL is given, so every router replica draws on the same budget.
+ * In memory by default; in Redis when a connection is given, so every router replica draws on the same budget. While
+ * Redis fails, an in-memory insurance bucket per key on each replica takes over (a warning is logged; with N replicas
+ * a caller may get up to N budgets until Redis is back), and Redis decides again as soon as it answers.
  */
-export async function createRateLimiter(settings: RateLimitSettings, log: Logger): Promise<RateLimiter> {
+export function createRateLimiter(settings: RateLimitSettings, log: Logger, redis?: Redis): RateLimiter {
   const { capacity, refillPerSecond } = settings;
   const perMs = refillPerSecond / 1000;
-  const store: BucketStore = settings.redisUrl
-    ? await RedisBuckets.connect(settings.redisUrl, settings.prefix, capacity, perMs)
-    : new MemoryBuckets(capacity, perMs);
-  let lastStoreError = 0;
+  const memory = new MemoryBuckets(capacity, perMs);
+  const shared = redis ? new RedisBuckets(redis, settings.prefix, capacity, perMs) : undefined;
+  let lastWarning = 0;
+  let degraded = false;
   const windowSeconds = Math.ceil(capacity / refillPerSecond);
+  const take = async (key: string, cost: number) => {
+    if (!shared) return memory.take(key, cost);
+    try {
+      const result = await shared.take(key, cost);
+      if (degraded) log.info('rate limiting is shared through Redis again');
+      degraded = false;
+      return result;
+    } catch (error) {
+      degraded = true;
+      if (Date.now() - lastWarning > 10_000) {
+        lastWarning = Date.now();
+        log.warn({ err: error }, 'rate-limit store (Redis) unavailable; limiting with this replica\'s in-memory buckets');
+      }
+      return memory.take(key, cost);
+    }
+  };
   return {
     async take(key, cost) {
-      let result: { allowed: boolean; tokens: number };
-      try {
-        result = await store.take(key, cost);
-      } catch (error) {
-        if (Date.now() - lastStoreError > 10_000) log.error({ err: error }, 'rate-limit store failed; letting requests through');
-        lastStoreError = Date.now();
-        return { allowed: true, remaining: capacity, resetMs: 0, retryAfterMs: 0 };
-      }
+      const result = await take(key, cost);
       return {
         allowed: result.allowed,
         remaining: Math.floor(result.tokens),
@@ -155,6 +165,8 @@ export async function createRateLimiter(settings: RateLimitSettings, log: Logger
       if (!decision.allowed) headers.push(['retry-after', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)))]);
       return headers;
     },
-    close: () => store.close(),
+    close: async () => {
+      await Promise.all([memory.close(), shared?.close()]);
+    },
   };
 }

@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import { isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
+import { parse as parseYaml } from 'yaml';
+import { Supergraph } from '@apollo/federation-internals';
+import type { Logger, NodeEnv } from '@azora/kit';
+import { ANY, azoraPolicy, type Policy } from './policy';
+import { allow, authenticated, deny, person, role, scope, signedInPerson, type ShieldRule } from './rules';
+
+/**
+ * A permission policy for any supergraph, read from a YAML (or JSON) file:
+ *
+ * ```yaml
+ * version: 1
+ * types:
+ *   Query:
+ *     products: allow
+ *     orders: authenticated
+ *     refunds: role:admin,treasury
+ *   Product:
+ *     "*": allow            # every field of Product not named below
+ *     costPrice: role:admin
+ * ```
+ *
+ * A rule is `allow`, `deny`, `authenticated`, `person`, `signedInPerson`, `role:<role>[,<role>...]` (any of them) or
+ * `scope:<scope>`: the same building blocks as Azora's own rule tree (rules.ts). A field with no rule, and no `"*"`
+ * for its type, is denied. Every type and field named must exist in the served API schema.
+ */
+export const POLICY_FILE_VERSION = 1;
+
+/** The name that asks for the deliberately permissive policy instead of a file. */
+export const PERMISSIVE_POLICY = 'permissive';
+
+/** Every field of every type allowed. Only ever used when named explicitly (`--policy permissive`). */
+export const permissivePolicy: Policy = { [ANY]: { [ANY]: allow } };
+
+export class PolicyFileError extends Error {
+  constructor(readonly file: string, readonly problems: string[]) {
+    super(`${file} is not a valid permission policy:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'PolicyFileError';
+  }
+}
+
+const NAME = /^[A-Za-z_][\w-]*$/;
+const FIXED: Record<string, ShieldRule> = { allow, deny, authenticated, person, signedInPerson };
+const RULE_SYNTAX = 'allow, deny, authenticated, person, signedInPerson, role:<role>[,<role>...] or scope:<scope>';
+
+/** The rule a policy expression names, or a problem saying why there is none. */
+export function ruleOf(expression: unknown): ShieldRule | string {
+  if (typeof expression !== 'string') return `a rule is a string (${RULE_SYNTAX}), got ${JSON.stringify(expression)}`;
+  const text = expression.trim();
+  if (FIXED[text]) return FIXED[text];
+  const match = /^(role|scope):(.*)$/.exec(text);
+  if (match) {
+    const [, kind, list] = match as unknown as [string, 'role' | 'scope', string];
+    const names = list.split(',').map((n) => n.trim());
+    if (!names.every((n) => NAME.test(n))) return `"${text}": ${kind} names are letters, digits, _ and - (got ${JSON.stringify(list)})`;
+    if (kind === 'scope' && names.length !== 1) return `"${text}": scope takes one scope`;
+    return kind === 'role' ? role(...names) : scope(names[0]!);
+  }
+  return `unknown rule "${text}"; use ${RULE_SYNTAX}`;
+}
+
+/** Checks a parsed policy document against the API schema; returns the policy, or every problem found. */
+export function policyFromDocument(document: unknown, schema: GraphQLSchema): Policy | string[] {
+  const problems: string[] = [];
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isRecord(document)) return ['the file must hold an object with `version: 1` and `types`'];
+  for (const key of Object.keys(document)) if (key !== 'version' && key !== 'types') problems.push(`unknown key "${key}" (only version and types)`);
+  if (document.version !== POLICY_FILE_VERSION) problems.push(`version must be ${POLICY_FILE_VERSION}, got ${JSON.stringify(document.version)}`);
+  if (!isRecord(document.types)) return [...problems, '`types` must map type names to { field: rule }'];
+  const policy: Policy = {};
+  for (const [typeName, fields] of Object.entries(document.types)) {
+    if (typeName === ANY) {
+      problems.push(`"${ANY}" is not a type; to allow everything, name the permissive policy explicitly (--policy ${PERMISSIVE_POLICY})`);
+      continue;
+    }
+    const type = schema.getType(typeName);
+    if (!type) {
+      problems.push(`${typeName}: no such type in the supergraph's API schema`);
+      continue;
+    }
+    if (!isObjectType(type) && !isInterfaceType(type)) {
+      problems.push(`${typeName}: not an object or interface type (only their fields are selected)`);
+      continue;
+    }
+    if (!isRecord(fields)) {
+      problems.push(`${typeName}: must map field names to rules`);
+      continue;
+    }
+    const known = type.getFields();
+    const rules: Record<string, ShieldRule> = {};
+    for (const [fieldName, expression] of Object.entries(fields)) {
+      if (fieldName !== ANY && !known[fieldName]) {
+        problems.push(`${typeName}.${fieldName}: no such field`);
+        continue;
+      }
+      const rule = ruleOf(expression);
+      if (typeof rule === 'string') problems.push(`${typeName}.${fieldName}: ${rule}`);
+      else rules[fieldName] = rule;
+    }
+    policy[typeName] = rules;
+  }
+  return problems.length > 0 ? problems : policy;
+}
+
+/** Reads and checks a policy file against the schema it will guard; throws a PolicyFileError listing every problem. */
+export function loadPolicyFile(file: string, schema: GraphQLSchema): Policy {
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new PolicyFileError(file, [(error as Error).message]);
+  }
+  const result = policyFromDocument(document, schema);
+  if (Array.isArray(result)) throw new PolicyFileError(file, result);
+  return result;
+}
+
+/** The value AZORA_CONFIRM_PERMISSIVE_POLICY must have for production mode to accept the permissive policy. */
+export const PERMISSIVE_CONFIRMATION = 'every-field-is-public';
+
+export interface PolicyChoice {
+  /** `--policy` or AZORA_POLICY_FILE: a policy file, `permissive`, or nothing for Azora's rule tree. */
+  policy?: string;
+  nodeEnv: NodeEnv;
+  /** AZORA_CONFIRM_PERMISSIVE_POLICY. */
+  confirmation?: string;
+  /** The API schema of the supergraph to be served, to check a policy file against. */
+  apiSchema: () => GraphQLSchema;
+  log: Logger;
+}
+
+/**
+ * The policy the router process enforces: Azora's rule tree by default, a checked policy file, or — only when named,
+ * and in production only when confirmed — the permissive policy, announced with a warning. Throws when refused.
+ */
+export function choosePolicy({ policy, nodeEnv, confirmation, apiSchema, log }: PolicyChoice): Policy {
+  if (!policy) return azoraPolicy;
+  if (policy === PERMISSIVE_POLICY) {
+    if (nodeEnv === 'production' && confirmation !== PERMISSIVE_CONFIRMATION) {
+      throw new Error(
+        `the permissive policy lets anyone call every field; production mode refuses it unless AZORA_CONFIRM_PERMISSIVE_POLICY=${PERMISSIVE_CONFIRMATION}`,
+      );
+    }
+    log.warn(
+      { policy: PERMISSIVE_POLICY },
+      'PERMISSIVE POLICY: every field of the supergraph is open to anyone, signed in or not; no permission is checked',
+    );
+    return permissivePolicy;
+  }
+  const loaded = loadPolicyFile(policy, apiSchema());
+  log.info({ policy, types: Object.keys(loaded).length }, 'permission policy loaded');
+  return loaded;
+}
+
+/** The client-facing schema of a composed supergraph SDL (federation internals removed). */
+export const apiSchemaOf = (supergraphSdl: string): GraphQLSchema => Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
