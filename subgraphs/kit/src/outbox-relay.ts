@@ -27,7 +27,9 @@ export class OutboxRelay {
     private readonly options: { intervalMs: number; batchSize: number } = { intervalMs: 100, batchSize: 200 },
   ) {}
 
+  /** Polls until `stop`; a stopped relay may be started again. */
   start(): void {
+    this.stopped = false;
     const tick = () => {
       if (this.stopped) return;
       this.running = this.drain()
