@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: our router against bare @apollo/gateway + @apollo/server, over the same supergraph and the same
  * seeded subgraphs, each in its own process. Loads both with autocannon, alternating, per operation; prints RPS,
- * p50/p99 and the ratio ours/bare, router memory after the run, and SQL statements per nested request.
+ * p50/p99 and the ratio ours/bare, each router process's CPU time per request (what a router-bound deployment's
+ * throughput follows), router memory after the run, and SQL statements per nested request.
  * BENCH_PROFILE=<dir> writes a CPU profile of ours there (`.cpuprofile`, open in Chrome DevTools) when it stops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -105,8 +106,20 @@ async function load(target: Target, op: Operation, durationS: number) {
     connections: CONNECTIONS,
     duration: durationS,
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, failed: result.errors + result.non2xx + result.timeouts };
+  return {
+    rps: result.requests.average,
+    requests: result.requests.total,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failed: result.errors + result.non2xx + result.timeouts,
+  };
 }
+
+/** CPU time (user + system, all threads) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
+const cpuMs = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime and stime: fields 14 and 15 of proc(5)
+};
 
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
@@ -204,15 +217,21 @@ async function main(): Promise<void> {
       if (!same) throw new Error(`${op.name}: routers disagree:\n${JSON.stringify(a)}\n${JSON.stringify(b)}`);
     }
 
-    const results: { op: string; router: 'bare' | 'ours'; rps: number; p50: number; p99: number; failed: number }[] = [];
+    const pids = { bare: bare.child.pid!, ours: ours.child.pid! };
+    const results: { op: string; router: 'bare' | 'ours'; rps: number; cpuMsPerRequest: number; p50: number; p99: number; failed: number }[] = [];
     for (const op of ops) {
       for (const router of ['bare', 'ours'] as const) await load(routers[router], op, 3); // warm up JIT, pools, caches
       for (let round = 0; round < ROUNDS; round++) {
         const order = round % 2 === 0 ? (['bare', 'ours'] as const) : (['ours', 'bare'] as const);
         for (const router of order) {
+          const cpuBefore = cpuMs(pids[router]);
           const r = await load(routers[router], op, DURATION_S);
-          results.push({ op: op.name, router, ...r });
-          console.error(`  ${op.name.padEnd(30)} ${router.padEnd(5)} round ${round + 1}: ${r.rps.toFixed(0)} rps, p50 ${r.p50} ms, p99 ${r.p99} ms${r.failed ? `, ${r.failed} failed` : ''}`);
+          const cpuMsPerRequest = (cpuMs(pids[router]) - cpuBefore) / Math.max(1, r.requests);
+          results.push({ op: op.name, router, ...r, cpuMsPerRequest });
+          console.error(
+            `  ${op.name.padEnd(30)} ${router.padEnd(5)} round ${round + 1}: ${r.rps.toFixed(0)} rps, p50 ${r.p50} ms, p99 ${r.p99} ms, ` +
+              `router CPU ${cpuMsPerRequest.toFixed(2)} ms/request${r.failed ? `, ${r.failed} failed` : ''}`,
+          );
         }
       }
     }
@@ -229,11 +248,22 @@ async function main(): Promise<void> {
     const rows = ops.map((op) => {
       const pick = (router: 'bare' | 'ours') => results.filter((r) => r.op === op.name && r.router === router);
       const [b, o] = [pick('bare'), pick('ours')];
-      const stats = (rs: typeof b) => ({ rps: mean(rs.map((r) => r.rps)), p50: mean(rs.map((r) => r.p50)), p99: mean(rs.map((r) => r.p99)), failed: rs.reduce((n, r) => n + r.failed, 0) });
+      const stats = (rs: typeof b) => ({
+        rps: mean(rs.map((r) => r.rps)),
+        cpu: mean(rs.map((r) => r.cpuMsPerRequest)),
+        p50: mean(rs.map((r) => r.p50)),
+        p99: mean(rs.map((r) => r.p99)),
+        failed: rs.reduce((n, r) => n + r.failed, 0),
+      });
       // The ratio of each round's adjacent pair, then the median: robust to a slow moment hitting one round.
-      const ratios = b.map((r, i) => o[i]!.rps / r.rps).sort((x, y) => x - y);
-      const ratio = (ratios[Math.floor((ratios.length - 1) / 2)]! + ratios[Math.ceil((ratios.length - 1) / 2)]!) / 2;
-      return { op: op.name, bare: stats(b), ours: stats(o), ratio };
+      const median = (xs: number[]) => {
+        const sorted = [...xs].sort((x, y) => x - y);
+        return (sorted[Math.floor((sorted.length - 1) / 2)]! + sorted[Math.ceil((sorted.length - 1) / 2)]!) / 2;
+      };
+      const ratio = median(b.map((r, i) => o[i]!.rps / r.rps));
+      // Router CPU per request, bare over ours: how much more a router-bound deployment of ours serves per core.
+      const cpuRatio = median(b.map((r, i) => r.cpuMsPerRequest / Math.max(o[i]!.cpuMsPerRequest, 0.001)));
+      return { op: op.name, bare: stats(b), ours: stats(o), ratio, cpuRatio };
     });
 
     const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -243,6 +273,11 @@ async function main(): Promise<void> {
     console.log('|---|---:|---:|---:|---:|---:|');
     for (const { op, bare: b, ours: o, ratio } of rows) {
       console.log(`| ${op} | ${b.rps.toFixed(0)} | ${b.p50.toFixed(1)} / ${b.p99.toFixed(1)} | ${o.rps.toFixed(0)} | ${o.p50.toFixed(1)} / ${o.p99.toFixed(1)} | ${ratio.toFixed(2)} |`);
+    }
+    console.log('\n| operation | bare router CPU ms/request | ours router CPU ms/request | ratio bare/ours (router-bound throughput, median of rounds) |');
+    console.log('|---|---:|---:|---:|');
+    for (const { op, bare: b, ours: o, cpuRatio } of rows) {
+      console.log(`| ${op} | ${b.cpu.toFixed(2)} | ${o.cpu.toFixed(2)} | ${cpuRatio.toFixed(2)} |`);
     }
     const failed = rows.reduce((n, r) => n + r.bare.failed + r.ours.failed, 0);
     console.log(`\nfailed requests: ${failed}`);

@@ -214,6 +214,10 @@ describe('WebSocket abuse and lifecycle at the router', () => {
     await renewed.send({ type: 'ping', payload: { authorization: `Bearer ${await shortLived(60)}` } });
     const outcome = await Promise.race([renewed.closed, new Promise((r) => setTimeout(() => r('still open'), 3_000))]);
     expect(outcome).toBe('still open');
+    // The pong answers the ping without echoing the credential back.
+    const pong = renewed.messages.find((m) => m.type === 'pong');
+    expect(pong).toBeDefined();
+    expect(JSON.stringify(pong)).not.toContain('Bearer');
     renewed.socket.close();
   }, 20_000);
 

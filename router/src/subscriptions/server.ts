@@ -450,8 +450,12 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         // Re-authentication: a ping carrying a fresh credential for the same caller extends the socket's life.
         const state = ctx.extra.state;
         if (!state || !payload || typeof payload.authorization !== 'string') return;
+        const credentials = credentialsOf(payload);
+        // graphql-ws answers a ping with a pong echoing its payload: the credential must not travel back.
+        delete payload.authorization;
+        delete payload.apiKey;
         try {
-          const renewed = await options.authenticator.authenticate(credentialsOf(payload), undefined, state.ip);
+          const renewed = await options.authenticator.authenticate(credentials, undefined, state.ip);
           if (renewed.userId === state.identity.userId && renewed.kind === state.identity.kind) {
             state.identity = renewed;
             armExpiry(ctx.extra.socket, state);
