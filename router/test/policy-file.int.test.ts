@@ -7,6 +7,7 @@ import {
   connectWs,
   freePort,
   graphql,
+  runInRepo,
   runRouterProcess,
   startFixtureSubgraph,
   startOidcIssuer,
@@ -194,6 +195,16 @@ describe('the router process with --policy <file> over any supergraph', () => {
     expect(output).toContain('Query.mine: \\"role:\\"');
     expect(output).toContain('Gizmo: no such type');
     expect(output).not.toContain('router listening');
+  }, 120_000);
+
+  it("passes the container's arguments on: `docker/entrypoint.sh router --supergraph … --policy …`", async () => {
+    const bad = policyFile('typo.yaml', 'version: 1\ntypes:\n  Query:\n    pong: allow\n');
+    const container = runInRepo('sh', ['docker/entrypoint.sh', 'router', '--supergraph', supergraph, '--policy', bad], {
+      ...process.env,
+      ...env({ PORT: String(await freePort()) }),
+    });
+    expect(await container.exited).toBe(1);
+    expect(container.output()).toContain('Query.pong: no such field');
   }, 120_000);
 
   it('refuses the permissive policy in production mode unless confirmed, and warns loudly whenever it is on', async () => {
