@@ -3,12 +3,12 @@ import { useState } from 'react';
 import { useQuery } from 'urql';
 import { PageHeading, useApp } from '../app';
 import { Link } from '../routing';
+import { CardList, PAGE } from '../ui/card-list';
 import { QueryStatus } from '../ui/status';
 import { Tags } from '../ui/tags';
 import { formatMoney } from '../wallet/money';
 import { applicationStatusName } from './statuses';
 
-const PAGE = 20;
 const FRESH = { requestPolicy: 'network-only' } as const;
 
 /**
@@ -123,19 +123,17 @@ function OpenJobs() {
         </select>
       </div>
       <QueryStatus result={result} loading="Loading jobs…" retry={() => refetch(FRESH)} />
-      {data && jobs.length === 0 && <p>{skill ? 'No open job needs this skill right now.' : 'No job is open right now.'}</p>}
-      {jobs.length > 0 && (
-        <ul className="cards" aria-label="Jobs">
-          {jobs.map((job) => (
-            <JobCard key={job.id} job={job} />
-          ))}
-        </ul>
-      )}
-      {data?.jobs.pageInfo.hasNextPage && (
-        <button type="button" className="secondary" disabled={fetching} onClick={() => setFirst((n) => Math.min(n + PAGE, 100))}>
-          {fetching ? 'Loading…' : 'Show more jobs'}
-        </button>
-      )}
+      <CardList
+        label="Jobs"
+        items={jobs}
+        loaded={Boolean(data)}
+        empty={skill ? 'No open job needs this skill right now.' : 'No job is open right now.'}
+        hasMore={Boolean(data?.jobs.pageInfo.hasNextPage)}
+        fetching={fetching}
+        moreLabel="Show more jobs"
+        setFirst={setFirst}
+        card={(job) => <JobCard key={job.id} job={job} />}
+      />
     </section>
   );
 }

@@ -3,11 +3,11 @@ import { useState, type FormEvent } from 'react';
 import { useQuery } from 'urql';
 import { PageHeading, useApp } from '../app';
 import { Link } from '../routing';
+import { CardList, PAGE } from '../ui/card-list';
 import { QueryStatus } from '../ui/status';
 import { Tags } from '../ui/tags';
 import { levelName, ProgressBar } from './progress';
 
-const PAGE = 20;
 const FRESH = { requestPolicy: 'network-only' } as const;
 
 /** Published courses for everyone; a signed-in learner also sees their own courses and progress first. */
@@ -85,19 +85,17 @@ function Catalogue() {
         </div>
       </form>
       <QueryStatus result={result} loading="Loading courses…" retry={() => refetch(FRESH)} />
-      {data && courses.length === 0 && <p>{search ? `No published course matches “${search}”.` : 'No course is published yet.'}</p>}
-      {courses.length > 0 && (
-        <ul className="cards" aria-label="Courses">
-          {courses.map((course) => (
-            <CourseCard key={course.id} course={course} />
-          ))}
-        </ul>
-      )}
-      {data?.courses.pageInfo.hasNextPage && (
-        <button type="button" className="secondary" disabled={fetching} onClick={() => setFirst((n) => Math.min(n + PAGE, 100))}>
-          {fetching ? 'Loading…' : 'Show more courses'}
-        </button>
-      )}
+      <CardList
+        label="Courses"
+        items={courses}
+        loaded={Boolean(data)}
+        empty={search ? `No published course matches “${search}”.` : 'No course is published yet.'}
+        hasMore={Boolean(data?.courses.pageInfo.hasNextPage)}
+        fetching={fetching}
+        moreLabel="Show more courses"
+        setFirst={setFirst}
+        card={(course) => <CourseCard key={course.id} course={course} />}
+      />
     </section>
   );
 }
