@@ -17,7 +17,6 @@ import {
   inProcessBus,
   loadSubgraphDefinition,
   parseEnv,
-  privateKeyFromPem,
   RedisEventBus,
   resolveDatabaseTarget,
   startSubgraph,
@@ -25,7 +24,7 @@ import {
   databaseEnvSchema,
   type RunningSubgraph,
 } from '@azora/kit';
-import { routerEnvSchema, subscriptionLimitsOf } from '../router/src/config';
+import { routerAuthOf, routerEnvSchema, routerProductionRules, subscriptionLimitsOf } from '../router/src/config';
 import { composedSupergraph } from '../router/src/reload/supergraph-source';
 import { composeRepo, REPO_ROOT, SUPERGRAPH_CONFIG, writeComposedFiles } from '../router/src/repo-composition';
 import { startRouter, type RunningRouter } from '../router/src/router';
@@ -50,7 +49,7 @@ async function main(): Promise<void> {
         ? undefined
         : generateAssertionKeys();
   if (!keys) throw new Error('production mode needs AZORA_ROUTER_PRIVATE_KEY and AZORA_ROUTER_PUBLIC_KEY');
-  const routerEnv = parseEnv(routerEnvSchema, { ...process.env, AZORA_ROUTER_PRIVATE_KEY: keys.privateKey });
+  const routerEnv = parseEnv(routerEnvSchema, { ...process.env, AZORA_ROUTER_PRIVATE_KEY: keys.privateKey }, [routerProductionRules]);
   const bus = process.env.AZORA_REDIS_URL ? new RedisEventBus(process.env.AZORA_REDIS_URL) : inProcessBus();
 
   // The router serves the web app at / from its build; (re)built while the subgraphs start when missing or stale.
@@ -99,13 +98,7 @@ async function main(): Promise<void> {
       nodeEnv: routerEnv.NODE_ENV,
       logger: createLogger('router', level),
       settings,
-      auth: {
-        privateKey: privateKeyFromPem(keys.privateKey),
-        issuer: routerEnv.AZORA_ISSUER,
-        audience: routerEnv.AZORA_JWT_AUDIENCE,
-        oidcIssuers: routerEnv.AZORA_OIDC_ISSUERS,
-        apiKeyCacheMs: routerEnv.AZORA_API_KEY_CACHE_MS,
-      },
+      auth: routerAuthOf(routerEnv),
       subscriptionLimits: subscriptionLimitsOf(routerEnv),
     });
   } catch (error) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { EnvRule } from '@azora/kit';
+import { privateKeyFromPem, type EnvRule } from '@azora/kit';
+import type { RouterAuthOptions } from './router';
 import { routerSettingsEnv, routerSettingsRules } from './settings';
 
 /** The router process's environment, parsed once at start-up: its settings (settings.ts) and the process's own. */
@@ -44,4 +45,13 @@ export const subscriptionLimitsOf = (env: RouterEnv) => ({
   maxSocketsPerIp: env.AZORA_WS_MAX_SOCKETS_PER_IP,
   maxSubscriptionsPerSocket: env.AZORA_WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
   maxPayloadBytes: env.AZORA_WS_MAX_FRAME_BYTES,
+});
+
+/** How the router authenticates callers and signs their identity for subgraphs, from the environment. */
+export const routerAuthOf = (env: RouterEnv): RouterAuthOptions => ({
+  privateKey: privateKeyFromPem(env.AZORA_ROUTER_PRIVATE_KEY),
+  issuer: env.AZORA_ISSUER,
+  audience: env.AZORA_JWT_AUDIENCE,
+  oidcIssuers: env.AZORA_OIDC_ISSUERS,
+  apiKeyCacheMs: env.AZORA_API_KEY_CACHE_MS,
 });

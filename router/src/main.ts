@@ -8,10 +8,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { SupergraphSdlHook } from '@apollo/gateway';
-import { createLogger, parseEnv, privateKeyFromPem, startTelemetry, stopOnSignals, type Logger } from '@azora/kit';
+import { createLogger, parseEnv, startTelemetry, stopOnSignals, type Logger } from '@azora/kit';
 import { apiSchemaOf, choosePolicy } from './auth/policy-file';
 import { composeFromConfig } from './compose';
-import { routerEnvSchema, routerProductionRules, subscriptionLimitsOf, type RouterEnv } from './config';
+import { routerEnvSchema, routerProductionRules, routerAuthOf, subscriptionLimitsOf, type RouterEnv } from './config';
 import { composedSupergraph, supergraphFile } from './reload/supergraph-source';
 import { SUPERGRAPH_CONFIG, SUPERGRAPH_FILE } from './repo-composition';
 import type { Policy } from './auth/policy';
@@ -73,13 +73,7 @@ async function main(): Promise<void> {
     nodeEnv: env.NODE_ENV,
     logger: log,
     settings,
-    auth: {
-      privateKey: privateKeyFromPem(env.AZORA_ROUTER_PRIVATE_KEY),
-      issuer: env.AZORA_ISSUER,
-      audience: env.AZORA_JWT_AUDIENCE,
-      oidcIssuers: env.AZORA_OIDC_ISSUERS,
-      apiKeyCacheMs: env.AZORA_API_KEY_CACHE_MS,
-    },
+    auth: routerAuthOf(env),
     subscriptionLimits: subscriptionLimitsOf(env),
   });
   stopOnSignals(log, async () => {
