@@ -184,7 +184,7 @@ describe('the router process with --policy <file> over any supergraph', () => {
   it('fails fast on a bad policy file, naming every problem', async () => {
     const bad = policyFile(
       'bad.yaml',
-      'version: 1\ntypes:\n  Query:\n    ping: alow\n    nosuch: allow\n    mine: "role:"\n  Gizmo:\n    name: allow\n',
+      'version: 1\ntypes:\n  Query:\n    ping: alow\n    nosuch: allow\n    mine: "role:"\n    treasury: constructor\n  Gizmo:\n    name: allow\n',
     );
     const router = await run(['--policy', bad]);
     expect(await router.exited).toBe(1);
@@ -193,6 +193,7 @@ describe('the router process with --policy <file> over any supergraph', () => {
     expect(output).toContain('Query.ping: unknown rule \\"alow\\"');
     expect(output).toContain('Query.nosuch: no such field');
     expect(output).toContain('Query.mine: \\"role:\\"');
+    expect(output).toContain('Query.treasury: unknown rule \\"constructor\\"');
     expect(output).toContain('Gizmo: no such type');
     expect(output).not.toContain('router listening');
   }, 120_000);

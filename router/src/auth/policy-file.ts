@@ -5,6 +5,7 @@ import { Supergraph } from '@apollo/federation-internals';
 import type { Logger, NodeEnv } from '@azora/kit';
 import { ANY, azoraPolicy, type Policy } from './policy';
 import { allow, authenticated, deny, person, role, scope, signedInPerson, type ShieldRule } from './rules';
+import { isObject } from '../limits/trusted-documents';
 
 /**
  * A permission policy for any supergraph, read from a YAML (or JSON) file:
@@ -48,7 +49,8 @@ const RULE_SYNTAX = 'allow, deny, authenticated, person, signedInPerson, role:<r
 export function ruleOf(expression: unknown): ShieldRule | string {
   if (typeof expression !== 'string') return `a rule is a string (${RULE_SYNTAX}), got ${JSON.stringify(expression)}`;
   const text = expression.trim();
-  if (FIXED[text]) return FIXED[text];
+  // Own keys only: `constructor` or `toString` must be unknown rules, not Object.prototype's members.
+  if (Object.hasOwn(FIXED, text)) return FIXED[text]!;
   const match = /^(role|scope):(.*)$/.exec(text);
   if (match) {
     const [, kind, list] = match as unknown as [string, 'role' | 'scope', string];
@@ -63,11 +65,10 @@ export function ruleOf(expression: unknown): ShieldRule | string {
 /** Checks a parsed policy document against the API schema; returns the policy, or every problem found. */
 export function policyFromDocument(document: unknown, schema: GraphQLSchema): Policy | string[] {
   const problems: string[] = [];
-  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isRecord(document)) return ['the file must hold an object with `version: 1` and `types`'];
+  if (!isObject(document)) return ['the file must hold an object with `version: 1` and `types`'];
   for (const key of Object.keys(document)) if (key !== 'version' && key !== 'types') problems.push(`unknown key "${key}" (only version and types)`);
   if (document.version !== POLICY_FILE_VERSION) problems.push(`version must be ${POLICY_FILE_VERSION}, got ${JSON.stringify(document.version)}`);
-  if (!isRecord(document.types)) return [...problems, '`types` must map type names to { field: rule }'];
+  if (!isObject(document.types)) return [...problems, '`types` must map type names to { field: rule }'];
   const policy: Policy = {};
   for (const [typeName, fields] of Object.entries(document.types)) {
     if (typeName === ANY) {
@@ -83,7 +84,7 @@ export function policyFromDocument(document: unknown, schema: GraphQLSchema): Po
       problems.push(`${typeName}: not an object or interface type (only their fields are selected)`);
       continue;
     }
-    if (!isRecord(fields)) {
+    if (!isObject(fields)) {
       problems.push(`${typeName}: must map field names to rules`);
       continue;
     }

@@ -24,7 +24,7 @@ const HASH = /^(?:sha256:)?([0-9a-f]{64})$/;
  */
 export function loadTrustedDocuments(file: string): Map<string, string> {
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+  if (!isObject(parsed)) {
     throw new Error(`${file}: a trusted-documents manifest is a JSON object of hash -> document`);
   }
   const documents = new Map<string, string>();
