@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { privateKeyFromPem, type EnvRule } from '@azora/kit';
 import type { RouterAuthOptions } from './router';
 import { routerSettingsEnv, routerSettingsRules } from './settings';
+import { DEFAULT_SUBSCRIPTION_LIMITS } from './subscriptions/server';
 
 /** The router process's environment, parsed once at start-up: its settings (settings.ts) and the process's own. */
 export const routerEnvSchema = routerSettingsEnv.extend({
@@ -25,10 +26,10 @@ export const routerEnvSchema = routerSettingsEnv.extend({
     .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : [])),
   AZORA_API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
   /** WebSocket limits: open sockets per caller and per client address, subscriptions per socket, largest frame. */
-  AZORA_WS_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).default(10),
-  AZORA_WS_MAX_SOCKETS_PER_IP: z.coerce.number().int().min(1).default(100),
-  AZORA_WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(25),
-  AZORA_WS_MAX_FRAME_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+  AZORA_WS_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).default(DEFAULT_SUBSCRIPTION_LIMITS.maxSocketsPerUser),
+  AZORA_WS_MAX_SOCKETS_PER_IP: z.coerce.number().int().min(1).default(DEFAULT_SUBSCRIPTION_LIMITS.maxSocketsPerIp),
+  AZORA_WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(DEFAULT_SUBSCRIPTION_LIMITS.maxSubscriptionsPerSocket),
+  AZORA_WS_MAX_FRAME_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(DEFAULT_SUBSCRIPTION_LIMITS.maxPayloadBytes),
 });
 
 /** The rules across variables: production's requirements, and the settings' own (which hold in every mode). */

@@ -44,12 +44,14 @@ async function main(): Promise<void> {
   const log = createLogger('router');
   const { values } = parseArgs({ options: { supergraph: { type: 'string' }, policy: { type: 'string' } } });
   let env: RouterEnv;
+  let settings: RouterSettings;
   let source: SupergraphSource;
   let policy: Policy;
   try {
     env = parseEnv(routerEnvSchema, process.env, [routerProductionRules]);
     log.level = env.LOG_LEVEL;
-    source = supergraphSource(values.supergraph ?? env.AZORA_SUPERGRAPH_FILE, env.AZORA_SUPERGRAPH_CONFIG, toRouterSettings(env), log);
+    settings = toRouterSettings(env);
+    source = supergraphSource(values.supergraph ?? env.AZORA_SUPERGRAPH_FILE, env.AZORA_SUPERGRAPH_CONFIG, settings, log);
     // Checked against the supergraph before anything listens: a policy naming a missing field or rule fails here.
     policy = choosePolicy({
       policy: values.policy ?? env.AZORA_POLICY_FILE,
@@ -63,7 +65,6 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const telemetry = startTelemetry('router');
-  const settings = toRouterSettings(env);
   const router = await startRouter({
     supergraphSdl: source.sdl,
     policy,

@@ -221,7 +221,6 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     topology: () => topology!,
     contextFor,
     // The same abuse limits as over HTTP, with the same document.
-    validationRules: () => protection.guard.validationRules,
     guard: protection.guard,
     admit: protection.admit,
     limits: options.subscriptionLimits,

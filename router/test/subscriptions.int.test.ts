@@ -1,6 +1,6 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { collect, connectWs, startPlatform, testDialects, wsUrlOf, type Platform, type SignedIn } from '@azora/testing';
+import { collect, connectWs, deposit, fundedAccount, ok, startPlatform, testDialects, wsUrlOf, type Platform, type SignedIn } from '@azora/testing';
 
 const wsUrl = (platform: Platform) => wsUrlOf(platform.routerUrl);
 const connect = (platform: Platform, params: Record<string, unknown>) => connectWs(platform.routerUrl, params);
@@ -13,29 +13,23 @@ const ACTIVITY = `subscription Activity($accountId: ID!) {
   }
 }`;
 
-async function openFunded(platform: Platform, user: SignedIn, treasury: SignedIn, amount: string) {
-  const { body } = await platform.request('mutation { openAccount(input: { currency: "USD" }) { id } }', {}, user.headers);
-  const accountId = body.data.openAccount.id as string;
-  if (amount !== '0') {
-    await platform.request('mutation($i: DepositInput!) { deposit(input: $i) { id } }', { i: { accountId, amount, idempotencyKey: `fund-${accountId}` } }, treasury.headers);
-  }
-  return accountId;
+/** A new, empty USD account of `who`'s. */
+async function emptyAccount(platform: Platform, who: SignedIn): Promise<string> {
+  return (await ok(platform, 'mutation { openAccount(input: { currency: "USD" }) { id } }', {}, who)).openAccount.id;
 }
 
 describe.each(testDialects())('subscriptions through the router on %s', (dialect) => {
   let platform: Platform;
-  let treasury: SignedIn;
   beforeAll(async () => {
     platform = await startPlatform({ dialect });
-    treasury = await platform.userWithRoles(['treasury'], 'treasurer');
   });
   afterAll(() => platform?.stop());
 
   it("delivers a transfer to the owner's accountActivity, with fields from Aegis, and refuses anyone else", async () => {
     const alice = await platform.signUp('Alice');
     const bob = await platform.signUp('Bob');
-    const aliceAccount = await openFunded(platform, alice, treasury, '100.00');
-    const bobAccount = await openFunded(platform, bob, treasury, '0');
+    const aliceAccount = await fundedAccount(platform, alice, '100.00');
+    const bobAccount = await emptyAccount(platform, bob);
 
     const bobClient = connect(platform, { authorization: `Bearer ${bob.accessToken}` });
     const intruder = connect(platform, { authorization: `Bearer ${alice.accessToken}` });
@@ -73,7 +67,7 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
 
   it("applies the router's operation limits to subscriptions too, and the socket serves a normal one after", async () => {
     const owner = await platform.signUp('limits');
-    const account = await openFunded(platform, owner, treasury, '0');
+    const account = await emptyAccount(platform, owner);
     const client = connect(platform, { authorization: `Bearer ${owner.accessToken}` });
     const refusal = async (query: string) => {
       const attempt = collect(client, query, { accountId: account });
@@ -89,7 +83,7 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
 
       const live = collect(client, ACTIVITY, { accountId: account });
       await new Promise((r) => setTimeout(r, 300));
-      await platform.request('mutation($i: DepositInput!) { deposit(input: $i) { id } }', { i: { accountId: account, amount: '1.00', idempotencyKey: `lim-${account}` } }, treasury.headers);
+      await deposit(platform, account, '1.00');
       const [event] = await live.until(1);
       expect(event?.data?.accountActivity?.amount).toEqual({ amount: '1.00', currency: 'USD' });
       live.unsubscribe();

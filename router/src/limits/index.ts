@@ -17,7 +17,6 @@ export * from './trusted-documents';
 /** What the router's abuse protection adds to the HTTP route and to Apollo Server. */
 export interface Protection {
   guard: OperationGuard;
-  limiter?: RateLimiter;
   /** Cost and rate checks of a resolved operation, for Apollo Server's plugin and the WebSocket server alike. */
   admit: OperationAdmission;
   /** Express handlers to put in front of Apollo Server's middleware on `/graphql`. */
@@ -47,7 +46,6 @@ export async function createProtection(settings: RouterSettings, log: Logger, co
   const admit = operationAdmission({ guard, limiter, keyOf: rateLimitKey, onRateLimited: counters?.rateLimited });
   return {
     guard,
-    limiter,
     admit,
     httpGuards: graphqlHttpGuards({ http: settings.http, guard, resolveDocument: trustedDocumentsResolver(mode, documents), onRefused: counters?.refused }),
     plugin: operationLimitsPlugin(admit),

@@ -19,7 +19,6 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
-  type ValidationRule,
   type VariableDefinitionNode,
 } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
@@ -79,12 +78,13 @@ export interface SubscriptionServerOptions {
   topology(): SubscriptionTopology;
   /** The same context an HTTP request gets, for this identity. */
   contextFor(identity: Identity, requestId: string, clientIp?: string): RouterContext;
-  /** Extra validation rules (the router's abuse limits); the standard ones always apply. */
-  validationRules?: () => readonly ValidationRule[];
-  /** The router's size and token limits, checked before parsing a subscription (the HTTP guards do it for HTTP). */
-  guard?: Pick<OperationGuard, 'checkSource'>;
+  /**
+   * The router's abuse limits: size and tokens checked before parsing a subscription (the HTTP guards do it for HTTP),
+   * then its validation rules next to the standard ones.
+   */
+  guard: Pick<OperationGuard, 'checkSource' | 'validationRules'>;
   /** Cost limits and the rate limit charged for a subscription, as for an HTTP operation. */
-  admit?: OperationAdmission;
+  admit: OperationAdmission;
   limits?: Partial<SubscriptionLimits>;
   /** Sockets, running subscriptions and delivered events are counted here. */
   metrics?: Pick<OperationMetrics, 'websocketConnections' | 'subscriptionsActive' | 'subscriptionEvents'>;
@@ -479,13 +479,13 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         const { apiSchema } = options.topology();
         let document: DocumentNode;
         try {
-          options.guard?.checkSource(payload.query);
+          options.guard.checkSource(payload.query);
           document = parse(payload.query);
         } catch (error) {
           if (error instanceof GraphQLError && error.extensions.code) return [forSocket(error)];
           return [new GraphQLError((error as Error).message, { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } })];
         }
-        const invalid = validate(apiSchema, document, [...specifiedRules, ...(options.validationRules?.() ?? [])]);
+        const invalid = validate(apiSchema, document, [...specifiedRules, ...options.guard.validationRules]);
         // Errors our limit rules report carry their own code (OPERATION_LIMIT_EXCEEDED); the rest are plain validation.
         if (invalid.length) return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: (e.extensions.code as string | undefined) ?? ErrorCode.GRAPHQL_VALIDATION_FAILED, ...(e.extensions.limit ? { limit: e.extensions.limit } : {}) } }));
         const denied = await authorizeOperation({
@@ -498,18 +498,16 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         });
         if (denied) return [denied];
         const contextValue = { ...options.contextFor(state.identity, state.requestId, state.ip), socketState: state };
-        if (options.admit) {
-          try {
-            const { refusal } = await options.admit(
-              { schema: apiSchema, document, operationName: payload.operationName, variables: payload.variables ?? undefined },
-              contextValue,
-              'websocket',
-            );
-            if (refusal) return [forSocket(refusal)];
-          } catch (error) {
-            if (error instanceof GraphQLError) return [forSocket(error)];
-            throw error;
-          }
+        try {
+          const { refusal } = await options.admit(
+            { schema: apiSchema, document, operationName: payload.operationName, variables: payload.variables ?? undefined },
+            contextValue,
+            'websocket',
+          );
+          if (refusal) return [forSocket(refusal)];
+        } catch (error) {
+          if (error instanceof GraphQLError) return [forSocket(error)];
+          throw error;
         }
         state.subscriptions += 1;
         return {
@@ -542,8 +540,6 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   );
 
   return {
-    /** Open sockets now. */
-    sockets: () => wss.clients.size,
     /** Refuses new sockets, lets in-flight deliveries finish (up to 5 s), then closes every socket with 1001. */
     async close(): Promise<void> {
       closing = true;
