@@ -4,7 +4,7 @@
  *   npm run bench:ledger  (TRANSFERS=600 CONCURRENCY=16 by default)
  */
 import type { Identity, SqlEntityManager } from '@azora/kit';
-import { postgresReachable, startPlatform, TEST_POSTGRES_SERVER, type Platform } from '../test/support';
+import { fundedAccount, postgresReachable, startPlatform, TEST_POSTGRES_SERVER, type Platform } from '../test/support';
 import { LedgerService } from '../subgraphs/mint/src/ledger.service';
 
 const TRANSFERS = Number(process.env.TRANSFERS ?? 600);
@@ -22,21 +22,16 @@ async function pool(count: number, concurrency: number, task: (i: number) => Pro
 }
 
 async function measure(platform: Platform) {
-  const treasury = await platform.userWithRoles(['treasury'], 'bench-treasury');
   const people = await Promise.all(Array.from({ length: 8 }, (_, i) => platform.signUp(`bench-${i}`)));
   const accounts: string[] = [];
-  for (const person of people) {
-    const { body } = await platform.request('mutation { openAccount(input: { currency: "USD" }) { id } }', {}, person.headers);
-    accounts.push(body.data.openAccount.id);
-    await platform.request('mutation($i: DepositInput!) { deposit(input: $i) { id } }', { i: { accountId: body.data.openAccount.id, amount: '100000.00', idempotencyKey: `bench-fund-${body.data.openAccount.id}` } }, treasury.headers);
-  }
+  for (const person of people) accounts.push(await fundedAccount(platform, person, '100000.00'));
   const pair = (i: number) => ({ from: i % people.length, to: (i + 1 + (i % (people.length - 1))) % people.length });
 
   const viaRouter = await pool(TRANSFERS, CONCURRENCY, async (i) => {
     const { from, to } = pair(i);
     const { body } = await platform.request(
       'mutation($i: TransferInput!) { transfer(input: $i) { id } }',
-      { i: { fromAccountId: accounts[from], toAccountId: accounts[to === from ? (to + 1) % people.length : to], amount: '0.01', idempotencyKey: `r-${i}` } },
+      { i: { fromAccountId: accounts[from], toAccountId: accounts[to], amount: '0.01', idempotencyKey: `r-${i}` } },
       people[from]!.headers,
     );
     if (body.errors) throw new Error(JSON.stringify(body.errors));
@@ -47,7 +42,7 @@ async function measure(platform: Platform) {
     const caller: Identity = { kind: 'user', userId: people[from]!.userId, roles: ['learner'], scopes: [] };
     await new LedgerService(orm.em.fork() as SqlEntityManager, { AZORA_MINT_MAX_AMOUNT: 1_000_000 }).transfer(caller, {
       fromAccountId: accounts[from]!,
-      toAccountId: accounts[to === from ? (to + 1) % people.length : to]!,
+      toAccountId: accounts[to]!,
       amount: '0.01',
       idempotencyKey: `d-${i}`,
     });

@@ -5,16 +5,15 @@
  * throughput follows), router memory after the run, and SQL statements per nested request.
  * BENCH_PROFILE=<dir> writes a CPU profile of ours there (`.cpuprofile`, open in Chrome DevTools) when it stops.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { generateAssertionKeys } from '@azora/kit';
+import { cpuMs, rssMiB, spawnService } from './process';
 
-const ROOT = join(__dirname, '..');
 const SIGN_IN = 'mutation SignIn($input: SignInInput!) { signIn(input: $input) { accessToken user { id } } }';
 const ACCOUNTS = 'query Accounts { users(first: 100) { edges { node { accounts { id currency } } } } }';
 // Many short slices, alternating, so that whatever else the machine does at the time falls on both routers alike.
@@ -51,28 +50,6 @@ const operations = (userId: string, accountIds: string[]): Operation[] => [
 const RUN = randomBytes(4).toString('hex');
 let requestNumber = 0;
 const bodyOf = (op: Operation) => JSON.stringify({ query: op.query, variables: op.variablesFor ? op.variablesFor(requestNumber++) : op.variables });
-
-/**
- * Starts a service process; its first stdout line is returned. With `logFile`, stdout goes to that file instead (a
- * router logging every request must not make the load generator read its logs, which would slow only that router).
- */
-function spawnService(args: string[], env: NodeJS.ProcessEnv, logFile?: string, nodeArgs: string[] = []): { child: ChildProcess; firstLine: Promise<string> } {
-  const stdout = logFile ? openSync(logFile, 'a') : 'pipe';
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', stdout, 'inherit'] });
-  const firstLine = new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-    if (!logFile) {
-      const lines = createInterface({ input: child.stdout! });
-      lines.once('line', (line) => {
-        resolve(line);
-        lines.close();
-        child.stdout!.resume(); // keep draining, without splitting lines nobody reads
-      });
-    }
-  });
-  firstLine.catch(() => undefined);
-  return { child, firstLine };
-}
 
 async function waitReady(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -114,14 +91,6 @@ async function load(target: Target, op: Operation, durationS: number) {
     failed: result.errors + result.non2xx + result.timeouts,
   };
 }
-
-/** CPU time (user + system, all threads) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
-const cpuMs = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10; // utime and stime: fields 14 and 15 of proc(5)
-};
-
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 /**
  * Per subgraph: the SQL statements the subgraph operations of one client operation issued, by their query-plan names

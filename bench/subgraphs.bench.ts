@@ -7,16 +7,13 @@
  *   BENCH_SECONDS (7 per operation, after a 1 s warm-up), BENCH_CONNECTIONS (10), BENCH_REDIS_URL (redis://127.0.0.1:6379),
  *   BENCH_SUBGRAPHS (e.g. `forge,lms`: measure only these; all are started and seeded anyway)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
 import { generateAssertionKeys, IDENTITY_HEADER, privateKeyFromPem, signIdentityAssertion, type Identity } from '@azora/kit';
+import { cpuMs, spawnService } from './process';
 
-const ROOT = join(__dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 7);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -34,19 +31,8 @@ const TREASURY = person(['treasury']);
 
 /** One subgraph host process; resolves with its first stdout line (its URLs) once it serves. */
 function host(names: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<{ dialect: string; urls: Record<string, string> }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/subgraph-host.ts', ...names], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const ready = new Promise<{ dialect: string; urls: Record<string, string> }>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`subgraph host ${names.join(',')} exited with ${code}`)));
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => {
-      resolve(JSON.parse(line));
-      child.stdout!.resume();
-    });
-  });
+  const { child, firstLine } = spawnService(['bench/subgraph-host.ts', ...names], env);
+  const ready = firstLine.then((line) => JSON.parse(line) as { dialect: string; urls: Record<string, string> });
   ready.catch(() => undefined);
   return { child, ready };
 }
@@ -55,12 +41,6 @@ function host(names: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; r
 async function metricSum(url: string, name: string): Promise<number> {
   const text = await (await fetch(new URL('/metrics', url))).text();
   return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-}
-
-/** User plus system CPU seconds the process has used so far (Linux). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 async function call(url: string, identity: Identity, query: string, variables: Record<string, unknown> = {}): Promise<any> {
@@ -218,14 +198,14 @@ async function main(): Promise<void> {
       const measure = (seconds: number) => load(urls[op.subgraph], op, seconds, assertions);
       await measure(1); // warm-up: JIT, pools, caches
       const logged = () => metricSum(urls.nexus, 'azora_event_consumer_lag_seconds_count');
-      const nexusBefore = { cpu: cpuSeconds(pidOf('nexus')), logged: await logged() };
-      const cpuBefore = cpuSeconds(pidOf(op.subgraph));
+      const nexusBefore = { cpuMs: cpuMs(pidOf('nexus')), logged: await logged() };
+      const cpuBefore = cpuMs(pidOf(op.subgraph));
       const result = await measure(SECONDS);
-      const cpu = cpuSeconds(pidOf(op.subgraph)) - cpuBefore;
-      const cpuMs = result.total > 0 ? (cpu * 1000) / result.total : NaN;
+      const cpu = cpuMs(pidOf(op.subgraph)) - cpuBefore;
+      const msPerOp = result.total > 0 ? cpu / result.total : NaN;
       const row = (subgraph: string, name: string, rps: string, latency: string, ms: number, failed: number | string) =>
         rows.push(`| ${subgraph} | ${name} | ${rps} | ${latency} | ${ms.toFixed(2)} | ${(0.35 / (ms / 1000)).toFixed(0)} | ${failed} |`);
-      row(op.subgraph, op.name, result.rps.toFixed(0), `${result.p50} / ${result.p99}`, cpuMs, result.failed);
+      row(op.subgraph, op.name, result.rps.toFixed(0), `${result.p50} / ${result.p99}`, msPerOp, result.failed);
       console.error(`  ${op.subgraph} ${op.name}: ${result.rps.toFixed(0)}/s`);
       if (op.name.startsWith('write') && redisUp) {
         // Nexus's share of a write: logging its event (consumed from the bus), measured once Nexus has caught up.
@@ -237,7 +217,7 @@ async function main(): Promise<void> {
           count = now;
         }
         const events = count - nexusBefore.logged;
-        const nexusMs = ((cpuSeconds(pidOf('nexus')) - nexusBefore.cpu) * 1000) / events;
+        const nexusMs = (cpuMs(pidOf('nexus')) - nexusBefore.cpuMs) / events;
         row('nexus', `consume: log one event (${events} from the ${op.subgraph} writes above)`, '', '', nexusMs, '');
       }
     }

@@ -5,26 +5,19 @@
  *   npm run bench:subscriptions  (SOCKETS=5000 TRANSFERS=5 by default)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { DEMO_PASSWORD, DEMO_USERS } from '@azora/kit';
+import { freePort } from '@azora/testing';
 import { REPO_ROOT, SUPERGRAPH_CONFIG } from '../router/src/repo-composition';
 import { readSupergraphConfig, subgraphUrlVariable } from '../router/src/supergraph-config';
+import { rssMiB } from './process';
 
 const SOCKETS = Number(process.env.SOCKETS ?? 5_000);
 const TRANSFERS = Number(process.env.TRANSFERS ?? 5);
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
 
 async function gql(url: string, query: string, variables: Record<string, unknown> = {}, token?: string) {
@@ -71,7 +64,7 @@ async function main() {
     const from = await usd(sender);
     const to = await usd(watcher);
 
-    const rssBefore = rssOf(child.pid!);
+    const rssBefore = rssMiB(child.pid!);
     const received: number[][] = Array.from({ length: TRANSFERS }, () => []);
     let currentSent = 0;
     let current = -1;
@@ -101,7 +94,7 @@ async function main() {
     for (let i = 0; i < SOCKETS; i += 250) await Promise.all(Array.from({ length: Math.min(250, SOCKETS - i) }, open));
     const openSeconds = (performance.now() - opened) / 1000;
     await new Promise((r) => setTimeout(r, 1_000));
-    const rssAfter = rssOf(child.pid!);
+    const rssAfter = rssMiB(child.pid!);
 
     for (let t = 0; t < TRANSFERS; t++) {
       current = t;
@@ -117,7 +110,7 @@ async function main() {
       console.log(`  event ${i + 1}: delivered to ${latencies.length}/${SOCKETS}, p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`);
     }
     console.log(`  all events: p50 ${percentile(all, 50).toFixed(0)} ms, p99 ${percentile(all, 99).toFixed(0)} ms`);
-    console.log(`  platform memory: ${(rssBefore / 2 ** 20).toFixed(0)} MiB → ${(rssAfter / 2 ** 20).toFixed(0)} MiB, ${((rssAfter - rssBefore) / SOCKETS / 1024).toFixed(1)} KiB per socket`);
+    console.log(`  platform memory: ${rssBefore.toFixed(0)} MiB → ${rssAfter.toFixed(0)} MiB, ${(((rssAfter - rssBefore) * 1024) / SOCKETS).toFixed(1)} KiB per socket`);
     if (all.length !== SOCKETS * TRANSFERS) process.exitCode = 1;
   } finally {
     for (const ws of sockets) ws.terminate();

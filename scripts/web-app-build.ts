@@ -36,7 +36,7 @@ function filesUnder(path: string): string[] {
 }
 
 /** The hash of everything the build is made from. */
-export function webAppInputsHash(): string {
+function webAppInputsHash(): string {
   const hash = createHash('sha256');
   for (const file of INPUTS.flatMap((input) => filesUnder(join(REPO_ROOT, input)))) {
     hash.update(relative(REPO_ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
@@ -44,9 +44,9 @@ export function webAppInputsHash(): string {
   return hash.digest('hex');
 }
 
-const builtFrom = (dist: string) => {
+const builtFrom = () => {
   try {
-    return readFileSync(join(dist, STAMP_FILE), 'utf8');
+    return readFileSync(join(WEB_APP_DIST, STAMP_FILE), 'utf8');
   } catch {
     return undefined;
   }
@@ -88,19 +88,19 @@ function viteBuild(outDir: string): Promise<void> {
   });
 }
 
-/** Builds the web app unless the build in `dist` was made from the current sources. */
-export async function ensureWebAppBuilt(dist = WEB_APP_DIST): Promise<'up to date' | 'built'> {
+/** Builds the web app unless the build in WEB_APP_DIST was made from the current sources. */
+export async function ensureWebAppBuilt(): Promise<'up to date' | 'built'> {
   const inputs = webAppInputsHash();
-  if (builtFrom(dist) === inputs) return 'up to date';
+  if (builtFrom() === inputs) return 'up to date';
   return exclusively(async () => {
-    if (builtFrom(dist) === inputs) return 'up to date'; // built by whoever held the lock
+    if (builtFrom() === inputs) return 'up to date'; // built by whoever held the lock
     // Built beside, then swapped in, so a router serving the old build never sees half a new one.
     const staging = join(WEB_DIR, `.dist-build-${process.pid}`);
     try {
       await viteBuild(staging);
       writeFileSync(join(staging, STAMP_FILE), inputs);
-      rmSync(dist, { recursive: true, force: true });
-      renameSync(staging, dist);
+      rmSync(WEB_APP_DIST, { recursive: true, force: true });
+      renameSync(staging, WEB_APP_DIST);
     } finally {
       rmSync(staging, { recursive: true, force: true });
     }

@@ -52,8 +52,3 @@ function codeOf(error: GraphQLFormattedError | undefined): string | undefined {
   const code = error?.extensions?.code;
   return typeof code === 'string' ? code : undefined;
 }
-
-/** The code of any error: an AzoraError's, or undefined for anything else. */
-export function errorCode(error: unknown): string | undefined {
-  return error instanceof AzoraError ? error.code : undefined;
-}

@@ -4,12 +4,10 @@
  */
 export { createAzoraClient, tokenExpiry, webSocketUrlFor } from './client';
 export type { AzoraClient, AzoraClientOptions, OperationArgs, OperationResult, RequestOptions, SubscribeOptions, SubscriptionObserver } from './client';
-export { AzoraError, ClientErrorCode, errorCode } from './errors';
+export { AzoraError, ClientErrorCode } from './errors';
 export { createTokenSession, memorySessionStore } from './session';
 export type { SessionStore, StoredSession, TokenSession, TokenSessionOptions } from './session';
 export { documentText, operationOf, persistedDocumentId, persistedDocuments } from './documents';
-export { accountActivityDocument } from './live';
-export type { AccountActivityDocumentType } from './live';
 export type { TypedDocumentNode, ResultOf, VariablesOf } from '@graphql-typed-document-node/core';
 // Every generated document (`WalletDocument`, `TransferDocument`, …) and type (`WalletQuery`, `TransferInput`, …).
 export * from './generated/graphql';

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import {
-  accountActivityDocument,
+  AccountActivityDocument,
   createAzoraClient,
   createTokenSession,
   DepositDocument,
@@ -74,7 +74,7 @@ describe('the SDK renews a live connection’s credentials against the real rout
     const failures: AzoraError[] = [];
     let reconnects = 0;
     const stop = bob.client.subscribe(
-      accountActivityDocument,
+      AccountActivityDocument,
       { accountId: to.id },
       { next: (event) => received.push(event.accountActivity.amount.amount), error: (e) => failures.push(e), reconnected: () => reconnects++ },
     );

@@ -1,11 +1,13 @@
 import WebSocket from 'ws';
 import { createAzoraClient, type AzoraClient, type AzoraClientOptions, type AzoraError } from '@azora/sdk';
-import { startLiveServer, TICKS, until, type LiveServer } from './support/live-server';
+import { until } from '@azora/testing';
+import { startLiveServer, TICKS, type LiveServer } from './support/live-server';
 
 /*
- * The SDK's subscribe() against a real graphql-transport-ws server (support/live-server.ts): the router does not serve
- * subscriptions yet, and these are the protocol behaviours the SDK owns (credentials in connection_init, reconnect,
- * resume from a cursor, token refresh). The SDK's HTTP side is tested against the real router in client.int.test.ts.
+ * The SDK's subscribe() against a real graphql-transport-ws server (support/live-server.ts), which can force the
+ * drops, 4403 expiries and refusals the real router cannot produce on demand: these are the protocol behaviours the SDK
+ * owns (credentials in connection_init, reconnect, resume from a cursor, token refresh). The SDK's HTTP side is tested
+ * against the real router in client.int.test.ts.
  */
 
 describe('subscribe() over graphql-ws', () => {
@@ -24,17 +26,17 @@ describe('subscribe() over graphql-ws', () => {
     clientFor({ getToken: () => 'token-1' });
     const seqs: number[] = [];
     const stop = client.subscribe(TICKS, {}, { next: ({ ticks }) => seqs.push(ticks.seq) });
-    await until(() => server.subscribes.length === 1, 'the subscription');
+    await until('the subscription', async () => server.subscribes.length === 1);
     server.log.publish();
     server.log.publish();
-    await until(() => seqs.length === 2, 'two events');
+    await until('two events', async () => seqs.length === 2);
     expect(seqs).toEqual([1, 2]);
     expect(server.connections).toEqual(['Bearer token-1']);
     stop();
 
     const device = createAzoraClient({ url: server.url, webSocketImpl: WebSocket, apiKey: 'azk_device' });
     const stopDevice = device.subscribe(TICKS, {}, { next: () => {} });
-    await until(() => server.connections.length === 2, 'the API-key connection');
+    await until('the API-key connection', async () => server.connections.length === 2);
     expect(server.connections[1]).toBe('ApiKey azk_device');
     stopDevice();
     await device.dispose();
@@ -51,17 +53,17 @@ describe('subscribe() over graphql-ws', () => {
       { next: ({ ticks }) => seqs.push(ticks.seq), reconnected: () => reconnected++ },
       { resume: { variable: 'after', cursor: ({ ticks }) => String(ticks.seq) } },
     );
-    await until(() => server.subscribes.length === 1, 'the subscription');
+    await until('the subscription', async () => server.subscribes.length === 1);
     server.log.publish();
     server.log.publish();
-    await until(() => seqs.length === 2, 'two events');
+    await until('two events', async () => seqs.length === 2);
 
     server.drop();
     server.log.publish(); // while the client is away
     server.log.publish();
-    await until(() => server.subscribes.length === 2, 'the new subscription');
+    await until('the new subscription', async () => server.subscribes.length === 2);
     server.log.publish();
-    await until(() => seqs.length === 5, 'five events');
+    await until('five events', async () => seqs.length === 5);
     expect(seqs).toEqual([1, 2, 3, 4, 5]);
     expect(server.subscribes).toEqual([{}, { after: '2' }]);
     expect(reconnected).toBe(1);
@@ -74,12 +76,12 @@ describe('subscribe() over graphql-ws', () => {
     const seqs: number[] = [];
     let reconnected = 0;
     client.subscribe(TICKS, {}, { next: ({ ticks }) => seqs.push(ticks.seq), reconnected: () => reconnected++ });
-    await until(() => server.subscribes.length === 1, 'the subscription');
+    await until('the subscription', async () => server.subscribes.length === 1);
     server.drop();
-    await until(() => reconnected === 1, 'the reconnect');
+    await until('the reconnect', async () => reconnected === 1);
     expect(server.subscribes).toEqual([{}, {}]);
     server.log.publish();
-    await until(() => seqs.length === 1, 'an event after the reconnect');
+    await until('an event after the reconnect', async () => seqs.length === 1);
   });
 
   it('refreshes the token once when the server refuses the connection, then carries on', async () => {
@@ -95,9 +97,9 @@ describe('subscribe() over graphql-ws', () => {
     });
     const seqs: number[] = [];
     client.subscribe(TICKS, {}, { next: ({ ticks }) => seqs.push(ticks.seq) });
-    await until(() => server.subscribes.length === 1, 'the subscription on the new connection');
+    await until('the subscription on the new connection', async () => server.subscribes.length === 1);
     server.log.publish();
-    await until(() => seqs.length === 1, 'an event');
+    await until('an event', async () => seqs.length === 1);
     expect(refreshed).toEqual(['stale']);
     expect(server.connections).toEqual(['Bearer stale', 'Bearer fresh']);
   });
@@ -117,12 +119,12 @@ describe('subscribe() over graphql-ws', () => {
     const errors: AzoraError[] = [];
     client.subscribe(TICKS, {}, { next: ({ ticks }) => seqs.push(ticks.seq), error: (error) => errors.push(error) });
     for (let expiry = 1; expiry <= 2; expiry++) {
-      await until(() => server.subscribes.length === expiry, `subscription ${expiry}`);
+      await until(`subscription ${expiry}`, async () => server.subscribes.length === expiry);
       server.expire(); // no event in between: the page was quiet
     }
-    await until(() => server.subscribes.length === 3, 'the subscription after the second expiry');
+    await until('the subscription after the second expiry', async () => server.subscribes.length === 3);
     server.log.publish();
-    await until(() => seqs.length === 1, 'an event');
+    await until('an event', async () => seqs.length === 1);
     expect(errors).toEqual([]);
     expect(refreshed).toEqual(['token-1', 'token-2']);
     expect(server.connections).toEqual(['Bearer token-1', 'Bearer token-2', 'Bearer token-3']);
@@ -133,7 +135,7 @@ describe('subscribe() over graphql-ws', () => {
     clientFor({ getToken: () => 'stale', refreshToken: async () => 'still-refused' });
     const errors: AzoraError[] = [];
     client.subscribe(TICKS, {}, { next: () => {}, error: (error) => errors.push(error) });
-    await until(() => errors.length === 1, 'the error');
+    await until('the error', async () => errors.length === 1);
     expect(errors[0]!.code).toBe('FORBIDDEN');
     expect(server.connections).toEqual(['Bearer stale', 'Bearer still-refused']);
   });
@@ -145,9 +147,9 @@ describe('subscribe() over graphql-ws', () => {
     const seqs: number[] = [];
     const errors: AzoraError[] = [];
     client.subscribe(TICKS, {}, { next: ({ ticks }) => seqs.push(ticks.seq), error: (error) => errors.push(error) });
-    await until(() => server.subscribes.length === 1, 'the subscription on the new connection');
+    await until('the subscription on the new connection', async () => server.subscribes.length === 1);
     server.log.publish();
-    await until(() => seqs.length === 1, 'an event');
+    await until('an event', async () => seqs.length === 1);
     expect(errors).toEqual([]);
     expect(server.connections).toEqual(['Bearer stale', 'Bearer fresh']);
   });

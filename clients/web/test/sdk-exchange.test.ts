@@ -2,12 +2,13 @@ import { Client } from '@urql/core';
 import { pipe, subscribe } from 'wonka';
 import WebSocket from 'ws';
 import { createAzoraClient, type AzoraClient } from '@azora/sdk';
-import { startLiveServer, TICK_COUNT, TICKS, until, type LiveServer } from '../../sdk/test/support/live-server';
+import { until } from '@azora/testing';
+import { startLiveServer, TICK_COUNT, TICKS, type LiveServer } from '../../sdk/test/support/live-server';
 import { sdkExchange } from '../src/sdk-exchange';
 
 // The web app's urql exchange, with the SDK as its transport, against a server speaking the router's protocols
 // (GraphQL over HTTP and graphql-ws). The browser story covers queries and mutations through it at the real router;
-// this covers the subscription path, which the router cannot serve yet.
+// this covers the subscription path across a dropped connection, which the real router cannot produce on demand.
 describe("the web app's urql exchange over the SDK", () => {
   let server: LiveServer;
   let sdk: AzoraClient;
@@ -31,18 +32,18 @@ describe("the web app's urql exchange over the SDK", () => {
       client.subscription(TICKS, {}),
       subscribe((result) => result.data && seqs.push(result.data.ticks.seq)),
     );
-    await until(() => counts.length === 1 && server.subscribes.length === 1, 'the query and the subscription');
+    await until('the query and the subscription', async () => counts.length === 1 && server.subscribes.length === 1);
     server.log.publish();
-    await until(() => seqs.length === 1, 'the first event');
+    await until('the first event', async () => seqs.length === 1);
 
     server.drop();
     server.log.publish(); // missed: the subscription has no cursor
-    await until(() => counts.length === 2, 'the query again after the reconnect');
+    await until('the query again after the reconnect', async () => counts.length === 2);
     expect(counts).toEqual([0, 2]);
     expect(server.httpQueries()).toBe(2);
-    await until(() => server.subscribes.length === 2, 'the subscription again');
+    await until('the subscription again', async () => server.subscribes.length === 2);
     server.log.publish();
-    await until(() => seqs.length === 2, 'an event after the reconnect');
+    await until('an event after the reconnect', async () => seqs.length === 2);
     expect(seqs).toEqual([1, 3]);
 
     // Tearing down an operation in urql ends it at the SDK: no more events, no more refetches.

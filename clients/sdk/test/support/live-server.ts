@@ -15,9 +15,9 @@ import { WebSocketServer } from 'ws';
 import type { TypedDocumentNode } from '@azora/sdk';
 
 /*
- * A small GraphQL server speaking the protocols the router speaks, for the client-side behaviours the router cannot
- * show yet (it serves no subscriptions): graphql-transport-ws (graphql-ws, the library the router's subscription
- * server uses) and plain GraphQL over HTTP POST, on one port and path, as at the router.
+ * A small GraphQL server speaking the protocols the router speaks, to force what the real router cannot produce on
+ * demand (dropped connections, 4403 credential expiries, refusals): graphql-transport-ws (graphql-ws, the library the
+ * router's subscription server uses) and plain GraphQL over HTTP POST, on one port and path, as at the router.
  */
 
 interface Tick {
@@ -138,13 +138,4 @@ export async function startLiveServer(refuse: Refusals = {}): Promise<LiveServer
       await new Promise((resolve) => http.close(resolve));
     },
   };
-}
-
-/** Waits until the condition holds (events arrive asynchronously). */
-export async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

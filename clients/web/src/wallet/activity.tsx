@@ -1,10 +1,4 @@
-import {
-  AccountEntriesDocument,
-  accountActivityDocument,
-  type AccountActivityDocumentType,
-  type AccountSummaryFragment,
-  type LedgerEntryFieldsFragment,
-} from '@azora/sdk';
+import { AccountActivityDocument, AccountEntriesDocument, type AccountSummaryFragment, type LedgerEntryFieldsFragment } from '@azora/sdk';
 import { useEffect, useRef, type ReactNode } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { ErrorNotice, Loading } from '../ui/status';
@@ -14,12 +8,8 @@ type Entry = LedgerEntryFieldsFragment;
 
 /** The shown account's ledger entries, newest first, with new ones arriving live by subscription. It never polls. */
 export function Activity({ account, onLiveEntry }: { account: AccountSummaryFragment; onLiveEntry: () => void }) {
-  return <LiveActivity document={accountActivityDocument} account={account} onLiveEntry={onLiveEntry} />;
-}
-
-function LiveActivity({ document, account, onLiveEntry }: { document: AccountActivityDocumentType; account: AccountSummaryFragment; onLiveEntry: () => void }) {
   // The handler is urql's reducer (it may run twice under StrictMode): it only accumulates, newest first.
-  const [{ data: live = [], error, fetching }] = useSubscription({ query: document, variables: { accountId: account.id } }, (previous: Entry[] = [], event) => [
+  const [{ data: live = [], error, fetching }] = useSubscription({ query: AccountActivityDocument, variables: { accountId: account.id } }, (previous: Entry[] = [], event) => [
     event.accountActivity,
     ...previous,
   ]);
