@@ -13,7 +13,7 @@ import {
   type DatabaseTarget,
   type SqlEntityManager,
 } from '@azora/kit';
-import { allSubgraphs, runInRepo, scratchDatabase, startPlatform, testDialects, type Platform, type SignedIn } from '@azora/testing';
+import { allSubgraphs, runInRepo, scratchDatabase, startPlatform, testDialects, twoAccounts, type Platform, type SignedIn } from '@azora/testing';
 import { User } from '../subgraphs/aegis/src/entities/user.entity';
 import { Currency } from '../subgraphs/mint/src/entities/currency.entity';
 import { ledgerReport } from '../subgraphs/mint/src/report.service';
@@ -48,24 +48,10 @@ async function contentsOf(databases: Record<string, DatabaseTarget>): Promise<Re
   return Object.fromEntries(entries);
 }
 
-const OPEN = 'mutation { openAccount(input: { currency: "USD" }) { id } }';
-
 /** Data across subgraphs made the way clients make it: two people in Aegis, their Mint accounts, a deposit, a transfer. */
 async function makeData(platform: Platform, tag: string, treasury: SignedIn): Promise<void> {
-  const [a, b] = [await platform.signUp(`${tag}-a`), await platform.signUp(`${tag}-b`)];
-  const [accountA, accountB] = await Promise.all(
-    [a, b].map(async (user) => (await platform.request(OPEN, {}, user.headers)).body.data.openAccount.id as string),
-  );
-  const moves = [
-    platform.request('mutation($i: DepositInput!) { deposit(input: $i) { id } }', { i: { accountId: accountA, amount: '12.50', idempotencyKey: `${tag}-dep` } }, treasury.headers),
-  ];
-  for (const move of moves) expect((await move).body.errors).toBeUndefined();
-  const transfer = await platform.request(
-    'mutation($i: TransferInput!) { transfer(input: $i) { id } }',
-    { i: { fromAccountId: accountA, toAccountId: accountB, amount: '2.50', idempotencyKey: `${tag}-t` } },
-    a.headers,
-  );
-  expect(transfer.body.errors).toBeUndefined();
+  const { send } = await twoAccounts(platform, treasury, [`${tag}-a`, `${tag}-b`]);
+  expect((await send(`${tag}-t`)).body.errors).toBeUndefined();
 }
 
 /** Mint's own reconciliation over a database (restored ones included). */

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateAssertionKeys } from '@azora/kit';
-import { freePort, graphql, runInRepo } from '@azora/testing';
+import { freePort, graphql, runRouterProcess } from '@azora/testing';
 import { SUPERGRAPH_CONFIG } from '../router/src/repo-composition';
 import { readSupergraphConfig, subgraphUrlVariable } from '../router/src/supergraph-config';
 
@@ -23,42 +23,31 @@ describe('the router process with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     const port = await freePort();
     const nowhere = await freePort(); // no subgraph runs: the fetch spans end in errors, which is fine here
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
       NODE_ENV: 'test',
-      PORT: String(port),
-      HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      OTEL_SERVICE_NAME: undefined,
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       // Far beyond the test: spans can only arrive through the flush on shutdown.
       OTEL_BSP_SCHEDULE_DELAY: '600000',
-      APOLLO_TELEMETRY_DISABLED: 'true',
       AZORA_ROUTER_PRIVATE_KEY: generateAssertionKeys().privateKey,
     };
-    delete env.OTEL_SERVICE_NAME;
     for (const { name } of readSupergraphConfig(SUPERGRAPH_CONFIG)) env[subgraphUrlVariable(name)] = `http://127.0.0.1:${nowhere}/graphql`;
-    const { child, output, exited } = runInRepo(process.execPath, ['--import', 'tsx', 'router/src/main.ts'], env);
+    const router = runRouterProcess([], port, env);
     try {
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const up = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
-        if (up) break;
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`router did not start:\n${output()}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await router.listening();
       // Allowed for anyone, so the gateway plans it and fetches from the (absent) Aegis.
-      await graphql(`http://127.0.0.1:${port}/graphql`, '{ me { id } }');
+      await graphql(router.url, '{ me { id } }');
       expect(received).toEqual([]);
 
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect(await router.stop()).toBe(0);
       const traces = received.filter((r) => r.path === '/v1/traces').map((r) => r.body).join('\n');
       expect(traces).toContain('"router"'); // service.name
       expect(traces).toContain('POST /graphql');
       expect(traces).toContain('gateway.request');
       expect(traces).toContain('gateway.fetch');
     } finally {
-      child.kill('SIGKILL');
+      router.child.kill('SIGKILL');
       collector.close();
     }
   });

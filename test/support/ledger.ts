@@ -1,13 +1,13 @@
 import type { Platform, SignedIn } from './platform';
 
 /**
- * Two people with USD accounts (`a` funded with 500.00 by `treasury`), and `send(memo)`: a 1.00 transfer from `a` to
- * `b` by its owner, with the memo as its idempotency key, through `router` (the platform's by default) with any extra
- * headers (a `traceparent`).
+ * Two people (signed up as `names`) with USD accounts (`a` funded with 500.00 by `treasury`), and `send(memo)`: a 1.00
+ * transfer from `a` to `b` by its owner, with the memo as its idempotency key, through `router` (the platform's by
+ * default) with any extra headers (a `traceparent`).
  */
-export async function twoAccounts(platform: Platform, treasury: SignedIn) {
-  const alice = await platform.signUp('Alice');
-  const bob = await platform.signUp('Bob');
+export async function twoAccounts(platform: Platform, treasury: SignedIn, names: [string, string] = ['Alice', 'Bob']) {
+  const alice = await platform.signUp(names[0]);
+  const bob = await platform.signUp(names[1]);
   const open = async (user: SignedIn) =>
     (await platform.request('mutation { openAccount(input: { currency: "USD" }) { id } }', {}, user.headers)).body.data.openAccount.id as string;
   const a = await open(alice);

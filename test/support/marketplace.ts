@@ -1,4 +1,5 @@
 import type { Platform, SignedIn } from './platform';
+import { until } from './waiting';
 
 /**
  * Steps of the learn → prove → earn story, taken through the router the way clients take them. Each fails the test
@@ -20,17 +21,6 @@ export async function refused(platform: Platform, query: string, variables: Reco
   const codes = (body.errors as Errors)?.map((e) => e.extensions?.code) ?? [];
   if (codes.length === 0) throw new Error(`expected a refusal, got ${JSON.stringify(body.data)}`);
   return codes;
-}
-
-/** Polls until `check` returns something truthy (sagas settle through the event bus, not within the request). */
-export async function eventually<T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const CREATE_COURSE = `mutation($input: CreateCourseInput!) { createCourse(input: $input) { id } }`;
@@ -111,10 +101,10 @@ export async function contractOf(platform: Platform, who: SignedIn, contractId: 
   return (await ok(platform, CONTRACT, { id: contractId }, who)).contract;
 }
 
-/** Waits until the contract reaches `status`; returns it. */
+/** Waits until the contract reaches `status` (sagas settle through the event bus, not within the request); returns it. */
 export function contractReaches(platform: Platform, who: SignedIn, contractId: string, status: string): Promise<any> {
-  return eventually(async () => {
+  return until(`contract ${contractId} is ${status}`, async () => {
     const contract = await contractOf(platform, who, contractId);
     return contract.status === status ? contract : null;
-  }, `contract ${contractId} to become ${status}`);
+  }, 15_000);
 }

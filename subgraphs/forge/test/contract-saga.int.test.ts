@@ -7,7 +7,6 @@ import {
   contractOf,
   contractReaches,
   deposit,
-  eventually,
   fundedAccount,
   hire,
   jobWithApplicant,
@@ -18,6 +17,7 @@ import {
   testDialects,
   type Platform,
   type SignedIn,
+  until,
 } from '@azora/testing';
 
 const ENROLL = 'mutation($c: ID!) { enroll(courseId: $c) { id progress } }';
@@ -37,10 +37,10 @@ const REPORT = 'query { ledgerReport(currency: "USD") { balanced escrow { amount
 /** The event types a subgraph wrote to its outbox since `since` (an event id), once they are all published. */
 async function outboxTypes(platform: Platform, subgraph: string, since: string): Promise<string[]> {
   const em = platform.subgraphs[subgraph]!.orm.em.fork() as SqlEntityManager;
-  return eventually(async () => {
+  return until(`${subgraph}'s outbox is published`, async () => {
     const rows = await em.find(OutboxEvent, { id: { $gt: since } }, { orderBy: { id: 'asc' } });
     return rows.every((row) => row.publishedAt) ? rows.map((row) => row.type) : null;
-  }, `${subgraph}'s outbox to be published`);
+  }, 15_000);
 }
 
 /** The newest outbox id of every subgraph: events after it belong to the test that asked. */
@@ -86,10 +86,10 @@ describe.each(testDialects())('learn → prove → earn through the router on %s
     const done = (await ok(platform, COMPLETE_LESSON, { l: lessonIds[1] }, learner)).completeLesson;
     expect(done.progress).toBe(1);
     expect(done.certificate.skills).toEqual([{ slug: 'typescript' }]);
-    const verified = await eventually(async () => {
+    const verified = await until('typescript is verified', async () => {
       const { user } = await ok(platform, SKILLS_OF, { id: learner.userId }, learner);
       return user.skills.find((s: any) => s.skill.slug === 'typescript' && s.verified) ?? null;
-    }, 'typescript to be verified');
+    }, 15_000);
     expect(verified).toEqual({ verified: true, source: 'VERIFIED', skill: { slug: 'typescript', name: 'TypeScript' }, certificate: done.certificate && { id: done.certificate.id, code: done.certificate.code } });
     // Anyone can check the certificate, and see what it granted.
     const check = (await ok(platform, VERIFY, { code: done.certificate.code.toLowerCase() }, null)).verifyCertificate;
@@ -135,11 +135,11 @@ describe.each(testDialects())('learn → prove → earn through the router on %s
     ]);
     expect((await outboxTypes(platform, 'mint', marks.mint!)).filter((t) => t.startsWith('mint.hold'))).toEqual(['mint.hold.placed', 'mint.hold.released']);
     // …and every one of them reached Nexus, the durable log, once.
-    const logged = await eventually(async () => {
+    const logged = await until('the contract events are in Nexus', async () => {
       const { events } = await ok(platform, '{ events(topic: "forge.contract", first: 100) { edges { node { type payload } } } }', {}, await platform.admin());
       const types = events.edges.filter((e: any) => e.node.payload.contractId === contractId).map((e: any) => e.node.type);
       return types.includes('forge.contract.completed') ? types : null;
-    }, 'the contract events in Nexus');
+    }, 15_000);
     expect(logged).toEqual(['forge.contract.created', 'forge.contract.activated', 'forge.contract.completion_requested', 'forge.contract.completed']);
   });
 
@@ -165,7 +165,7 @@ describe.each(testDialects())('learn → prove → earn through the router on %s
     // Forge's relay hands the hire's event to Mint (at the latest on its way down); Mint holds the money, and its
     // answer waits in Mint's outbox because nobody in Forge's consumer group is there to take it.
     await platform.stopSubgraph('forge');
-    expect((await eventually(() => mintEscrow(contractId), 'the escrow hold')).status).toBe('ACTIVE');
+    expect((await until('Mint holds the escrow', () => mintEscrow(contractId), 15_000)).status).toBe('ACTIVE');
     await mintRelay.drain().catch(() => undefined); // one attempt to publish, refused by the bus
     expect(await waitingEvent('mint', 'mint.hold.placed', contractId)).toBe(true);
     mintRelay.start();

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
-import { databaseUrlFor, dropPostgresDatabase, ensurePostgresDatabase, type DatabaseTarget, type Dialect } from './database';
+import { dropPostgresDatabase, ensurePostgresDatabase, postgresDatabaseExists, type DatabaseTarget, type Dialect } from './database';
 
 const run = promisify(execFile);
 
@@ -53,14 +53,7 @@ export async function databaseIsEmpty(target: DatabaseTarget): Promise<boolean> 
       db.close();
     }
   }
-  const name = decodeURIComponent(new URL(target.url).pathname.slice(1));
-  const admin = new Client({ connectionString: databaseUrlFor(target.url, 'postgres') });
-  await admin.connect();
-  try {
-    if ((await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount === 0) return true;
-  } finally {
-    await admin.end();
-  }
+  if (!(await postgresDatabaseExists(target.url))) return true;
   const client = new Client({ connectionString: target.url });
   await client.connect();
   try {

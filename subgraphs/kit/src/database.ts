@@ -52,36 +52,49 @@ export function databaseUrlFor(serverUrl: string, database: string): string {
 
 const SAFE_DB_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** Creates the PostgreSQL database named in `url` when it does not exist (safe under concurrent starts). */
-export async function ensurePostgresDatabase(url: string): Promise<void> {
-  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+/** The database named in a PostgreSQL URL. */
+const postgresDatabaseName = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
+
+/** The database name in `url`, refused unless it is safe to quote into a statement. */
+function safePostgresDatabaseName(url: string): string {
+  const name = postgresDatabaseName(url);
   if (!SAFE_DB_NAME.test(name)) throw new Error(`unsafe PostgreSQL database name "${name}"`);
+  return name;
+}
+
+/** Runs `work` connected to the server's `postgres` database, where other databases are looked up, created and dropped. */
+async function onPostgresServer<T>(url: string, work: (admin: Client) => Promise<T>): Promise<T> {
   const admin = new Client({ connectionString: databaseUrlFor(url, 'postgres') });
   await admin.connect();
   try {
-    const found = await admin.query('select 1 from pg_database where datname = $1', [name]);
-    if (found.rowCount === 0) {
-      await admin.query(`create database "${name}"`).catch((error: { code?: string }) => {
-        // 42P04 duplicate_database, 23505 unique_violation: another process created it first.
-        if (error.code !== '42P04' && error.code !== '23505') throw error;
-      });
-    }
+    return await work(admin);
   } finally {
     await admin.end();
   }
 }
 
-/** Drops a PostgreSQL database (test clean-up). */
+/** Whether the PostgreSQL database named in `url` exists on its server. */
+export async function postgresDatabaseExists(url: string): Promise<boolean> {
+  const name = postgresDatabaseName(url);
+  return onPostgresServer(url, async (admin) => ((await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount ?? 0) > 0);
+}
+
+/** Creates the PostgreSQL database named in `url` when it does not exist (safe under concurrent starts). */
+export async function ensurePostgresDatabase(url: string): Promise<void> {
+  const name = safePostgresDatabaseName(url);
+  if (await postgresDatabaseExists(url)) return;
+  await onPostgresServer(url, (admin) =>
+    admin.query(`create database "${name}"`).catch((error: { code?: string }) => {
+      // 42P04 duplicate_database, 23505 unique_violation: another process created it first.
+      if (error.code !== '42P04' && error.code !== '23505') throw error;
+    }),
+  );
+}
+
+/** Drops a PostgreSQL database and everything in it (test clean-up, and `restoreAll` with `force`). */
 export async function dropPostgresDatabase(url: string): Promise<void> {
-  const name = decodeURIComponent(new URL(url).pathname.slice(1));
-  if (!SAFE_DB_NAME.test(name)) throw new Error(`unsafe PostgreSQL database name "${name}"`);
-  const admin = new Client({ connectionString: databaseUrlFor(url, 'postgres') });
-  await admin.connect();
-  try {
-    await admin.query(`drop database if exists "${name}" with (force)`);
-  } finally {
-    await admin.end();
-  }
+  const name = safePostgresDatabaseName(url);
+  await onPostgresServer(url, (admin) => admin.query(`drop database if exists "${name}" with (force)`));
 }
 
 export interface OpenDatabaseOptions {

@@ -48,6 +48,14 @@ export class RedisEventBus implements EventBus {
     return connection;
   }
 
+  /** Closes a connection before the bus closes, and forgets it. */
+  private release(connection: Redis): void {
+    const index = this.connections.indexOf(connection);
+    if (index === -1) return;
+    this.connections.splice(index, 1);
+    connection.disconnect();
+  }
+
   async publish(event: DomainEvent): Promise<void> {
     await this.publisher.xadd(this.stream, 'MAXLEN', '~', String(this.maxLength), '*', 'event', JSON.stringify(event));
   }
@@ -93,18 +101,27 @@ export class RedisEventBus implements EventBus {
   private subscribeGroup(group: string, topics: string[], handler: EventHandler): () => void {
     const reader = this.connect({ enableOfflineQueue: true, maxRetriesPerRequest: null });
     let stopped = false;
+    let handling = false;
     const handle = async (entries: StreamEntries) => {
-      for (const [id, fields] of entries) {
-        const event = eventOf(fields);
-        if (matches(topics, event)) {
-          try {
-            await handler(event);
-          } catch (error) {
-            this.log?.warn({ err: error, group, eventId: event.id }, 'event handler failed; it will be retried');
-            continue; // not acknowledged: delivered again
+      handling = true;
+      try {
+        for (const [id, fields] of entries) {
+          if (stopped) return; // the rest stays pending: retried by this bus's next subscriber, or claimed by another member
+          const event = eventOf(fields);
+          if (matches(topics, event)) {
+            try {
+              await handler(event);
+            } catch (error) {
+              this.log?.warn({ err: error, group, eventId: event.id }, 'event handler failed; it will be retried');
+              continue; // not acknowledged: delivered again
+            }
           }
+          await reader.xack(this.stream, group, id);
         }
-        await reader.xack(this.stream, group, id);
+      } finally {
+        handling = false;
+        // Unsubscribed while a handler ran: its acknowledgement is sent, now the reader can go.
+        if (stopped) this.release(reader);
       }
     };
     const loop = async () => {
@@ -134,6 +151,9 @@ export class RedisEventBus implements EventBus {
     void loop();
     return () => {
       stopped = true;
+      // The reader is this subscription's own: closing it ends a blocking read at once (the loop sees `stopped`
+      // and returns) rather than keeping a connection per unsubscribed group until the bus closes.
+      if (!handling) this.release(reader);
     };
   }
 

@@ -23,7 +23,6 @@ import {
   subgraphProductionRules,
   subgraphServiceProductionRules,
   type NodeEnv,
-  type SubgraphEnv,
 } from './config';
 import {
   databaseAnswers,
@@ -380,11 +379,11 @@ export function startupProblems(definition: SubgraphDefinition<any>, env: NodeJS
 export async function runSubgraph<Loaders>(definition: SubgraphDefinition<Loaders>): Promise<RunningSubgraph> {
   const log = createLogger(definition.name);
   const problems = startupProblems(definition, process.env);
-  const env = problems.length === 0 ? parseEnv(subgraphEnvSchema, process.env) : undefined;
-  if (!env || problems.length > 0) {
+  if (problems.length > 0) {
     log.fatal(new ConfigError(problems).message);
     process.exit(1);
   }
+  const env = parseEnv(subgraphEnvSchema, process.env);
   log.level = env.LOG_LEVEL;
   const telemetry = startTelemetry(definition.name);
   const bus = env.AZORA_REDIS_URL ? new RedisEventBus(env.AZORA_REDIS_URL, log) : inProcessBus();
