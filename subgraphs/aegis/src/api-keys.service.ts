@@ -1,4 +1,4 @@
-import { badInput, forbidden, notFound, type Identity, type SqlEntityManager } from '@azora/kit';
+import { badInput, forbidden, hasRole, notFound, type Identity, type SqlEntityManager } from '@azora/kit';
 import { ApiKey } from './entities/api-key.entity';
 import { User } from './entities/user.entity';
 import type { AegisRuntime } from './runtime';
@@ -49,7 +49,7 @@ export class ApiKeyService {
 
   async revoke(caller: Identity, id: string) {
     const apiKey = await this.em.findOne(ApiKey, { id });
-    if (!apiKey || (apiKey.userId !== caller.userId && !caller.roles.includes('admin'))) throw notFound('API key', id);
+    if (!apiKey || (apiKey.userId !== caller.userId && !hasRole(caller, 'admin'))) throw notFound('API key', id);
     if (!apiKey.revokedAt) {
       apiKey.revokedAt = new Date();
       await this.em.flush();

@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { z } from 'zod';
-import { badInput, DomainError, newId, recordEvent, type Identity, type SqlEntityManager } from '@azora/kit';
+import { badInput, conflict, DomainError, newId, recordEvent, type Identity, type SqlEntityManager } from '@azora/kit';
 import { Session } from './entities/session.entity';
 import { User, type Role } from './entities/user.entity';
 import { assertPasswordAcceptable, hashPassword, verifyPassword } from './passwords';
@@ -40,7 +40,7 @@ export class AuthService {
     assertPasswordAcceptable(input.password);
     const displayName = input.displayName.normalize('NFKC').trim();
     if (displayName.length < 1 || displayName.length > 120) throw badInput('A display name has 1 to 120 characters', 'displayName');
-    if ((await this.em.count(User, { email })) > 0) throw new DomainError('CONFLICT', 'An account with this email already exists');
+    if ((await this.em.count(User, { email })) > 0) throw conflict('An account with this email already exists');
     const user = this.em.create(User, { id: newId(), email, displayName, roles: ['learner'], passwordHash: await hashPassword(input.password) });
     // The same flush writes the user and the event: an account nobody hears about, or an event for none, cannot be.
     recordEvent(this.em, 'aegis', { topic: 'aegis.user', type: 'aegis.user.signed_up', payload: { userId: user.id } });
@@ -48,7 +48,7 @@ export class AuthService {
       await this.em.flush();
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) {
-        throw new DomainError('CONFLICT', 'An account with this email already exists');
+        throw conflict('An account with this email already exists');
       }
       throw error;
     }

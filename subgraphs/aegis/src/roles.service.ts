@@ -1,4 +1,4 @@
-import { DomainError, notFound, type Identity, type Logger, type SqlEntityManager } from '@azora/kit';
+import { conflict, notFound, type Identity, type Logger, type SqlEntityManager } from '@azora/kit';
 import { normaliseEmail } from './auth.service';
 import { User, type Role } from './entities/user.entity';
 import { hashPassword } from './passwords';
@@ -19,7 +19,7 @@ export class RoleService {
 
   async revoke(caller: Identity, userId: string, role: Role): Promise<User> {
     if (caller.userId === userId && role === 'admin') {
-      throw new DomainError('CONFLICT', 'Admins cannot remove their own admin role; ask another admin');
+      throw conflict('Admins cannot remove their own admin role; ask another admin');
     }
     const user = await this.em.findOne(User, { id: userId });
     if (!user) throw notFound('User', userId);

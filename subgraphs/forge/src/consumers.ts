@@ -1,14 +1,7 @@
 import { z } from 'zod';
-import { DomainError, type EventConsumer, type Logger, type SqlEntityManager } from '@azora/kit';
+import { DomainError, readPayload, type EventConsumer, type SqlEntityManager } from '@azora/kit';
 import { ContractService } from './contract.service';
 import { SkillService } from './skill.service';
-
-/** Reads an event's payload; a payload this version cannot read is logged and skipped, never retried forever. */
-function read<T>(schema: z.ZodType<T>, payload: unknown, log: Logger): T | null {
-  const parsed = schema.safeParse(payload);
-  if (!parsed.success) log.error({ issues: parsed.error.issues }, 'event payload Forge cannot read; skipped');
-  return parsed.success ? parsed.data : null;
-}
 
 const certificateIssued = z.object({
   certificateId: z.string().min(1),
@@ -22,7 +15,7 @@ export const skillsConsumer: EventConsumer = {
   topics: ['lms.certificate'],
   async handle(em, event, log) {
     if (event.type !== 'lms.certificate.issued') return;
-    const certificate = read(certificateIssued, event.payload, log);
+    const certificate = readPayload(certificateIssued, event.payload, log);
     if (certificate) await new SkillService(em).grant(certificate);
   },
 };
@@ -51,7 +44,7 @@ export const contractSagaConsumer: EventConsumer = {
   topics: ['mint.hold'],
   async handle(em: SqlEntityManager, event, log) {
     const answer = ANSWERS[event.type];
-    const outcome = answer ? read(holdOutcome, event.payload, log) : null;
+    const outcome = answer ? readPayload(holdOutcome, event.payload, log) : null;
     if (!answer || !outcome) return;
     try {
       await answer(new ContractService(em), outcome);

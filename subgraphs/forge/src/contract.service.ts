@@ -1,5 +1,6 @@
 import {
   boundedText,
+  conflict,
   DomainError,
   forbidden,
   forUpdate,
@@ -14,8 +15,6 @@ import { canMove, EVENT_OF, type ContractStatus } from './contract-states';
 import { Contract } from './entities/contract.entity';
 import { Application, Job } from './entities/job.entity';
 import { SOURCE } from './skill.service';
-
-const conflict = (message: string) => new DomainError('CONFLICT', message);
 
 /** What every contract event carries: enough for Mint to move the money and for a feed to show the change. */
 const payloadOf = (contract: Contract) => ({

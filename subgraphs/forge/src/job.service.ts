@@ -2,7 +2,7 @@ import { UniqueConstraintViolationException, type FilterQuery } from '@mikro-orm
 import {
   badInput,
   boundedText,
-  DomainError,
+  conflict,
   forbidden,
   hasRole,
   notFound,
@@ -86,7 +86,7 @@ export class JobService {
     const job = await this.em.findOne(Job, { id: jobId });
     if (!job) throw notFound('Job', jobId);
     if (job.posterId === applicantId) throw forbidden('You cannot apply to your own job');
-    if (job.status !== 'OPEN') throw new DomainError('CONFLICT', 'This job is no longer open');
+    if (job.status !== 'OPEN') throw conflict('This job is no longer open');
     try {
       return await this.em.transactional(async (em) => {
         const application = em.create(Application, { jobId, applicantId, pitch });
@@ -99,7 +99,7 @@ export class JobService {
         return application;
       });
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) throw new DomainError('CONFLICT', 'You already applied to this job');
+      if (error instanceof UniqueConstraintViolationException) throw conflict('You already applied to this job');
       throw error;
     }
   }

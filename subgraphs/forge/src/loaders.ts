@@ -1,50 +1,49 @@
-import { manyByKey, oneByKey, type SqlEntityManager } from '@azora/kit';
+import { inKeys, manyByKey, oneByKey, type SqlEntityManager } from '@azora/kit';
 import { Contract } from './entities/contract.entity';
 import { Application, Job, JobSkill } from './entities/job.entity';
 import { Skill, SkillGrant, UserSkill } from './entities/skill.entity';
 
 export function createLoaders(em: SqlEntityManager) {
-  const ids = (keys: readonly string[]) => ({ $in: [...keys] });
   return {
-    skillBySlug: oneByKey((keys) => em.find(Skill, { slug: ids(keys) }), (skill) => skill.slug),
+    skillBySlug: oneByKey((keys) => em.find(Skill, { slug: inKeys(keys) }), (skill) => skill.slug),
     /** Verified first, then by slug. */
     skillsOfUser: manyByKey(
-      (keys) => em.find(UserSkill, { userId: ids(keys) }, { orderBy: { source: 'desc', skillSlug: 'asc' } }),
+      (keys) => em.find(UserSkill, { userId: inKeys(keys) }, { orderBy: { source: 'desc', skillSlug: 'asc' } }),
       (skill) => skill.userId,
     ),
     grantsByCertificate: manyByKey(
-      (keys) => em.find(SkillGrant, { certificateId: ids(keys) }, { orderBy: { position: 'asc' } }),
+      (keys) => em.find(SkillGrant, { certificateId: inKeys(keys) }, { orderBy: { position: 'asc' } }),
       (grant) => grant.certificateId,
     ),
-    jobById: oneByKey((keys) => em.find(Job, { id: ids(keys) }), (job) => job.id),
+    jobById: oneByKey((keys) => em.find(Job, { id: inKeys(keys) }), (job) => job.id),
     skillsOfJob: manyByKey(
-      (keys) => em.find(JobSkill, { jobId: ids(keys) }, { orderBy: { position: 'asc' } }),
+      (keys) => em.find(JobSkill, { jobId: inKeys(keys) }, { orderBy: { position: 'asc' } }),
       (skill) => skill.jobId,
     ),
     /** Newest first. */
     jobsByPoster: manyByKey(
-      (keys) => em.find(Job, { posterId: ids(keys) }, { orderBy: { id: 'desc' } }),
+      (keys) => em.find(Job, { posterId: inKeys(keys) }, { orderBy: { id: 'desc' } }),
       (job) => job.posterId,
     ),
-    applicationById: oneByKey((keys) => em.find(Application, { id: ids(keys) }), (application) => application.id),
+    applicationById: oneByKey((keys) => em.find(Application, { id: inKeys(keys) }), (application) => application.id),
     applicationsByJob: manyByKey(
-      (keys) => em.find(Application, { jobId: ids(keys) }, { orderBy: { id: 'asc' } }),
+      (keys) => em.find(Application, { jobId: inKeys(keys) }, { orderBy: { id: 'asc' } }),
       (application) => application.jobId,
     ),
     applicationsByApplicant: manyByKey(
-      (keys) => em.find(Application, { applicantId: ids(keys) }, { orderBy: { id: 'desc' } }),
+      (keys) => em.find(Application, { applicantId: inKeys(keys) }, { orderBy: { id: 'desc' } }),
       (application) => application.applicantId,
     ),
-    contractById: oneByKey((keys) => em.find(Contract, { id: ids(keys) }), (contract) => contract.id),
+    contractById: oneByKey((keys) => em.find(Contract, { id: inKeys(keys) }), (contract) => contract.id),
     /** Newest first; an application whose funding failed may have a cancelled contract before the live one. */
     contractsByApplication: manyByKey(
-      (keys) => em.find(Contract, { applicationId: ids(keys) }, { orderBy: { id: 'desc' } }),
+      (keys) => em.find(Contract, { applicationId: inKeys(keys) }, { orderBy: { id: 'desc' } }),
       (contract) => contract.applicationId,
     ),
     /** Each contract under both its parties, newest first. */
     contractsByParty: manyByKey(
       async (keys) =>
-        (await em.find(Contract, { $or: [{ employerId: ids(keys) }, { freelancerId: ids(keys) }] }, { orderBy: { id: 'desc' } })).flatMap(
+        (await em.find(Contract, { $or: [{ employerId: inKeys(keys) }, { freelancerId: inKeys(keys) }] }, { orderBy: { id: 'desc' } })).flatMap(
           (contract) => [contract.employerId, contract.freelancerId].map((partyId) => ({ partyId, contract })),
         ),
       (entry) => entry.partyId,

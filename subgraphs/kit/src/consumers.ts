@@ -1,4 +1,5 @@
 import { UniqueConstraintViolationException, defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import type { z } from 'zod';
 import type { Orm, SqlEntityManager } from './database';
 import type { DomainEvent, EventBus } from './events';
 import { SpanKind } from '@opentelemetry/api';
@@ -28,6 +29,16 @@ export interface EventConsumer {
    * write outbox events through the same `em` to continue a saga.
    */
   handle(em: SqlEntityManager, event: DomainEvent, log: Logger): Promise<void>;
+}
+
+/**
+ * Reads an event's payload with the consumer's schema; a payload this version cannot read is logged and skipped (null),
+ * never retried forever.
+ */
+export function readPayload<T>(schema: z.ZodType<T>, payload: unknown, log: Logger): T | null {
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) log.error({ issues: parsed.error.issues }, 'event payload this consumer cannot read; skipped');
+  return parsed.success ? parsed.data : null;
 }
 
 /**
@@ -71,14 +82,14 @@ export async function consumeOnce(orm: Orm, consumer: EventConsumer, event: Doma
 }
 
 /**
- * Subscribes every consumer to the bus (durably, by its name); failures are retried by the bus. With metrics, each
- * first handling records the lag from publish to handled, and each failure is counted.
+ * Subscribes every consumer to the bus (durably, by its name); failures are retried by the bus. Each first handling
+ * records the lag from publish to handled, and each failure is counted.
  */
-export function startConsumers(orm: Orm, bus: EventBus, consumers: EventConsumer[], log: Logger, metrics?: SubgraphMetrics): () => void {
+export function startConsumers(orm: Orm, bus: EventBus, consumers: EventConsumer[], log: Logger, metrics: SubgraphMetrics): () => void {
   for (const consumer of consumers) {
     // Exported from the start, at zero: a dashboard or alert finds the series before the first event.
-    metrics?.consumerFailures.inc({ consumer: consumer.name }, 0);
-    metrics?.consumerLag.zero({ consumer: consumer.name });
+    metrics.consumerFailures.inc({ consumer: consumer.name }, 0);
+    metrics.consumerLag.zero({ consumer: consumer.name });
   }
   const unsubscribes = consumers.map((consumer) =>
     bus.subscribe(
@@ -88,11 +99,11 @@ export function startConsumers(orm: Orm, bus: EventBus, consumers: EventConsumer
         try {
           handled = await consumeOnce(orm, consumer, event, log);
         } catch (error) {
-          metrics?.consumerFailures.inc({ consumer: consumer.name });
+          metrics.consumerFailures.inc({ consumer: consumer.name });
           throw error;
         }
         if (handled && event.publishedAt) {
-          metrics?.consumerLag.observe({ consumer: consumer.name }, Math.max(0, Date.now() - Date.parse(event.publishedAt)) / 1000);
+          metrics.consumerLag.observe({ consumer: consumer.name }, Math.max(0, Date.now() - Date.parse(event.publishedAt)) / 1000);
         }
       },
       { group: consumer.name },

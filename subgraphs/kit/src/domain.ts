@@ -4,12 +4,17 @@ import { badInput } from './errors';
 import type { Identity } from './identity';
 import { forbidden } from './permissions';
 
+/** True when the entity manager talks to PostgreSQL (rather than SQLite). */
+export function isPostgres(em: SqlEntityManager): boolean {
+  return em.getDriver().constructor.name === 'PostgreSqlDriver';
+}
+
 /**
  * Find options that read a row for changing it: locked until the transaction ends on PostgreSQL, and re-read either
  * way. SQLite needs no lock (it has one writer at a time).
  */
 export function forUpdate(em: SqlEntityManager): { refresh: true; lockMode?: LockMode } {
-  return em.getDriver().constructor.name === 'PostgreSqlDriver' ? { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true } : { refresh: true };
+  return isPostgres(em) ? { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true } : { refresh: true };
 }
 
 const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;

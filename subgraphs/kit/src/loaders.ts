@@ -1,5 +1,11 @@
 import DataLoader from 'dataloader';
 
+/** The filter a loader's batch reads by: any of its keys, e.g. `em.find(Job, { id: inKeys(keys) })`. */
+export const inKeys = (keys: readonly string[]) => ({ $in: [...keys] });
+
+/** A reference to a user that Aegis resolves (federation entity). */
+export const userRef = (id: string) => ({ __typename: 'User' as const, id });
+
 /**
  * A loader that fetches many rows by key in one statement and hands each key its row (or null). Keys that repeat in
  * one tick are fetched once.

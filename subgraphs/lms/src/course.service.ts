@@ -2,7 +2,7 @@ import { type FilterQuery } from '@mikro-orm/core';
 import {
   badInput,
   boundedText,
-  DomainError,
+  conflict,
   forbidden,
   forUpdate,
   hasRole,
@@ -40,7 +40,10 @@ export function canSeeCourse(identity: Identity, course: Course): boolean {
   return course.status !== 'DRAFT' || identity.userId === course.instructorId || hasRole(identity, 'admin');
 }
 
-const conflict = (message: string) => new DomainError('CONFLICT', message);
+/** A course's skill slugs, in the order its instructor gave them. */
+export async function skillsOfCourse(em: SqlEntityManager, courseId: string): Promise<string[]> {
+  return (await em.find(CourseSkill, { courseId }, { orderBy: { position: 'asc' } })).map((s) => s.skillSlug);
+}
 
 /** Faculty's side of LMS: writing courses, publishing and retiring them, and the catalogue. */
 export class CourseService {
@@ -133,7 +136,7 @@ export class CourseService {
       if (course.status !== 'DRAFT') throw conflict('Only a draft can be published');
       if (course.lessonCount === 0) throw conflict('A course needs at least one lesson to be published');
       Object.assign(course, { status: 'PUBLISHED', publishedAt: new Date() });
-      const skills = await this.skillsOf(em, course.id);
+      const skills = await skillsOfCourse(em, course.id);
       recordEvent(em, SOURCE, {
         topic: 'lms.course',
         type: 'lms.course.published',
@@ -180,10 +183,6 @@ export class CourseService {
     }
     const rows = await this.em.find(Course, where, { orderBy: { id: 'asc' }, limit: limit + 1 });
     return toConnection(rows, limit, (course) => course.id);
-  }
-
-  private async skillsOf(em: SqlEntityManager, courseId: string): Promise<string[]> {
-    return (await em.find(CourseSkill, { courseId }, { orderBy: { position: 'asc' } })).map((s) => s.skillSlug);
   }
 
   private replaceSkills(em: SqlEntityManager, courseId: string, skills: string[]): void {

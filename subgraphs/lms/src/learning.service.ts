@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { DomainError, forbidden, forUpdate, notFound, personId, recordEvent, type Identity, type SqlEntityManager } from '@azora/kit';
-import { SOURCE } from './course.service';
-import { Course, CourseSkill } from './entities/course.entity';
+import { conflict, forbidden, forUpdate, notFound, personId, recordEvent, type Identity, type SqlEntityManager } from '@azora/kit';
+import { skillsOfCourse, SOURCE } from './course.service';
+import { Course } from './entities/course.entity';
 import { Certificate, Enrollment, LessonCompletion } from './entities/enrollment.entity';
 import { Lesson } from './entities/syllabus.entity';
 
@@ -26,7 +26,7 @@ export class LearningService {
     if (!course || course.status === 'DRAFT') throw notFound('Course', courseId);
     const existing = await this.em.findOne(Enrollment, { courseId, learnerId });
     if (existing) return existing;
-    if (course.status !== 'PUBLISHED') throw new DomainError('CONFLICT', 'This course is archived and takes no new learners');
+    if (course.status !== 'PUBLISHED') throw conflict('This course is archived and takes no new learners');
     // Completing a course verifies its skills in Forge: an instructor must not certify themself.
     if (course.instructorId === learnerId) throw forbidden('Instructors cannot enroll in their own course');
     try {
@@ -76,7 +76,7 @@ export class LearningService {
 
   private async issueCertificate(em: SqlEntityManager, enrollment: Enrollment, course: Course): Promise<Certificate> {
     enrollment.completedAt = new Date();
-    const skills = (await em.find(CourseSkill, { courseId: course.id }, { orderBy: { position: 'asc' } })).map((s) => s.skillSlug);
+    const skills = await skillsOfCourse(em, course.id);
     const certificate = em.create(Certificate, {
       code: certificateCode(),
       enrollmentId: enrollment.id,

@@ -1,4 +1,4 @@
-import { manyByKey, oneByKey, type SqlEntityManager } from '@azora/kit';
+import { inKeys, manyByKey, oneByKey, type SqlEntityManager } from '@azora/kit';
 import { Course, CourseSkill } from './entities/course.entity';
 import { Certificate, Enrollment, LessonCompletion } from './entities/enrollment.entity';
 import { CourseModule, Lesson } from './entities/syllabus.entity';
@@ -7,27 +7,26 @@ import { CourseModule, Lesson } from './entities/syllabus.entity';
 export const enrollmentKey = (courseId: string, learnerId: string) => `${courseId}/${learnerId}`;
 
 export function createLoaders(em: SqlEntityManager) {
-  const ids = (keys: readonly string[]) => ({ $in: [...keys] });
   return {
-    courseById: oneByKey((keys) => em.find(Course, { id: ids(keys) }), (course) => course.id),
+    courseById: oneByKey((keys) => em.find(Course, { id: inKeys(keys) }), (course) => course.id),
     coursesByInstructor: manyByKey(
-      (keys) => em.find(Course, { instructorId: ids(keys), status: { $ne: 'ARCHIVED' } }, { orderBy: { id: 'asc' } }),
+      (keys) => em.find(Course, { instructorId: inKeys(keys), status: { $ne: 'ARCHIVED' } }, { orderBy: { id: 'asc' } }),
       (course) => course.instructorId,
     ),
     skillsByCourse: manyByKey(
-      (keys) => em.find(CourseSkill, { courseId: ids(keys) }, { orderBy: { position: 'asc' } }),
+      (keys) => em.find(CourseSkill, { courseId: inKeys(keys) }, { orderBy: { position: 'asc' } }),
       (skill) => skill.courseId,
     ),
     modulesByCourse: manyByKey(
-      (keys) => em.find(CourseModule, { courseId: ids(keys) }, { orderBy: { position: 'asc' } }),
+      (keys) => em.find(CourseModule, { courseId: inKeys(keys) }, { orderBy: { position: 'asc' } }),
       (module) => module.courseId,
     ),
     lessonsByModule: manyByKey(
-      (keys) => em.find(Lesson, { moduleId: ids(keys) }, { orderBy: { position: 'asc' } }),
+      (keys) => em.find(Lesson, { moduleId: inKeys(keys) }, { orderBy: { position: 'asc' } }),
       (lesson) => lesson.moduleId,
     ),
     enrollmentsByLearner: manyByKey(
-      (keys) => em.find(Enrollment, { learnerId: ids(keys) }, { orderBy: { id: 'asc' } }),
+      (keys) => em.find(Enrollment, { learnerId: inKeys(keys) }, { orderBy: { id: 'asc' } }),
       (enrollment) => enrollment.learnerId,
     ),
     /** By `enrollmentKey(courseId, learnerId)`: whether a learner is enrolled in a course (lesson content needs it). */
@@ -39,11 +38,11 @@ export function createLoaders(em: SqlEntityManager) {
       (enrollment) => enrollmentKey(enrollment.courseId, enrollment.learnerId),
     ),
     completionsByEnrollment: manyByKey(
-      (keys) => em.find(LessonCompletion, { enrollmentId: ids(keys) }, { orderBy: { completedAt: 'asc' } }),
+      (keys) => em.find(LessonCompletion, { enrollmentId: inKeys(keys) }, { orderBy: { completedAt: 'asc' } }),
       (completion) => completion.enrollmentId,
     ),
-    certificateById: oneByKey((keys) => em.find(Certificate, { id: ids(keys) }), (certificate) => certificate.id),
-    certificateByEnrollment: oneByKey((keys) => em.find(Certificate, { enrollmentId: ids(keys) }), (certificate) => certificate.enrollmentId),
+    certificateById: oneByKey((keys) => em.find(Certificate, { id: inKeys(keys) }), (certificate) => certificate.id),
+    certificateByEnrollment: oneByKey((keys) => em.find(Certificate, { enrollmentId: inKeys(keys) }), (certificate) => certificate.enrollmentId),
   };
 }
 export type LmsLoaders = ReturnType<typeof createLoaders>;

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import {
   badInput,
+  conflict,
   DomainError,
   eventStream,
   forbidden,
+  forUpdate,
   hasRole,
   newId,
   notFound,
@@ -74,10 +76,6 @@ export class LedgerService {
     private readonly em: SqlEntityManager,
     private readonly config: MintConfig,
   ) {}
-
-  private get postgres(): boolean {
-    return this.em.getDriver().constructor.name === 'PostgreSqlDriver';
-  }
 
   /**
    * A fresh identity map in the caller's transaction, if it has one: a saga step (an event consumer) runs the ledger
@@ -242,10 +240,10 @@ export class LedgerService {
     const transferId = newId();
     const accounts = new Map<string, Account>();
     for (const id of [posting.fromAccountId, posting.toAccountId].sort()) {
-      const account = await em.findOne(Account, { id }, this.postgres ? { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true } : { refresh: true });
+      const account = await em.findOne(Account, { id }, forUpdate(em));
       if (!account) throw notFound('Account', id);
       if (account.currency !== posting.currency) throw badInput('Currencies differ', 'currency');
-      if (account.status !== 'ACTIVE') throw new DomainError('CONFLICT', `Account ${id} is frozen`);
+      if (account.status !== 'ACTIVE') throw conflict(`Account ${id} is frozen`);
       accounts.set(id, account);
     }
     const from = accounts.get(posting.fromAccountId)!;
@@ -370,7 +368,7 @@ export class LedgerService {
                 { id: hold.id, status: 'ACTIVE' },
                 { status: outcome, payeeAccountId: outcome === 'RELEASED' ? target : null, endedAt: new Date(), endTransferId: transferId },
               );
-              if (claimed === 0) throw new DomainError('CONFLICT', 'This hold has already ended');
+              if (claimed === 0) throw conflict('This hold has already ended');
             },
           },
         );
@@ -382,6 +380,6 @@ export class LedgerService {
     // Whoever ended it, report what really happened: the same outcome again is fine, the other one is a conflict.
     const ended = await this.fresh().findOneOrFail(Hold, { id: hold.id });
     if (ended.status === outcome && (outcome === 'REFUNDED' || ended.payeeAccountId === target)) return ended;
-    throw new DomainError('CONFLICT', `This hold was already ${ended.status.toLowerCase()}`);
+    throw conflict(`This hold was already ${ended.status.toLowerCase()}`);
   }
 }

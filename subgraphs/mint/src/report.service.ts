@@ -1,5 +1,5 @@
 import { IsolationLevel } from '@mikro-orm/core';
-import type { SqlEntityManager } from '@azora/kit';
+import { isPostgres, type SqlEntityManager } from '@azora/kit';
 import { Account } from './entities/account.entity';
 import type { Currency } from './entities/currency.entity';
 
@@ -30,8 +30,7 @@ const big = (value: unknown): bigint => BigInt(String(value ?? 0).split('.')[0]!
  */
 export async function ledgerReport(outer: SqlEntityManager, currency: Currency): Promise<LedgerReport> {
   // One snapshot for every query: transfers committed while the report runs must not show up in some of them only.
-  const postgres = outer.getDriver().constructor.name === 'PostgreSqlDriver';
-  return outer.fork().transactional((em) => reconcile(em, currency), postgres ? { isolationLevel: IsolationLevel.REPEATABLE_READ } : {});
+  return outer.fork().transactional((em) => reconcile(em, currency), isPostgres(outer) ? { isolationLevel: IsolationLevel.REPEATABLE_READ } : {});
 }
 
 async function reconcile(em: SqlEntityManager, currency: Currency): Promise<LedgerReport> {

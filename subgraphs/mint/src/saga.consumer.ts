@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DomainError, recordEvent, type DomainEvent, type EventConsumer, type SqlEntityManager } from '@azora/kit';
-import { loadMintConfig } from './config';
+import { DomainError, notFound, readPayload, recordEvent, type DomainEvent, type EventConsumer, type SqlEntityManager } from '@azora/kit';
+import { loadMintConfig, type MintConfig } from './config';
 import { contractEscrowKey, contractEscrows, FORGE_SAGA } from './escrow';
 import type { Hold } from './entities/hold.entity';
 import { LedgerService, SOURCE } from './ledger.service';
@@ -17,6 +17,10 @@ const contractEvent = z.object({
 type ContractEvent = z.infer<typeof contractEvent>;
 
 type Step = 'place' | 'release' | 'refund';
+
+/** Mint's settings, read once on the first event (the subgraph already checked them at start-up). */
+let config: MintConfig | undefined;
+const mintConfig = (): MintConfig => (config ??= loadMintConfig(process.env));
 
 /** Forge's requests, and what Mint does for each. */
 const STEPS: Partial<Record<string, { step: Step; run: (ledger: LedgerService, em: SqlEntityManager, c: ContractEvent) => Promise<{ type: string; hold: Hold }> }>> = {
@@ -56,7 +60,7 @@ const STEPS: Partial<Record<string, { step: Step; run: (ledger: LedgerService, e
 
 async function escrowOf(em: SqlEntityManager, contractId: string): Promise<Hold> {
   const [escrow] = await contractEscrows(em, [contractId]);
-  if (!escrow) throw new DomainError('NOT_FOUND', `Contract ${contractId} has no escrow`);
+  if (!escrow) throw notFound('Escrow for contract', contractId);
   return escrow.hold;
 }
 
@@ -73,13 +77,9 @@ export const contractEscrowConsumer: EventConsumer = {
   async handle(em, event: DomainEvent, log) {
     const handler = STEPS[event.type];
     if (!handler) return; // the contract's other news need nothing from Mint
-    const parsed = contractEvent.safeParse(event.payload);
-    if (!parsed.success) {
-      log.error({ type: event.type, issues: parsed.error.issues }, 'contract event Mint cannot read; ignored');
-      return;
-    }
-    const contract = parsed.data;
-    const ledger = new LedgerService(em, loadMintConfig(process.env));
+    const contract = readPayload(contractEvent, event.payload, log.child({ type: event.type }));
+    if (!contract) return;
+    const ledger = new LedgerService(em, mintConfig());
     try {
       const { type, hold } = await handler.run(ledger, em, contract);
       const currency = await ledger.currency(hold.currency);

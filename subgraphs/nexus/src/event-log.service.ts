@@ -77,7 +77,6 @@ export class EventLogService {
                 { orderBy: { id: 'asc' }, limit: REPLAY_BATCH },
               );
               replayed.push(...rows.map((row) => row.id));
-              if (rows.length < REPLAY_BATCH) replaying = rows.length > 0;
               if (rows.length === 0) replaying = false;
             }
             const id = replayed.shift();

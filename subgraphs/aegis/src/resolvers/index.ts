@@ -1,4 +1,4 @@
-import { DateTimeScalar, eventStream, forbidden } from '@azora/kit';
+import { DateTimeScalar, eventStream, forbidden, hasRole } from '@azora/kit';
 import type { User as UserEntity } from '../entities/user.entity';
 import { ApiKeyService } from '../api-keys.service';
 import { AuthService, type AuthPayload } from '../auth.service';
@@ -39,7 +39,7 @@ export const resolvers: Resolvers = {
     revokeRole: (_parent, { userId, role }, { em, identity }) => new RoleService(em).revoke(identity, userId, role),
     rotateSigningKey: async (_parent, _args, { aegis, identity }) => {
       // Defence in depth: the router's rule tree already limits this to admins.
-      if (!identity.roles.includes('admin')) throw forbidden();
+      if (!hasRole(identity, 'admin')) throw forbidden();
       const kid = await aegis.keys.rotate();
       return { kid, publishedKids: (await aegis.keys.jwks()).keys.map((k) => k.kid!) };
     },
@@ -48,7 +48,7 @@ export const resolvers: Resolvers = {
     userSignedUp: {
       subscribe: (_p, _a, { bus, identity }) => {
         // Defence in depth: the router's rule tree already limits this to admins.
-        if (!identity.roles.includes('admin')) throw forbidden();
+        if (!hasRole(identity, 'admin')) throw forbidden();
         return eventStream(bus, ['aegis.user'], (event) => ({ id: String(event.payload.userId) }) as UserEntity);
       },
       resolve: (user: UserEntity) => user,

@@ -1,4 +1,4 @@
-import { DateTimeScalar, DecimalScalar, eventStream, forbidden, notFound } from '@azora/kit';
+import { DateTimeScalar, DecimalScalar, eventStream, forbidden, hasRole, notFound, userRef } from '@azora/kit';
 import type { ForgeContext } from '../context';
 import { Contract, type Contract as ContractEntity } from '../entities/contract.entity';
 import { Application, type Application as ApplicationEntity } from '../entities/job.entity';
@@ -10,7 +10,6 @@ import { SkillService, skillName } from '../skill.service';
 const jobs = (ctx: ForgeContext) => new JobService(ctx.em);
 const contracts = (ctx: ForgeContext) => new ContractService(ctx.em);
 const skills = (ctx: ForgeContext) => new SkillService(ctx.em);
-const user = (id: string) => ({ __typename: 'User' as const, id });
 
 /** A skill by slug: the catalogue's entry, or, for one only LMS has named so far, the name it will get. */
 const skill = async (slug: string, { loaders }: ForgeContext) => (await loaders.skillBySlug.load(slug)) ?? { slug, name: skillName(slug) };
@@ -30,7 +29,7 @@ export const resolvers: Resolvers = {
       subscribe: async (_p, { jobId }, ctx) => {
         const job = await ctx.loaders.jobById.load(jobId);
         if (!job) throw notFound('Job', jobId);
-        if (job.posterId !== ctx.identity.userId && !ctx.identity.roles.includes('admin')) throw forbidden("Only the job's poster sees its applications");
+        if (job.posterId !== ctx.identity.userId && !hasRole(ctx.identity, 'admin')) throw forbidden("Only the job's poster sees its applications");
         // Each event's application is read afresh: the object-level rule judges the whole row.
         return eventStream(ctx.bus, ['forge.application'], async (event) =>
           event.payload.jobId === jobId ? ((await ctx.em.fork().findOne(Application, { id: String(event.payload.applicationId) })) ?? undefined) : undefined,
@@ -72,20 +71,20 @@ export const resolvers: Resolvers = {
     __resolveReference: (reference, { loaders }) => loaders.jobById.load(reference.id),
     skills: async (job, _a, ctx) => Promise.all((await ctx.loaders.skillsOfJob.load(job.id)).map((s) => skill(s.skillSlug, ctx))),
     budget: (job) => ({ amount: job.budgetAmount, currency: job.budgetCurrency }),
-    poster: (job) => user(job.posterId),
+    poster: (job) => userRef(job.posterId),
     applications: (job, _a, { loaders }) => loaders.applicationsByJob.load(job.id),
   },
   Application: {
     job: (application, _a, { loaders }) => loaders.jobById.load(application.jobId).then((job) => job!),
-    applicant: (application) => user(application.applicantId),
+    applicant: (application) => userRef(application.applicantId),
     contract: async (application, _a, { loaders }) => (await loaders.contractsByApplication.load(application.id))[0] ?? null,
   },
   Contract: {
     __resolveReference: (reference, { loaders }) => loaders.contractById.load(reference.id),
     job: (contract, _a, { loaders }) => loaders.jobById.load(contract.jobId).then((job) => job!),
     application: (contract, _a, { loaders }) => loaders.applicationById.load(contract.applicationId).then((a) => a!),
-    employer: (contract) => user(contract.employerId),
-    freelancer: (contract) => user(contract.freelancerId),
+    employer: (contract) => userRef(contract.employerId),
+    freelancer: (contract) => userRef(contract.freelancerId),
     amount: (contract) => ({ amount: contract.amount, currency: contract.currency }),
   },
   Certificate: {

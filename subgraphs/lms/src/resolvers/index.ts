@@ -1,4 +1,4 @@
-import { DateTimeScalar } from '@azora/kit';
+import { DateTimeScalar, userRef } from '@azora/kit';
 import type { LmsContext } from '../context';
 import { canSeeCourse, CourseService } from '../course.service';
 import type { Resolvers } from '../generated/resolvers-types';
@@ -6,7 +6,6 @@ import { LearningService } from '../learning.service';
 
 const courses = (ctx: LmsContext) => new CourseService(ctx.em);
 const learning = (ctx: LmsContext) => new LearningService(ctx.em);
-const user = (id: string) => ({ __typename: 'User' as const, id });
 const skill = (slug: string) => ({ __typename: 'Skill' as const, slug });
 
 export const resolvers: Resolvers = {
@@ -30,7 +29,7 @@ export const resolvers: Resolvers = {
   Course: {
     __resolveReference: (reference, { loaders }) => loaders.courseById.load(reference.id),
     skills: async (course, _a, { loaders }) => (await loaders.skillsByCourse.load(course.id)).map((s) => skill(s.skillSlug)),
-    instructor: (course) => user(course.instructorId),
+    instructor: (course) => userRef(course.instructorId),
     modules: (course, _a, { loaders }) => loaders.modulesByCourse.load(course.id),
   },
   CourseModule: {
@@ -38,7 +37,7 @@ export const resolvers: Resolvers = {
   },
   Enrollment: {
     course: (enrollment, _a, { loaders }) => loaders.courseById.load(enrollment.courseId).then((c) => c!),
-    learner: (enrollment) => user(enrollment.learnerId),
+    learner: (enrollment) => userRef(enrollment.learnerId),
     progress: async (enrollment, _a, { loaders }) => {
       const course = await loaders.courseById.load(enrollment.courseId);
       return course && course.lessonCount > 0 ? Math.min(1, enrollment.completedLessons / course.lessonCount) : 0;
@@ -50,7 +49,7 @@ export const resolvers: Resolvers = {
   },
   Certificate: {
     __resolveReference: (reference, { loaders }) => loaders.certificateById.load(reference.id),
-    learner: (certificate) => user(certificate.learnerId),
+    learner: (certificate) => userRef(certificate.learnerId),
     course: (certificate, _a, { loaders }) => loaders.courseById.load(certificate.courseId).then((c) => c!),
     skills: (certificate) => certificate.skills.map(skill),
   },
