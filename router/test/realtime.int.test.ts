@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { importJWK, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { RedisEventBus, type EventBus } from '@azora/kit';
 import {
+  aegisSigningKey,
   collect,
   connectWs,
   startPlatform,
@@ -15,8 +16,6 @@ import {
   type Platform,
   type SignedIn,
 } from '@azora/testing';
-import { SigningKey } from '../../subgraphs/aegis/src/entities/signing-key.entity';
-import { decrypt } from '../../subgraphs/aegis/src/secrets';
 
 const REDIS = 'redis://127.0.0.1:6379';
 const ACTIVITY = 'subscription($a: ID!) { accountActivity(accountId: $a) { amount { amount } transfer { memo } account { owner { displayName } } } }';
@@ -194,11 +193,10 @@ describe('WebSocket abuse and lifecycle at the router', () => {
   }, 30_000);
 
   it('closes the socket when its credential expires, unless the client re-authenticates with a ping', async () => {
-    const row = await platform.subgraphs.aegis!.orm.em.fork().findOneOrFail(SigningKey, { retiredAt: null });
-    const key = await importJWK(JSON.parse(decrypt('development-only-secret-never-used-in-production', row.encryptedPrivateKey)), 'EdDSA');
+    const { kid, key } = await aegisSigningKey(platform);
     const shortLived = (seconds: number) =>
       new SignJWT({ kind: 'user', roles: ['learner'], scopes: [] })
-        .setProtectedHeader({ alg: 'EdDSA', kid: row.kid, typ: 'at+jwt' })
+        .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' })
         .setIssuer(TEST_ISSUER).setAudience('azora').setSubject(user.userId)
         .setIssuedAt().setExpirationTime(Math.floor(Date.now() / 1000) + seconds).sign(key);
 

@@ -1,11 +1,7 @@
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
-import { startOidcIssuer, startPlatform, TEST_ISSUER, testDialects, until, type Platform } from '@azora/testing';
-import { SigningKey } from '../../subgraphs/aegis/src/entities/signing-key.entity';
-import { decrypt } from '../../subgraphs/aegis/src/secrets';
+import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
+import { aegisSigningKey, startOidcIssuer, startPlatform, TEST_ISSUER, testDialects, until, type Platform } from '@azora/testing';
 
 const ME = '{ me { id } }';
-/** The secret the test platform's Aegis uses: its development default (tests never set production secrets). */
-const DEV_KEY_SECRET = 'development-only-secret-never-used-in-production';
 
 describe.each(testDialects())('bearer tokens at the router on %s', (dialect) => {
   let platform: Platform;
@@ -16,12 +12,7 @@ describe.each(testDialects())('bearer tokens at the router on %s', (dialect) => 
     other = await startOidcIssuer();
     platform = await startPlatform({ dialect, oidcIssuers: [other.url] });
     // Aegis's real signing key, so that each forged token below is refused for its claims, not its signature.
-    const row = await platform.subgraphs.aegis!.orm.em.fork().findOneOrFail(SigningKey, { retiredAt: null });
-    aegisKey = {
-      kid: row.kid,
-      key: (await importJWK(JSON.parse(decrypt(DEV_KEY_SECRET, row.encryptedPrivateKey)), 'EdDSA')),
-      publicJwk: row.publicJwk as unknown as JWK,
-    };
+    aegisKey = await aegisSigningKey(platform);
   });
   afterAll(async () => {
     await platform?.stop();

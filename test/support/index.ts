@@ -14,3 +14,4 @@ export * from './errors';
 export * from './metrics';
 export * from './ledger';
 export * from './oidc-issuer';
+export * from './aegis-key';
