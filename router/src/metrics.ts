@@ -62,6 +62,12 @@ export function createRouterMetrics(ready: () => Promise<boolean>) {
       labelNames: ['subgraph'] as const,
       registers: [operations.registry],
     }),
+    subgraphFetchesDeduplicated: new Counter({
+      name: 'azora_router_subgraph_fetches_deduplicated_total',
+      help: 'Subgraph queries not sent because an identical one (same body, same caller) was in flight: its answer served them, by subgraph.',
+      labelNames: ['subgraph'] as const,
+      registers: [operations.registry],
+    }),
     circuitState: new Gauge({
       name: 'azora_router_circuit_state',
       help: 'Circuit breaker per subgraph: 0 closed, 1 open, 2 half-open (probing).',

@@ -49,6 +49,7 @@ export const routerSettingsEnv = z.object({
   AZORA_BREAKER_HALF_OPEN_MS: int(10, 600_000, 5000),
   AZORA_HEALTH_CHECK_INTERVAL_MS: int(50, 600_000, 5000),
   AZORA_SUBGRAPH_CONNECTIONS: int(1, 4096, 128),
+  AZORA_SUBGRAPH_DEDUPLICATION: flag(true),
   // Hot reload and shutdown
   AZORA_HOT_RELOAD: flag(true),
   AZORA_RELOAD_POLL_MS: int(20, 60_000, 1000),
@@ -93,6 +94,8 @@ export interface RouterSettings {
     breaker: { threshold: number; halfOpenMs: number };
     healthCheckIntervalMs: number;
     connectionsPerReplica: number;
+    /** Identical queries in flight at once (same body, same caller) share one subgraph fetch. */
+    deduplicateQueries: boolean;
   };
   reload: { enabled: boolean; pollMs: number };
   shutdown: { delayMs: number; timeoutMs: number };
@@ -143,6 +146,7 @@ export function toRouterSettings(env: RouterSettingsEnv): RouterSettings {
       breaker: { threshold: env.AZORA_BREAKER_THRESHOLD, halfOpenMs: env.AZORA_BREAKER_HALF_OPEN_MS },
       healthCheckIntervalMs: env.AZORA_HEALTH_CHECK_INTERVAL_MS,
       connectionsPerReplica: env.AZORA_SUBGRAPH_CONNECTIONS,
+      deduplicateQueries: env.AZORA_SUBGRAPH_DEDUPLICATION,
     },
     reload: { enabled: env.AZORA_HOT_RELOAD, pollMs: env.AZORA_RELOAD_POLL_MS },
     shutdown: { delayMs: env.AZORA_SHUTDOWN_DELAY_MS, timeoutMs: env.AZORA_SHUTDOWN_TIMEOUT_MS },

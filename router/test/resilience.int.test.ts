@@ -162,6 +162,78 @@ describe('faults between the router and a subgraph', () => {
   });
 });
 
+describe('identical queries in flight at once', () => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await startPlatform({ dialect: 'sqlite' });
+    admin = (await platform.admin()).headers;
+    await seedUsers(platform, 3, 'dedup');
+  });
+  afterAll(() => platform?.stop());
+
+  const all = <T>(n: number, request: () => Promise<T>) => Promise.all(Array.from({ length: n }, request));
+
+  it('share one fetch to a real subgraph, and each caller gets the whole answer', async () => {
+    const proxy = await startFaultProxy(platform.subgraphs.mint!.url);
+    try {
+      const router = await platform.startRouter({ env: { AZORA_HEALTH_CHECK_INTERVAL_MS: '600000' }, subgraphUrls: { mint: proxy.url } });
+      proxy.mode = { kind: 'pass', delayMs: 300 }; // long enough for all five to arrive while the first is in flight
+      for (const { body } of await all(5, () => graphql(router.url, USERS_WITH_ACCOUNTS, undefined, admin))) expectFull(body);
+      expect(proxy.requests.filter((r) => r.path.startsWith('/graphql'))).toHaveLength(1);
+      expect(await metric(router, 'azora_router_subgraph_fetches_deduplicated_total', { subgraph: 'mint' })).toBe(4);
+
+      // Not a cache: the same query a moment later is sent again.
+      proxy.mode = { kind: 'pass' };
+      expectFull((await graphql(router.url, USERS_WITH_ACCOUNTS, undefined, admin)).body);
+      expect(proxy.requests.filter((r) => r.path.startsWith('/graphql'))).toHaveLength(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('are shared per caller only, never for a mutation, and not at all when switched off', async () => {
+    const typeDefs = 'type Query { ping: String } type Mutation { touch: String }';
+    const calls = { ping: 0, touch: 0 };
+    const slowly = async (field: keyof typeof calls, answer: string) => {
+      calls[field]++;
+      await new Promise((r) => setTimeout(r, 300));
+      return answer;
+    };
+    const fixture = await startFixtureSubgraph('fixture', typeDefs, {
+      Query: { ping: () => slowly('ping', 'pong') },
+      Mutation: { touch: () => slowly('touch', 'touched') },
+    });
+    try {
+      const start = (env: Record<string, string> = {}) =>
+        platform.startRouter({
+          env,
+          supergraph: platform.compose({ extra: [{ name: 'fixture', url: fixture.url, typeDefs }] }),
+          policy: policyAllowing({ Query: ['ping'], Mutation: ['touch'] }),
+        });
+      const router = await start();
+      const pings = await all(6, () => graphql(router.url, '{ ping }'));
+      for (const { body } of pings) expect(body).toEqual({ data: { ping: 'pong' } });
+      expect(calls.ping).toBe(1);
+
+      // An anonymous caller and the admin ask the same at the same time: the subgraph hears each of them.
+      const [anonymous, signedIn] = await Promise.all([graphql(router.url, '{ ping }'), graphql(router.url, '{ ping }', undefined, admin)]);
+      expect([anonymous.body, signedIn.body]).toEqual([{ data: { ping: 'pong' } }, { data: { ping: 'pong' } }]);
+      expect(calls.ping).toBe(3);
+
+      for (const { body } of await all(3, () => graphql(router.url, 'mutation { touch }'))) expect(body).toEqual({ data: { touch: 'touched' } });
+      expect(calls.touch).toBe(3);
+      expect(await metric(router, 'azora_router_subgraph_fetches_deduplicated_total', { subgraph: 'fixture' })).toBe(5);
+
+      const off = await start({ AZORA_SUBGRAPH_DEDUPLICATION: 'false' });
+      for (const { body } of await all(4, () => graphql(off.url, '{ ping }'))) expect(body).toEqual({ data: { ping: 'pong' } });
+      expect(calls.ping).toBe(7);
+      expect(await metric(off, 'azora_router_subgraph_fetches_deduplicated_total', { subgraph: 'fixture' })).toBe(0);
+    } finally {
+      await fixture.stop();
+    }
+  });
+});
+
 describe('two replicas of a subgraph, one dead', () => {
   let platform: Platform;
   beforeAll(async () => {

@@ -1,9 +1,10 @@
-import type { FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
+import type { FetcherHeaders, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import { Pool } from 'undici';
 import type { Logger } from '@azora/kit';
 import type { RouterMetrics } from '../metrics';
 import type { RouterSettings } from '../settings';
+import { fetchKey, InFlightFetches } from './in-flight';
 import { RetryBudget } from './retry-budget';
 
 type Resilience = RouterSettings['resilience'];
@@ -45,8 +46,56 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Gateway-facing response over a body already read: RemoteGraphQLDataSource needs status, headers and the body. */
-function fetcherResponse(url: string, status: number, headers: Headers, text: string): FetcherResponse {
+/** What a subgraph answered, read in full: one per fetch, shared by the callers a deduplicated fetch served. */
+interface Answer {
+  url: string;
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/**
+ * The response headers as the gateway reads them (`get('Content-Type')`, `get('cache-control')`), straight over the
+ * header object undici parsed (lower-case names) instead of copying each into a validated `Headers`. Read-only: the
+ * gateway never changes a subgraph's response headers.
+ */
+class AnswerHeaders implements FetcherHeaders {
+  constructor(private readonly raw: Answer['headers']) {}
+  get(name: string): string | null {
+    const value = this.raw[name.toLowerCase()];
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+  }
+  has(name: string): boolean {
+    return this.raw[name.toLowerCase()] !== undefined;
+  }
+  *entries(): IterableIterator<[string, string]> {
+    for (const name of Object.keys(this.raw)) {
+      const value = this.get(name);
+      if (value !== null) yield [name, value];
+    }
+  }
+  *keys(): IterableIterator<string> {
+    for (const [name] of this.entries()) yield name;
+  }
+  *values(): IterableIterator<string> {
+    for (const [, value] of this.entries()) yield value;
+  }
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+  append(): void {
+    throw new Error('subgraph response headers are read-only');
+  }
+  set(): void {
+    throw new Error('subgraph response headers are read-only');
+  }
+  delete(): void {
+    throw new Error('subgraph response headers are read-only');
+  }
+}
+
+/** Gateway-facing response over an answer: RemoteGraphQLDataSource needs status, headers and the body. */
+function fetcherResponse({ url, status, headers, text }: Answer): FetcherResponse {
   const response: FetcherResponse = {
     bodyUsed: false,
     url,
@@ -54,7 +103,7 @@ function fetcherResponse(url: string, status: number, headers: Headers, text: st
     status,
     ok: status >= 200 && status < 300,
     statusText: '',
-    headers,
+    headers: new AnswerHeaders(headers),
     text: async () => text,
     json: async () => JSON.parse(text),
     arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer,
@@ -66,15 +115,17 @@ function fetcherResponse(url: string, status: number, headers: Headers, text: st
 /**
  * Everything between the gateway and one subgraph: keep-alive connection pools (undici) per replica, round-robin
  * over the replicas that pass their health checks, a timeout per attempt bounded by the request deadline, retries
- * for queries inside a retry budget (mutations only when the connection was refused), and a circuit breaker that
- * fails fast with DOWNSTREAM_UNAVAILABLE while the subgraph is down. A GraphQL error in a 200 (or 4xx) response is
- * an answer, not a failure: only network errors, timeouts and 5xx count against the breaker.
+ * for queries inside a retry budget (mutations only when the connection was refused), a circuit breaker that fails
+ * fast with DOWNSTREAM_UNAVAILABLE while the subgraph is down, and one fetch for identical queries in flight at once.
+ * A GraphQL error in a 200 (or 4xx) response is an answer, not a failure: only network errors, timeouts and 5xx count
+ * against the breaker.
  */
 export class SubgraphClient {
   private replicas: Replica[] = [];
   private nextReplica = 0;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly budget: RetryBudget;
+  private readonly inFlight = new InFlightFetches<Answer>();
   private healthTimer?: NodeJS.Timeout;
 
   constructor(
@@ -91,6 +142,7 @@ export class SubgraphClient {
       { halfOpenAfter: settings.breaker.halfOpenMs, breaker: new ConsecutiveBreaker(settings.breaker.threshold) },
     );
     this.metrics.circuitState.set({ subgraph: name }, CircuitState.Closed);
+    this.metrics.subgraphFetchesDeduplicated.inc({ subgraph: name }, 0);
     this.breaker.onStateChange((state) => {
       this.metrics.circuitState.set({ subgraph: name }, state === CircuitState.Isolated ? CircuitState.Open : state);
       const level = state === CircuitState.Closed ? 'info' : 'warn';
@@ -119,8 +171,22 @@ export class SubgraphClient {
     for (const r of this.replicas) this.metrics.replicaHealthy.set({ subgraph: this.name, replica: r.url.href }, 1);
   }
 
-  /** Sends one GraphQL POST; throws SubgraphFetchError when no replica answered. */
+  /**
+   * Sends one GraphQL POST; throws SubgraphFetchError when no replica answered. With deduplication on, a query
+   * identical to one in flight (same body, same identity assertion and other headers) waits for that fetch's answer
+   * instead of sending its own.
+   */
   async fetch(init: FetcherRequestInit, call: SubgraphCall): Promise<FetcherResponse> {
+    if (!call.idempotent || !this.settings.deduplicateQueries || typeof init.body !== 'string') {
+      return fetcherResponse(await this.send(init, call));
+    }
+    // Every caller's deadline is its arrival plus the same budget, so the fetch joined (started earlier) never waits
+    // past a joining caller's deadline.
+    const joined = () => this.metrics.subgraphFetchesDeduplicated.inc({ subgraph: this.name });
+    return fetcherResponse(await this.inFlight.run(fetchKey(init.body, init.headers ?? {}), () => this.send(init, call), joined));
+  }
+
+  private async send(init: FetcherRequestInit, call: SubgraphCall): Promise<Answer> {
     this.budget.recordRequest();
     try {
       return await this.breaker.execute(() => this.withRetries(init, call));
@@ -132,7 +198,7 @@ export class SubgraphClient {
     }
   }
 
-  private async withRetries(init: FetcherRequestInit, call: SubgraphCall): Promise<FetcherResponse> {
+  private async withRetries(init: FetcherRequestInit, call: SubgraphCall): Promise<Answer> {
     const tried = new Set<Replica>();
     for (let attempt = 1; ; attempt++) {
       const replica = this.pick(tried);
@@ -166,7 +232,7 @@ export class SubgraphClient {
     throw new Error(`subgraph ${this.name} has no replicas`);
   }
 
-  private async attempt(replica: Replica, init: FetcherRequestInit, call: SubgraphCall): Promise<FetcherResponse> {
+  private async attempt(replica: Replica, init: FetcherRequestInit, call: SubgraphCall): Promise<Answer> {
     const remaining = call.deadline - Date.now();
     if (remaining <= 0) throw new SubgraphFetchError('deadline', `request deadline passed before calling ${this.name}`);
     const byDeadline = remaining < this.settings.subgraphTimeoutMs;
@@ -187,11 +253,7 @@ export class SubgraphClient {
       if (response.statusCode >= 500) {
         throw new SubgraphFetchError('bad_gateway', `${this.name} answered HTTP ${response.statusCode}: ${text.slice(0, 200)}`);
       }
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(response.headers)) {
-        if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-      }
-      return fetcherResponse(replica.url.href, response.statusCode, headers, text);
+      return { url: replica.url.href, status: response.statusCode, headers: response.headers, text };
     } catch (error) {
       if (error instanceof SubgraphFetchError) throw error;
       if (signal.aborted) {
