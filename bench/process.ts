@@ -35,6 +35,17 @@ export function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10; // utime and stime: fields 14 and 15 of proc(5)
 }
 
+/**
+ * CPU time the whole machine has been busy so far, summed over its cores, in ms, from the first `cpu` line of
+ * /proc/stat (clock ticks of 10 ms): total minus idle and iowait. The total is user … steal (the first eight fields);
+ * guest and guest_nice are left out, as user and nice already count them.
+ */
+export function machineBusyMs(): number {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const [idle, iowait] = [ticks[3]!, ticks[4]!];
+  return (ticks.reduce((a, b) => a + b, 0) - idle - iowait) * 10;
+}
+
 /** A process's resident memory, in MiB, from /proc. */
 export function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;

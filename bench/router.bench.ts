@@ -2,7 +2,9 @@
  * `npm run bench`: our router against bare @apollo/gateway + @apollo/server, over the same supergraph and the same
  * seeded subgraphs, each in its own process. Loads both with autocannon, alternating, per operation; prints RPS,
  * p50/p99 and the ratio ours/bare, each router process's CPU time per request (what a router-bound deployment's
- * throughput follows), router memory after the run, and SQL statements per nested request.
+ * throughput follows), router memory after the run, and SQL statements per nested request. Around every slice it also
+ * reads the subgraphs process's CPU and the whole machine's busy CPU, to show where the CPU of a request goes end to end
+ * and how much any router could gain on this machine by spending none.
  * BENCH_PROFILE=<dir> writes a CPU profile of ours there (`.cpuprofile`, open in Chrome DevTools) when it stops.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -12,7 +14,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { generateAssertionKeys } from '@azora/kit';
-import { cpuMs, rssMiB, spawnService } from './process';
+import { cpuMs, machineBusyMs, rssMiB, spawnService } from './process';
 
 const SIGN_IN = 'mutation SignIn($input: SignInInput!) { signIn(input: $input) { accessToken user { id } } }';
 const ACCOUNTS = 'query Accounts { users(first: 100) { edges { node { accounts { id currency } } } } }';
@@ -20,6 +22,8 @@ const ACCOUNTS = 'query Accounts { users(first: 100) { edges { node { accounts {
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+// Per router and operation, before the rounds; 2 s rather than 3 keeps four operations under 3 minutes in all.
+const WARMUP_S = 2;
 
 interface Operation {
   name: string;
@@ -31,8 +35,17 @@ interface Operation {
 
 const DEPOSIT = 'mutation Deposit($input: DepositInput!) { deposit(input: $input) { id amount { amount currency } } }';
 
-const operations = (userId: string, accountIds: string[]): Operation[] => [
-  { name: 'small (one subgraph)', query: 'query User($id: ID!) { user(id: $id) { email displayName } }', variables: { id: userId } },
+const USER = 'query User($id: ID!) { user(id: $id) { email displayName } }';
+
+const operations = (userId: string, userIds: string[], accountIds: string[]): Operation[] => [
+  { name: 'small (one subgraph)', query: USER, variables: { id: userId } },
+  {
+    // The same, each request for the next of the seeded users: no two concurrent requests alike, so what in-flight
+    // deduplication of identical subgraph fetches gains on the one above, it cannot gain here.
+    name: 'small, a different user each request',
+    query: USER,
+    variablesFor: (n) => ({ id: userIds[n % userIds.length] }),
+  },
   {
     name: 'nested (two subgraphs, lists)',
     query: 'query Nested { users(first: 20) { edges { node { email accounts { currency balance { amount currency } } } } } }',
@@ -49,7 +62,8 @@ const operations = (userId: string, accountIds: string[]): Operation[] => [
 
 const RUN = randomBytes(4).toString('hex');
 let requestNumber = 0;
-const bodyOf = (op: Operation) => JSON.stringify({ query: op.query, variables: op.variablesFor ? op.variablesFor(requestNumber++) : op.variables });
+const bodyOf = (op: Operation, variables = op.variablesFor ? op.variablesFor(requestNumber++) : op.variables) =>
+  JSON.stringify({ query: op.query, variables });
 
 async function waitReady(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -68,8 +82,9 @@ interface Target {
   headers: Record<string, string>;
 }
 
-async function post(target: Target, op: Operation): Promise<any> {
-  const response = await fetch(target.url, { method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body: bodyOf(op) });
+/** One request; `variables` instead of the operation's own (the next request number's, for a `variablesFor` one). */
+async function post(target: Target, op: Operation, variables?: Record<string, unknown>): Promise<any> {
+  const response = await fetch(target.url, { method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body: bodyOf(op, variables) });
   return response.json();
 }
 
@@ -127,9 +142,10 @@ async function main(): Promise<void> {
       AEGIS_SECRET_PEPPER: randomBytes(32).toString('base64url'),
     });
     children.push(subgraphs.child);
-    const { dialect, userId, supergraphSdl, urls } = JSON.parse(await subgraphs.firstLine) as {
+    const { dialect, userId, userIds, supergraphSdl, urls } = JSON.parse(await subgraphs.firstLine) as {
       dialect: string;
       userId: string;
+      userIds: string[];
       supergraphSdl: string;
       urls: Record<string, string>;
     };
@@ -139,7 +155,8 @@ async function main(): Promise<void> {
     // bench operations are the manifest), operation limits, cost-priced rate limiting (a budget too large to throttle
     // the run), the resilient subgraph client, metrics, logging.
     const manifest = join(dir, 'manifest.json');
-    const documents = [...operations('', []).map((op) => op.query), SIGN_IN, ACCOUNTS];
+    // Distinct texts: two operations may share one document (they differ in their variables only).
+    const documents = [...new Set([...operations('', [], []).map((op) => op.query), SIGN_IN, ACCOUNTS])];
     writeFileSync(manifest, JSON.stringify(Object.fromEntries(documents.map((d) => [`sha256:${createHash('sha256').update(d).digest('hex')}`, d]))));
 
     const barePort = 4600 + Math.floor(Math.random() * 300);
@@ -177,36 +194,55 @@ async function main(): Promise<void> {
 
     const accounts = await post(routers.ours, { name: 'accounts', query: ACCOUNTS });
     const accountIds: string[] = accounts.data.users.edges.flatMap((e: any) => e.node.accounts.filter((a: any) => a.currency === 'USD').map((a: any) => a.id));
-    const ops = operations(userId, accountIds);
+    const ops = operations(userId, userIds, accountIds);
 
-    // Both answer the same, or the comparison means nothing (a mutation: both succeed).
+    // Both answer the same, or the comparison means nothing (a mutation: both succeed, each with its own variables; a
+    // query with variables per request: both asked with the same ones).
     for (const op of ops) {
-      const [a, b] = [await post(routers.bare, op), await post(routers.ours, op)];
-      const same = op.variablesFor ? !a.errors && !b.errors && a.data && b.data : JSON.stringify(a) === JSON.stringify(b) && !a.errors;
+      const mutation = op.query.startsWith('mutation');
+      const variables = op.variablesFor && !mutation ? op.variablesFor(requestNumber++) : undefined;
+      const [a, b] = [await post(routers.bare, op, variables), await post(routers.ours, op, variables)];
+      const same = mutation ? !a.errors && !b.errors && a.data && b.data : JSON.stringify(a) === JSON.stringify(b) && !a.errors;
       if (!same) throw new Error(`${op.name}: routers disagree:\n${JSON.stringify(a)}\n${JSON.stringify(b)}`);
     }
 
     const pids = { bare: bare.child.pid!, ours: ours.child.pid! };
-    const results: { op: string; router: 'bare' | 'ours'; rps: number; cpuMsPerRequest: number; p50: number; p99: number; failed: number }[] = [];
+    // CPU ms so far of the router under load, the subgraphs process and the whole machine (PostgreSQL, autocannon,
+    // the idle router and whatever else runs are in the last only).
+    const cpuNow = (router: 'bare' | 'ours') => ({ router: cpuMs(pids[router]), subgraphs: cpuMs(subgraphs.child.pid!), machine: machineBusyMs() });
+    const results: {
+      op: string;
+      router: 'bare' | 'ours';
+      rps: number;
+      cpuMsPerRequest: number;
+      subgraphsCpuMsPerRequest: number;
+      machineMsPerRequest: number;
+      p50: number;
+      p99: number;
+      failed: number;
+    }[] = [];
     for (const op of ops) {
-      for (const router of ['bare', 'ours'] as const) await load(routers[router], op, 3); // warm up JIT, pools, caches
+      for (const router of ['bare', 'ours'] as const) await load(routers[router], op, WARMUP_S); // warm up JIT, pools, caches
       for (let round = 0; round < ROUNDS; round++) {
         const order = round % 2 === 0 ? (['bare', 'ours'] as const) : (['ours', 'bare'] as const);
         for (const router of order) {
-          const cpuBefore = cpuMs(pids[router]);
+          const before = cpuNow(router);
           const r = await load(routers[router], op, DURATION_S);
-          const cpuMsPerRequest = (cpuMs(pids[router]) - cpuBefore) / Math.max(1, r.requests);
-          results.push({ op: op.name, router, ...r, cpuMsPerRequest });
+          const after = cpuNow(router);
+          const perRequest = (key: keyof typeof before) => (after[key] - before[key]) / Math.max(1, r.requests);
+          const [cpuMsPerRequest, subgraphsCpuMsPerRequest, machineMsPerRequest] = [perRequest('router'), perRequest('subgraphs'), perRequest('machine')];
+          results.push({ op: op.name, router, ...r, cpuMsPerRequest, subgraphsCpuMsPerRequest, machineMsPerRequest });
           console.error(
-            `  ${op.name.padEnd(30)} ${router.padEnd(5)} round ${round + 1}: ${r.rps.toFixed(0)} rps, p50 ${r.p50} ms, p99 ${r.p99} ms, ` +
-              `router CPU ${cpuMsPerRequest.toFixed(2)} ms/request${r.failed ? `, ${r.failed} failed` : ''}`,
+            `  ${op.name.padEnd(36)} ${router.padEnd(5)} round ${round + 1}: ${r.rps.toFixed(0)} rps, p50 ${r.p50} ms, p99 ${r.p99} ms, ` +
+              `router CPU ${cpuMsPerRequest.toFixed(2)} ms/request, subgraphs ${subgraphsCpuMsPerRequest.toFixed(2)}, ` +
+              `machine ${machineMsPerRequest.toFixed(2)}${r.failed ? `, ${r.failed} failed` : ''}`,
           );
         }
       }
     }
 
     // SQL statements per nested request, through our router, from the subgraphs' own per-operation accounting.
-    const nested = ops[1]!;
+    const nested = ops.find((op) => op.name.startsWith('nested'))!;
     const N = 30;
     const before = await statementsOf('Nested', urls);
     for (let i = 0; i < N; i++) await post(routers.ours, nested);
@@ -220,6 +256,8 @@ async function main(): Promise<void> {
       const stats = (rs: typeof b) => ({
         rps: mean(rs.map((r) => r.rps)),
         cpu: mean(rs.map((r) => r.cpuMsPerRequest)),
+        subgraphsCpu: mean(rs.map((r) => r.subgraphsCpuMsPerRequest)),
+        machine: mean(rs.map((r) => r.machineMsPerRequest)),
         p50: mean(rs.map((r) => r.p50)),
         p99: mean(rs.map((r) => r.p99)),
         failed: rs.reduce((n, r) => n + r.failed, 0),
@@ -247,6 +285,22 @@ async function main(): Promise<void> {
     console.log('|---|---:|---:|---:|');
     for (const { op, bare: b, ours: o, cpuRatio } of rows) {
       console.log(`| ${op} | ${b.cpu.toFixed(2)} | ${o.cpu.toFixed(2)} | ${cpuRatio.toFixed(2)} |`);
+    }
+    // Where the CPU of a request goes, end to end. The machine's busy CPU per request bounds the throughput of a
+    // CPU-bound machine; take the bare router's share away (a router costing nothing) and the rest is the most any
+    // router could raise RPS on this machine (Amdahl).
+    console.log(
+      '\n| operation | bare subgraphs CPU ms/request | bare machine busy CPU ms/request | ours subgraphs CPU ms/request | ' +
+        'ours machine busy CPU ms/request | bare router share of machine busy CPU | RPS ceiling with a zero-cost router (bare) |',
+    );
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    for (const { op, bare: b, ours: o } of rows) {
+      const rest = b.machine - b.cpu;
+      const ceiling = rest > 0 ? `${(b.machine / rest).toFixed(2)}×` : 'n/a';
+      console.log(
+        `| ${op} | ${b.subgraphsCpu.toFixed(2)} | ${b.machine.toFixed(2)} | ${o.subgraphsCpu.toFixed(2)} | ${o.machine.toFixed(2)} | ` +
+          `${((100 * b.cpu) / b.machine).toFixed(0)} % | ${ceiling} |`,
+      );
     }
     const failed = rows.reduce((n, r) => n + r.bare.failed + r.ours.failed, 0);
     console.log(`\nfailed requests: ${failed}`);

@@ -1,8 +1,8 @@
 /**
  * The subgraphs of `npm run bench`, with seeded data, in one process of their own (the routers and the load generator
  * run in others). They trust the router key in AZORA_ROUTER_PUBLIC_KEY, and Aegis creates the admin in
- * AZORA_ADMIN_EMAIL / AZORA_ADMIN_PASSWORD. Prints `{"urls": {...}, "userId": "...", ...}` on stdout once ready;
- * stops on SIGTERM.
+ * AZORA_ADMIN_EMAIL / AZORA_ADMIN_PASSWORD. Prints `{"urls": {...}, "userId": "...", "userIds": [...], ...}` (the
+ * first seeded user, and all of them) on stdout once ready; stops on SIGTERM.
  */
 import { print } from 'graphql';
 import { createLogger, startSubgraph, type RunningSubgraph } from '@azora/kit';
@@ -26,11 +26,12 @@ async function main(): Promise<void> {
       env: process.env,
     });
   }
-  const [userId] = await seedUsers({ subgraphs }, 50, 'bench');
+  const userIds = await seedUsers({ subgraphs }, 50, 'bench');
+  const userId = userIds[0]!;
   const supergraphSdl = composeSupergraph(
     definitions.map((d) => ({ name: d.name, url: subgraphs[d.name]!.url, typeDefs: print(d.typeDefs) })),
   ).supergraphSdl;
-  console.log(JSON.stringify({ dialect, userId, supergraphSdl, urls: Object.fromEntries(Object.entries(subgraphs).map(([n, s]) => [n, s.url])) }));
+  console.log(JSON.stringify({ dialect, userId, userIds, supergraphSdl, urls: Object.fromEntries(Object.entries(subgraphs).map(([n, s]) => [n, s.url])) }));
   process.once('SIGTERM', async () => {
     await Promise.all(Object.values(subgraphs).map((s) => s.stop()));
     await Promise.all(databases.map((d) => d.drop().catch(() => undefined)));
