@@ -1,67 +1,48 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { FetcherResponse } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
 import { ErrorCode, IDENTITY_HEADER, injectTraceContext, isExpectedError, REQUEST_ID_HEADER } from '@azora/kit';
 import type { RouterContext } from './context';
 import type { RouterMetrics } from './metrics';
 import { SubgraphFetchError, type SubgraphCall, type SubgraphClient } from './resilience/subgraph-client';
 
-/** The gateway's fetcher signature has no room for the call's kind and deadline; they travel alongside instead. */
-const currentCall = new AsyncLocalStorage<SubgraphCall>();
+type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
 const isMutation = (query: string | undefined) => query !== undefined && /^\s*mutation\b/.test(query);
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A subgraph's `Cache-Control` as the cache hint Apollo Server folds into the response's (no header: not cacheable). */
+function cacheHintOf(header: string | null): { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' } {
+  const directives = (header ?? '').toLowerCase().split(',').map((d) => d.trim());
+  const maxAge = directives.find((d) => d.startsWith('max-age='))?.slice('max-age='.length);
+  return {
+    maxAge: maxAge && /^\d+$/.test(maxAge) ? Number(maxAge) : 0,
+    ...(directives.includes('private') ? { scope: 'PRIVATE' as const } : directives.includes('public') ? { scope: 'PUBLIC' as const } : {}),
+  };
+}
 
 /**
  * How the router talks to one subgraph: through its SubgraphClient (pooled keep-alive connections, replicas, timeout
- * and request deadline, retries for queries, circuit breaker), with the caller's request id, identity and trace
- * context forwarded, and fetch timing recorded.
+ * and request deadline, retries for queries, circuit breaker, in-flight deduplication), with the caller's request id,
+ * identity and trace context forwarded, and fetch timing recorded.
+ *
+ * The gateway's own RemoteGraphQLDataSource would wrap every fetch in node-fetch Headers and Request objects, and has
+ * no way to hand the call's kind and deadline to its fetcher; this speaks to the client directly, keeping what the
+ * gateway relies on: the JSON body, the answer's `http` response, and the subgraph's cache hint.
  */
-export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
+export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
   constructor(
     readonly name: string,
-    url: string,
+    readonly url: string,
     private readonly client: SubgraphClient,
     private readonly metrics: RouterMetrics,
-  ) {
-    super({
-      url,
-      fetcher: (_url, init) =>
-        client.fetch(init ?? {}, currentCall.getStore() ?? { idempotent: false, deadline: Number.POSITIVE_INFINITY }),
-    });
-  }
+  ) {}
 
-  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): Promise<void> {
-    if (context?.requestId) request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
-    // Runs inside the gateway.fetch span, so the subgraph's spans become its children.
-    if (request.http) injectTraceContext(request.http.headers);
-    // Subgraphs trust only this: who the caller is, as the router verified it, signed by the router.
-    if (context?.assertion) request.http?.headers.set(IDENTITY_HEADER, await context.assertion());
-  }
-
-  /**
-   * A subgraph answers some request errors with a non-2xx status and a GraphQL body (a variable its scalar refused is
-   * a 400 BAD_USER_INPUT): keep that answer and its code instead of the gateway's bare "400: Bad Request".
-   */
-  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
-    const fallback = await super.errorFromResponse(response);
-    const body = (fallback.extensions.response as { body?: unknown } | undefined)?.body as
-      | { errors?: { message?: string; extensions?: { code?: unknown } }[] }
-      | undefined;
-    const first = body?.errors?.[0];
-    if (typeof first?.message === 'string' && isExpectedError({ message: first.message, extensions: first.extensions })) {
-      return new GraphQLError(first.message, { extensions: { code: first.extensions!.code } });
-    }
-    return fallback;
-  }
-
-  override async process(options: GraphQLDataSourceProcessOptions<RouterContext>) {
+  async process(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<SubgraphResponse> {
     const stop = this.metrics.subgraphFetchDuration.startTimer({ subgraph: this.name });
-    const call: SubgraphCall = {
-      idempotent: !isMutation(options.request.query),
-      deadline: (options.context as Partial<RouterContext> | undefined)?.deadline ?? Number.POSITIVE_INFINITY,
-    };
+    const context = options.context as Partial<RouterContext> | undefined;
     try {
-      const response = await currentCall.run(call, () => super.process(options));
+      const response = await this.send(options, context);
       stop({ outcome: 'ok' });
       return response;
     } catch (error) {
@@ -70,9 +51,54 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
       // Worth a warning: a subgraph that could not answer. Not: a client's mistake the subgraph refused (4xx), or a
       // request an open circuit refused (logged once, when it opened).
       const unavailable = clientError.extensions.code === ErrorCode.DOWNSTREAM_UNAVAILABLE && clientError.extensions.reason !== 'circuit_open';
-      (options.context as Partial<RouterContext> | undefined)?.log?.[unavailable ? 'warn' : 'debug']({ err: error, subgraph: this.name }, 'subgraph fetch failed');
+      context?.log?.[unavailable ? 'warn' : 'debug']({ err: error, subgraph: this.name }, 'subgraph fetch failed');
       throw clientError;
     }
+  }
+
+  private async send(options: GraphQLDataSourceProcessOptions<RouterContext>, context: Partial<RouterContext> | undefined): Promise<SubgraphResponse> {
+    const { http: _http, ...request } = options.request;
+    if (!request.query) throw new Error('Missing query');
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (context?.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
+    // Runs inside the gateway.fetch span, so the subgraph's spans become its children.
+    injectTraceContext({ set: (name, value) => (headers[name] = value) });
+    // Subgraphs trust only this: who the caller is, as the router verified it, signed by the router.
+    if (context?.assertion) headers[IDENTITY_HEADER] = await context.assertion();
+    const call: SubgraphCall = { idempotent: !isMutation(request.query), deadline: context?.deadline ?? Number.POSITIVE_INFINITY };
+
+    const response = await this.client.fetch({ method: 'POST', headers, body: JSON.stringify(request) }, call);
+    if (!response.ok) throw await this.errorFromResponse(response);
+    const body: unknown = await this.bodyOf(response);
+    if (!isObject(body)) throw new Error(`Expected JSON response body, but received: ${String(body)}`);
+    // A client's operation (not a health check or schema load): the subgraph's cache hint narrows the response's.
+    if ('incomingRequestContext' in options) {
+      const policy = options.incomingRequestContext.overallCachePolicy;
+      if (policy && 'restrict' in policy) policy.restrict(cacheHintOf(response.headers.get('cache-control')));
+    }
+    return { ...body, http: response } as SubgraphResponse;
+  }
+
+  private bodyOf(response: FetcherResponse): Promise<unknown> {
+    const type = response.headers.get('content-type') ?? '';
+    return type.startsWith('application/json') || type.startsWith('application/graphql-response+json') ? response.json() : response.text();
+  }
+
+  /**
+   * A subgraph answers some request errors with a non-2xx status and a GraphQL body (a variable its scalar refused is
+   * a 400 BAD_USER_INPUT): keep that answer and its code. Otherwise, as the gateway does: `<status>: <text>`, with
+   * UNAUTHENTICATED for a 401 and FORBIDDEN for a 403, and the response kept for the router's log.
+   */
+  private async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
+    const body = await this.bodyOf(response);
+    const first = isObject(body) && Array.isArray(body.errors) ? (body.errors[0] as { message?: unknown; extensions?: { code?: unknown } }) : undefined;
+    if (typeof first?.message === 'string' && isExpectedError({ message: first.message, extensions: first.extensions })) {
+      return new GraphQLError(first.message, { extensions: { code: first.extensions!.code } });
+    }
+    const code = response.status === 401 ? ErrorCode.UNAUTHENTICATED : response.status === 403 ? ErrorCode.FORBIDDEN : undefined;
+    return new GraphQLError(`${response.status}: ${response.statusText}`, {
+      extensions: { response: { url: response.url, status: response.status, statusText: response.statusText, body }, ...(code ? { code } : {}) },
+    });
   }
 
   /**
