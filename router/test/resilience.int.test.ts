@@ -234,6 +234,42 @@ describe('identical queries in flight at once', () => {
   });
 });
 
+describe("a subgraph's cache hint", () => {
+  let platform: Platform;
+  beforeAll(async () => {
+    platform = await startPlatform({ dialect: 'sqlite' });
+  });
+  afterAll(() => platform?.stop());
+
+  it('reaches the client as Cache-Control, narrowed by every subgraph the operation used', async () => {
+    const typeDefs = 'type Query { headline: String, price: Int }';
+    const fixture = await startFixtureSubgraph('fixture', typeDefs, {
+      Query: {
+        headline: (_: unknown, __: unknown, ___: unknown, info: any) => {
+          info.cacheControl.setCacheHint({ maxAge: 60, scope: 'PUBLIC' });
+          return 'hello';
+        },
+        price: () => 3,
+      },
+    });
+    try {
+      const router = await platform.startRouter({
+        supergraph: platform.compose({ extra: [{ name: 'fixture', url: fixture.url, typeDefs }] }),
+        policy: policyAllowing({ Query: ['headline', 'price'] }),
+      });
+      const cacheable = await graphql(router.url, '{ headline }');
+      expect(cacheable.body).toEqual({ data: { headline: 'hello' } });
+      expect(cacheable.headers.get('cache-control')).toBe('max-age=60, public');
+      // A field without a hint makes the subgraph's answer uncacheable, and so the client's.
+      const mixed = await graphql(router.url, '{ headline price }');
+      expect(mixed.body).toEqual({ data: { headline: 'hello', price: 3 } });
+      expect(mixed.headers.get('cache-control')).toBe('no-store');
+    } finally {
+      await fixture.stop();
+    }
+  });
+});
+
 describe('two replicas of a subgraph, one dead', () => {
   let platform: Platform;
   beforeAll(async () => {
