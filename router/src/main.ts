@@ -1,6 +1,7 @@
 /**
  * The router process: `tsx router/src/main.ts [--supergraph <file>] [--policy <file>|permissive]`. Serves at
- * http://localhost:4000/graphql, guarded by Azora's rule tree or the given policy (router/src/auth/policy-file.ts),
+ * http://localhost:4000/graphql, guarded by Azora's rule tree or the given policy (router/src/auth/policy-file.ts, reloaded
+ * with the supergraph and whenever the file changes),
  * - the given supergraph file (or AZORA_SUPERGRAPH_FILE), reloaded when a new file is dropped in its place;
  * - otherwise in development, supergraph.yaml composed in-process, recomposed when it or a subgraph schema changes;
  * - otherwise (production) the repository's supergraph.graphql, reloaded like any given file.
@@ -9,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import { createLogger, parseEnv, startTelemetry, stopOnSignals, type Logger } from '@azora/kit';
-import { apiSchemaOf, choosePolicy } from './auth/policy-file';
+import { apiSchemaOf, choosePolicy, PERMISSIVE_POLICY, WatchedPolicyFile, type LivePolicy } from './auth/policy-file';
 import { composeFromConfig } from './compose';
 import { routerEnvSchema, routerProductionRules, routerAuthOf, subscriptionLimitsOf, type RouterEnv } from './config';
 import { composedSupergraph, supergraphFile } from './reload/supergraph-source';
@@ -46,20 +47,25 @@ async function main(): Promise<void> {
   let env: RouterEnv;
   let settings: RouterSettings;
   let source: SupergraphSource;
-  let policy: Policy;
+  let policy: Policy | LivePolicy;
   try {
     env = parseEnv(routerEnvSchema, process.env, [routerProductionRules]);
     log.level = env.LOG_LEVEL;
     settings = toRouterSettings(env);
     source = supergraphSource(values.supergraph ?? env.AZORA_SUPERGRAPH_FILE, env.AZORA_SUPERGRAPH_CONFIG, settings, log);
     // Checked against the supergraph before anything listens: a policy naming a missing field or rule fails here.
+    const choice = values.policy ?? env.AZORA_POLICY_FILE;
     policy = choosePolicy({
-      policy: values.policy ?? env.AZORA_POLICY_FILE,
+      policy: choice,
       nodeEnv: env.NODE_ENV,
       confirmation: env.AZORA_CONFIRM_PERMISSIVE_POLICY,
       apiSchema: () => apiSchemaOf(source.current()),
       log,
     });
+    // With hot reload, a policy file follows its own edits and the supergraph's: checked again on every change.
+    if (choice && choice !== PERMISSIVE_POLICY && settings.reload.enabled) {
+      policy = new WatchedPolicyFile(choice, policy, log, settings.reload.pollMs);
+    }
   } catch (error) {
     log.fatal((error as Error).message);
     process.exit(1);

@@ -23,6 +23,7 @@ import { AssertionCache } from './auth/assertion-cache';
 import { AuthenticationError, Authenticator, type TrustedIssuer } from './auth/authenticate';
 import { authorizeOperation } from './auth/authorize';
 import { azoraPolicy, type Policy } from './auth/policy';
+import type { LivePolicy } from './auth/policy-file';
 import { subscriptionRoutes } from './subscriptions/routing';
 import { attachSubscriptionServer, type SubscriptionLimits, type SubscriptionTopology } from './subscriptions/server';
 import { subgraphsOf } from './compose';
@@ -47,8 +48,8 @@ export interface RouterOptions {
   /** Limits, rate limiting, trusted documents, resilience, shutdown; defaults from `parseRouterSettings`. */
   settings?: RouterSettings;
   auth: RouterAuthOptions;
-  /** The permission rule tree; Azora's by default. */
-  policy?: Policy;
+  /** The permission rule tree, or one that follows a policy file as it changes (hot reload); Azora's by default. */
+  policy?: Policy | LivePolicy;
   subscriptionLimits?: Partial<SubscriptionLimits>;
 }
 
@@ -71,8 +72,11 @@ export interface RunningRouter {
   stop(): Promise<void>;
 }
 
+const isLivePolicy = (policy: Policy | LivePolicy | undefined): policy is LivePolicy =>
+  typeof (policy as Partial<LivePolicy> | undefined)?.current === 'function';
+
 /** Runs the permission rule tree over the operation before the gateway plans or sends anything. */
-function permissionsPlugin(policy: Policy): ApolloServerPlugin<RouterContext> {
+function permissionsPlugin(policyNow: () => Policy): ApolloServerPlugin<RouterContext> {
   return {
     async requestDidStart() {
       return {
@@ -82,7 +86,7 @@ function permissionsPlugin(policy: Policy): ApolloServerPlugin<RouterContext> {
             document,
             operationName,
             variables: request.variables,
-            policy,
+            policy: policyNow(),
             identity: contextValue.identity,
           });
           if (denied) throw denied;
@@ -150,6 +154,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   app.set('trust proxy', settings.http.trustProxy);
   const httpServer: Server = createServer(app);
   const production = options.nodeEnv === 'production';
+  const live = isLivePolicy(options.policy) ? options.policy : undefined;
+  const fixedPolicy = isLivePolicy(options.policy) ? undefined : (options.policy ?? azoraPolicy);
+  const policyNow = () => live?.current() ?? fixedPolicy!;
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     formatError: routerFormatError(production),
@@ -163,7 +170,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: settings.shutdown.timeoutMs }),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
-      permissionsPlugin(options.policy ?? azoraPolicy),
+      permissionsPlugin(policyNow),
       operationsPlugin<RouterContext>(metrics),
       refusalsPlugin(metrics),
       protection.plugin,
@@ -173,6 +180,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   let topology: SubscriptionTopology | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     pool.serve(subgraphsOf(coreSupergraphSdl));
+    live?.schemaChanged(apiSchema);
     schemaLoaded = true;
     metrics.zeroSubscriptionFields(Object.keys(apiSchema.getSubscriptionType()?.getFields() ?? {}));
     topology = {
@@ -217,7 +225,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     path: '/graphql',
     apollo,
     authenticator,
-    policy: options.policy ?? azoraPolicy,
+    policy: policyNow,
     topology: () => topology!,
     contextFor,
     // The same abuse limits as over HTTP, with the same document.
@@ -320,6 +328,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         await subscriptions.close();
         await apollo.stop(); // closes the listener, drains in-flight requests, then stops the gateway
         await Promise.all([pool.close(), protection.close()]);
+        live?.close();
         log.info('router stopped');
       })();
       return stopped;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSubgraphDefinition } from '@azora/kit';
@@ -17,6 +17,7 @@ import {
   type Platform,
   type RouterProcess,
   type SignedIn,
+  until,
 } from '@azora/testing';
 
 // "A router for any supergraph": a supergraph that is not Azora's (a gadget shop, next to Aegis, which issues the
@@ -178,6 +179,48 @@ describe('the router process with --policy <file> over any supergraph', () => {
       expect(router.output()).toContain('the supergraph has no aegis subgraph');
     } finally {
       await issuer.close();
+    }
+  }, 120_000);
+
+  it('follows its policy file and the supergraph as they change, keeping the policy in force when a new file does not check', async () => {
+    const served = join(dir, 'reloading.graphql');
+    writeFileSync(served, readFileSync(supergraph, 'utf8'));
+    const file = policyFile('reloading.yaml', POLICY);
+    const router = runRouterProcess(['--supergraph', served, '--policy', file], await freePort(), env({ AZORA_HOT_RELOAD: 'true', AZORA_RELOAD_POLL_MS: '50' }));
+    started.push(router);
+    await router.listening();
+    const ask = async (query: string) => (await graphql(router.url, query, undefined, user.headers)).body;
+    expect(codeOf(await ask('{ unlisted }'))).toBe('FORBIDDEN');
+
+    // The file now names the field: it opens, over HTTP and WebSocket alike, without a restart.
+    writeFileSync(file, POLICY.replace('    # unlisted has no rule: denied', '    unlisted: allow'));
+    await until('the edited policy is in force', async () => (await ask('{ unlisted }')).data?.unlisted === 'leaked');
+    expect(router.output()).toContain('permission policy reloaded');
+    const client = connectWs(router.url, { authorization: `Bearer ${user.accessToken}` });
+    try {
+      expect(await collect(client, '{ unlisted }').until(1)).toEqual([{ data: { unlisted: 'leaked' } }]);
+    } finally {
+      await client.dispose();
+    }
+
+    // A file that does not check (a typo, a field the supergraph lacks) changes nothing and says why.
+    const upcoming = POLICY.replace('    # unlisted has no rule: denied', '    unlisted: deny\n    launch: allow');
+    writeFileSync(file, upcoming);
+    await until('the refused policy is reported', () => router.output().includes('Query.launch: no such field'));
+    expect(router.output()).toContain('permission policy not reloaded');
+    expect((await ask('{ unlisted }')).data?.unlisted).toBe('leaked');
+
+    // The supergraph gains the field: the file is checked again against it, passes, and both changes apply together.
+    const next = await startFixtureSubgraph('gadgets', typeDefs.replace('unlisted: String', 'unlisted: String\n    launch: String'), {
+      Query: { ping: () => 'pong', unlisted: () => 'leaked', launch: () => 'T-minus 10' },
+    });
+    try {
+      writeFileSync(served, platform.compose({ extra: [next] }));
+      await until('the new supergraph and policy are in force', async () => (await ask('{ launch }')).data?.launch === 'T-minus 10');
+      expect(codeOf(await ask('{ unlisted }'))).toBe('FORBIDDEN');
+      expect(await ask('{ ping }')).toEqual({ data: { ping: 'pong' } });
+    } finally {
+      await next.stop();
     }
   }, 120_000);
 

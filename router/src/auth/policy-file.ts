@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
 import { parse as parseYaml } from 'yaml';
 import { Supergraph } from '@apollo/federation-internals';
@@ -156,3 +156,58 @@ export function choosePolicy({ policy, nodeEnv, confirmation, apiSchema, log }: 
 
 /** The client-facing schema of a composed supergraph SDL (federation internals removed). */
 export const apiSchemaOf = (supergraphSdl: string): GraphQLSchema => Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+
+/** A policy that may change while the router runs: what it is now, told when the served schema changes. */
+export interface LivePolicy {
+  current(): Policy;
+  /** The gateway loaded a new supergraph (its API schema); called before any request runs on it. */
+  schemaChanged(apiSchema: GraphQLSchema): void;
+  close(): void;
+}
+
+/**
+ * A policy file kept in step with the supergraph and with itself (hot reload): read again and checked again whenever
+ * the served supergraph changes and whenever the file does (polled, like the supergraph file, so files replaced by
+ * rename and ConfigMap updates are seen). A file that does not pass the check against the schema being served leaves
+ * the policy in force as it was, logging every problem: a field added to the supergraph stays denied until the file
+ * names it, and a half-edited file never opens or closes anything.
+ */
+export class WatchedPolicyFile implements LivePolicy {
+  private schema?: GraphQLSchema;
+  private readonly onFileChange = () => this.reload('policy file changed');
+
+  constructor(
+    private readonly file: string,
+    private policy: Policy,
+    private readonly log: Logger,
+    pollMs: number,
+  ) {
+    watchFile(file, { interval: pollMs, persistent: false }, this.onFileChange);
+  }
+
+  current(): Policy {
+    return this.policy;
+  }
+
+  schemaChanged(apiSchema: GraphQLSchema): void {
+    // The first schema is the one the file was checked against at start.
+    const first = this.schema === undefined;
+    this.schema = apiSchema;
+    if (!first) this.reload('supergraph changed');
+  }
+
+  private reload(cause: string): void {
+    if (!this.schema) return;
+    try {
+      this.policy = loadPolicyFile(this.file, this.schema);
+      this.log.info({ policy: this.file, cause, types: Object.keys(this.policy).length }, 'permission policy reloaded');
+    } catch (error) {
+      const problems = error instanceof PolicyFileError ? error.problems : [(error as Error).message];
+      this.log.error({ policy: this.file, cause, problems }, 'permission policy not reloaded; the one in force stays');
+    }
+  }
+
+  close(): void {
+    unwatchFile(this.file, this.onFileChange);
+  }
+}

@@ -74,7 +74,8 @@ export interface SubscriptionServerOptions {
   path: string;
   apollo: ApolloServer<RouterContext>;
   authenticator: Authenticator;
-  policy: Policy;
+  /** The permission policy in force now (a policy file may be reloaded). */
+  policy(): Policy;
   topology(): SubscriptionTopology;
   /** The same context an HTTP request gets, for this identity. */
   contextFor(identity: Identity, requestId: string, clientIp?: string): RouterContext;
@@ -493,7 +494,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
           document,
           operationName: payload.operationName,
           variables: payload.variables,
-          policy: options.policy,
+          policy: options.policy(),
           identity: state.identity,
         });
         if (denied) return [denied];
