@@ -65,7 +65,11 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
     injectTraceContext({ set: (name, value) => (headers[name] = value) });
     // Subgraphs trust only this: who the caller is, as the router verified it, signed by the router.
     if (context?.assertion) headers[IDENTITY_HEADER] = await context.assertion();
-    const call: SubgraphCall = { idempotent: !isMutation(request.query), deadline: context?.deadline ?? Number.POSITIVE_INFINITY };
+    const call: SubgraphCall = {
+      idempotent: !isMutation(request.query),
+      caller: context?.identity ? (context.identity.userId ?? context.identity.kind) : 'anonymous',
+      deadline: context?.deadline ?? Number.POSITIVE_INFINITY,
+    };
 
     const response = await this.client.fetch({ method: 'POST', headers, body: JSON.stringify(request) }, call);
     if (!response.ok) throw await this.errorFromResponse(response);

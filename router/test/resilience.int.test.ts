@@ -232,6 +232,40 @@ describe('identical queries in flight at once', () => {
       await fixture.stop();
     }
   });
+  it("never answer a caller's query with a fetch that started before their own mutation ended", async () => {
+    const typeDefs = 'type Query { counter: Int } type Mutation { bump: Int }';
+    let value = 0;
+    let reads = 0;
+    const fixture = await startFixtureSubgraph('fixture', typeDefs, {
+      Query: {
+        counter: async () => {
+          const seen = value; // read now, answered 300 ms later: as a slow database read would
+          reads++;
+          await new Promise((r) => setTimeout(r, 300));
+          return seen;
+        },
+      },
+      Mutation: { bump: () => ++value },
+    });
+    try {
+      const router = await platform.startRouter({
+        supergraph: platform.compose({ extra: [{ name: 'fixture', url: fixture.url, typeDefs }] }),
+        policy: policyAllowing({ Query: ['counter'], Mutation: ['bump'] }),
+      });
+      const ask = (query: string) => graphql(router.url, query, undefined, admin);
+      const before = ask('{ counter }');
+      await until('the first read is in flight', () => reads === 1);
+      expect((await ask('mutation { bump }')).body).toEqual({ data: { bump: 1 } });
+      // The same query again, while the first is still in flight: it must see the write, so it is sent anew, and a
+      // third asked with it shares that newer fetch.
+      const [after, alsoAfter] = await Promise.all([ask('{ counter }'), ask('{ counter }')]);
+      expect((await before).body).toEqual({ data: { counter: 0 } });
+      expect([after.body, alsoAfter.body]).toEqual([{ data: { counter: 1 } }, { data: { counter: 1 } }]);
+      expect(reads).toBe(2);
+    } finally {
+      await fixture.stop();
+    }
+  });
 });
 
 describe("a subgraph's cache hint", () => {

@@ -4,7 +4,7 @@ import { Pool } from 'undici';
 import type { Logger } from '@azora/kit';
 import type { RouterMetrics } from '../metrics';
 import type { RouterSettings } from '../settings';
-import { fetchKey, InFlightFetches } from './in-flight';
+import { fetchKey, type SharedFetches } from './in-flight';
 import { RetryBudget } from './retry-budget';
 
 type Resilience = RouterSettings['resilience'];
@@ -27,6 +27,8 @@ export class SubgraphFetchError extends Error {
 /** What one fetch is for: queries may be retried, mutations only when the request never left (connection refused). */
 export interface SubgraphCall {
   idempotent: boolean;
+  /** Whose fetch this is (the user, or the kind of caller without one): they read their own writes. */
+  caller: string;
   /** Epoch ms: the request deadline; no attempt starts after it and none waits past it. */
   deadline: number;
 }
@@ -47,7 +49,7 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /** What a subgraph answered, read in full: one per fetch, shared by the callers a deduplicated fetch served. */
-interface Answer {
+export interface Answer {
   url: string;
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -125,7 +127,6 @@ export class SubgraphClient {
   private nextReplica = 0;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly budget: RetryBudget;
-  private readonly inFlight = new InFlightFetches<Answer>();
   private healthTimer?: NodeJS.Timeout;
 
   constructor(
@@ -134,6 +135,8 @@ export class SubgraphClient {
     private readonly settings: Resilience,
     private readonly metrics: RouterMetrics,
     private readonly log: Logger,
+    /** Fetches in flight across all subgraphs, for deduplication and each caller's writes. */
+    private readonly shared: SharedFetches<Answer>,
   ) {
     this.setUrls(urls);
     this.budget = new RetryBudget(settings.retry.budgetRatio, settings.retry.minPerSecond);
@@ -177,13 +180,14 @@ export class SubgraphClient {
    * instead of sending its own.
    */
   async fetch(init: FetcherRequestInit, call: SubgraphCall): Promise<FetcherResponse> {
-    if (!call.idempotent || !this.settings.deduplicateQueries || typeof init.body !== 'string') {
-      return fetcherResponse(await this.send(init, call));
-    }
+    const send = () => this.send(init, call);
+    if (!call.idempotent) return fetcherResponse(await this.shared.write(call.caller, send));
+    if (!this.settings.deduplicateQueries || typeof init.body !== 'string') return fetcherResponse(await send());
     // Every caller's deadline is its arrival plus the same budget, so the fetch joined (started earlier) never waits
     // past a joining caller's deadline.
+    const key = `${this.name}\n${fetchKey(init.body, init.headers ?? {})}`;
     const joined = () => this.metrics.subgraphFetchesDeduplicated.inc({ subgraph: this.name });
-    return fetcherResponse(await this.inFlight.run(fetchKey(init.body, init.headers ?? {}), () => this.send(init, call), joined));
+    return fetcherResponse(await this.shared.query(key, call.caller, send, joined));
   }
 
   private async send(init: FetcherRequestInit, call: SubgraphCall): Promise<Answer> {

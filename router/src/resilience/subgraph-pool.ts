@@ -1,7 +1,8 @@
 import type { Logger } from '@azora/kit';
 import type { RouterMetrics } from '../metrics';
 import type { RouterSettings } from '../settings';
-import { SubgraphClient } from './subgraph-client';
+import { SharedFetches } from './in-flight';
+import { SubgraphClient, type Answer } from './subgraph-client';
 
 /**
  * One SubgraphClient per subgraph name, kept across supergraph reloads so breakers, pools and health survive a
@@ -12,20 +13,24 @@ export class SubgraphPool {
   private readonly clients = new Map<string, SubgraphClient>();
   /** The subgraphs of the supergraph being served (a reload may drop some). */
   private current: string[] = [];
+  /** One for all subgraphs: a caller's write to one subgraph stops them joining older fetches to any. */
+  private readonly shared: SharedFetches<Answer>;
 
   constructor(
     private readonly settings: RouterSettings['resilience'],
     private readonly overrides: Record<string, string[]>,
     private readonly metrics: RouterMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.shared = new SharedFetches(settings.requestDeadlineMs);
+  }
 
   /** The client for a subgraph of the supergraph being loaded; its URLs follow the supergraph unless overridden. */
   client(name: string, routingUrl: string): SubgraphClient {
     const urls = this.overrides[name] ?? [routingUrl];
     let client = this.clients.get(name);
     if (!client) {
-      client = new SubgraphClient(name, urls, this.settings, this.metrics, this.log);
+      client = new SubgraphClient(name, urls, this.settings, this.metrics, this.log, this.shared);
       client.startHealthChecks();
       this.clients.set(name, client);
     } else if (client.urls.join(',') !== urls.map((u) => new URL(u).href).join(',')) {

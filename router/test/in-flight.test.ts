@@ -1,0 +1,51 @@
+import { fetchKey, SharedFetches } from '../src/resilience/in-flight';
+
+/** A fetch that settles when told. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('shared fetches', () => {
+  it('keys on the body and every header but the request id and trace context', () => {
+    const base = { 'content-type': 'application/json', 'x-azora-identity': 'alice' };
+    const key = fetchKey('{"query":"{ a }"}', { ...base, 'x-request-id': 'r1', traceparent: '00-1-1-01' });
+    expect(fetchKey('{"query":"{ a }"}', { ...base, 'x-request-id': 'r2', traceparent: '00-2-2-01' })).toBe(key);
+    expect(fetchKey('{"query":"{ a }"}', { ...base, 'x-azora-identity': 'bob' })).not.toBe(key);
+    expect(fetchKey('{"query":"{ b }"}', base)).not.toBe(key);
+  });
+
+  it('lets a query join an identical one in flight, and forgets it once it settles', async () => {
+    const shared = new SharedFetches<string>(30_000);
+    const first = deferred<string>();
+    let joined = 0;
+    const a = shared.query('k', 'x', () => first.promise, () => joined++);
+    const b = shared.query('k', 'y', () => Promise.resolve('own'), () => joined++);
+    expect(joined).toBe(1);
+    first.resolve('answer');
+    expect([await a, await b]).toEqual(['answer', 'answer']);
+    expect(shared.size).toBe(0);
+    expect(await shared.query('k', 'x', () => Promise.resolve('fresh'), () => joined++)).toBe('fresh');
+  });
+
+  it('makes everyone wait for newer fetches when it must forget writes younger than a fetch', async () => {
+    const shared = new SharedFetches<string>(30_000, 2);
+    const old = deferred<string>();
+    void shared.query('k', 'x', () => old.promise, () => undefined);
+    for (const writer of ['a', 'b', 'c']) await shared.write(writer, async () => undefined); // 'a' is forgotten
+    // 'x' never wrote, but 'a' may be whom 'x' read after: the old fetch is not joined.
+    expect(await shared.query('k', 'x', () => Promise.resolve('newer'), () => undefined)).toBe('newer');
+    old.resolve('older');
+  });
+
+  it('forgets writes older than any fetch can last without raising the bar', async () => {
+    const shared = new SharedFetches<string>(0, 2);
+    const old = deferred<string>();
+    void shared.query('k', 'x', () => old.promise, () => undefined);
+    for (const writer of ['a', 'b', 'c']) await shared.write(writer, async () => undefined);
+    const joined = shared.query('k', 'x', () => Promise.resolve('newer'), () => undefined);
+    old.resolve('older');
+    expect(await joined).toBe('older');
+  });
+});
