@@ -11,13 +11,20 @@ type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 const isMutation = (query: string | undefined) => query !== undefined && /^\s*mutation\b/.test(query);
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** A subgraph's `Cache-Control` as the cache hint Apollo Server folds into the response's (no header: not cacheable). */
+/**
+ * A subgraph's `Cache-Control` as the cache hint Apollo Server folds into the response's, read as the gateway reads it
+ * (no header or no max-age: not cacheable), except that `private` wins over `public` when a subgraph sends both.
+ */
 function cacheHintOf(header: string | null): { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' } {
-  const directives = (header ?? '').toLowerCase().split(',').map((d) => d.trim());
-  const maxAge = directives.find((d) => d.startsWith('max-age='))?.slice('max-age='.length);
+  const directives = new Map<string, string | true>();
+  for (const part of (header ?? '').trim().split(/\s*,\s*/)) {
+    const [name, value] = part.split(/\s*=\s*/, 2);
+    if (name) directives.set(name.toLowerCase(), value === undefined ? true : value.replace(/^"|"$/g, ''));
+  }
+  const maxAge = directives.get('max-age');
   return {
-    maxAge: maxAge && /^\d+$/.test(maxAge) ? Number(maxAge) : 0,
-    ...(directives.includes('private') ? { scope: 'PRIVATE' as const } : directives.includes('public') ? { scope: 'PUBLIC' as const } : {}),
+    maxAge: typeof maxAge === 'string' && /^\d+$/.test(maxAge) ? Number(maxAge) : 0,
+    ...(directives.has('private') ? { scope: 'PRIVATE' as const } : directives.has('public') ? { scope: 'PUBLIC' as const } : {}),
   };
 }
 
@@ -33,7 +40,6 @@ function cacheHintOf(header: string | null): { maxAge: number; scope?: 'PUBLIC' 
 export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
   constructor(
     readonly name: string,
-    readonly url: string,
     private readonly client: SubgraphClient,
     private readonly metrics: RouterMetrics,
   ) {}
@@ -57,9 +63,10 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
   }
 
   private async send(options: GraphQLDataSourceProcessOptions<RouterContext>, context: Partial<RouterContext> | undefined): Promise<SubgraphResponse> {
-    const { http: _http, ...request } = options.request;
+    const { http, ...request } = options.request;
     if (!request.query) throw new Error('Missing query');
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    // What the gateway itself asks of the subgraph (`apollo-federation-include-trace` when it reports traces).
+    const headers: Record<string, string> = { ...(http?.headers ? Object.fromEntries(http.headers) : {}), 'content-type': 'application/json' };
     if (context?.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
     // Runs inside the gateway.fetch span, so the subgraph's spans become its children.
     injectTraceContext({ set: (name, value) => (headers[name] = value) });
@@ -67,7 +74,8 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
     if (context?.assertion) headers[IDENTITY_HEADER] = await context.assertion();
     const call: SubgraphCall = {
       idempotent: !isMutation(request.query),
-      caller: context?.identity ? (context.identity.userId ?? context.identity.kind) : 'anonymous',
+      // The person behind the credential (a session and an API key of theirs alike), else the kind of caller.
+      caller: context?.identity?.userId ? `user:${context.identity.userId}` : (context?.identity?.kind ?? 'anonymous'),
       deadline: context?.deadline ?? Number.POSITIVE_INFINITY,
     };
 

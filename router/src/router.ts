@@ -146,7 +146,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     logger: log,
-    buildService: ({ name, url }) => new SubgraphDataSource(name, url!, pool.client(name, url!), metrics),
+    buildService: ({ name, url }) => new SubgraphDataSource(name, pool.client(name, url!), metrics),
   });
 
   const app = express();

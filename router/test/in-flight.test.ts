@@ -29,6 +29,32 @@ describe('shared fetches', () => {
     expect(await shared.query('k', 'x', () => Promise.resolve('fresh'), () => joined++)).toBe('fresh');
   });
 
+  it('hands a failed fetch to everyone who joined it, then sends the next one anew', async () => {
+    const shared = new SharedFetches<string>(30_000);
+    const first = deferred<string>();
+    const failing = first.promise.then(() => Promise.reject(new Error('subgraph down')));
+    const a = shared.query('k', 'x', () => failing, () => undefined);
+    const b = shared.query('k', 'x', () => Promise.resolve('own'), () => undefined);
+    first.resolve('');
+    await expect(a).rejects.toThrow('subgraph down');
+    await expect(b).rejects.toThrow('subgraph down');
+    expect(shared.size).toBe(0);
+    expect(await shared.query('k', 'x', () => Promise.resolve('fresh'), () => undefined)).toBe('fresh');
+  });
+
+  it("keeps a caller off fetches older than their own write, not other callers, and lets later ones join theirs", async () => {
+    const shared = new SharedFetches<string>(30_000);
+    const old = deferred<string>();
+    void shared.query('k', 'x', () => old.promise, () => undefined);
+    await shared.write('x', async () => undefined);
+    let joins = 0;
+    const other = shared.query('k', 'y', () => Promise.resolve('own'), () => joins++); // y wrote nothing: joins
+    const mine = shared.query('k', 'x', () => Promise.resolve('newer'), () => joins++); // x wrote: its own fetch
+    const again = shared.query('k', 'x', () => Promise.resolve('third'), () => joins++); // joins x's newer fetch
+    old.resolve('older');
+    expect([await other, await mine, await again, joins]).toEqual(['older', 'newer', 'newer', 2]);
+  });
+
   it('makes everyone wait for newer fetches when it must forget writes younger than a fetch', async () => {
     const shared = new SharedFetches<string>(30_000, 2);
     const old = deferred<string>();

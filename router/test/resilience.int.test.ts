@@ -172,15 +172,25 @@ describe('identical queries in flight at once', () => {
   afterAll(() => platform?.stop());
 
   const all = <T>(n: number, request: () => Promise<T>) => Promise.all(Array.from({ length: n }, request));
+  /** A promise the test settles when it chooses: the subgraph's answer waits for it, so no timing is assumed. */
+  const gate = () => {
+    let open!: () => void;
+    const closed = new Promise<void>((resolve) => (open = resolve));
+    return { closed, open };
+  };
+  const shared = (router: RunningRouter, subgraph: string) => metric(router, 'azora_router_subgraph_fetches_deduplicated_total', { subgraph });
 
   it('share one fetch to a real subgraph, and each caller gets the whole answer', async () => {
     const proxy = await startFaultProxy(platform.subgraphs.mint!.url);
     try {
       const router = await platform.startRouter({ env: { AZORA_HEALTH_CHECK_INTERVAL_MS: '600000' }, subgraphUrls: { mint: proxy.url } });
-      proxy.mode = { kind: 'pass', delayMs: 300 }; // long enough for all five to arrive while the first is in flight
-      for (const { body } of await all(5, () => graphql(router.url, USERS_WITH_ACCOUNTS, undefined, admin))) expectFull(body);
+      const held = gate();
+      proxy.mode = { kind: 'pass', until: held.closed };
+      const answers = all(5, () => graphql(router.url, USERS_WITH_ACCOUNTS, undefined, admin));
+      await until('four have joined the first one', async () => (await shared(router, 'mint')) === 4);
+      held.open();
+      for (const { body } of await answers) expectFull(body);
       expect(proxy.requests.filter((r) => r.path.startsWith('/graphql'))).toHaveLength(1);
-      expect(await metric(router, 'azora_router_subgraph_fetches_deduplicated_total', { subgraph: 'mint' })).toBe(4);
 
       // Not a cache: the same query a moment later is sent again.
       proxy.mode = { kind: 'pass' };
@@ -194,14 +204,15 @@ describe('identical queries in flight at once', () => {
   it('are shared per caller only, never for a mutation, and not at all when switched off', async () => {
     const typeDefs = 'type Query { ping: String } type Mutation { touch: String }';
     const calls = { ping: 0, touch: 0 };
-    const slowly = async (field: keyof typeof calls, answer: string) => {
+    let held = gate();
+    const answer = async (field: keyof typeof calls, text: string) => {
       calls[field]++;
-      await new Promise((r) => setTimeout(r, 300));
-      return answer;
+      await held.closed;
+      return text;
     };
     const fixture = await startFixtureSubgraph('fixture', typeDefs, {
-      Query: { ping: () => slowly('ping', 'pong') },
-      Mutation: { touch: () => slowly('touch', 'touched') },
+      Query: { ping: () => answer('ping', 'pong') },
+      Mutation: { touch: () => answer('touch', 'touched') },
     });
     try {
       const start = (env: Record<string, string> = {}) =>
@@ -211,37 +222,74 @@ describe('identical queries in flight at once', () => {
           policy: policyAllowing({ Query: ['ping'], Mutation: ['touch'] }),
         });
       const router = await start();
-      const pings = await all(6, () => graphql(router.url, '{ ping }'));
-      for (const { body } of pings) expect(body).toEqual({ data: { ping: 'pong' } });
+      const pings = all(6, () => graphql(router.url, '{ ping }'));
+      await until('five have joined the first one', async () => (await shared(router, 'fixture')) === 5);
+      held.open();
+      for (const { body } of await pings) expect(body).toEqual({ data: { ping: 'pong' } });
       expect(calls.ping).toBe(1);
 
       // An anonymous caller and the admin ask the same at the same time: the subgraph hears each of them.
-      const [anonymous, signedIn] = await Promise.all([graphql(router.url, '{ ping }'), graphql(router.url, '{ ping }', undefined, admin)]);
-      expect([anonymous.body, signedIn.body]).toEqual([{ data: { ping: 'pong' } }, { data: { ping: 'pong' } }]);
-      expect(calls.ping).toBe(3);
+      held = gate();
+      const both = Promise.all([graphql(router.url, '{ ping }'), graphql(router.url, '{ ping }', undefined, admin)]);
+      await until('both reached the subgraph', () => calls.ping === 3);
+      held.open();
+      expect((await both).map((r) => r.body)).toEqual([{ data: { ping: 'pong' } }, { data: { ping: 'pong' } }]);
 
-      for (const { body } of await all(3, () => graphql(router.url, 'mutation { touch }'))) expect(body).toEqual({ data: { touch: 'touched' } });
-      expect(calls.touch).toBe(3);
-      expect(await metric(router, 'azora_router_subgraph_fetches_deduplicated_total', { subgraph: 'fixture' })).toBe(5);
+      held = gate();
+      const touches = all(3, () => graphql(router.url, 'mutation { touch }'));
+      await until('all three mutations reached the subgraph', () => calls.touch === 3);
+      held.open();
+      for (const { body } of await touches) expect(body).toEqual({ data: { touch: 'touched' } });
+      expect(await shared(router, 'fixture')).toBe(5);
 
+      held = gate();
       const off = await start({ AZORA_SUBGRAPH_DEDUPLICATION: 'false' });
-      for (const { body } of await all(4, () => graphql(off.url, '{ ping }'))) expect(body).toEqual({ data: { ping: 'pong' } });
-      expect(calls.ping).toBe(7);
-      expect(await metric(off, 'azora_router_subgraph_fetches_deduplicated_total', { subgraph: 'fixture' })).toBe(0);
+      const unshared = all(4, () => graphql(off.url, '{ ping }'));
+      await until('all four reached the subgraph', () => calls.ping === 7);
+      held.open();
+      for (const { body } of await unshared) expect(body).toEqual({ data: { ping: 'pong' } });
+      expect(await shared(off, 'fixture')).toBe(0);
     } finally {
       await fixture.stop();
     }
   });
+
+  it("send a caller's own fetch when the one they joined ran out of its first caller's deadline", async () => {
+    const typeDefs = 'type Query { ping: String }';
+    let calls = 0;
+    const fixture = await startFixtureSubgraph('fixture', typeDefs, {
+      Query: { ping: () => (++calls === 1 ? new Promise<string>(() => undefined) : 'pong') }, // the first never answers
+    });
+    try {
+      const router = await platform.startRouter({
+        env: { AZORA_REQUEST_DEADLINE_MS: '1000' },
+        supergraph: platform.compose({ extra: [{ name: 'fixture', url: fixture.url, typeDefs }] }),
+        policy: policyAllowing({ Query: ['ping'] }),
+      });
+      const first = graphql(router.url, '{ ping }');
+      await until('the first fetch is in flight', () => calls === 1);
+      await new Promise((r) => setTimeout(r, 400)); // the second caller's deadline comes 400 ms after the first's
+      const second = graphql(router.url, '{ ping }');
+      await until('the second caller joined it', async () => (await shared(router, 'fixture')) === 1);
+      expect((await first).body.errors?.[0]?.extensions).toMatchObject({ code: 'DOWNSTREAM_UNAVAILABLE', reason: 'deadline' });
+      expect((await second).body).toEqual({ data: { ping: 'pong' } });
+      expect(calls).toBe(2);
+    } finally {
+      await fixture.stop();
+    }
+  });
+
   it("never answer a caller's query with a fetch that started before their own mutation ended", async () => {
     const typeDefs = 'type Query { counter: Int } type Mutation { bump: Int }';
     let value = 0;
-    let reads = 0;
+    const reads: ReturnType<typeof gate>[] = [];
     const fixture = await startFixtureSubgraph('fixture', typeDefs, {
       Query: {
         counter: async () => {
-          const seen = value; // read now, answered 300 ms later: as a slow database read would
-          reads++;
-          await new Promise((r) => setTimeout(r, 300));
+          const seen = value; // read now, answered when the test opens this read's gate: a slow database read
+          const held = gate();
+          reads.push(held);
+          await held.closed;
           return seen;
         },
       },
@@ -253,15 +301,20 @@ describe('identical queries in flight at once', () => {
         policy: policyAllowing({ Query: ['counter'], Mutation: ['bump'] }),
       });
       const ask = (query: string) => graphql(router.url, query, undefined, admin);
-      const before = ask('{ counter }');
-      await until('the first read is in flight', () => reads === 1);
+      let beforeSettled = false;
+      const before = ask('{ counter }').finally(() => (beforeSettled = true));
+      await until('the first read is in flight', () => reads.length === 1);
       expect((await ask('mutation { bump }')).body).toEqual({ data: { bump: 1 } });
-      // The same query again, while the first is still in flight: it must see the write, so it is sent anew, and a
-      // third asked with it shares that newer fetch.
-      const [after, alsoAfter] = await Promise.all([ask('{ counter }'), ask('{ counter }')]);
+      // The same query twice more while the first is still in flight: they must see the write, so the subgraph is
+      // asked anew, once, and the second of them shares that newer fetch.
+      const after = Promise.all([ask('{ counter }'), ask('{ counter }')]);
+      await until('a second read reached the subgraph and the third joined it', async () => reads.length === 2 && (await shared(router, 'fixture')) === 1);
+      reads[1]!.open();
+      expect((await after).map((r) => r.body)).toEqual([{ data: { counter: 1 } }, { data: { counter: 1 } }]);
+      expect(beforeSettled).toBe(false);
+      reads[0]!.open();
       expect((await before).body).toEqual({ data: { counter: 0 } });
-      expect([after.body, alsoAfter.body]).toEqual([{ data: { counter: 1 } }, { data: { counter: 1 } }]);
-      expect(reads).toBe(2);
+      expect(reads).toHaveLength(2);
     } finally {
       await fixture.stop();
     }

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 
 export type FaultMode =
-  | { kind: 'pass'; delayMs?: number }
+  /** Forwards, after `delayMs`; when `until` is given, holds GraphQL requests (not health checks) until it settles. */
+  | { kind: 'pass'; delayMs?: number; until?: Promise<unknown> }
   /** Accepts the request and never answers. */
   | { kind: 'hang' }
   /** Answers with this HTTP status and a non-GraphQL body. */
@@ -36,6 +37,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
       return;
     }
     if (mode.kind === 'pass' && mode.delayMs) await new Promise((r) => setTimeout(r, mode.delayMs));
+    if (mode.kind === 'pass' && mode.until && !req.url?.startsWith('/ready')) await mode.until;
     try {
       const upstream = await fetch(new URL(req.url ?? '/', target.origin), {
         method: req.method,

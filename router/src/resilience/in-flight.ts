@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { REQUEST_ID_HEADER } from '@azora/kit';
 
 /**
@@ -39,13 +40,14 @@ interface Pending<T> {
  */
 export class SharedFetches<T> {
   private readonly pending = new Map<string, Pending<T>>();
+  /** Each caller's last write: its place in the sequence, and when it ended (monotonic clock, ms). */
   private readonly writes = new Map<string, { sequence: number; at: number }>();
   private sequence = 0;
   /** No fetch started at or before this is joined by anyone: writes forgotten before their time. */
   private floor = 0;
 
   constructor(
-    /** The longest a fetch can be in flight (the request deadline): a write older than that precedes every fetch. */
+    /** The longest a fetch can be in flight (with a margin): a write older than that precedes every fetch in flight. */
     private readonly maxFetchMs: number,
     private readonly maxWriters = 10_000,
   ) {}
@@ -79,7 +81,7 @@ export class SharedFetches<T> {
     try {
       return await send();
     } finally {
-      this.recordWrite(caller, Date.now());
+      this.recordWrite(caller, performance.now());
     }
   }
 

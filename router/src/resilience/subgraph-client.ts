@@ -64,11 +64,12 @@ export interface Answer {
 class AnswerHeaders implements FetcherHeaders {
   constructor(private readonly raw: Answer['headers']) {}
   get(name: string): string | null {
-    const value = this.raw[name.toLowerCase()];
+    const key = name.toLowerCase();
+    const value = Object.hasOwn(this.raw, key) ? this.raw[key] : undefined;
     return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
   }
   has(name: string): boolean {
-    return this.raw[name.toLowerCase()] !== undefined;
+    return this.get(name) !== null;
   }
   *entries(): IterableIterator<[string, string]> {
     for (const name of Object.keys(this.raw)) {
@@ -181,13 +182,40 @@ export class SubgraphClient {
    */
   async fetch(init: FetcherRequestInit, call: SubgraphCall): Promise<FetcherResponse> {
     const send = () => this.send(init, call);
-    if (!call.idempotent) return fetcherResponse(await this.shared.write(call.caller, send));
     if (!this.settings.deduplicateQueries || typeof init.body !== 'string') return fetcherResponse(await send());
-    // Every caller's deadline is its arrival plus the same budget, so the fetch joined (started earlier) never waits
-    // past a joining caller's deadline.
+    if (!call.idempotent) return fetcherResponse(await this.shared.write(call.caller, send));
+    let joined = false;
     const key = `${this.name}\n${fetchKey(init.body, init.headers ?? {})}`;
-    const joined = () => this.metrics.subgraphFetchesDeduplicated.inc({ subgraph: this.name });
-    return fetcherResponse(await this.shared.query(key, call.caller, send, joined));
+    const answer = this.shared.query(key, call.caller, send, () => {
+      joined = true;
+      this.metrics.subgraphFetchesDeduplicated.inc({ subgraph: this.name });
+    });
+    if (!joined) return fetcherResponse(await answer);
+    try {
+      return fetcherResponse(await this.withinDeadline(answer, call));
+    } catch (error) {
+      // The fetch joined ran out of the deadline of the caller who started it, which can come before this caller's
+      // (their plan may have reached this subgraph sooner): with time left, this caller asks for itself.
+      if (error instanceof SubgraphFetchError && error.reason === 'deadline' && Date.now() < call.deadline) return fetcherResponse(await send());
+      throw error;
+    }
+  }
+
+  /** A joined fetch's answer, or a deadline error once this caller's own deadline passes, whichever comes first. */
+  private async withinDeadline(answer: Promise<Answer>, call: SubgraphCall): Promise<Answer> {
+    if (!Number.isFinite(call.deadline)) return answer;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new SubgraphFetchError('deadline', `request deadline passed while waiting for ${this.name}`)),
+        Math.max(0, call.deadline - Date.now()),
+      );
+    });
+    try {
+      return await Promise.race([answer, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async send(init: FetcherRequestInit, call: SubgraphCall): Promise<Answer> {

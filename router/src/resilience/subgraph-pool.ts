@@ -22,7 +22,8 @@ export class SubgraphPool {
     private readonly metrics: RouterMetrics,
     private readonly log: Logger,
   ) {
-    this.shared = new SharedFetches(settings.requestDeadlineMs);
+    // No fetch outlives its request's deadline; an attempt's timeout on top is the margin for a late timer.
+    this.shared = new SharedFetches(settings.requestDeadlineMs + settings.subgraphTimeoutMs);
   }
 
   /** The client for a subgraph of the supergraph being loaded; its URLs follow the supergraph unless overridden. */
