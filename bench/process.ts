@@ -35,15 +35,22 @@ export function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10; // utime and stime: fields 14 and 15 of proc(5)
 }
 
+/** CPU time (user + system, all threads) this process has used so far, in ms, from `process.cpuUsage()` (µs). */
+export function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 /**
  * CPU time the whole machine has been busy so far, summed over its cores, in ms, from the first `cpu` line of
- * /proc/stat (clock ticks of 10 ms): total minus idle and iowait. The total is user … steal (the first eight fields);
- * guest and guest_nice are left out, as user and nice already count them.
+ * /proc/stat (clock ticks of 10 ms): user, nice, system, irq and softirq (fields 1–3, 6 and 7). Idle and iowait are
+ * not busy; steal (field 8) is time the hypervisor gave to others, not work done here; guest and guest_nice are left
+ * out, as user and nice already count them.
  */
 export function machineBusyMs(): number {
-  const ticks = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-  const [idle, iowait] = [ticks[3]!, ticks[4]!];
-  return (ticks.reduce((a, b) => a + b, 0) - idle - iowait) * 10;
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 8).map(Number);
+  const [user, nice, system, , , irq, softirq] = ticks;
+  return (user! + nice! + system! + irq! + softirq!) * 10;
 }
 
 /** A process's resident memory, in MiB, from /proc. */

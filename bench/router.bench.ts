@@ -1,10 +1,23 @@
 /**
  * `npm run bench`: our router against bare @apollo/gateway + @apollo/server, over the same supergraph and the same
- * seeded subgraphs, each in its own process. Loads both with autocannon, alternating, per operation; prints RPS,
- * p50/p99 and the ratio ours/bare, each router process's CPU time per request (what a router-bound deployment's
- * throughput follows), router memory after the run, and SQL statements per nested request. Around every slice it also
- * reads the subgraphs process's CPU and the whole machine's busy CPU, to show where the CPU of a request goes end to end
- * and how much any router could gain on this machine by spending none.
+ * seeded subgraphs, each in its own process. Loads both with autocannon (which runs in this process), alternating, per
+ * operation; prints RPS, p50/p99 and the ratio ours/bare, each router process's CPU time per request (what a
+ * router-bound deployment's throughput follows), router memory after the run, and SQL statements per nested request.
+ *
+ * Where the CPU of a request goes end to end: around every slice it also reads the subgraphs process's CPU, this
+ * process's CPU (the load generator's) and the whole machine's busy CPU (steal left out), and the wall time. Per request,
+ * serving CPU = machine busy − load generator: everything that served the request (the router, the subgraphs,
+ * PostgreSQL, and whatever else ran on the machine meanwhile); rest = serving − router. The third table's ceiling is
+ * the most any router could gain end to end on this machine by spending no CPU, were the rest to use all cores: with a
+ * router costing nothing, the machine serves at most cores × 1000 ms ÷ rest ms/request requests per second, shown as a
+ * multiple of bare's measured RPS. It is a capacity bound, not a prediction: the rest only reaches it if it can keep
+ * every core busy, and "cores busy" says how far from that bare's slices were (latency-bound slices leave cores idle).
+ * It holds the rest at what bare's requests cost: a router that also makes the rest cheaper (ours, where deduplication
+ * and caches spare the subgraphs work) can go beyond it.
+ *
+ * For "small, a different user each request", every answer under load is checked to be the one for the user it asked
+ * for: a deduplication that mixed concurrent callers' answers would not show in one sequential request. Any answer for
+ * another user fails the run.
  * BENCH_PROFILE=<dir> writes a CPU profile of ours there (`.cpuprofile`, open in Chrome DevTools) when it stops.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -12,9 +25,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { generateAssertionKeys } from '@azora/kit';
-import { cpuMs, machineBusyMs, rssMiB, spawnService } from './process';
+import { cpuMs, machineBusyMs, ownCpuMs, rssMiB, spawnService } from './process';
 
 const SIGN_IN = 'mutation SignIn($input: SignInInput!) { signIn(input: $input) { accessToken user { id } } }';
 const ACCOUNTS = 'query Accounts { users(first: 100) { edges { node { accounts { id currency } } } } }';
@@ -31,13 +45,16 @@ interface Operation {
   variables?: Record<string, unknown>;
   /** Variables per request (a mutation needs a fresh idempotency key each time); `variables` otherwise. */
   variablesFor?: (n: number) => Record<string, unknown>;
+  /** With `variablesFor`: whether a response (parsed) under load is the answer for the variables it was asked with. */
+  answers?: (variables: Record<string, unknown>, response: any) => boolean;
 }
 
 const DEPOSIT = 'mutation Deposit($input: DepositInput!) { deposit(input: $input) { id amount { amount currency } } }';
 
 const USER = 'query User($id: ID!) { user(id: $id) { email displayName } }';
 
-const operations = (userId: string, userIds: string[], accountIds: string[]): Operation[] => [
+/** `emails`: each seeded user's email by id, for checking the answers of the different-user operation under load. */
+const operations = (userId: string, userIds: string[], accountIds: string[], emails = new Map<string, string>()): Operation[] => [
   { name: 'small (one subgraph)', query: USER, variables: { id: userId } },
   {
     // The same, each request for the next of the seeded users: no two concurrent requests alike, so what in-flight
@@ -45,6 +62,8 @@ const operations = (userId: string, userIds: string[], accountIds: string[]): Op
     name: 'small, a different user each request',
     query: USER,
     variablesFor: (n) => ({ id: userIds[n % userIds.length] }),
+    // Concurrent requests for different users: each must get its own user's answer, not another caller's.
+    answers: (variables, response) => emails.has(variables.id as string) && response?.data?.user?.email === emails.get(variables.id as string),
   },
   {
     name: 'nested (two subgraphs, lists)',
@@ -88,13 +107,44 @@ async function post(target: Target, op: Operation, variables?: Record<string, un
   return response.json();
 }
 
+/**
+ * Loads `target` with `op` for `durationS`. With `op.answers`, checks every 2xx answer against the variables its request
+ * was sent with: autocannon keeps a context per connection (one request in flight on each, no pipelining), reset before
+ * each request's setupRequest and handed to onResponse of that request's answer. `wrongAnswers` counts the failed checks.
+ */
 async function load(target: Target, op: Operation, durationS: number) {
+  let wrongAnswers = 0;
+  type Context = { variables?: Record<string, unknown> };
+  const check = op.answers;
   const result = await autocannon({
     url: target.url,
     method: 'POST',
     headers: { 'content-type': 'application/json', ...target.headers },
     body: bodyOf(op),
-    requests: op.variablesFor ? [{ setupRequest: (request) => ({ ...request, body: bodyOf(op) }) }] : undefined,
+    requests: op.variablesFor
+      ? [
+          {
+            setupRequest: (request, context) => {
+              const variables = op.variablesFor!(requestNumber++);
+              (context as Context).variables = variables;
+              return { ...request, body: bodyOf(op, variables) };
+            },
+            onResponse: check
+              ? (status, body, context) => {
+                  if (status < 200 || status >= 300) return; // counted as failed already
+                  let response: unknown;
+                  try {
+                    response = JSON.parse(body);
+                  } catch {
+                    response = undefined;
+                  }
+                  const { variables } = context as Context;
+                  if (!variables || !check(variables, response)) wrongAnswers++;
+                }
+              : undefined,
+          },
+        ]
+      : undefined,
     connections: CONNECTIONS,
     duration: durationS,
   });
@@ -104,6 +154,7 @@ async function load(target: Target, op: Operation, durationS: number) {
     p50: result.latency.p50,
     p99: result.latency.p99,
     failed: result.errors + result.non2xx + result.timeouts,
+    wrongAnswers,
   };
 }
 
@@ -194,7 +245,20 @@ async function main(): Promise<void> {
 
     const accounts = await post(routers.ours, { name: 'accounts', query: ACCOUNTS });
     const accountIds: string[] = accounts.data.users.edges.flatMap((e: any) => e.node.accounts.filter((a: any) => a.currency === 'USD').map((a: any) => a.id));
-    const ops = operations(userId, userIds, accountIds);
+    // Each seeded user's email, from one request per user through each router: they must agree, and tell the users
+    // apart, or the check of answers under load proves nothing.
+    const emails = new Map<string, string>();
+    const user: Operation = { name: 'user', query: USER };
+    for (const id of userIds) {
+      const [a, b] = [await post(routers.bare, user, { id }), await post(routers.ours, user, { id })];
+      const email = a.data?.user?.email;
+      if (typeof email !== 'string' || a.errors || JSON.stringify(a) !== JSON.stringify(b)) {
+        throw new Error(`user ${id}: routers disagree or fail:\n${JSON.stringify(a)}\n${JSON.stringify(b)}`);
+      }
+      emails.set(id, email);
+    }
+    if (new Set(emails.values()).size !== userIds.length) throw new Error('seeded users share emails: answers under load cannot be told apart');
+    const ops = operations(userId, userIds, accountIds, emails);
 
     // Both answer the same, or the comparison means nothing (a mutation: both succeed, each with its own variables; a
     // query with variables per request: both asked with the same ones).
@@ -207,9 +271,17 @@ async function main(): Promise<void> {
     }
 
     const pids = { bare: bare.child.pid!, ours: ours.child.pid! };
-    // CPU ms so far of the router under load, the subgraphs process and the whole machine (PostgreSQL, autocannon,
-    // the idle router and whatever else runs are in the last only).
-    const cpuNow = (router: 'bare' | 'ours') => ({ router: cpuMs(pids[router]), subgraphs: cpuMs(subgraphs.child.pid!), machine: machineBusyMs() });
+    // CPU ms so far of the router under load, the subgraphs process, this process (autocannon, the load generator) and
+    // the whole machine (PostgreSQL, the idle router and whatever else runs are in the last only); wall ms.
+    const cpuNow = (router: 'bare' | 'ours') => ({
+      router: cpuMs(pids[router]),
+      subgraphs: cpuMs(subgraphs.child.pid!),
+      bench: ownCpuMs(),
+      machine: machineBusyMs(),
+      wall: performance.now(),
+    });
+    // Answers for another user than the one asked, per router, over all loads (warm-ups included).
+    const wrongAnswers = { bare: 0, ours: 0 };
     const results: {
       op: string;
       router: 'bare' | 'ours';
@@ -217,25 +289,37 @@ async function main(): Promise<void> {
       cpuMsPerRequest: number;
       subgraphsCpuMsPerRequest: number;
       machineMsPerRequest: number;
+      /** Machine busy minus the load generator's CPU: everything that served the requests. */
+      servingMsPerRequest: number;
+      /** Machine busy CPU ms per wall ms of the slice. */
+      coresBusy: number;
       p50: number;
       p99: number;
       failed: number;
+      wrongAnswers: number;
     }[] = [];
     for (const op of ops) {
-      for (const router of ['bare', 'ours'] as const) await load(routers[router], op, WARMUP_S); // warm up JIT, pools, caches
+      for (const router of ['bare', 'ours'] as const) {
+        wrongAnswers[router] += (await load(routers[router], op, WARMUP_S)).wrongAnswers; // warm up JIT, pools, caches
+      }
       for (let round = 0; round < ROUNDS; round++) {
         const order = round % 2 === 0 ? (['bare', 'ours'] as const) : (['ours', 'bare'] as const);
         for (const router of order) {
           const before = cpuNow(router);
           const r = await load(routers[router], op, DURATION_S);
           const after = cpuNow(router);
-          const perRequest = (key: keyof typeof before) => (after[key] - before[key]) / Math.max(1, r.requests);
+          const delta = (key: keyof typeof before) => after[key] - before[key];
+          const perRequest = (key: keyof typeof before) => delta(key) / Math.max(1, r.requests);
           const [cpuMsPerRequest, subgraphsCpuMsPerRequest, machineMsPerRequest] = [perRequest('router'), perRequest('subgraphs'), perRequest('machine')];
-          results.push({ op: op.name, router, ...r, cpuMsPerRequest, subgraphsCpuMsPerRequest, machineMsPerRequest });
+          const servingMsPerRequest = machineMsPerRequest - perRequest('bench');
+          const coresBusy = delta('machine') / delta('wall');
+          wrongAnswers[router] += r.wrongAnswers;
+          results.push({ op: op.name, router, ...r, cpuMsPerRequest, subgraphsCpuMsPerRequest, machineMsPerRequest, servingMsPerRequest, coresBusy });
           console.error(
             `  ${op.name.padEnd(36)} ${router.padEnd(5)} round ${round + 1}: ${r.rps.toFixed(0)} rps, p50 ${r.p50} ms, p99 ${r.p99} ms, ` +
               `router CPU ${cpuMsPerRequest.toFixed(2)} ms/request, subgraphs ${subgraphsCpuMsPerRequest.toFixed(2)}, ` +
-              `machine ${machineMsPerRequest.toFixed(2)}${r.failed ? `, ${r.failed} failed` : ''}`,
+              `machine ${machineMsPerRequest.toFixed(2)}, load generator ${perRequest('bench').toFixed(2)}, serving ${servingMsPerRequest.toFixed(2)}, ` +
+              `${coresBusy.toFixed(2)} cores busy${r.failed ? `, ${r.failed} failed` : ''}${op.answers ? `, ${r.wrongAnswers} wrong answers` : ''}`,
           );
         }
       }
@@ -258,6 +342,8 @@ async function main(): Promise<void> {
         cpu: mean(rs.map((r) => r.cpuMsPerRequest)),
         subgraphsCpu: mean(rs.map((r) => r.subgraphsCpuMsPerRequest)),
         machine: mean(rs.map((r) => r.machineMsPerRequest)),
+        serving: mean(rs.map((r) => r.servingMsPerRequest)),
+        coresBusy: mean(rs.map((r) => r.coresBusy)),
         p50: mean(rs.map((r) => r.p50)),
         p99: mean(rs.map((r) => r.p99)),
         failed: rs.reduce((n, r) => n + r.failed, 0),
@@ -286,28 +372,33 @@ async function main(): Promise<void> {
     for (const { op, bare: b, ours: o, cpuRatio } of rows) {
       console.log(`| ${op} | ${b.cpu.toFixed(2)} | ${o.cpu.toFixed(2)} | ${cpuRatio.toFixed(2)} |`);
     }
-    // Where the CPU of a request goes, end to end. The machine's busy CPU per request bounds the throughput of a
-    // CPU-bound machine; take the bare router's share away (a router costing nothing) and the rest is the most any
-    // router could raise RPS on this machine (Amdahl).
+    // Where the CPU of a request goes, end to end. Serving CPU = machine busy − the load generator (this process): the
+    // router, the subgraphs, PostgreSQL and whatever else ran. Rest = serving − router. A router costing nothing, the
+    // machine could serve at most cores × 1000 ms ÷ rest requests per second, and only if the rest kept every core busy
+    // (cores busy says how close bare's slices came); as a multiple of bare's measured RPS, that is the ceiling.
+    const cores = cpus().length;
     console.log(
-      '\n| operation | bare subgraphs CPU ms/request | bare machine busy CPU ms/request | ours subgraphs CPU ms/request | ' +
-        'ours machine busy CPU ms/request | bare router share of machine busy CPU | RPS ceiling with a zero-cost router (bare) |',
+      '\n| operation | bare subgraphs CPU ms/request | bare serving CPU ms/request | ours subgraphs CPU ms/request | ' +
+        'ours serving CPU ms/request | bare router share of serving CPU | cores busy during bare (of ' + cores + ') | ' +
+        'ceiling × bare RPS: the most any router could gain end to end on this machine by spending no CPU, were the rest to use all cores |',
     );
-    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const { op, bare: b, ours: o } of rows) {
-      const rest = b.machine - b.cpu;
-      const ceiling = rest > 0 ? `${(b.machine / rest).toFixed(2)}×` : 'n/a';
+      const rest = b.serving - b.cpu;
+      const ceiling = rest > 0 && b.rps > 0 ? `${((cores * 1000) / (rest * b.rps)).toFixed(2)}×` : 'n/a';
       console.log(
-        `| ${op} | ${b.subgraphsCpu.toFixed(2)} | ${b.machine.toFixed(2)} | ${o.subgraphsCpu.toFixed(2)} | ${o.machine.toFixed(2)} | ` +
-          `${((100 * b.cpu) / b.machine).toFixed(0)} % | ${ceiling} |`,
+        `| ${op} | ${b.subgraphsCpu.toFixed(2)} | ${b.serving.toFixed(2)} | ${o.subgraphsCpu.toFixed(2)} | ${o.serving.toFixed(2)} | ` +
+          `${((100 * b.cpu) / b.serving).toFixed(0)} % | ${b.coresBusy.toFixed(2)} | ${ceiling} |`,
       );
     }
     const failed = rows.reduce((n, r) => n + r.bare.failed + r.ours.failed, 0);
     console.log(`\nfailed requests: ${failed}`);
+    const checked = ops.filter((op) => op.answers).map((op) => op.name).join(', ');
+    console.log(`answers under load for another user than the one asked (${checked}, warm-ups included): bare ${wrongAnswers.bare}, ours ${wrongAnswers.ours}`);
     console.log(`router memory (RSS) after the run: bare ${rssMiB(bare.child.pid!).toFixed(0)} MiB, ours ${rssMiB(ours.child.pid!).toFixed(0)} MiB`);
     console.log(`SQL statements per nested request: ${Object.entries(sqlPerRequest).map(([n, v]) => `${n} ${v}`).join(', ')}`);
     console.log(`total time ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    if (failed > 0) process.exitCode = 1;
+    if (failed > 0 || wrongAnswers.bare + wrongAnswers.ours > 0) process.exitCode = 1;
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
