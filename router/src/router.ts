@@ -179,8 +179,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   // Registered before start(): the gateway's first schema load happens inside it.
   let topology: SubscriptionTopology | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
-    pool.serve(subgraphsOf(coreSupergraphSdl));
+    // First: the policy for the new schema is settled before anything else here can fail.
     live?.schemaChanged(apiSchema);
+    pool.serve(subgraphsOf(coreSupergraphSdl));
     schemaLoaded = true;
     metrics.zeroSubscriptionFields(Object.keys(apiSchema.getSubscriptionType()?.getFields() ?? {}));
     topology = {

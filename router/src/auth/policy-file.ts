@@ -1,4 +1,4 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, statSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import { isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
 import { parse as parseYaml } from 'yaml';
 import { Supergraph } from '@apollo/federation-internals';
@@ -106,9 +106,20 @@ export function policyFromDocument(document: unknown, schema: GraphQLSchema): Po
 
 /** Reads and checks a policy file against the schema it will guard; throws a PolicyFileError listing every problem. */
 export function loadPolicyFile(file: string, schema: GraphQLSchema): Policy {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new PolicyFileError(file, [(error as Error).message]);
+  }
+  return policyFromText(file, text, schema);
+}
+
+/** Checks the text of a policy file against the schema it will guard; throws a PolicyFileError listing every problem. */
+function policyFromText(file: string, text: string, schema: GraphQLSchema): Policy {
   let document: unknown;
   try {
-    document = parseYaml(readFileSync(file, 'utf8'));
+    document = parseYaml(text);
   } catch (error) {
     throw new PolicyFileError(file, [(error as Error).message]);
   }
@@ -116,6 +127,8 @@ export function loadPolicyFile(file: string, schema: GraphQLSchema): Policy {
   if (Array.isArray(result)) throw new PolicyFileError(file, result);
   return result;
 }
+
+const sameFile = (a: Stats, b: Stats) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 
 /** The value AZORA_CONFIRM_PERMISSIVE_POLICY must have for production mode to accept the permissive policy. */
 export const PERMISSIVE_CONFIRMATION = 'every-field-is-public';
@@ -169,18 +182,24 @@ export interface LivePolicy {
  * A policy file kept in step with the supergraph and with itself (hot reload): read again and checked again whenever
  * the served supergraph changes and whenever the file does (polled, like the supergraph file, so files replaced by
  * rename and ConfigMap updates are seen). A file that does not pass the check against the schema being served leaves
- * the policy in force as it was, logging every problem: a field added to the supergraph stays denied until the file
- * names it, and a half-edited file never opens or closes anything.
+ * the policy in force as it was, logging every problem, and so does a missing or unreadable file: a field added to the
+ * supergraph stays denied until the file allows it (by name or by its type's `"*"`).
+ *
+ * A file is read only once it has not changed for a poll interval, and only if it did not change while being read: an
+ * editor or `cp` that truncates and then writes is not caught half-way, where a shorter policy could still pass the
+ * check and allow what the rest of the file restricts. Replacing the file by rename is safer still.
  */
 export class WatchedPolicyFile implements LivePolicy {
   private schema?: GraphQLSchema;
+  /** A reload waiting for the file to settle. */
+  private waiting?: NodeJS.Timeout;
   private readonly onFileChange = () => this.reload('policy file changed');
 
   constructor(
     private readonly file: string,
     private policy: Policy,
     private readonly log: Logger,
-    pollMs: number,
+    private readonly pollMs: number,
   ) {
     watchFile(file, { interval: pollMs, persistent: false }, this.onFileChange);
   }
@@ -190,16 +209,26 @@ export class WatchedPolicyFile implements LivePolicy {
   }
 
   schemaChanged(apiSchema: GraphQLSchema): void {
-    // The first schema is the one the file was checked against at start.
-    const first = this.schema === undefined;
     this.schema = apiSchema;
-    if (!first) this.reload('supergraph changed');
+    // Every schema, the first included: the file may have changed since it was checked at start.
+    this.reload('supergraph changed');
   }
 
   private reload(cause: string): void {
-    if (!this.schema) return;
+    if (!this.schema) return; // the first schema reads it
+    clearTimeout(this.waiting);
+    let text: string;
     try {
-      this.policy = loadPolicyFile(this.file, this.schema);
+      const before = statSync(this.file);
+      if (Date.now() - before.mtimeMs < this.pollMs) return this.later(cause);
+      text = readFileSync(this.file, 'utf8');
+      if (!sameFile(before, statSync(this.file))) return this.later(cause);
+    } catch (error) {
+      this.log.error({ policy: this.file, cause, problems: [(error as Error).message] }, 'permission policy not reloaded; the one in force stays');
+      return;
+    }
+    try {
+      this.policy = policyFromText(this.file, text, this.schema);
       this.log.info({ policy: this.file, cause, types: Object.keys(this.policy).length }, 'permission policy reloaded');
     } catch (error) {
       const problems = error instanceof PolicyFileError ? error.problems : [(error as Error).message];
@@ -207,7 +236,13 @@ export class WatchedPolicyFile implements LivePolicy {
     }
   }
 
+  /** Tries again once the file has had a poll interval to settle. */
+  private later(cause: string): void {
+    this.waiting = setTimeout(() => this.reload(cause), this.pollMs).unref();
+  }
+
   close(): void {
+    clearTimeout(this.waiting);
     unwatchFile(this.file, this.onFileChange);
   }
 }
