@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { SpanKind } from '@opentelemetry/api';
 import { RedisEventBus, startTelemetry, type EventBus, type Telemetry } from '@azora/kit';
-import { captureLogs, collect, connectWs, seedUsers, startPlatform, testDialects, twoAccounts, until, type Platform } from '@azora/testing';
+import { captureLogs, collect, connectWs, metricValue, seedUsers, startPlatform, testDialects, twoAccounts, until, type Platform } from '@azora/testing';
 
 const QUERY = /* GraphQL */ `
   query UserWithAccounts($id: ID!) {
@@ -105,6 +105,32 @@ describe.each(testDialects())('traces and logs through the router on %s', (diale
     // Nothing in the trace carries the request's secret values.
     expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(SECRET);
     expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(adminToken);
+  });
+
+  it("marks a fetch that an identical one in flight answered, which has no subgraph span of its own", async () => {
+    const shared = async () => (await metricValue(platform.routerUrl, 'azora_router_subgraph_fetches_deduplicated_total', { subgraph: 'aegis' })) ?? 0;
+    const before = await shared();
+    const traces = Array.from({ length: 12 }, () => randomBytes(16).toString('hex'));
+    await Promise.all(
+      traces.map((trace) =>
+        platform.request('query Same($id: ID!) { user(id: $id) { email } }', { id: userId }, {
+          traceparent: `00-${trace}-${randomBytes(8).toString('hex')}-01`,
+          authorization: `Bearer ${adminToken}`,
+        }),
+      ),
+    );
+    const joined = (await shared()) - before;
+    let marked = 0;
+    for (const trace of traces) {
+      const spans = await spansOfTrace(trace, (found) => found.some((s) => s.name === 'POST /graphql' && s.attributes['azora.service'] === 'router'));
+      const fetch = spans.find((s) => s.name === 'gateway.fetch' && s.attributes.service === 'aegis')!;
+      const answeredHere = spans.some((s) => s.name === 'POST /graphql' && s.attributes['azora.service'] === 'aegis');
+      if (fetch.attributes['azora.subgraph.fetch_shared'] === true) marked++;
+      expect(answeredHere).toBe(fetch.attributes['azora.subgraph.fetch_shared'] !== true);
+    }
+    // Twelve identical requests at once from one caller: some join (8–9 here); each that did is marked, and only those.
+    expect(joined).toBeGreaterThan(0);
+    expect(marked).toBe(joined);
   });
 
   it('puts the request id and the trace id on every log line of the request, in every service', async () => {

@@ -1,7 +1,7 @@
 import type { FetcherHeaders, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import { Pool } from 'undici';
-import type { Logger } from '@azora/kit';
+import { annotateActiveSpan, type Logger } from '@azora/kit';
 import type { RouterMetrics } from '../metrics';
 import type { RouterSettings } from '../settings';
 import { fetchKey, type SharedFetches } from './in-flight';
@@ -189,6 +189,8 @@ export class SubgraphClient {
     const answer = this.shared.query(key, call.caller, send, () => {
       joined = true;
       this.metrics.subgraphFetchesDeduplicated.inc({ subgraph: this.name });
+      // The gateway's fetch span gets no subgraph span below it: it says whose fetch answered instead.
+      annotateActiveSpan({ 'azora.subgraph.fetch_shared': true });
     });
     if (!joined) return fetcherResponse(await answer);
     try {
