@@ -16,8 +16,9 @@
  * and caches spare the subgraphs work) can go beyond it.
  *
  * For "small, a different user each request", every answer under load is checked to be the one for the user it asked
- * for: a deduplication that mixed concurrent callers' answers would not show in one sequential request. Any answer for
- * another user fails the run.
+ * for: concurrent requests that differ only in their variables must never get each other's answers, which one
+ * sequential request would not show. Any answer for another user fails the run. (All requests here come from one
+ * caller; that two callers never share a fetch is tested through the router in router/test/resilience.int.test.ts.)
  * BENCH_PROFILE=<dir> writes a CPU profile of ours there (`.cpuprofile`, open in Chrome DevTools) when it stops.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -62,7 +63,7 @@ const operations = (userId: string, userIds: string[], accountIds: string[], ema
     name: 'small, a different user each request',
     query: USER,
     variablesFor: (n) => ({ id: userIds[n % userIds.length] }),
-    // Concurrent requests for different users: each must get its own user's answer, not another caller's.
+    // Concurrent requests for different users: each must get the answer for its own variables, not another request's.
     answers: (variables, response) => emails.has(variables.id as string) && response?.data?.user?.email === emails.get(variables.id as string),
   },
   {
