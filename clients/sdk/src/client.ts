@@ -54,6 +54,15 @@ export interface SubscriptionObserver<TData> {
   /** The server ended the subscription. */
   complete?(): void;
   /**
+   * The live connection the subscription runs on is open and the server accepted it (graphql-ws `connection_ack`),
+   * and the subscription is sent on it: from now on it is live. Called again each time a lost connection is back
+   * (before `reconnected`). graphql-transport-ws acknowledges connections, not subscriptions, so this is the earliest
+   * sign the protocol gives; a server may still be starting the subscription when it comes.
+   */
+  connected?(): void;
+  /** The live connection was lost; the SDK is re-establishing it, and calls `connected` once it is back. */
+  disconnected?(): void;
+  /**
    * The connection was lost and is back, and the subscription runs again. Events in between are lost unless the
    * subscription resumes from a cursor (`resume`); without one, refetch what the screen shows.
    */
@@ -202,7 +211,7 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
   let sentToken: string | null = null;
   /** Set when the server refused the credentials: the next connection refreshes the token first. */
   let authRejectedToken: string | null | undefined;
-  const live = new Set<{ interrupted: boolean; reconnected(): void; accepted(): void }>();
+  const live = new Set<{ interrupted: boolean; reconnected(): void; accepted(): void; setOpen(open: boolean): void }>();
   /** The open, accepted socket (graphql-ws hands it over on `connected`), for re-authenticating it. */
   let socket: { readyState: number; send(data: string): void } | undefined;
   let renewalTimer: ReturnType<typeof setTimeout> | undefined;
@@ -268,13 +277,17 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
         closed: () => {
           socket = undefined;
           clearTimeout(renewalTimer);
-          for (const subscription of live) subscription.interrupted = true;
+          for (const subscription of live) {
+            subscription.interrupted = true;
+            subscription.setOpen(false);
+          }
         },
         connected: (opened) => {
           socket = opened as typeof socket;
           scheduleRenewal();
           for (const subscription of live) {
             subscription.accepted();
+            subscription.setOpen(true);
             if (!subscription.interrupted) continue;
             subscription.interrupted = false;
             subscription.reconnected();
@@ -313,11 +326,19 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
     /** Each (re)start is a new attempt; messages still arriving for an abandoned attempt are ignored. */
     let attempt = 0;
     let dispose = () => {};
+    /** Whether the observer was last told `connected` (true) or `disconnected` (false): it hears of each change once. */
+    let open = false;
     const entry = {
       interrupted: false,
       reconnected: () => observer.reconnected?.(),
       accepted: () => {
         refused.connection = false;
+      },
+      setOpen: (now: boolean) => {
+        if (stopped || open === now) return;
+        open = now;
+        if (now) observer.connected?.();
+        else observer.disconnected?.();
       },
     };
     const finish = () => {
@@ -385,6 +406,9 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
           observer.complete?.();
         },
       });
+      // On a connection that is already open and accepted, graphql-ws sends the subscription without a new
+      // `connected`: it is live now (told asynchronously, as every other callback is).
+      if (socket?.readyState === 1) void Promise.resolve().then(() => ours() && entry.setOpen(true));
     };
     live.add(entry);
     start();

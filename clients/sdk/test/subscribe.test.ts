@@ -84,6 +84,48 @@ describe('subscribe() over graphql-ws', () => {
     await until('an event after the reconnect', async () => seqs.length === 1);
   });
 
+  it('says when the connection is accepted (not before), lost and back; a subscription on an open one is live at once', async () => {
+    let accept!: () => void;
+    const accepted = new Promise<void>((resolve) => (accept = resolve));
+    server = await startLiveServer({ beforeAck: () => accepted });
+    clientFor({});
+    const first: string[] = [];
+    const second: string[] = [];
+    const observe = (states: string[]) => ({
+      next: () => states.push('event'),
+      connected: () => states.push('connected'),
+      disconnected: () => states.push('disconnected'),
+      reconnected: () => states.push('reconnected'),
+    });
+    client.subscribe(TICKS, {}, observe(first));
+    try {
+      // The socket is open and connection_init has arrived, but the server has not acknowledged it: not live yet.
+      await until('connection_init', async () => server.connections.length === 1);
+      expect(first).toEqual([]);
+    } finally {
+      accept(); // else closing the server waits for the held connection
+    }
+    await until('connected', async () => first.length === 1);
+    expect(first).toEqual(['connected']);
+
+    // Another subscription on the same open connection: graphql-ws sends no new connection_ack.
+    const stopSecond = client.subscribe(TICKS, {}, observe(second));
+    await until('the second subscription', async () => server.subscribes.length === 2 && second.length === 1);
+    expect({ second, connections: server.connections.length }).toEqual({ second: ['connected'], connections: 1 });
+
+    server.drop();
+    await until('back', async () => first.length === 4 && second.length === 4);
+    expect(first).toEqual(['connected', 'disconnected', 'connected', 'reconnected']);
+    expect(second).toEqual(['connected', 'disconnected', 'connected', 'reconnected']);
+
+    // A stopped subscription hears nothing more.
+    stopSecond();
+    server.drop();
+    await until('back again', async () => first.length === 7);
+    expect(first.slice(4)).toEqual(['disconnected', 'connected', 'reconnected']);
+    expect({ second: second.length, subscribes: server.subscribes.length }).toEqual({ second: 4, subscribes: 5 });
+  });
+
   it('refreshes the token once when the server refuses the connection, then carries on', async () => {
     server = await startLiveServer({ connection: (authorization) => authorization === 'Bearer stale' });
     let token = 'stale';

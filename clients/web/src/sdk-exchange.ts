@@ -9,6 +9,10 @@ import { filter, make, merge, mergeMap, pipe, share, takeUntil, type Source } fr
  *
  * When the live connection comes back after a loss, every query on screen is fetched again: a subscription without a
  * cursor cannot replay what happened in between.
+ *
+ * Whether a subscription is live rides along on each of its results, as `extensions.live` (read it with `isLive`): true
+ * once the SDK reports the connection accepted, false before that and while a lost connection is re-established. urql's
+ * own `fetching` cannot tell: it is true from the first render, before any socket is open.
  */
 export function sdkExchange(sdk: AzoraClient): Exchange {
   return ({ client, forward }) =>
@@ -44,6 +48,11 @@ export function sdkExchange(sdk: AzoraClient): Exchange {
     };
 }
 
+/** Whether a subscription's latest urql result says it is live (see `sdkExchange`). */
+export function isLive(result: { extensions?: Record<string, unknown> }): boolean {
+  return result.extensions?.live === true;
+}
+
 /** An SDK failure as urql's result: GraphQL errors keep their codes (INSUFFICIENT_FUNDS, BAD_USER_INPUT, …). */
 function failed(operation: Operation, error: unknown): OperationResult {
   if (error instanceof AzoraError) return makeResult(operation, { data: error.data ?? null, errors: [...error.errors] });
@@ -53,13 +62,24 @@ function failed(operation: Operation, error: unknown): OperationResult {
 function run(sdk: AzoraClient, operation: Operation, reconnected: () => void): Source<OperationResult> {
   return make<OperationResult>((observer) => {
     if (operation.kind === 'subscription') {
+      let live = false;
+      // urql keeps the last data when a result brings none, so a change of the connection alone is a result too.
+      const result = (data?: Record<string, unknown>) => makeResult(operation, { data, extensions: { live } });
       return sdk.subscribe(operation.query, operation.variables, {
-        next: (data) => observer.next(makeResult(operation, { data })),
+        next: (data) => observer.next(result(data)),
         error: (error) => {
           observer.next(failed(operation, error));
           observer.complete();
         },
         complete: () => observer.complete(),
+        connected: () => {
+          live = true;
+          observer.next(result());
+        },
+        disconnected: () => {
+          live = false;
+          observer.next(result());
+        },
         reconnected,
       });
     }

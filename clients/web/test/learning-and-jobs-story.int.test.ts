@@ -227,11 +227,35 @@ describe('the course catalogue and the job board in a real browser', () => {
 
     it("shows the employer the applications to their job, a new one live", async () => {
       const { page, violations } = await openSignedIn(browser, `${origin}/jobs`, platform.routerUrl, employer, PHONE);
+      // The page's live connection goes through Playwright, which holds the router's connection_ack back until the
+      // page has been seen not claiming to be live while it waits for it.
+      let ackArrived!: () => void;
+      const ackHeld = new Promise<void>((resolve) => (ackArrived = resolve));
+      let releaseAck!: () => void;
+      const ackReleased = new Promise<void>((resolve) => (releaseAck = resolve));
+      await page.routeWebSocket(/\/graphql$/, (ws) => {
+        const router = ws.connectToServer();
+        router.onMessage(async (message) => {
+          if (typeof message === 'string' && (JSON.parse(message) as { type?: string }).type === 'connection_ack') {
+            ackArrived();
+            await ackReleased;
+          }
+          ws.send(message);
+        });
+      });
       const posted = page.getByRole('region', { name: 'Jobs you posted' }).getByRole('listitem', { name: title });
       await posted.getByText('Open · 1 application · pays 450.00 USD').waitFor();
       await posted.getByRole('link', { name: title }).click();
       const list = page.getByRole('region', { name: 'Applications to your job' });
       await list.getByRole('listitem', { name: 'Application from Mae' }).getByText('I reconcile ledgers for a living.').waitFor();
+      try {
+        await ackHeld; // the router accepted the connection; the page has not heard so yet
+        await page.getByText('Connecting to live updates…').waitFor();
+        expect(await page.getByText('Live: new applications appear here as they arrive.').count()).toBe(0);
+      } finally {
+        releaseAck();
+      }
+      // Live once the SDK has the acknowledgement, and only then is the other person's application sent.
       await page.getByText('Live: new applications appear here as they arrive.').waitFor();
       expect(await fitsWidth(page)).toBe(true);
 
@@ -242,6 +266,55 @@ describe('the course catalogue and the job board in a real browser', () => {
       await screenshot(page, 'employer-applications-phone');
       expect(violations).toEqual([]);
       await page.context().close();
+    });
+
+    it('pages the open jobs by cursor: "Show more jobs" goes on past the 100 rows a page holds at most', async () => {
+      // With the job above, 101 open jobs; the board lists them oldest first, so the last one posted is the 101st.
+      const batch = (n: number) => `Batch job ${n} ${title}`;
+      for (let n = 1; n <= 100; n++) {
+        await employerSdk.mutate(PostJobDocument, {
+          input: { title: batch(n), description: 'More ledgers to check.', skills: ['typescript'], budget: { amount: '10.00', currency: 'USD' } },
+        });
+      }
+      const { page } = applicant;
+      // Every page the board asks for: the variables it sent and what came back.
+      const pages: { first: unknown; after: unknown; rows: number; hasNextPage: boolean; endCursor: string | null }[] = [];
+      page.on('response', async (response) => {
+        const sent = response.request().postDataJSON() as { operationName?: string; variables?: { first?: unknown; after?: unknown } } | null;
+        if (sent?.operationName !== 'Jobs') return;
+        const { jobs } = ((await response.json()) as { data: { jobs: { edges: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } }).data;
+        pages.push({ first: sent.variables?.first, after: sent.variables?.after ?? null, rows: jobs.edges.length, ...jobs.pageInfo });
+      });
+      await page.goto(`${origin}/jobs`);
+      const cards = page.getByRole('list', { name: 'Jobs' }).locator('li.card');
+      await cards.nth(19).waitFor();
+      expect(await cards.count()).toBe(20);
+      const more = page.getByRole('button', { name: 'Show more jobs' });
+      // Which card holds the keyboard focus (page.evaluate: the CSP forbids waitForFunction's string evaluation).
+      const focusedCard = () =>
+        page.evaluate(`[...document.querySelectorAll('ul.cards[aria-label="Jobs"] > li.card')].indexOf(document.activeElement.closest('li'))`) as Promise<number>;
+      for (let shown = 20; shown < 101; shown += 20) {
+        await more.click();
+        await cards.nth(Math.min(shown + 20, 101) - 1).waitFor();
+        // The button is gone with the click: the keyboard focus goes to the first new card's link instead.
+        await until(`the focus on card ${shown + 1}`, async () => (await focusedCard()) === shown);
+      }
+      await page.getByRole('list', { name: 'Jobs' }).getByRole('listitem', { name: batch(100), exact: true }).waitFor();
+      expect({ cards: await cards.count(), more: await more.count() }).toEqual({ cards: 101, more: 0 });
+      await screenshot(page, 'job-board-101-jobs');
+      // Each page after the first was asked for after the previous one's endCursor, 20 rows at a time.
+      await until('the six pages answered', async () => pages.length >= 6);
+      const chain: typeof pages = [];
+      for (let after: string | null = null; ; ) {
+        const next = pages.find((p) => p.after === after);
+        if (!next) break;
+        chain.push(next);
+        if (!next.hasNextPage) break;
+        after = next.endCursor;
+      }
+      expect(chain.map(({ first, rows }) => ({ first, rows }))).toEqual([...Array(5).fill({ first: 20, rows: 20 }), { first: 20, rows: 1 }]);
+      expect(pages).toHaveLength(6);
+      expect(applicant.violations).toEqual([]);
     });
   });
 });

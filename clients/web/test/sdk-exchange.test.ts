@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { createAzoraClient, type AzoraClient } from '@azora/sdk';
 import { until } from '@azora/testing';
 import { startLiveServer, TICK_COUNT, TICKS, type LiveServer } from '../../sdk/test/support/live-server';
-import { sdkExchange } from '../src/sdk-exchange';
+import { isLive, sdkExchange } from '../src/sdk-exchange';
 
 // The web app's urql exchange, with the SDK as its transport, against a server speaking the router's protocols
 // (GraphQL over HTTP and graphql-ws). The browser story covers queries and mutations through it at the real router;
@@ -53,5 +53,34 @@ describe("the web app's urql exchange over the SDK", () => {
     server.log.publish();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect({ seqs, queries: server.httpQueries() }).toEqual({ seqs: [1, 3], queries: 2 });
+  });
+
+  it('says on each subscription result whether it is live: once the connection is accepted, not while it is lost', async () => {
+    let accept!: () => void;
+    const accepted = new Promise<void>((resolve) => (accept = resolve));
+    server = await startLiveServer({ beforeAck: () => accepted });
+    sdk = createAzoraClient({ url: server.url, webSocketImpl: WebSocket, maxRetryWaitMs: 100 });
+    const client = new Client({ url: server.url, exchanges: [sdkExchange(sdk)] });
+    const results: { live: boolean; seq?: number }[] = [];
+    const subscription = pipe(
+      client.subscription(TICKS, {}),
+      subscribe((result) => results.push({ live: isLive(result), seq: result.data?.ticks.seq })),
+    );
+    try {
+      // The socket is open and has sent connection_init; until the server acknowledges it, nothing says "live".
+      await until('connection_init', async () => server.connections.length === 1);
+      expect(results).toEqual([]);
+    } finally {
+      accept();
+    }
+    await until('live', async () => results.length === 1);
+    await until('the subscription', async () => server.subscribes.length === 1);
+    server.log.publish();
+    await until('an event', async () => results.length === 2);
+
+    server.drop();
+    await until('live again', async () => results.length === 4);
+    expect(results).toEqual([{ live: true }, { live: true, seq: 1 }, { live: false }, { live: true }]);
+    subscription.unsubscribe();
   });
 });

@@ -87,6 +87,7 @@ describe('the web app in a real browser', () => {
 
   it('lets A send B money through the form', async () => {
     await b.page.getByText('No activity yet.').waitFor(); // B's wallet is open, before the payment
+    await b.page.getByText('Live: new payments appear here as they happen.').waitFor(); // and its live connection accepted
     await a.page.getByLabel("Recipient's account number").fill(b.accountId);
     await a.page.getByLabel('Amount (USD)').fill('25.00');
     await a.page.getByLabel('Note (optional)').fill('Thanks for lunch');

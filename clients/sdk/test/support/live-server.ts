@@ -70,6 +70,8 @@ export interface Refusals {
   connection?: (authorization: string | undefined) => boolean;
   /** Answer the subscription UNAUTHENTICATED for this authorization, keeping the socket open. */
   subscription?: (authorization: string | undefined) => boolean;
+  /** Awaited before a connection is accepted (connection_ack): holds it in "connecting" until it settles. */
+  beforeAck?: () => Promise<void>;
 }
 
 export async function startLiveServer(refuse: Refusals = {}): Promise<LiveServer> {
@@ -114,9 +116,10 @@ export async function startLiveServer(refuse: Refusals = {}): Promise<LiveServer
     {
       schema,
       context: (ctx) => ({ connectionParams: ctx.connectionParams }),
-      onConnect: (ctx) => {
+      onConnect: async (ctx) => {
         const authorization = authorizationOf(ctx.connectionParams);
         connections.push(authorization);
+        await refuse.beforeAck?.();
         return !refuse.connection?.(authorization);
       },
     },

@@ -1,8 +1,9 @@
-import { GrantRoleDocument, RevokeRoleDocument, UsersDocument, type Role, type UsersQuery } from '@azora/sdk';
+import { GrantRoleDocument, RevokeRoleDocument, UsersDocument, type Role, type UsersQuery, type UsersQueryVariables } from '@azora/sdk';
 import { useState, type FormEvent } from 'react';
-import { useMutation, useQuery } from 'urql';
+import { useMutation } from 'urql';
 import { useSignedIn } from '../app';
-import { ErrorNotice, Loading } from '../ui/status';
+import { MorePages, useCursorPage, type PagedQuery } from '../ui/cursor-pages';
+import { ErrorNotice, QueryStatus } from '../ui/status';
 
 /** Every role with what it allows; a Record, so the type checker fails when the schema gains a role this lacks. */
 const ROLES: Record<Role, string> = {
@@ -18,52 +19,23 @@ const ROLES: Record<Role, string> = {
   analyst: 'reads analytics',
 };
 const ALL_ROLES = Object.keys(ROLES) as Role[];
-const PAGE_SIZE = 20;
 
 type UserNode = UsersQuery['users']['edges'][number]['node'];
+const USERS: PagedQuery<UsersQuery, UsersQueryVariables, UserNode> = { query: UsersDocument, variables: {}, connection: (data) => data.users };
 
 export function UserList() {
-  // Each page is its own query; "Show more" adds the next one after the last cursor.
-  const [pages, setPages] = useState<(string | null)[]>([null]);
+  // Each page is its own query: a change to a user fetches again only the page it is on.
+  const users = useCursorPage(USERS, null);
+  const item = (user: UserNode, refresh: () => void) => <UserItem key={user.id} user={user} onChanged={refresh} />;
   return (
     <section aria-labelledby="users-heading" className="panel">
       <h2 id="users-heading">Users and roles</h2>
+      <QueryStatus result={users.result} loading="Loading users…" retry={users.refresh} />
       <ul className="users">
-        {pages.map((after, i) => (
-          <UserPage key={after ?? 'first'} after={after} last={i === pages.length - 1} onMore={(cursor) => setPages((p) => [...p, cursor])} />
-        ))}
+        {users.nodes.map((user) => item(user, users.refresh))}
+        <MorePages paged={USERS} after={users.next} label="Show more users" loading="Loading more users…" item={item} />
       </ul>
     </section>
-  );
-}
-
-function UserPage({ after, last, onMore }: { after: string | null; last: boolean; onMore: (cursor: string) => void }) {
-  const [{ data, fetching, error }, refetch] = useQuery({ query: UsersDocument, variables: { first: PAGE_SIZE, after }, requestPolicy: 'network-only' });
-  const refresh = () => refetch({ requestPolicy: 'network-only' });
-  const { pageInfo } = data?.users ?? {};
-  return (
-    <>
-      {data?.users.edges.map(({ node }) => (
-        <UserItem key={node.id} user={node} onChanged={refresh} />
-      ))}
-      {fetching && !data && (
-        <li>
-          <Loading>Loading users…</Loading>
-        </li>
-      )}
-      {error && (
-        <li>
-          <ErrorNotice error={error} retry={refresh} />
-        </li>
-      )}
-      {last && pageInfo?.hasNextPage && pageInfo.endCursor && (
-        <li>
-          <button type="button" className="secondary" onClick={() => onMore(pageInfo.endCursor!)}>
-            Show more users
-          </button>
-        </li>
-      )}
-    </>
   );
 }
 

@@ -1,9 +1,18 @@
-import { JobsDocument, MyApplicationsDocument, MyPostedJobsDocument, SkillsDocument, type JobSummaryFragment } from '@azora/sdk';
+import {
+  JobsDocument,
+  MyApplicationsDocument,
+  MyPostedJobsDocument,
+  SkillsDocument,
+  type JobsQuery,
+  type JobsQueryVariables,
+  type JobSummaryFragment,
+} from '@azora/sdk';
 import { useState } from 'react';
 import { useQuery } from 'urql';
 import { PageHeading, useApp } from '../app';
 import { Link } from '../routing';
-import { CardList, PAGE } from '../ui/card-list';
+import { CardList } from '../ui/card-list';
+import { useCursorPage, type PagedQuery } from '../ui/cursor-pages';
 import { QueryStatus } from '../ui/status';
 import { Tags } from '../ui/tags';
 import { formatMoney } from '../wallet/money';
@@ -39,22 +48,23 @@ function MyApplications() {
         retry={() => refetch(FRESH)}
         unavailable={result.data && !applications ? 'Your applications cannot be shown right now.' : undefined}
       />
-      {applications?.length === 0 && <p>You have not applied to a job yet.</p>}
-      {applications && applications.length > 0 && (
-        <ul className="cards">
-          {applications.map((application) => (
-            <li key={application.id} className="card" aria-label={`Application to ${application.job.title}`}>
-              <Link to={`/jobs/${application.job.id}`} className="card-title">
-                {application.job.title}
-              </Link>
-              <p className="meta">
-                <span className="badge">{applicationStatusName(application)}</span> · applied{' '}
-                <time dateTime={application.createdAt}>{new Date(application.createdAt).toLocaleDateString()}</time>
-              </p>
-            </li>
-          ))}
-        </ul>
-      )}
+      <CardList
+        label="Your applications"
+        items={applications ?? []}
+        loaded={Boolean(applications)}
+        empty="You have not applied to a job yet."
+        card={(application) => (
+          <li key={application.id} className="card" aria-label={`Application to ${application.job.title}`}>
+            <Link to={`/jobs/${application.job.id}`} className="card-title">
+              {application.job.title}
+            </Link>
+            <p className="meta">
+              <span className="badge">{applicationStatusName(application)}</span> · applied{' '}
+              <time dateTime={application.createdAt}>{new Date(application.createdAt).toLocaleDateString()}</time>
+            </p>
+          </li>
+        )}
+      />
     </section>
   );
 }
@@ -71,35 +81,38 @@ function PostedJobs() {
         retry={() => refetch(FRESH)}
         unavailable={result.data && !jobs ? 'Your jobs cannot be shown right now.' : undefined}
       />
-      {jobs?.length === 0 && <p>You have not posted a job yet.</p>}
-      {jobs && jobs.length > 0 && (
-        <ul className="cards">
-          {jobs.map((job) => {
-            const count = job.applications?.length ?? 0;
-            return (
-              <li key={job.id} className="card" aria-label={job.title}>
-                <Link to={`/jobs/${job.id}`} className="card-title">
-                  {job.title}
-                </Link>
-                <p className="meta">
-                  {job.status === 'OPEN' ? 'Open' : 'Filled'} · {count} {count === 1 ? 'application' : 'applications'} · pays {formatMoney(job.budget)}
-                </p>
-              </li>
-            );
-          })}
-        </ul>
-      )}
+      <CardList
+        label="Jobs you posted"
+        items={jobs ?? []}
+        loaded={Boolean(jobs)}
+        empty="You have not posted a job yet."
+        card={(job) => {
+          const count = job.applications?.length ?? 0;
+          return (
+            <li key={job.id} className="card" aria-label={job.title}>
+              <Link to={`/jobs/${job.id}`} className="card-title">
+                {job.title}
+              </Link>
+              <p className="meta">
+                {job.status === 'OPEN' ? 'Open' : 'Filled'} · {count} {count === 1 ? 'application' : 'applications'} · pays {formatMoney(job.budget)}
+              </p>
+            </li>
+          );
+        }}
+      />
     </section>
   );
 }
 
 function OpenJobs() {
   const [skill, setSkill] = useState('');
-  const [first, setFirst] = useState(PAGE);
   const [skills] = useQuery({ query: SkillsDocument });
-  const [result, refetch] = useQuery({ query: JobsDocument, variables: { filter: skill ? { skill } : null, first }, ...FRESH });
-  const { data, fetching } = result;
-  const jobs = data?.jobs.edges.map((edge) => edge.node) ?? [];
+  const paged: PagedQuery<JobsQuery, JobsQueryVariables, JobSummaryFragment> = {
+    query: JobsDocument,
+    variables: { filter: skill ? { skill } : null },
+    connection: (data) => data.jobs,
+  };
+  const jobs = useCursorPage(paged, null);
   return (
     <section className="panel" aria-labelledby="open-jobs-heading">
       <h2 id="open-jobs-heading">Open jobs</h2>
@@ -109,10 +122,7 @@ function OpenJobs() {
           id="job-skill"
           value={skill}
           disabled={!skills.data}
-          onChange={(e) => {
-            setFirst(PAGE);
-            setSkill(e.target.value);
-          }}
+          onChange={(e) => setSkill(e.target.value)}
         >
           <option value="">Any skill</option>
           {skills.data?.skills.map((s) => (
@@ -122,16 +132,13 @@ function OpenJobs() {
           ))}
         </select>
       </div>
-      <QueryStatus result={result} loading="Loading jobs…" retry={() => refetch(FRESH)} />
+      <QueryStatus result={jobs.result} loading="Loading jobs…" retry={jobs.refresh} />
       <CardList
         label="Jobs"
-        items={jobs}
-        loaded={Boolean(data)}
+        items={jobs.nodes}
+        loaded={Boolean(jobs.result.data)}
         empty={skill ? 'No open job needs this skill right now.' : 'No job is open right now.'}
-        hasMore={Boolean(data?.jobs.pageInfo.hasNextPage)}
-        fetching={fetching}
-        moreLabel="Show more jobs"
-        setFirst={setFirst}
+        more={{ paged, after: jobs.next, label: 'Show more jobs', loading: 'Loading more jobs…' }}
         card={(job) => <JobCard key={job.id} job={job} />}
       />
     </section>

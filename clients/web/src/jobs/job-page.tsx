@@ -3,7 +3,9 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { PageHeading, useApp } from '../app';
 import { Link } from '../routing';
+import { CardList } from '../ui/card-list';
 import { errorDetails, type ErrorMessages } from '../ui/errors';
+import { LiveStatus } from '../ui/live-status';
 import { PageFailed, PageNotFound } from '../ui/page-states';
 import { ErrorNotice, Loading, QueryStatus, Success } from '../ui/status';
 import { Tags } from '../ui/tags';
@@ -14,10 +16,9 @@ const FRESH = { requestPolicy: 'network-only' } as const;
 const PITCH_MAX = 2_000;
 
 const APPLY_MESSAGES: ErrorMessages = {
-  BAD_USER_INPUT: ({ field, message }) =>
-    field === 'pitch' ? `Tell the employer why you fit the job, in 1 to ${PITCH_MAX.toLocaleString()} characters.` : `${message}.`,
-  FORBIDDEN: ({ message }) => `${message}.`,
-  CONFLICT: ({ message }) => `${message}.`,
+  BAD_USER_INPUT: ({ field, message }) => (field === 'pitch' ? `Tell the employer why you fit the job, in 1 to ${PITCH_MAX.toLocaleString()} characters` : message),
+  // The server's sentence names the reason (one's own job), which "not allowed" alone would not.
+  FORBIDDEN: ({ message }) => message,
 };
 
 /** One job: its details for everyone, the apply form for a signed-in person, its applications for its poster. */
@@ -69,7 +70,9 @@ function Apply({ job }: { job: JobSummaryFragment }) {
   const [pitch, setPitch] = useState('');
   const [applying, apply] = useMutation(ApplyToJobDocument);
   const [problem, setProblem] = useState<unknown>(null);
-  const existing = mine.data?.me?.applications?.find((a) => a.job.id === job.id);
+  // The application just sent is the mutation's answer; one sent before is in the list.
+  const sent = applying.data?.applyToJob;
+  const existing = sent?.job.id === job.id ? sent : mine.data?.me?.applications?.find((a) => a.job.id === job.id);
 
   if (mine.fetching && !mine.data) return <Loading>Checking your applications…</Loading>;
   if (mine.error) return <ErrorNotice error={mine.error} retry={() => refetch(FRESH)} />;
@@ -84,6 +87,7 @@ function Apply({ job }: { job: JobSummaryFragment }) {
           · applied <time dateTime={existing.createdAt}>{new Date(existing.createdAt).toLocaleString()}</time>
         </p>
         <blockquote className="pitch">{existing.pitch}</blockquote>
+        {existing === sent && <Success>Application sent.</Success>}
       </section>
     );
   if (job.status !== 'OPEN') return <p>This job is filled and takes no more applications.</p>;
@@ -93,8 +97,7 @@ function Apply({ job }: { job: JobSummaryFragment }) {
     setProblem(null);
     // The rules on a pitch (1 to 2,000 characters once trimmed) are Forge's; its answer is shown as it comes.
     const result = await apply({ jobId: job.id, pitch });
-    if (result.error) return setProblem(result.error);
-    refetch(FRESH);
+    if (result.error) setProblem(result.error);
   };
   const invalid = problem !== null && errorDetails(problem).field === 'pitch';
   return (
@@ -127,7 +130,6 @@ function Apply({ job }: { job: JobSummaryFragment }) {
         <button type="submit" disabled={applying.fetching}>
           {applying.fetching ? 'Sending…' : 'Send application'}
         </button>
-        {applying.data && !problem && <Success>Application sent.</Success>}
       </form>
     </section>
   );
@@ -146,28 +148,23 @@ function Applications({ jobId }: { jobId: string }) {
     <section className="panel" aria-labelledby="applications-heading">
       <h2 id="applications-heading">Applications to your job</h2>
       <QueryStatus result={result} loading="Loading applications…" retry={() => refetch(FRESH)} />
-      {applications?.length === 0 && <p>Nobody has applied yet.</p>}
-      {applications && applications.length > 0 && (
-        <ul className="cards">
-          {applications.map((application) => (
-            <li key={application.id} className="card" aria-label={`Application from ${application.applicant.displayName}`}>
-              <p className="card-title">{application.applicant.displayName}</p>
-              <p className="meta">
-                <span className="badge">{applicationStatusName(application)}</span> · applied{' '}
-                <time dateTime={application.createdAt}>{new Date(application.createdAt).toLocaleString()}</time>
-              </p>
-              <blockquote className="pitch">{application.pitch}</blockquote>
-            </li>
-          ))}
-        </ul>
-      )}
-      {live.error ? (
-        <ErrorNotice error={live.error} />
-      ) : (
-        <p className="live-status" data-live={live.fetching || latest ? 'on' : 'connecting'}>
-          {live.fetching || latest ? 'Live: new applications appear here as they arrive.' : 'Connecting to live updates…'}
-        </p>
-      )}
+      <CardList
+        label="Applications to your job"
+        items={applications ?? []}
+        loaded={Boolean(applications)}
+        empty="Nobody has applied yet."
+        card={(application) => (
+          <li key={application.id} className="card" aria-label={`Application from ${application.applicant.displayName}`}>
+            <p className="card-title">{application.applicant.displayName}</p>
+            <p className="meta">
+              <span className="badge">{applicationStatusName(application)}</span> · applied{' '}
+              <time dateTime={application.createdAt}>{new Date(application.createdAt).toLocaleString()}</time>
+            </p>
+            <blockquote className="pitch">{application.pitch}</blockquote>
+          </li>
+        )}
+      />
+      <LiveStatus subscription={live}>new applications appear here as they arrive.</LiveStatus>
     </section>
   );
 }

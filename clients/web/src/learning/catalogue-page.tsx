@@ -1,9 +1,10 @@
-import { CoursesDocument, MyEnrollmentsDocument, type CourseSummaryFragment } from '@azora/sdk';
+import { CoursesDocument, MyEnrollmentsDocument, type CourseSummaryFragment, type CoursesQuery, type CoursesQueryVariables } from '@azora/sdk';
 import { useState, type FormEvent } from 'react';
 import { useQuery } from 'urql';
 import { PageHeading, useApp } from '../app';
 import { Link } from '../routing';
-import { CardList, PAGE } from '../ui/card-list';
+import { CardList } from '../ui/card-list';
+import { useCursorPage, type PagedQuery } from '../ui/cursor-pages';
 import { QueryStatus } from '../ui/status';
 import { Tags } from '../ui/tags';
 import { levelName, ProgressBar } from './progress';
@@ -34,24 +35,25 @@ function MyLearning() {
         retry={() => refetch(FRESH)}
         unavailable={result.data && !enrollments ? 'Your courses cannot be shown right now.' : undefined}
       />
-      {enrollments?.length === 0 && <p>You are not enrolled in any course yet. Pick one below.</p>}
-      {enrollments && enrollments.length > 0 && (
-        <ul className="cards">
-          {enrollments.map((enrollment) => (
-            <li key={enrollment.id} className="card" aria-label={enrollment.course.title}>
-              <Link to={`/courses/${enrollment.course.id}`} className="card-title">
-                {enrollment.course.title}
-              </Link>
-              <ProgressBar id={`progress-${enrollment.id}`} enrollment={enrollment} />
-              {enrollment.certificate && (
-                <p className="certificate-line">
-                  Certificate <code>{enrollment.certificate.code}</code>
-                </p>
-              )}
-            </li>
-          ))}
-        </ul>
-      )}
+      <CardList
+        label="Your courses"
+        items={enrollments ?? []}
+        loaded={Boolean(enrollments)}
+        empty="You are not enrolled in any course yet. Pick one below."
+        card={(enrollment) => (
+          <li key={enrollment.id} className="card" aria-label={enrollment.course.title}>
+            <Link to={`/courses/${enrollment.course.id}`} className="card-title">
+              {enrollment.course.title}
+            </Link>
+            <ProgressBar id={`progress-${enrollment.id}`} enrollment={enrollment} />
+            {enrollment.certificate && (
+              <p className="certificate-line">
+                Certificate <code>{enrollment.certificate.code}</code>
+              </p>
+            )}
+          </li>
+        )}
+      />
     </section>
   );
 }
@@ -59,17 +61,14 @@ function MyLearning() {
 function Catalogue() {
   const [typed, setTyped] = useState('');
   const [search, setSearch] = useState('');
-  const [first, setFirst] = useState(PAGE);
-  const [result, refetch] = useQuery({
+  const paged: PagedQuery<CoursesQuery, CoursesQueryVariables, CourseSummaryFragment> = {
     query: CoursesDocument,
-    variables: { filter: search ? { search } : null, first },
-    ...FRESH,
-  });
-  const { data, fetching } = result;
-  const courses = data?.courses.edges.map((edge) => edge.node) ?? [];
+    variables: { filter: search ? { search } : null },
+    connection: (data) => data.courses,
+  };
+  const courses = useCursorPage(paged, null);
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    setFirst(PAGE);
     setSearch(typed.trim());
   };
   return (
@@ -84,16 +83,13 @@ function Catalogue() {
           </button>
         </div>
       </form>
-      <QueryStatus result={result} loading="Loading courses…" retry={() => refetch(FRESH)} />
+      <QueryStatus result={courses.result} loading="Loading courses…" retry={courses.refresh} />
       <CardList
         label="Courses"
-        items={courses}
-        loaded={Boolean(data)}
+        items={courses.nodes}
+        loaded={Boolean(courses.result.data)}
         empty={search ? `No published course matches “${search}”.` : 'No course is published yet.'}
-        hasMore={Boolean(data?.courses.pageInfo.hasNextPage)}
-        fetching={fetching}
-        moreLabel="Show more courses"
-        setFirst={setFirst}
+        more={{ paged, after: courses.next, label: 'Show more courses', loading: 'Loading more courses…' }}
         card={(course) => <CourseCard key={course.id} course={course} />}
       />
     </section>

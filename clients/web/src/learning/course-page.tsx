@@ -21,8 +21,7 @@ const FRESH = { requestPolicy: 'network-only' } as const;
 
 // The server's sentence names the reason (the learner role, one's own course), which "not allowed" alone would not.
 const ENROLL_MESSAGES: ErrorMessages = {
-  FORBIDDEN: ({ message }) => `You cannot enrol: ${message}.`,
-  CONFLICT: ({ message }) => `${message}.`,
+  FORBIDDEN: ({ message }) => `You cannot enrol: ${message}`,
 };
 
 /** One course: its syllabus for everyone; enrolling, the lessons, progress and the certificate for a learner. */
@@ -71,7 +70,8 @@ function Learning({ course }: { course: Course }) {
   const [enrolling, enroll] = useMutation(EnrollDocument);
   const [completed, setCompleted] = useState<EnrollmentProgressFragment | null>(null);
   const enrollments = mine.data?.me?.enrollments;
-  // The answer of the last mutation is the newest state until the list is fetched again.
+  // The answer of the last mutation (enrol, lesson done) is the newest state of this course's enrolment: the list is
+  // not fetched again for it.
   const enrollment = completed?.course.id === course.id ? completed : enrollments?.find((e) => e.course.id === course.id);
   // The enrol button goes away once it worked: the keyboard focus moves to what replaced it.
   const [justEnrolled, setJustEnrolled] = useState(false);
@@ -79,7 +79,7 @@ function Learning({ course }: { course: Course }) {
   useEffect(() => {
     if (!justEnrolled || !progressHeading.current) return;
     progressHeading.current.focus();
-    setJustEnrolled(false); // once: a later refetch must not take the focus again
+    setJustEnrolled(false); // once: a later change must not take the focus again
   }, [justEnrolled, Boolean(enrollment)]);
 
   if (!enrollments || mine.error)
@@ -97,7 +97,6 @@ function Learning({ course }: { course: Course }) {
       if (result.data) {
         setCompleted(result.data.enroll);
         setJustEnrolled(true);
-        refetch(FRESH);
       }
     };
     return (
@@ -131,7 +130,7 @@ function Learning({ course }: { course: Course }) {
           <p className="hint">Complete every lesson to earn the course's certificate.</p>
         )}
       </section>
-      <Lessons course={course} enrollment={enrollment} onCompleted={(next) => (setCompleted(next), refetch(FRESH))} />
+      <Lessons course={course} enrollment={enrollment} onCompleted={setCompleted} />
     </>
   );
 }

@@ -1,37 +1,27 @@
 import type { ReactNode } from 'react';
-
-/** How many rows a paged list asks for at first and adds per "show more", and the server's page-size cap. */
-export const PAGE = 20;
-const MAX_PAGE = 100;
+import { MorePages, type MorePagesProps } from './cursor-pages';
 
 /**
- * A list of cards, empty-state text once loaded, and a "show more" button while the server says there is more.
- * `setFirst` is the page-size state the list's query reads.
+ * A list of cards, and its empty-state text once loaded. For a cursor-paged list, `items` is the first page
+ * (`useCursorPage`) and `more` brings the pages after it, each on request.
  */
-export function CardList<T extends { id: string }>(props: {
+export function CardList<T extends { id: string }, TData = unknown, TVariables extends { first?: number | null; after?: string | null } = {}>(props: {
   label: string;
   items: readonly T[];
   loaded: boolean;
   empty: ReactNode;
-  hasMore: boolean;
-  fetching: boolean;
-  moreLabel: string;
-  setFirst: (update: (first: number) => number) => void;
   card: (item: T) => ReactNode;
+  more?: Omit<MorePagesProps<TData, TVariables, T>, 'item'>;
 }) {
-  const { label, items, loaded, empty, hasMore, fetching, moreLabel, setFirst, card } = props;
+  const { label, items, loaded, empty, card, more } = props;
   return (
     <>
       {loaded && items.length === 0 && <p>{empty}</p>}
       {items.length > 0 && (
         <ul className="cards" aria-label={label}>
           {items.map(card)}
+          {more && <MorePages {...more} item={card} />}
         </ul>
-      )}
-      {hasMore && (
-        <button type="button" className="secondary" disabled={fetching} onClick={() => setFirst((n) => Math.min(n + PAGE, MAX_PAGE))}>
-          {fetching ? 'Loading…' : moreLabel}
-        </button>
       )}
     </>
   );

@@ -22,26 +22,36 @@ export function errorDetails(error: unknown): ErrorDetails {
   return { code: undefined, message: error instanceof Error ? error.message : String(error), field: undefined };
 }
 
-/** What a screen says for a code where the general sentence does not fit (sign-in: UNAUTHENTICATED is a wrong password). */
+/**
+ * What a screen says for a code where the general sentence does not fit (sign-in: UNAUTHENTICATED is a wrong password).
+ * No need to end it with a full stop: `readableError` ends every sentence.
+ */
 export type ErrorMessages = Partial<Record<string, string | ((details: ErrorDetails) => string)>>;
+
+/** Ends a sentence with a full stop unless it already ends with one (or with ? ! …). Server messages have none. */
+function sentence(text: string): string {
+  const trimmed = text.trimEnd();
+  return trimmed === '' || /[.!?…]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
 
 /** Sentences a person can act on, by error code; a server message is shown where it is already one (validation). */
 export function readableError(error: unknown, messages: ErrorMessages = {}): string {
   const details = errorDetails(error);
-  const { code, message } = details;
-  const special = code !== undefined ? messages[code] : undefined;
-  if (special !== undefined) return typeof special === 'function' ? special(details) : special;
+  const special = details.code !== undefined ? messages[details.code] : undefined;
+  return sentence(special === undefined ? generalSentence(details) : typeof special === 'function' ? special(details) : special);
+}
+
+function generalSentence({ code, message }: ErrorDetails): string {
   switch (code) {
     case 'BAD_USER_INPUT':
     case 'CONFLICT':
     case 'IDEMPOTENCY_CONFLICT':
+    case 'NOT_FOUND':
       return message;
     case 'UNAUTHENTICATED':
       return 'Your session has ended. Please sign in again.';
     case 'FORBIDDEN':
       return 'You are not allowed to do that.';
-    case 'NOT_FOUND':
-      return `${message}.`;
     case 'RATE_LIMITED':
       return 'Too many requests. Wait a moment, then try again.';
     case 'NETWORK_ERROR':

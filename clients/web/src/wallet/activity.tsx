@@ -1,6 +1,7 @@
 import { AccountActivityDocument, AccountEntriesDocument, type AccountSummaryFragment, type LedgerEntryFieldsFragment } from '@azora/sdk';
 import { useEffect, useRef, type ReactNode } from 'react';
 import { useQuery, useSubscription } from 'urql';
+import { LiveStatus } from '../ui/live-status';
 import { ErrorNotice, Loading } from '../ui/status';
 import { formatMoney } from './money';
 
@@ -9,10 +10,11 @@ type Entry = LedgerEntryFieldsFragment;
 /** The shown account's ledger entries, newest first, with new ones arriving live by subscription. It never polls. */
 export function Activity({ account, onLiveEntry }: { account: AccountSummaryFragment; onLiveEntry: () => void }) {
   // The handler is urql's reducer (it may run twice under StrictMode): it only accumulates, newest first.
-  const [{ data: live = [], error, fetching }] = useSubscription({ query: AccountActivityDocument, variables: { accountId: account.id } }, (previous: Entry[] = [], event) => [
+  const [subscription] = useSubscription({ query: AccountActivityDocument, variables: { accountId: account.id } }, (previous: Entry[] = [], event) => [
     event.accountActivity,
     ...previous,
   ]);
+  const live = subscription.data ?? [];
   const latest = live[0];
   // Each new entry changes a balance: the wallet asks the ledger again.
   useEffect(() => {
@@ -20,14 +22,7 @@ export function Activity({ account, onLiveEntry }: { account: AccountSummaryFrag
   }, [latest?.id]);
   return (
     <ActivityList account={account} live={live}>
-      {error ? (
-        <ErrorNotice error={error} />
-      ) : (
-        // urql stops "fetching" a subscription once its first event arrived; an event is proof enough that it is live.
-        <p className="live-status" data-live={fetching || latest ? 'on' : 'connecting'}>
-          {fetching || latest ? 'Live: new payments appear here as they happen.' : 'Connecting to live updates…'}
-        </p>
-      )}
+      <LiveStatus subscription={subscription}>new payments appear here as they happen.</LiveStatus>
       <p className="visually-hidden" aria-live="polite">
         {latest ? `${describe(latest)} ${formatMoney(latest.amount)}` : ''}
       </p>

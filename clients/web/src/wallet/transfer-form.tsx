@@ -60,7 +60,7 @@ export function TransferForm({ accounts, onSent }: { accounts: AccountSummaryFra
   const messages: ErrorMessages = {
     INSUFFICIENT_FUNDS: `Not enough money: your ${from.currency} account holds ${formatMoney(from.balance)}. Send less, or add money first.`,
     BAD_USER_INPUT: ({ message, field: blamed }) =>
-      blamed === 'amount' ? `Check the amount: ${message}.` : blamed === 'toAccountId' ? `Check the recipient: ${message}.` : `${message}.`,
+      blamed === 'amount' ? `Check the amount: ${message}` : blamed === 'toAccountId' ? `Check the recipient: ${message}` : message,
     NOT_FOUND: "No account has that number. Check the recipient's account number.",
   };
   const describedBy = (name: 'amount' | 'to', hint?: string) => [hint, field === name ? 'transfer-problem' : undefined].filter(Boolean).join(' ') || undefined;
