@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { SpanKind } from '@opentelemetry/api';
 import { RedisEventBus, startTelemetry, type EventBus, type Telemetry } from '@azora/kit';
-import { captureLogs, collect, connectWs, metricValue, seedUsers, startPlatform, testDialects, twoAccounts, until, type Platform } from '@azora/testing';
+import { captureLogs, collect, connectWs, metricValue, seedUsers, startPlatform, TEST_REDIS_URL, testDialects, twoAccounts, until, type Platform } from '@azora/testing';
 
 const QUERY = /* GraphQL */ `
   query UserWithAccounts($id: ID!) {
@@ -166,7 +166,7 @@ const ACTIVITY = /* GraphQL */ `
 
 const buses: [string, () => EventBus | undefined][] = [
   ['the in-process bus', () => undefined],
-  ['the Redis bus', () => new RedisEventBus('redis://127.0.0.1:6379', undefined, { stream: `azora:test:trace:${randomBytes(4).toString('hex')}` })],
+  ['the Redis bus', () => new RedisEventBus(TEST_REDIS_URL, undefined, { stream: `azora:test:trace:${randomBytes(4).toString('hex')}` })],
 ];
 
 describe.each(buses)('one trace from a transfer to its accountActivity delivery, over %s', (_name, makeBus) => {
@@ -187,11 +187,12 @@ describe.each(buses)('one trace from a transfer to its accountActivity delivery,
 
     const client = connectWs(platform.routerUrl, { authorization: `Bearer ${bob.accessToken}` });
     const activity = collect(client, ACTIVITY, { a: to });
-    const mintSubscriptions = async () => (await platform.subgraphs.mint!.metrics.subscriptionsActive.get()).values.find((v) => v.labels.field === 'accountActivity')?.value ?? 0;
+    const mintSubscriptions = async () =>
+      (await metricValue(platform.subgraphs.mint!.url, 'azora_subgraph_subscriptions_active', { field: 'accountActivity' })) ?? 0;
     await until('Mint serves the subscription', async () => (await mintSubscriptions()) >= 1);
 
     const traceId = randomBytes(16).toString('hex');
-    const sent = await send(`traced-${traceId}`, platform, { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
+    const sent = await send(`traced-${traceId}`, { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
     expect(sent.body.errors).toBeUndefined();
     const [delivery] = await activity.until(1, 20_000);
     expect(delivery.data.accountActivity).toEqual({ amount: { amount: '1.00' }, transfer: { memo: `traced-${traceId}` }, account: { owner: { displayName: 'Bob' } } });

@@ -9,6 +9,7 @@ import {
   startPlatform,
   startTcpProxy,
   TEST_ISSUER,
+  TEST_REDIS_URL,
   testDialects,
   twoAccounts,
   until,
@@ -17,10 +18,9 @@ import {
   type SignedIn,
 } from '@azora/testing';
 
-const REDIS = 'redis://127.0.0.1:6379';
 const ACTIVITY = 'subscription($a: ID!) { accountActivity(accountId: $a) { amount { amount } transfer { memo } account { owner { displayName } } } }';
 const EVENTS = 'subscription($t: [String!]!, $after: String) { events(topics: $t, after: $after) { id cursor type payload } }';
-const redisBus = (stream: string, url = REDIS): EventBus => new RedisEventBus(url, undefined, { stream });
+const redisBus = (stream: string, url = TEST_REDIS_URL): EventBus => new RedisEventBus(url, undefined, { stream });
 
 describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
   let platform: Platform;
@@ -97,7 +97,7 @@ describe('the event bus across processes (Redis)', () => {
   });
 
   it('keeps every event while the bus is down and delivers each once, to Nexus and live subscribers, when it is back', async () => {
-    const proxy = await startTcpProxy(6379);
+    const proxy = await startTcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379), new URL(TEST_REDIS_URL).hostname);
     const platform = await startPlatform({ dialect: 'sqlite', bus: redisBus(`azora:test:${randomBytes(4).toString('hex')}`, `redis://127.0.0.1:${proxy.port}`) });
     try {
       const admin = await platform.admin();

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTrustedDocuments, type RunningRouter } from '@azora/router';
-import { seedUsers, startPlatform, startTcpProxy, until, type Platform } from '@azora/testing';
+import { seedUsers, startPlatform, startTcpProxy, TEST_REDIS_URL, until, type Platform } from '@azora/testing';
 
 type TcpProxy = Awaited<ReturnType<typeof startTcpProxy>>;
 
@@ -76,10 +76,10 @@ describe('trusted documents', () => {
   });
 
   describe('APQ across router replicas sharing Redis', () => {
-    const REDIS_PORT = Number(new URL(process.env.AZORA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379);
+    const REDIS_URL = new URL(TEST_REDIS_URL);
     let redis: TcpProxy;
     beforeAll(async () => {
-      redis = await startTcpProxy(REDIS_PORT);
+      redis = await startTcpProxy(Number(REDIS_URL.port || 6379), REDIS_URL.hostname);
     });
     afterAll(() => redis?.close());
 

@@ -48,20 +48,20 @@ export async function publishedCourse(
   return { courseId: createCourse.id, lessonIds };
 }
 
-const OPEN_ACCOUNT = 'mutation($c: String!) { openAccount(input: { currency: $c }) { id } }';
+export const OPEN_ACCOUNT = 'mutation($c: String!) { openAccount(input: { currency: $c }) { id } }';
 const DEPOSIT = 'mutation($input: DepositInput!) { deposit(input: $input) { id } }';
 
-/** Opens an account for `who` in `currency` with `amount` deposited by the treasury; returns its id. */
-export async function fundedAccount(platform: Platform, who: SignedIn, amount: string, currency = 'USD'): Promise<string> {
+/** Opens an account for `who` in `currency` with `amount` deposited by the treasury (see `deposit`); returns its id. */
+export async function fundedAccount(platform: Platform, who: SignedIn, amount: string, currency = 'USD', treasury?: SignedIn): Promise<string> {
   const { openAccount } = await ok(platform, OPEN_ACCOUNT, { c: currency }, who);
-  await deposit(platform, openAccount.id, amount);
+  await deposit(platform, openAccount.id, amount, treasury);
   return openAccount.id;
 }
 
-/** Brings `amount` into an account, as the treasury (an admin here) does. */
-export async function deposit(platform: Platform, accountId: string, amount: string): Promise<void> {
+/** Brings `amount` into an account, as the treasury does: `treasury` (a user with that role), else the admin. */
+export async function deposit(platform: Platform, accountId: string, amount: string, treasury?: SignedIn): Promise<void> {
   const key = `deposit-${accountId}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  await ok(platform, DEPOSIT, { input: { accountId, amount, idempotencyKey: key } }, await platform.admin());
+  await ok(platform, DEPOSIT, { input: { accountId, amount, idempotencyKey: key } }, treasury ?? (await platform.admin()));
 }
 
 /** The balances of a user's accounts in one currency, as Mint reports them to the owner. */

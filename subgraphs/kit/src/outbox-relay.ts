@@ -1,6 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import { SpanKind } from '@opentelemetry/api';
 import type { Orm } from './database';
+import { isPostgres } from './domain';
 import { OutboxEvent, toDomainEvent, type DomainEvent, type EventBus } from './events';
 import type { Logger } from './logger';
 import type { SubgraphMetrics } from './metrics';
@@ -55,13 +56,12 @@ export class OutboxRelay {
    * transactions, and must never find this one (MikroORM carries the current transaction in async context).
    */
   private async publishPending(): Promise<number> {
-    const postgres = this.orm.config.get('driver')?.name === 'PostgreSqlDriver';
     const now = new Date();
     const rows = await this.orm.em.fork().transactional(async (em) => {
       const batch = await em.find(
         OutboxEvent,
         { publishedAt: null, $or: [{ claimedUntil: null }, { claimedUntil: { $lt: now } }] },
-        { orderBy: { id: 'asc' }, limit: this.options.batchSize, ...(postgres ? { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE } : {}) },
+        { orderBy: { id: 'asc' }, limit: this.options.batchSize, ...(isPostgres(em) ? { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE } : {}) },
       );
       if (batch.length > 0) {
         await em.nativeUpdate(OutboxEvent, { id: { $in: batch.map((r) => r.id) } }, { claimedUntil: new Date(now.getTime() + LEASE_MS) });

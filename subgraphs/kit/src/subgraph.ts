@@ -80,11 +80,14 @@ export interface SubgraphDefinition<Loaders = unknown> {
    * router's deny-by-default tree; here anything without a rule is allowed, and `_service`/`_entities` always are.
    */
   permissions?: IRules | Record<string, unknown>;
-  /** Reactions to other domains' events, each handled once per event (de-duplicated, in one transaction). */
+  /**
+   * Reactions to other domains' events, each handled once per event (de-duplicated, in one transaction). Those that
+   * need the subgraph's settings come from `setup` instead (`SubgraphExtension.consumers`).
+   */
   consumers?: EventConsumer[];
   /** Problems with the subgraph's own settings, reported at start-up together with the kit's. */
   checkEnv?: (env: NodeJS.ProcessEnv, nodeEnv: NodeEnv) => string[];
-  /** Runs once after migrations: reads the subgraph's own settings and adds context or HTTP routes. */
+  /** Runs once after migrations: reads the subgraph's own settings and adds context, HTTP routes or consumers. */
   setup?: (deps: SetupDeps) => Promise<SubgraphExtension>;
 }
 
@@ -103,6 +106,8 @@ export interface SubgraphExtension {
   context?: (base: SubgraphContext<unknown>) => Record<string, unknown>;
   /** Extra HTTP routes beside `/graphql` (e.g. Aegis's JWKS). They are not behind the identity assertion. */
   routes?: (app: express.Express) => void;
+  /** Consumers built with what `setup` read (e.g. the subgraph's settings), started beside the definition's own. */
+  consumers?: EventConsumer[];
   stop?: () => Promise<void>;
 }
 
@@ -331,7 +336,7 @@ export async function startSubgraph<Loaders>(
     const url = `http://${host}:${port}/graphql`;
     log.info({ url, database: options.target.dialect }, 'subgraph listening');
     relay.start();
-    const stopConsumers = startConsumers(orm, bus, definition.consumers ?? [], log, metrics);
+    const stopConsumers = startConsumers(orm, bus, [...(definition.consumers ?? []), ...(extension.consumers ?? [])], log, metrics);
 
     let stopped: Promise<void> | undefined;
     return {

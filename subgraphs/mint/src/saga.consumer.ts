@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DomainError, notFound, readPayload, recordEvent, type DomainEvent, type EventConsumer, type SqlEntityManager } from '@azora/kit';
-import { loadMintConfig, type MintConfig } from './config';
+import type { MintConfig } from './config';
 import { contractEscrowKey, contractEscrows, FORGE_SAGA } from './escrow';
 import type { Hold } from './entities/hold.entity';
 import { LedgerService, SOURCE } from './ledger.service';
@@ -17,10 +17,6 @@ const contractEvent = z.object({
 type ContractEvent = z.infer<typeof contractEvent>;
 
 type Step = 'place' | 'release' | 'refund';
-
-/** Mint's settings, read once on the first event (the subgraph already checked them at start-up). */
-let config: MintConfig | undefined;
-const mintConfig = (): MintConfig => (config ??= loadMintConfig(process.env));
 
 /** Forge's requests, and what Mint does for each. */
 const STEPS: Partial<Record<string, { step: Step; run: (ledger: LedgerService, em: SqlEntityManager, c: ContractEvent) => Promise<{ type: string; hold: Hold }> }>> = {
@@ -69,9 +65,10 @@ async function escrowOf(em: SqlEntityManager, contractId: string): Promise<Hold>
  * so the movement, the record that the event was handled and Mint's answer (`mint.hold.*`) commit together; the
  * ledger's idempotency key and the hold's exactly-once ending make a repeated step harmless. A business refusal
  * (no account, insufficient funds, a frozen account) is an answer, `mint.hold.failed`, not a failure: retrying it
- * would change nothing. Anything else throws, and the bus delivers the event again.
+ * would change nothing. Anything else throws, and the bus delivers the event again. Built by `setup` with the
+ * settings Mint started with.
  */
-export const contractEscrowConsumer: EventConsumer = {
+export const contractEscrowConsumer = (config: MintConfig): EventConsumer => ({
   name: 'mint.contract-escrow',
   topics: ['forge.contract'],
   async handle(em, event: DomainEvent, log) {
@@ -79,7 +76,7 @@ export const contractEscrowConsumer: EventConsumer = {
     if (!handler) return; // the contract's other news need nothing from Mint
     const contract = readPayload(contractEvent, event.payload, log.child({ type: event.type }));
     if (!contract) return;
-    const ledger = new LedgerService(em, mintConfig());
+    const ledger = new LedgerService(em, config);
     try {
       const { type, hold } = await handler.run(ledger, em, contract);
       const currency = await ledger.currency(hold.currency);
@@ -105,4 +102,4 @@ export const contractEscrowConsumer: EventConsumer = {
     }
     await em.flush();
   },
-};
+});

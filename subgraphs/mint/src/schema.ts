@@ -23,13 +23,12 @@ export const mint = defineSubgraph({
   loaders: createLoaders,
   migrationsDir: join(__dirname, 'migrations'),
   seedDemoData,
-  consumers: [contractEscrowConsumer],
   checkEnv: (env) => problemsOf(() => loadMintConfig(env)),
   async setup({ orm, env }) {
     const mintConfig = loadMintConfig(env);
     // The currency table is the source of truth; these are only the ones a new database starts with.
     await orm.em.fork().upsertMany(Currency, DEFAULT_CURRENCIES.map((c) => ({ ...c })), { onConflictAction: 'ignore' });
-    return { context: () => ({ mintConfig }) };
+    return { context: () => ({ mintConfig }), consumers: [contractEscrowConsumer(mintConfig)] };
   },
 });
 

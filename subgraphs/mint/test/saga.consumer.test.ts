@@ -18,7 +18,9 @@ describe('Mint\'s side of the contract saga (SQLite)', () => {
   let orm: Orm;
   let drop: () => Promise<void>;
   const em = () => orm.em.fork() as SqlEntityManager;
-  const ledger = () => new LedgerService(em(), { AZORA_MINT_MAX_AMOUNT: 1_000_000 });
+  const config = { AZORA_MINT_MAX_AMOUNT: 1_000_000 };
+  const ledger = () => new LedgerService(em(), config);
+  const consumer = contractEscrowConsumer(config);
 
   beforeAll(async () => {
     ({ orm, drop } = await scratchOrm(mint));
@@ -35,7 +37,7 @@ describe('Mint\'s side of the contract saga (SQLite)', () => {
     occurredAt: new Date().toISOString(),
     payload: { amount: '250.00', currency: 'USD', ...contract },
   });
-  const handle = (event: DomainEvent) => consumeOnce(orm, contractEscrowConsumer, event, log);
+  const handle = (event: DomainEvent, escrow = consumer) => consumeOnce(orm, escrow, event, log);
   /** Mint's answers about one contract, oldest first. */
   const answers = async (contractId: string) =>
     (await em().find(OutboxEvent, { topic: 'mint.hold' }, { orderBy: { id: 'asc' } })).filter((e) => e.payload.contractId === contractId).map((e) => e.payload);
@@ -76,7 +78,7 @@ describe('Mint\'s side of the contract saga (SQLite)', () => {
     ]);
     expect((await answers(none.contractId))[0]).toMatchObject({ step: 'place', reason: 'The employer has no USD account' });
     // The refusal is an answer, not a failure: the event counts as handled and is not retried.
-    expect(await em().count(ProcessedEvent, { consumer: contractEscrowConsumer.name })).toBeGreaterThanOrEqual(2);
+    expect(await em().count(ProcessedEvent, { consumer: consumer.name })).toBeGreaterThanOrEqual(2);
   });
 
   it('pays the freelancer into an account opened for them, exactly once, and then refuses a refund', async () => {
@@ -111,6 +113,15 @@ describe('Mint\'s side of the contract saga (SQLite)', () => {
     expect(await handle({ ...forgeEvent('forge.contract.created', c), payload: { contractId: 42 } })).toBe(true);
     expect(await em().count(Hold)).toBe(holdsBefore);
     expect(await answers(c.contractId)).toHaveLength(2);
+  });
+
+  it('holds no more than the settings it was built with allow', async () => {
+    const c = await parties('1000.00');
+    // The same 250.00 request, to Mint started with AZORA_MINT_MAX_AMOUNT=100.
+    await handle(forgeEvent('forge.contract.created', c), contractEscrowConsumer({ AZORA_MINT_MAX_AMOUNT: 100 }));
+    expect(await contractEscrows(em(), [c.contractId])).toEqual([]);
+    expect(await balance(c.accountId)).toBe(100_000n);
+    expect(await answers(c.contractId)).toEqual([expect.objectContaining({ step: 'place', code: 'BAD_USER_INPUT' })]);
   });
 
   it('lets nobody but the saga end a saga hold', async () => {

@@ -1,4 +1,4 @@
-import { DateTimeScalar, DecimalScalar } from '@azora/kit';
+import { DateTimeScalar, DecimalScalar, userRef } from '@azora/kit';
 import type { MintContext } from '../context';
 import { Currency } from '../entities/currency.entity';
 import type { LedgerEntry } from '../entities/ledger-entry.entity';
@@ -45,7 +45,7 @@ export const resolvers: Resolvers = {
   },
   Account: {
     __resolveReference: (reference, { loaders }) => loaders.accountById.load(reference.id),
-    owner: (account) => (account.ownerId ? { __typename: 'User', id: account.ownerId } : null),
+    owner: (account) => (account.ownerId ? userRef(account.ownerId) : null),
     balance: (account, _a, ctx) => money(ctx, account.balanceMinor, account.currency),
     entries: (account, args, ctx) => ledger(ctx).entries(account.id, args),
   },
