@@ -3,13 +3,13 @@ import type { FetcherResponse } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
 import { ErrorCode, IDENTITY_HEADER, injectTraceContext, isExpectedError, REQUEST_ID_HEADER } from '@azora/kit';
 import type { RouterContext } from './context';
+import { isObject } from './limits/trusted-documents';
 import type { RouterMetrics } from './metrics';
 import { SubgraphFetchError, type SubgraphCall, type SubgraphClient } from './resilience/subgraph-client';
 
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
 const isMutation = (query: string | undefined) => query !== undefined && /^\s*mutation\b/.test(query);
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * A subgraph's `Cache-Control` as the cache hint Apollo Server folds into the response's, read as the gateway reads it

@@ -6,7 +6,7 @@ import { createOperationMetrics } from '@azora/kit';
  * limit or error code they report), the credential check, and the requests Apollo Server refuses before or instead of
  * running an operation. A closed list, so the label stays bounded.
  */
-export const REFUSAL_REASONS = [
+const REFUSAL_REASONS = [
   'unauthenticated',
   'unsupported_media_type',
   'payload_too_large',

@@ -75,8 +75,11 @@ export interface RunningRouter {
 const isLivePolicy = (policy: Policy | LivePolicy | undefined): policy is LivePolicy =>
   typeof (policy as Partial<LivePolicy> | undefined)?.current === 'function';
 
+/** A policy that never changes, as a live one: the router asks every policy the same way for the one in force. */
+const fixedPolicy = (policy: Policy): LivePolicy => ({ current: () => policy, schemaChanged: () => undefined, close: () => undefined });
+
 /** Runs the permission rule tree over the operation before the gateway plans or sends anything. */
-function permissionsPlugin(policyNow: () => Policy): ApolloServerPlugin<RouterContext> {
+function permissionsPlugin(live: LivePolicy): ApolloServerPlugin<RouterContext> {
   return {
     async requestDidStart() {
       return {
@@ -86,7 +89,7 @@ function permissionsPlugin(policyNow: () => Policy): ApolloServerPlugin<RouterCo
             document,
             operationName,
             variables: request.variables,
-            policy: policyNow(),
+            policy: live.current(),
             identity: contextValue.identity,
           });
           if (denied) throw denied;
@@ -154,9 +157,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   app.set('trust proxy', settings.http.trustProxy);
   const httpServer: Server = createServer(app);
   const production = options.nodeEnv === 'production';
-  const live = isLivePolicy(options.policy) ? options.policy : undefined;
-  const fixedPolicy = isLivePolicy(options.policy) ? undefined : (options.policy ?? azoraPolicy);
-  const policyNow = () => live?.current() ?? fixedPolicy!;
+  const live: LivePolicy = isLivePolicy(options.policy) ? options.policy : fixedPolicy(options.policy ?? azoraPolicy);
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     formatError: routerFormatError(production),
@@ -170,7 +171,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: settings.shutdown.timeoutMs }),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
-      permissionsPlugin(policyNow),
+      permissionsPlugin(live),
       operationsPlugin<RouterContext>(metrics),
       refusalsPlugin(metrics),
       protection.plugin,
@@ -180,7 +181,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   let topology: SubscriptionTopology | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     // First: the policy for the new schema is settled before anything else here can fail.
-    live?.schemaChanged(apiSchema);
+    live.schemaChanged(apiSchema);
     pool.serve(subgraphsOf(coreSupergraphSdl));
     schemaLoaded = true;
     metrics.zeroSubscriptionFields(Object.keys(apiSchema.getSubscriptionType()?.getFields() ?? {}));
@@ -226,7 +227,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     path: '/graphql',
     apollo,
     authenticator,
-    policy: policyNow,
+    policy: () => live.current(),
     topology: () => topology!,
     contextFor,
     // The same abuse limits as over HTTP, with the same document.
@@ -329,7 +330,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         await subscriptions.close();
         await apollo.stop(); // closes the listener, drains in-flight requests, then stops the gateway
         await Promise.all([pool.close(), protection.close()]);
-        live?.close();
+        live.close();
         log.info('router stopped');
       })();
       return stopped;

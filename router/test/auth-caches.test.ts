@@ -1,4 +1,11 @@
-import { generateAssertionKeys, privateKeyFromPem, publicKeyFromPem, verifyIdentityAssertion, type Identity } from '@azora/kit';
+import {
+  generateAssertionKeys,
+  privateKeyFromPem,
+  publicKeyFromPem,
+  signIdentityAssertion,
+  verifyIdentityAssertion,
+  type Identity,
+} from '@azora/kit';
 import { AssertionCache } from '../src/auth/assertion-cache';
 import { ExpiringCache } from '../src/auth/expiring-cache';
 
@@ -27,13 +34,33 @@ describe('ExpiringCache', () => {
 
 describe('AssertionCache', () => {
   const keys = generateAssertionKeys();
-  const cache = new AssertionCache(privateKeyFromPem(keys.privateKey));
+  const key = privateKeyFromPem(keys.privateKey);
+  const cache = new AssertionCache(key);
   const ada: Identity = { kind: 'user', userId: 'u-1', roles: ['learner'], scopes: [], ip: '10.0.0.1', expiresAt: 2_000_000_000 };
 
-  it('signs an identity once and hands the same assertion to its next requests', async () => {
-    const first = await cache.for(ada);
-    expect(await cache.for({ ...ada })).toBe(first);
-    expect(await verifyIdentityAssertion(first, publicKeyFromPem(keys.publicKey))).toEqual(ada);
+  describe('over time', () => {
+    // Only Date is faked (the cache's clock and jose's iat): signing's promises and timers keep running for real.
+    const realTimers = ['nextTick', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'hrtime', 'performance'] as const;
+    beforeEach(() => jest.useFakeTimers({ doNotFake: [...realTimers] }));
+    afterEach(() => jest.useRealTimers());
+
+    it('signs an identity once and hands the same assertion to its next requests for 20 s', async () => {
+      // Ed25519 signatures are deterministic and iat is whole seconds: within a second, signing again gives the same
+      // bytes, so only a later request can tell a cached assertion from a fresh one.
+      const start = Date.UTC(2030, 0, 1);
+      const timed = new AssertionCache(key);
+      jest.setSystemTime(start);
+      const first = await timed.for(ada);
+
+      jest.setSystemTime(start + 10_000);
+      expect(await signIdentityAssertion(ada, key)).not.toBe(first);
+      expect(await timed.for({ ...ada })).toBe(first);
+
+      jest.setSystemTime(start + 20_000);
+      const renewed = await timed.for(ada);
+      expect(renewed).not.toBe(first);
+      expect(await verifyIdentityAssertion(renewed, publicKeyFromPem(keys.publicKey))).toEqual(ada);
+    });
   });
 
   it('signs anew for anything that differs: roles, kind, address, user', async () => {

@@ -1,11 +1,5 @@
+import { gate } from '@azora/testing';
 import { fetchKey, SharedFetches } from '../src/resilience/in-flight';
-
-/** A fetch that settles when told. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 describe('shared fetches', () => {
   it('keys on the body and every header but the request id and trace context', () => {
@@ -18,12 +12,12 @@ describe('shared fetches', () => {
 
   it('lets a query join an identical one in flight, and forgets it once it settles', async () => {
     const shared = new SharedFetches<string>(30_000);
-    const first = deferred<string>();
+    const first = gate<string>();
     let joined = 0;
-    const a = shared.query('k', 'x', () => first.promise, () => joined++);
+    const a = shared.query('k', 'x', () => first.opened, () => joined++);
     const b = shared.query('k', 'y', () => Promise.resolve('own'), () => joined++);
     expect(joined).toBe(1);
-    first.resolve('answer');
+    first.open('answer');
     expect([await a, await b]).toEqual(['answer', 'answer']);
     expect(shared.size).toBe(0);
     expect(await shared.query('k', 'x', () => Promise.resolve('fresh'), () => joined++)).toBe('fresh');
@@ -31,11 +25,11 @@ describe('shared fetches', () => {
 
   it('hands a failed fetch to everyone who joined it, then sends the next one anew', async () => {
     const shared = new SharedFetches<string>(30_000);
-    const first = deferred<string>();
-    const failing = first.promise.then(() => Promise.reject(new Error('subgraph down')));
+    const first = gate<string>();
+    const failing = first.opened.then(() => Promise.reject(new Error('subgraph down')));
     const a = shared.query('k', 'x', () => failing, () => undefined);
     const b = shared.query('k', 'x', () => Promise.resolve('own'), () => undefined);
-    first.resolve('');
+    first.open('');
     await expect(a).rejects.toThrow('subgraph down');
     await expect(b).rejects.toThrow('subgraph down');
     expect(shared.size).toBe(0);
@@ -44,34 +38,34 @@ describe('shared fetches', () => {
 
   it("keeps a caller off fetches older than their own write, not other callers, and lets later ones join theirs", async () => {
     const shared = new SharedFetches<string>(30_000);
-    const old = deferred<string>();
-    void shared.query('k', 'x', () => old.promise, () => undefined);
+    const old = gate<string>();
+    void shared.query('k', 'x', () => old.opened, () => undefined);
     await shared.write('x', async () => undefined);
     let joins = 0;
     const other = shared.query('k', 'y', () => Promise.resolve('own'), () => joins++); // y wrote nothing: joins
     const mine = shared.query('k', 'x', () => Promise.resolve('newer'), () => joins++); // x wrote: its own fetch
     const again = shared.query('k', 'x', () => Promise.resolve('third'), () => joins++); // joins x's newer fetch
-    old.resolve('older');
+    old.open('older');
     expect([await other, await mine, await again, joins]).toEqual(['older', 'newer', 'newer', 2]);
   });
 
   it('makes everyone wait for newer fetches when it must forget writes younger than a fetch', async () => {
     const shared = new SharedFetches<string>(30_000, 2);
-    const old = deferred<string>();
-    void shared.query('k', 'x', () => old.promise, () => undefined);
+    const old = gate<string>();
+    void shared.query('k', 'x', () => old.opened, () => undefined);
     for (const writer of ['a', 'b', 'c']) await shared.write(writer, async () => undefined); // 'a' is forgotten
     // 'x' never wrote, but 'a' may be whom 'x' read after: the old fetch is not joined.
     expect(await shared.query('k', 'x', () => Promise.resolve('newer'), () => undefined)).toBe('newer');
-    old.resolve('older');
+    old.open('older');
   });
 
   it('forgets writes older than any fetch can last without raising the bar', async () => {
     const shared = new SharedFetches<string>(0, 2);
-    const old = deferred<string>();
-    void shared.query('k', 'x', () => old.promise, () => undefined);
+    const old = gate<string>();
+    void shared.query('k', 'x', () => old.opened, () => undefined);
     for (const writer of ['a', 'b', 'c']) await shared.write(writer, async () => undefined);
     const joined = shared.query('k', 'x', () => Promise.resolve('newer'), () => undefined);
-    old.resolve('older');
+    old.open('older');
     expect(await joined).toBe('older');
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSchema } from 'graphql';
 import { createLogger } from '@azora/kit';
+import { until } from '@azora/testing';
 import { allow } from '../src/auth/rules';
 import { loadPolicyFile, WatchedPolicyFile } from '../src/auth/policy-file';
 import { ruleFor } from '../src/auth/authorize';
@@ -48,9 +49,7 @@ describe('a watched policy file', () => {
       watched.schemaChanged(schema);
       expect(ruleFor(watched.current(), 'Query', 'ping')).not.toBe(allow);
       writeFileSync(file, 'version: 1\ntypes:\n  Query:\n    ping: allow\n    secret: deny\n');
-      const deadline = Date.now() + 5000;
-      while (ruleFor(watched.current(), 'Query', 'ping') !== allow && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      expect(ruleFor(watched.current(), 'Query', 'ping')).toBe(allow);
+      await until('the edit is in force', () => ruleFor(watched.current(), 'Query', 'ping') === allow, 5000);
       const inForce = watched.current();
       rmSync(file);
       watched.schemaChanged(schema);

@@ -1,5 +1,6 @@
 import type { RunningRouter } from '@azora/router';
 import {
+  gate,
   graphql,
   policyAllowing,
   seedUsers,
@@ -7,6 +8,7 @@ import {
   startFixtureSubgraph,
   startPlatform,
   type FaultProxy,
+  type Gate,
   type Platform,
   until,
   metricValue,
@@ -172,12 +174,6 @@ describe('identical queries in flight at once', () => {
   afterAll(() => platform?.stop());
 
   const all = <T>(n: number, request: () => Promise<T>) => Promise.all(Array.from({ length: n }, request));
-  /** A promise the test settles when it chooses: the subgraph's answer waits for it, so no timing is assumed. */
-  const gate = () => {
-    let open!: () => void;
-    const closed = new Promise<void>((resolve) => (open = resolve));
-    return { closed, open };
-  };
   const shared = (router: RunningRouter, subgraph: string) => metric(router, 'azora_router_subgraph_fetches_deduplicated_total', { subgraph });
 
   it('share one fetch to a real subgraph, and each caller gets the whole answer', async () => {
@@ -185,7 +181,7 @@ describe('identical queries in flight at once', () => {
     try {
       const router = await platform.startRouter({ env: { AZORA_HEALTH_CHECK_INTERVAL_MS: '600000' }, subgraphUrls: { mint: proxy.url } });
       const held = gate();
-      proxy.mode = { kind: 'pass', until: held.closed };
+      proxy.mode = { kind: 'pass', until: held.opened };
       const answers = all(5, () => graphql(router.url, USERS_WITH_ACCOUNTS, undefined, admin));
       await until('four have joined the first one', async () => (await shared(router, 'mint')) === 4);
       held.open();
@@ -207,7 +203,7 @@ describe('identical queries in flight at once', () => {
     let held = gate();
     const answer = async (field: keyof typeof calls, text: string) => {
       calls[field]++;
-      await held.closed;
+      await held.opened;
       return text;
     };
     const fixture = await startFixtureSubgraph('fixture', typeDefs, {
@@ -282,14 +278,14 @@ describe('identical queries in flight at once', () => {
   it("never answer a caller's query with a fetch that started before their own mutation ended", async () => {
     const typeDefs = 'type Query { counter: Int } type Mutation { bump: Int }';
     let value = 0;
-    const reads: ReturnType<typeof gate>[] = [];
+    const reads: Gate[] = [];
     const fixture = await startFixtureSubgraph('fixture', typeDefs, {
       Query: {
         counter: async () => {
           const seen = value; // read now, answered when the test opens this read's gate: a slow database read
           const held = gate();
           reads.push(held);
-          await held.closed;
+          await held.opened;
           return seen;
         },
       },

@@ -12,3 +12,18 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/**
+ * A gate the test opens when it chooses: `opened` settles, with the value given to `open`, only then. Whatever awaits
+ * it (a subgraph's answer, a fetch) waits for the test instead of on timing.
+ */
+export interface Gate<T = void> {
+  opened: Promise<T>;
+  open(value: T): void;
+}
+
+export function gate<T = void>(): Gate<T> {
+  let open!: (value: T) => void;
+  const opened = new Promise<T>((resolve) => (open = resolve));
+  return { opened, open };
+}

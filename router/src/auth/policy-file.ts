@@ -1,4 +1,4 @@
-import { readFileSync, statSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
 import { parse as parseYaml } from 'yaml';
 import { Supergraph } from '@apollo/federation-internals';
@@ -6,6 +6,7 @@ import type { Logger, NodeEnv } from '@azora/kit';
 import { ANY, azoraPolicy, type Policy } from './policy';
 import { allow, authenticated, deny, person, role, scope, signedInPerson, type ShieldRule } from './rules';
 import { isObject } from '../limits/trusted-documents';
+import { readSettled } from '../reload/settled-file';
 
 /**
  * A permission policy for any supergraph, read from a YAML (or JSON) file:
@@ -26,15 +27,15 @@ import { isObject } from '../limits/trusted-documents';
  * `scope:<scope>`: the same building blocks as Azora's own rule tree (rules.ts). A field with no rule, and no `"*"`
  * for its type, is denied. Every type and field named must exist in the served API schema.
  */
-export const POLICY_FILE_VERSION = 1;
+const POLICY_FILE_VERSION = 1;
 
 /** The name that asks for the deliberately permissive policy instead of a file. */
 export const PERMISSIVE_POLICY = 'permissive';
 
 /** Every field of every type allowed. Only ever used when named explicitly (`--policy permissive`). */
-export const permissivePolicy: Policy = { [ANY]: { [ANY]: allow } };
+const permissivePolicy: Policy = { [ANY]: { [ANY]: allow } };
 
-export class PolicyFileError extends Error {
+class PolicyFileError extends Error {
   constructor(readonly file: string, readonly problems: string[]) {
     super(`${file} is not a valid permission policy:\n  - ${problems.join('\n  - ')}`);
     this.name = 'PolicyFileError';
@@ -46,7 +47,7 @@ const FIXED: Record<string, ShieldRule> = { allow, deny, authenticated, person, 
 const RULE_SYNTAX = 'allow, deny, authenticated, person, signedInPerson, role:<role>[,<role>...] or scope:<scope>';
 
 /** The rule a policy expression names, or a problem saying why there is none. */
-export function ruleOf(expression: unknown): ShieldRule | string {
+function ruleOf(expression: unknown): ShieldRule | string {
   if (typeof expression !== 'string') return `a rule is a string (${RULE_SYNTAX}), got ${JSON.stringify(expression)}`;
   const text = expression.trim();
   // Own keys only: `constructor` or `toString` must be unknown rules, not Object.prototype's members.
@@ -63,7 +64,7 @@ export function ruleOf(expression: unknown): ShieldRule | string {
 }
 
 /** Checks a parsed policy document against the API schema; returns the policy, or every problem found. */
-export function policyFromDocument(document: unknown, schema: GraphQLSchema): Policy | string[] {
+function policyFromDocument(document: unknown, schema: GraphQLSchema): Policy | string[] {
   const problems: string[] = [];
   if (!isObject(document)) return ['the file must hold an object with `version: 1` and `types`'];
   for (const key of Object.keys(document)) if (key !== 'version' && key !== 'types') problems.push(`unknown key "${key}" (only version and types)`);
@@ -128,12 +129,10 @@ function policyFromText(file: string, text: string, schema: GraphQLSchema): Poli
   return result;
 }
 
-const sameFile = (a: Stats, b: Stats) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
-
 /** The value AZORA_CONFIRM_PERMISSIVE_POLICY must have for production mode to accept the permissive policy. */
-export const PERMISSIVE_CONFIRMATION = 'every-field-is-public';
+const PERMISSIVE_CONFIRMATION = 'every-field-is-public';
 
-export interface PolicyChoice {
+interface PolicyChoice {
   /** `--policy` or AZORA_POLICY_FILE: a policy file, `permissive`, or nothing for Azora's rule tree. */
   policy?: string;
   nodeEnv: NodeEnv;
@@ -217,16 +216,14 @@ export class WatchedPolicyFile implements LivePolicy {
   private reload(cause: string): void {
     if (!this.schema) return; // the first schema reads it
     clearTimeout(this.waiting);
-    let text: string;
+    let text: string | undefined;
     try {
-      const before = statSync(this.file);
-      if (Date.now() - before.mtimeMs < this.pollMs) return this.later(cause);
-      text = readFileSync(this.file, 'utf8');
-      if (!sameFile(before, statSync(this.file))) return this.later(cause);
+      text = readSettled([this.file], this.pollMs, () => readFileSync(this.file, 'utf8'));
     } catch (error) {
       this.log.error({ policy: this.file, cause, problems: [(error as Error).message] }, 'permission policy not reloaded; the one in force stays');
       return;
     }
+    if (text === undefined) return this.later(cause);
     try {
       this.policy = policyFromText(this.file, text, this.schema);
       this.log.info({ policy: this.file, cause, types: Object.keys(this.policy).length }, 'permission policy reloaded');

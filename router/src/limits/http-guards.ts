@@ -38,7 +38,7 @@ export interface HttpGuardOptions {
   guard: OperationGuard;
   resolveDocument: TrustedDocumentsResolver;
   /** Told the reason of every refusal (for the router's metrics): a limit name or the lower-cased error code. */
-  onRefused?: (reason: string) => void;
+  onRefused: (reason: string) => void;
 }
 
 /**
@@ -47,7 +47,7 @@ export interface HttpGuardOptions {
  * document size and token limits, which must run before anything parses the document.
  * Apollo Server then applies CSRF prevention, refuses mutations over GET and runs the remaining limits.
  */
-export function graphqlHttpGuards({ http, guard, resolveDocument, onRefused = () => undefined }: HttpGuardOptions): (RequestHandler | ErrorRequestHandler)[] {
+export function graphqlHttpGuards({ http, guard, resolveDocument, onRefused }: HttpGuardOptions): (RequestHandler | ErrorRequestHandler)[] {
   const check = (params: GraphQLParams): GraphQLParams => {
     const resolved = resolveDocument(params);
     if (typeof resolved.query === 'string') guard.checkSource(resolved.query);

@@ -35,7 +35,7 @@ export interface ProtectionCounters {
 /** APQ entries are content-addressed (sha256 of the text), so deployments sharing a Redis can share them too. */
 const APQ_PREFIX = 'azora:apq:';
 
-export async function createProtection(settings: RouterSettings, log: Logger, counters?: ProtectionCounters): Promise<Protection> {
+export async function createProtection(settings: RouterSettings, log: Logger, counters: ProtectionCounters): Promise<Protection> {
   const guard = createOperationGuard(settings.limits);
   const { mode, manifestFile, apq } = settings.trustedDocuments;
   const documents = manifestFile ? loadTrustedDocuments(manifestFile) : new Map<string, string>();
@@ -43,11 +43,11 @@ export async function createProtection(settings: RouterSettings, log: Logger, co
   const redis = settings.rateLimit.redisUrl ? await connectRedis(settings.rateLimit.redisUrl, log) : undefined;
   const limiter = settings.rateLimit.enabled ? createRateLimiter(settings.rateLimit, log, redis) : undefined;
   if (mode !== 'off') log.info({ mode, documents: documents.size }, 'trusted documents loaded');
-  const admit = operationAdmission({ guard, limiter, keyOf: rateLimitKey, onRateLimited: counters?.rateLimited });
+  const admit = operationAdmission({ guard, limiter, keyOf: rateLimitKey, onRateLimited: counters.rateLimited });
   return {
     guard,
     admit,
-    httpGuards: graphqlHttpGuards({ http: settings.http, guard, resolveDocument: trustedDocumentsResolver(mode, documents), onRefused: counters?.refused }),
+    httpGuards: graphqlHttpGuards({ http: settings.http, guard, resolveDocument: trustedDocumentsResolver(mode, documents), onRefused: counters.refused }),
     plugin: operationLimitsPlugin(admit),
     apolloOptions: {
       validationRules: guard.validationRules,

@@ -9,7 +9,7 @@ export interface OperationLimitsOptions {
   limiter?: RateLimiter;
   keyOf: (context: RouterContext) => string;
   /** Counts a refusal, by the transport the operation came over. */
-  onRateLimited?: (transport: 'http' | 'websocket') => void;
+  onRateLimited: (transport: 'http' | 'websocket') => void;
 }
 
 export interface Admission {
@@ -31,7 +31,7 @@ export function operationAdmission({ guard, limiter, keyOf, onRateLimited }: Ope
     const decision = await limiter.take(keyOf(context), Math.max(1, cost));
     const headers = limiter.headers(decision);
     if (decision.allowed) return { headers };
-    onRateLimited?.(transport);
+    onRateLimited(transport);
     const refusal = new DomainError('RATE_LIMITED', 'Rate limit exceeded; retry after the time in Retry-After', {
       retryAfterSeconds: Number(headers.find(([name]) => name === 'retry-after')?.[1]),
       http: { status: 429, headers: new HeaderMap(headers) },

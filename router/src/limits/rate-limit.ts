@@ -28,7 +28,6 @@ export interface BucketDecision {
 interface BucketStore {
   /** Refills the bucket for the time passed, then takes `cost` tokens if there are enough; returns the tokens left. */
   take(key: string, cost: number): Promise<{ allowed: boolean; tokens: number }>;
-  close(): Promise<void>;
 }
 
 /** One bucket per key in this process. Full buckets are forgotten, so memory follows the active clients. */
@@ -98,10 +97,6 @@ class RedisBuckets implements BucketStore {
     const [allowed, tokens] = await this.redis.azoraTakeTokens(`${this.prefix}:${key}`, this.capacity, this.perMs, cost);
     return { allowed: allowed === 1, tokens: Number(tokens) };
   }
-
-  async close() {
-    // The connection is the router's (limits/redis.ts), closed by its owner.
-  }
 }
 
 export interface RateLimiter {
@@ -165,8 +160,7 @@ export function createRateLimiter(settings: RateLimitSettings, log: Logger, redi
       if (!decision.allowed) headers.push(['retry-after', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)))]);
       return headers;
     },
-    close: async () => {
-      await Promise.all([memory.close(), shared?.close()]);
-    },
+    // The Redis connection is the router's (limits/redis.ts), closed by its owner.
+    close: () => memory.close(),
   };
 }

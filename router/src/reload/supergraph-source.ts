@@ -3,11 +3,12 @@ import type { SupergraphSdlHook } from '@apollo/gateway';
 import type { Logger } from '@azora/kit';
 import { composeFromConfig } from '../compose';
 import { readSupergraphConfig } from '../supergraph-config';
+import { readSettled } from './settled-file';
 
 export interface WatchedSupergraphOptions {
   /** Produces the supergraph SDL; throws when it cannot (unreadable file, composition error). */
   load: () => string;
-  /** The files whose changes call `load` again; asked again after every load, as a config may list new files. */
+  /** The files `load` reads, whose changes call it again; asked again every time, as a config may list new files. */
   files: () => string[];
   pollMs: number;
   log: Logger;
@@ -18,20 +19,29 @@ export interface WatchedSupergraphOptions {
  * The gateway swaps schema and query planner between requests: in-flight requests finish on the plan they started
  * with. A load or swap that fails keeps the schema being served and logs why. Polling (fs.watchFile) rather than
  * fs.watch: it sees files replaced by rename (editors, `mv` of a new supergraph into place, ConfigMap updates).
+ * A reload waits until the files have settled and did not change while loaded (as a policy file does): a supergraph
+ * or subgraph schema caught half-written could still compose, and a smaller schema would be served.
  */
 export function watchedSupergraph({ load, files, pollMs, log }: WatchedSupergraphOptions): SupergraphSdlHook {
   return async ({ update }) => {
     let current = load();
     let watched = new Set<string>();
+    /** A reload waiting for the files to settle. */
+    let waiting: NodeJS.Timeout | undefined;
     const onChange = () => {
-      let next: string;
+      clearTimeout(waiting);
+      let next: string | undefined;
       try {
-        next = load();
+        next = readSettled(files(), pollMs, load);
       } catch (error) {
         log.error({ err: error }, 'supergraph reload failed; still serving the previous schema');
         return;
       } finally {
         watch();
+      }
+      if (next === undefined) {
+        waiting = setTimeout(onChange, pollMs).unref();
+        return;
       }
       if (next === current) return;
       try {
@@ -57,6 +67,7 @@ export function watchedSupergraph({ load, files, pollMs, log }: WatchedSupergrap
     return {
       supergraphSdl: current,
       cleanup: async () => {
+        clearTimeout(waiting);
         for (const file of watched) unwatchFile(file, onChange);
       },
     };

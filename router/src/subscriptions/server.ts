@@ -88,7 +88,7 @@ export interface SubscriptionServerOptions {
   admit: OperationAdmission;
   limits?: Partial<SubscriptionLimits>;
   /** Sockets, running subscriptions and delivered events are counted here. */
-  metrics?: Pick<OperationMetrics, 'websocketConnections' | 'subscriptionsActive' | 'subscriptionEvents'>;
+  metrics: Pick<OperationMetrics, 'websocketConnections' | 'subscriptionsActive' | 'subscriptionEvents'>;
   log: Logger;
 }
 
@@ -388,19 +388,19 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     const field = subscriptionFieldOf(args);
     const left = new AbortController();
     const results = routeSubscription(args, state, left.signal);
-    options.metrics?.subscriptionsActive.inc({ field });
+    options.metrics.subscriptionsActive.inc({ field });
     let ended = false;
     const end = () => {
       left.abort();
       if (ended) return;
       ended = true;
-      options.metrics?.subscriptionsActive.dec({ field });
+      options.metrics.subscriptionsActive.dec({ field });
     };
     const stream: ResultStream = {
       async next() {
         const item = await results.next();
         if (item.done) end();
-        else options.metrics?.subscriptionEvents.inc({ field });
+        else options.metrics.subscriptionEvents.inc({ field });
         return item;
       },
       async return() {
@@ -443,8 +443,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         const state: SocketState = { identity, ip, requestId: crypto.randomUUID(), subscriptions: 0 };
         ctx.extra.state = state;
         armExpiry(socket, state);
-        options.metrics?.websocketConnections.inc();
-        socket.once('close', () => options.metrics?.websocketConnections.dec());
+        options.metrics.websocketConnections.inc();
+        socket.once('close', () => options.metrics.websocketConnections.dec());
         return true;
       },
       async onPing(ctx, payload) {
