@@ -1,0 +1,34 @@
+// ESLint (flat config): the recommended JavaScript and typescript-eslint rules, with formatting left to Prettier.
+import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/node_modules/',
+      '**/dist/',
+      '**/generated/',
+      '**/migrations/',
+      'coverage/',
+      'test-artifacts/',
+      'backups/',
+      '.data/',
+      'clients/web/.dist-*/',
+      'clients/web/public/',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  prettier,
+  {
+    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+    rules: {
+      // Unused arguments keep resolver and callback signatures readable when prefixed with `_`.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+    },
+  },
+);
