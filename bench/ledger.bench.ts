@@ -56,13 +56,17 @@ async function main() {
     process.env.AZORA_TEST_POSTGRES = TEST_POSTGRES_SERVER;
     dialects.push('postgresql');
   }
-  console.log(`\nLedger: ${TRANSFERS} transfers at ${CONCURRENCY} concurrent clients, per run (node ${process.version})`);
+  console.log(
+    `\nLedger: ${TRANSFERS} transfers at ${CONCURRENCY} concurrent clients, per run (node ${process.version})`,
+  );
   console.log('  database     through router   straight into LedgerService   router / direct');
   for (const dialect of dialects) {
     const platform = await startPlatform({ dialect });
     try {
       const { viaRouter, direct } = await measure(platform);
-      console.log(`  ${dialect.padEnd(12)} ${viaRouter.toFixed(0).padStart(8)} /s      ${direct.toFixed(0).padStart(8)} /s                    ${(viaRouter / direct).toFixed(2)}`);
+      console.log(
+        `  ${dialect.padEnd(12)} ${viaRouter.toFixed(0).padStart(8)} /s      ${direct.toFixed(0).padStart(8)} /s                    ${(viaRouter / direct).toFixed(2)}`,
+      );
     } finally {
       await platform.stop();
     }

@@ -11,9 +11,18 @@ const ROOT = join(__dirname, '..');
  * to that file instead (a router logging every request must not make the load generator read its logs, which would
  * slow only that router).
  */
-export function spawnService(args: string[], env: NodeJS.ProcessEnv, logFile?: string, nodeArgs: string[] = []): { child: ChildProcess; firstLine: Promise<string> } {
+export function spawnService(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logFile?: string,
+  nodeArgs: string[] = [],
+): { child: ChildProcess; firstLine: Promise<string> } {
   const stdout = logFile ? openSync(logFile, 'a') : 'pipe';
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', stdout, 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', stdout, 'inherit'],
+  });
   const firstLine = new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
     if (!logFile) {

@@ -55,7 +55,12 @@ const DEPOSIT = 'mutation Deposit($input: DepositInput!) { deposit(input: $input
 const USER = 'query User($id: ID!) { user(id: $id) { email displayName } }';
 
 /** `emails`: each seeded user's email by id, for checking the answers of the different-user operation under load. */
-const operations = (userId: string, userIds: string[], accountIds: string[], emails = new Map<string, string>()): Operation[] => [
+const operations = (
+  userId: string,
+  userIds: string[],
+  accountIds: string[],
+  emails = new Map<string, string>(),
+): Operation[] => [
   { name: 'small (one subgraph)', query: USER, variables: { id: userId } },
   {
     // The same, each request for the next of the seeded users: no two concurrent requests alike, so what in-flight
@@ -64,11 +69,13 @@ const operations = (userId: string, userIds: string[], accountIds: string[], ema
     query: USER,
     variablesFor: (n) => ({ id: userIds[n % userIds.length] }),
     // Concurrent requests for different users: each must get the answer for its own variables, not another request's.
-    answers: (variables, response) => emails.has(variables.id as string) && response?.data?.user?.email === emails.get(variables.id as string),
+    answers: (variables, response) =>
+      emails.has(variables.id as string) && response?.data?.user?.email === emails.get(variables.id as string),
   },
   {
     name: 'nested (two subgraphs, lists)',
-    query: 'query Nested { users(first: 20) { edges { node { email accounts { currency balance { amount currency } } } } } }',
+    query:
+      'query Nested { users(first: 20) { edges { node { email accounts { currency balance { amount currency } } } } } }',
   },
   {
     // A ledger write: a deposit into one of the seeded accounts, in turn, each with its own idempotency key.
@@ -104,7 +111,11 @@ interface Target {
 
 /** One request; `variables` instead of the operation's own (the next request number's, for a `variablesFor` one). */
 async function post(target: Target, op: Operation, variables?: Record<string, unknown>): Promise<any> {
-  const response = await fetch(target.url, { method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body: bodyOf(op, variables) });
+  const response = await fetch(target.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: bodyOf(op, variables),
+  });
   return response.json();
 }
 
@@ -164,8 +175,14 @@ async function load(target: Target, op: Operation, durationS: number) {
  * (`Nested__mint__1`), from `azora_subgraph_request_sql_statements`. By name, because other work may still be running
  * (the outbox relays poll, the last load's writes may be finishing).
  */
-async function statementsOf(operationName: string, subgraphUrls: Record<string, string>): Promise<Record<string, number>> {
-  const pattern = new RegExp(`^azora_subgraph_request_sql_statements_sum\\{[^}]*operation_name="${operationName}__[^"]*"[^}]*\\} ([\\d.]+)$`, 'gm');
+async function statementsOf(
+  operationName: string,
+  subgraphUrls: Record<string, string>,
+): Promise<Record<string, number>> {
+  const pattern = new RegExp(
+    `^azora_subgraph_request_sql_statements_sum\\{[^}]*operation_name="${operationName}__[^"]*"[^}]*\\} ([\\d.]+)$`,
+    'gm',
+  );
   return Object.fromEntries(
     await Promise.all(
       Object.entries(subgraphUrls).map(async ([name, url]) => {
@@ -209,27 +226,40 @@ async function main(): Promise<void> {
     const manifest = join(dir, 'manifest.json');
     // Distinct texts: two operations may share one document (they differ in their variables only).
     const documents = [...new Set([...operations('', [], []).map((op) => op.query), SIGN_IN, ACCOUNTS])];
-    writeFileSync(manifest, JSON.stringify(Object.fromEntries(documents.map((d) => [`sha256:${createHash('sha256').update(d).digest('hex')}`, d]))));
+    writeFileSync(
+      manifest,
+      JSON.stringify(
+        Object.fromEntries(documents.map((d) => [`sha256:${createHash('sha256').update(d).digest('hex')}`, d])),
+      ),
+    );
 
     const barePort = 4600 + Math.floor(Math.random() * 300);
     const oursPort = barePort + 1;
-    const ours = spawnService(['router/src/main.ts', '--supergraph', supergraph], {
-      NODE_ENV: 'production',
-      PORT: String(oursPort),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      AZORA_ROUTER_PRIVATE_KEY: keys.privateKey,
-      AZORA_ISSUER: issuer,
-      AZORA_TRUSTED_DOCUMENTS: 'enforce',
-      AZORA_TRUSTED_DOCUMENTS_MANIFEST: manifest,
-      AZORA_RATE_LIMIT_CAPACITY: '1000000000',
-      AZORA_RATE_LIMIT_REFILL_PER_SECOND: '1000000000',
-      ...(process.env.BENCH_REDIS_URL ? { AZORA_REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
-    }, join(dir, 'router.log'), process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []);
+    const ours = spawnService(
+      ['router/src/main.ts', '--supergraph', supergraph],
+      {
+        NODE_ENV: 'production',
+        PORT: String(oursPort),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        AZORA_ROUTER_PRIVATE_KEY: keys.privateKey,
+        AZORA_ISSUER: issuer,
+        AZORA_TRUSTED_DOCUMENTS: 'enforce',
+        AZORA_TRUSTED_DOCUMENTS_MANIFEST: manifest,
+        AZORA_RATE_LIMIT_CAPACITY: '1000000000',
+        AZORA_RATE_LIMIT_REFILL_PER_SECOND: '1000000000',
+        ...(process.env.BENCH_REDIS_URL ? { AZORA_REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
+      },
+      join(dir, 'router.log'),
+      process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [],
+    );
     children.push(ours.child);
     await waitReady(`http://127.0.0.1:${oursPort}/ready`);
     const oursUrl = `http://127.0.0.1:${oursPort}/graphql`;
-    const signIn = await post({ url: oursUrl, headers: {} }, { name: 'sign in', query: SIGN_IN, variables: { input: adminLogin } });
+    const signIn = await post(
+      { url: oursUrl, headers: {} },
+      { name: 'sign in', query: SIGN_IN, variables: { input: adminLogin } },
+    );
     if (!signIn.data?.signIn) throw new Error(`admin sign-in failed: ${JSON.stringify(signIn.errors)}`);
     const routers: Record<'bare' | 'ours', Target> = {
       ours: { url: oursUrl, headers: { authorization: `Bearer ${signIn.data.signIn.accessToken}` } },
@@ -239,13 +269,20 @@ async function main(): Promise<void> {
     const bare = spawnService(['bench/bare-router.ts', supergraph, String(barePort)], {
       NODE_ENV: 'production',
       AZORA_ROUTER_PRIVATE_KEY: keys.privateKey,
-      BENCH_IDENTITY: JSON.stringify({ kind: 'user', userId: signIn.data.signIn.user.id, roles: ['admin'], scopes: [] }),
+      BENCH_IDENTITY: JSON.stringify({
+        kind: 'user',
+        userId: signIn.data.signIn.user.id,
+        roles: ['admin'],
+        scopes: [],
+      }),
     });
     children.push(bare.child);
     await bare.firstLine;
 
     const accounts = await post(routers.ours, { name: 'accounts', query: ACCOUNTS });
-    const accountIds: string[] = accounts.data.users.edges.flatMap((e: any) => e.node.accounts.filter((a: any) => a.currency === 'USD').map((a: any) => a.id));
+    const accountIds: string[] = accounts.data.users.edges.flatMap((e: any) =>
+      e.node.accounts.filter((a: any) => a.currency === 'USD').map((a: any) => a.id),
+    );
     // Each seeded user's email, from one request per user through each router: they must agree, and tell the users
     // apart, or the check of answers under load proves nothing.
     const emails = new Map<string, string>();
@@ -258,7 +295,8 @@ async function main(): Promise<void> {
       }
       emails.set(id, email);
     }
-    if (new Set(emails.values()).size !== userIds.length) throw new Error('seeded users share emails: answers under load cannot be told apart');
+    if (new Set(emails.values()).size !== userIds.length)
+      throw new Error('seeded users share emails: answers under load cannot be told apart');
     const ops = operations(userId, userIds, accountIds, emails);
 
     // Both answer the same, or the comparison means nothing (a mutation: both succeed, each with its own variables; a
@@ -267,7 +305,9 @@ async function main(): Promise<void> {
       const mutation = op.query.startsWith('mutation');
       const variables = op.variablesFor && !mutation ? op.variablesFor(requestNumber++) : undefined;
       const [a, b] = [await post(routers.bare, op, variables), await post(routers.ours, op, variables)];
-      const same = mutation ? !a.errors && !b.errors && a.data && b.data : JSON.stringify(a) === JSON.stringify(b) && !a.errors;
+      const same = mutation
+        ? !a.errors && !b.errors && a.data && b.data
+        : JSON.stringify(a) === JSON.stringify(b) && !a.errors;
       if (!same) throw new Error(`${op.name}: routers disagree:\n${JSON.stringify(a)}\n${JSON.stringify(b)}`);
     }
 
@@ -311,11 +351,24 @@ async function main(): Promise<void> {
           const after = cpuNow(router);
           const delta = (key: keyof typeof before) => after[key] - before[key];
           const perRequest = (key: keyof typeof before) => delta(key) / Math.max(1, r.requests);
-          const [cpuMsPerRequest, subgraphsCpuMsPerRequest, machineMsPerRequest] = [perRequest('router'), perRequest('subgraphs'), perRequest('machine')];
+          const [cpuMsPerRequest, subgraphsCpuMsPerRequest, machineMsPerRequest] = [
+            perRequest('router'),
+            perRequest('subgraphs'),
+            perRequest('machine'),
+          ];
           const servingMsPerRequest = machineMsPerRequest - perRequest('bench');
           const coresBusy = delta('machine') / delta('wall');
           wrongAnswers[router] += r.wrongAnswers;
-          results.push({ op: op.name, router, ...r, cpuMsPerRequest, subgraphsCpuMsPerRequest, machineMsPerRequest, servingMsPerRequest, coresBusy });
+          results.push({
+            op: op.name,
+            router,
+            ...r,
+            cpuMsPerRequest,
+            subgraphsCpuMsPerRequest,
+            machineMsPerRequest,
+            servingMsPerRequest,
+            coresBusy,
+          });
           console.error(
             `  ${op.name.padEnd(36)} ${router.padEnd(5)} round ${round + 1}: ${r.rps.toFixed(0)} rps, p50 ${r.p50} ms, p99 ${r.p99} ms, ` +
               `router CPU ${cpuMsPerRequest.toFixed(2)} ms/request, subgraphs ${subgraphsCpuMsPerRequest.toFixed(2)}, ` +
@@ -332,7 +385,9 @@ async function main(): Promise<void> {
     const before = await statementsOf('Nested', urls);
     for (let i = 0; i < N; i++) await post(routers.ours, nested);
     const after = await statementsOf('Nested', urls);
-    const sqlPerRequest = Object.fromEntries(Object.keys(after).map((name) => [name, (after[name]! - before[name]!) / N]));
+    const sqlPerRequest = Object.fromEntries(
+      Object.keys(after).map((name) => [name, (after[name]! - before[name]!) / N]),
+    );
 
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const rows = ops.map((op) => {
@@ -361,14 +416,24 @@ async function main(): Promise<void> {
     });
 
     const cpu = cpus()[0]?.model ?? 'unknown CPU';
-    console.log(`\nRouter benchmark — ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, subgraphs on ${dialect}`);
-    console.log(`autocannon: ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION_S} s per router and operation\n`);
-    console.log('| operation | bare RPS | bare p50 / p99 ms | ours RPS | ours p50 / p99 ms | ratio ours/bare (RPS, median of rounds) |');
+    console.log(
+      `\nRouter benchmark — ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, subgraphs on ${dialect}`,
+    );
+    console.log(
+      `autocannon: ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION_S} s per router and operation\n`,
+    );
+    console.log(
+      '| operation | bare RPS | bare p50 / p99 ms | ours RPS | ours p50 / p99 ms | ratio ours/bare (RPS, median of rounds) |',
+    );
     console.log('|---|---:|---:|---:|---:|---:|');
     for (const { op, bare: b, ours: o, ratio } of rows) {
-      console.log(`| ${op} | ${b.rps.toFixed(0)} | ${b.p50.toFixed(1)} / ${b.p99.toFixed(1)} | ${o.rps.toFixed(0)} | ${o.p50.toFixed(1)} / ${o.p99.toFixed(1)} | ${ratio.toFixed(2)} |`);
+      console.log(
+        `| ${op} | ${b.rps.toFixed(0)} | ${b.p50.toFixed(1)} / ${b.p99.toFixed(1)} | ${o.rps.toFixed(0)} | ${o.p50.toFixed(1)} / ${o.p99.toFixed(1)} | ${ratio.toFixed(2)} |`,
+      );
     }
-    console.log('\n| operation | bare router CPU ms/request | ours router CPU ms/request | ratio bare/ours (router-bound throughput, median of rounds) |');
+    console.log(
+      '\n| operation | bare router CPU ms/request | ours router CPU ms/request | ratio bare/ours (router-bound throughput, median of rounds) |',
+    );
     console.log('|---|---:|---:|---:|');
     for (const { op, bare: b, ours: o, cpuRatio } of rows) {
       console.log(`| ${op} | ${b.cpu.toFixed(2)} | ${o.cpu.toFixed(2)} | ${cpuRatio.toFixed(2)} |`);
@@ -380,7 +445,9 @@ async function main(): Promise<void> {
     const cores = cpus().length;
     console.log(
       '\n| operation | bare subgraphs CPU ms/request | bare serving CPU ms/request | ours subgraphs CPU ms/request | ' +
-        'ours serving CPU ms/request | bare router share of serving CPU | cores busy during bare (of ' + cores + ') | ' +
+        'ours serving CPU ms/request | bare router share of serving CPU | cores busy during bare (of ' +
+        cores +
+        ') | ' +
         'ceiling × bare RPS: the most any router could gain end to end on this machine by spending no CPU, were the rest to use all cores |',
     );
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
@@ -394,10 +461,21 @@ async function main(): Promise<void> {
     }
     const failed = rows.reduce((n, r) => n + r.bare.failed + r.ours.failed, 0);
     console.log(`\nfailed requests: ${failed}`);
-    const checked = ops.filter((op) => op.answers).map((op) => op.name).join(', ');
-    console.log(`answers under load for another user than the one asked (${checked}, warm-ups included): bare ${wrongAnswers.bare}, ours ${wrongAnswers.ours}`);
-    console.log(`router memory (RSS) after the run: bare ${rssMiB(bare.child.pid!).toFixed(0)} MiB, ours ${rssMiB(ours.child.pid!).toFixed(0)} MiB`);
-    console.log(`SQL statements per nested request: ${Object.entries(sqlPerRequest).map(([n, v]) => `${n} ${v}`).join(', ')}`);
+    const checked = ops
+      .filter((op) => op.answers)
+      .map((op) => op.name)
+      .join(', ');
+    console.log(
+      `answers under load for another user than the one asked (${checked}, warm-ups included): bare ${wrongAnswers.bare}, ours ${wrongAnswers.ours}`,
+    );
+    console.log(
+      `router memory (RSS) after the run: bare ${rssMiB(bare.child.pid!).toFixed(0)} MiB, ours ${rssMiB(ours.child.pid!).toFixed(0)} MiB`,
+    );
+    console.log(
+      `SQL statements per nested request: ${Object.entries(sqlPerRequest)
+        .map(([n, v]) => `${n} ${v}`)
+        .join(', ')}`,
+    );
     console.log(`total time ${((Date.now() - started) / 1000).toFixed(0)} s`);
     if (failed > 0 || wrongAnswers.bare + wrongAnswers.ours > 0) process.exitCode = 1;
   } finally {

@@ -6,7 +6,10 @@
 import { createLogger, startSubgraph, type EventBus, type RunningSubgraph, type SubgraphDefinition } from '@azora/kit';
 import { postgresReachable, scratchDatabase, TEST_POSTGRES_SERVER } from '@azora/testing';
 
-export async function startScratchSubgraphs(definitions: SubgraphDefinition[], bus?: EventBus): Promise<{ dialect: string; subgraphs: Record<string, RunningSubgraph> }> {
+export async function startScratchSubgraphs(
+  definitions: SubgraphDefinition[],
+  bus?: EventBus,
+): Promise<{ dialect: string; subgraphs: Record<string, RunningSubgraph> }> {
   const dialect = (await postgresReachable()) ? 'postgresql' : 'sqlite';
   if (dialect === 'postgresql') process.env.AZORA_TEST_POSTGRES = TEST_POSTGRES_SERVER;
   const databases = definitions.map((d) => scratchDatabase(dialect, d.name));

@@ -12,8 +12,13 @@ async function main(): Promise<void> {
   const bus = process.env.BENCH_REDIS_URL
     ? new RedisEventBus(process.env.BENCH_REDIS_URL, undefined, { stream: process.env.BENCH_EVENT_STREAM })
     : inProcessBus();
-  const { dialect, subgraphs } = await startScratchSubgraphs(process.argv.slice(2).map((name) => loadSubgraphDefinition(name)), bus);
-  console.log(JSON.stringify({ dialect, urls: Object.fromEntries(Object.entries(subgraphs).map(([name, s]) => [name, s.url])) }));
+  const { dialect, subgraphs } = await startScratchSubgraphs(
+    process.argv.slice(2).map((name) => loadSubgraphDefinition(name)),
+    bus,
+  );
+  console.log(
+    JSON.stringify({ dialect, urls: Object.fromEntries(Object.entries(subgraphs).map(([name, s]) => [name, s.url])) }),
+  );
 }
 
 main().catch((error: unknown) => {

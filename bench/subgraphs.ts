@@ -17,7 +17,15 @@ async function main(): Promise<void> {
   const supergraphSdl = composeSupergraph(
     definitions.map((d) => ({ name: d.name, url: subgraphs[d.name]!.url, typeDefs: print(d.typeDefs) })),
   ).supergraphSdl;
-  console.log(JSON.stringify({ dialect, userId, userIds, supergraphSdl, urls: Object.fromEntries(Object.entries(subgraphs).map(([n, s]) => [n, s.url])) }));
+  console.log(
+    JSON.stringify({
+      dialect,
+      userId,
+      userIds,
+      supergraphSdl,
+      urls: Object.fromEntries(Object.entries(subgraphs).map(([n, s]) => [n, s.url])),
+    }),
+  );
 }
 
 void main();

@@ -19,11 +19,15 @@ async function main(): Promise<void> {
   });
   const [command, folder] = positionals;
   const env = parseEnv(databaseEnvSchema);
-  if (env.DATABASE_URL) throw new Error('DATABASE_URL names one database; to reach every subgraph use AZORA_DATABASE_URL');
+  if (env.DATABASE_URL)
+    throw new Error('DATABASE_URL names one database; to reach every subgraph use AZORA_DATABASE_URL');
   const targetOf = (subgraph: string) => resolveDatabaseTarget(subgraph, env);
 
   if (command === 'backup') {
-    const subgraphs = readSupergraphConfig(SUPERGRAPH_CONFIG).map(({ name }) => ({ subgraph: name, target: targetOf(name) }));
+    const subgraphs = readSupergraphConfig(SUPERGRAPH_CONFIG).map(({ name }) => ({
+      subgraph: name,
+      target: targetOf(name),
+    }));
     console.log(await backupAll(subgraphs, resolve(values.dir)));
   } else if (command === 'restore' && folder) {
     const manifest = await restoreAll(resolve(folder), targetOf, { force: values.force });

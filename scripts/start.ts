@@ -49,7 +49,9 @@ async function main(): Promise<void> {
         ? undefined
         : generateAssertionKeys();
   if (!keys) throw new Error('production mode needs AZORA_ROUTER_PRIVATE_KEY and AZORA_ROUTER_PUBLIC_KEY');
-  const routerEnv = parseEnv(routerEnvSchema, { ...process.env, AZORA_ROUTER_PRIVATE_KEY: keys.privateKey }, [routerProductionRules]);
+  const routerEnv = parseEnv(routerEnvSchema, { ...process.env, AZORA_ROUTER_PRIVATE_KEY: keys.privateKey }, [
+    routerProductionRules,
+  ]);
   const bus = process.env.AZORA_REDIS_URL ? new RedisEventBus(process.env.AZORA_REDIS_URL) : inProcessBus();
 
   // The router serves the web app at / from its build; (re)built while the subgraphs start when missing or stale.

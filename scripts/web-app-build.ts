@@ -54,14 +54,15 @@ const builtFrom = () => {
 
 /** One builder at a time (npm start and a test may ask together): an atomic mkdir is the lock. */
 async function exclusively<T>(task: () => Promise<T>): Promise<T> {
-  for (const deadline = Date.now() + 2 * STALE_LOCK_MS; ; ) {
+  for (const deadline = Date.now() + 2 * STALE_LOCK_MS; ;) {
     try {
       mkdirSync(LOCK_DIR);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       // A builder that died leaves its lock behind; builds take seconds, so an old lock is abandoned.
-      if (Date.now() - statSync(LOCK_DIR, { throwIfNoEntry: false })!.mtimeMs > STALE_LOCK_MS) rmSync(LOCK_DIR, { recursive: true, force: true });
+      if (Date.now() - statSync(LOCK_DIR, { throwIfNoEntry: false })!.mtimeMs > STALE_LOCK_MS)
+        rmSync(LOCK_DIR, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error(`${LOCK_DIR} is held by another build`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

@@ -13,7 +13,16 @@ import {
   type DatabaseTarget,
   type SqlEntityManager,
 } from '@azora/kit';
-import { allSubgraphs, runInRepo, scratchDatabase, startPlatform, testDialects, twoAccounts, type Platform, type SignedIn } from '@azora/testing';
+import {
+  allSubgraphs,
+  runInRepo,
+  scratchDatabase,
+  startPlatform,
+  testDialects,
+  twoAccounts,
+  type Platform,
+  type SignedIn,
+} from '@azora/testing';
 import { User } from '../subgraphs/aegis/src/entities/user.entity';
 import { Currency } from '../subgraphs/mint/src/entities/currency.entity';
 import { ledgerReport } from '../subgraphs/mint/src/report.service';
@@ -25,8 +34,15 @@ async function contents(target: DatabaseTarget): Promise<Contents> {
   if (target.dialect === 'sqlite') {
     const db = new Database(target.file, { readonly: true });
     try {
-      const tables = db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name").all() as { name: string }[];
-      return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`select * from "${name}" order by 1`).all() as Record<string, unknown>[]]));
+      const tables = db
+        .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name")
+        .all() as { name: string }[];
+      return Object.fromEntries(
+        tables.map(({ name }) => [
+          name,
+          db.prepare(`select * from "${name}" order by 1`).all() as Record<string, unknown>[],
+        ]),
+      );
     } finally {
       db.close();
     }
@@ -34,9 +50,12 @@ async function contents(target: DatabaseTarget): Promise<Contents> {
   const client = new Client({ connectionString: target.url });
   await client.connect();
   try {
-    const tables = await client.query("select table_name from information_schema.tables where table_schema = 'public' order by 1");
+    const tables = await client.query(
+      "select table_name from information_schema.tables where table_schema = 'public' order by 1",
+    );
     const result: Contents = {};
-    for (const { table_name: name } of tables.rows) result[name] = (await client.query(`select * from "${name}" order by 1`)).rows;
+    for (const { table_name: name } of tables.rows)
+      result[name] = (await client.query(`select * from "${name}" order by 1`)).rows;
     return result;
   } finally {
     await client.end();
@@ -44,7 +63,9 @@ async function contents(target: DatabaseTarget): Promise<Contents> {
 }
 
 async function contentsOf(databases: Record<string, DatabaseTarget>): Promise<Record<string, Contents>> {
-  const entries = await Promise.all(Object.entries(databases).map(async ([name, target]) => [name, await contents(target)] as const));
+  const entries = await Promise.all(
+    Object.entries(databases).map(async ([name, target]) => [name, await contents(target)] as const),
+  );
   return Object.fromEntries(entries);
 }
 
@@ -57,7 +78,12 @@ async function makeData(platform: Platform, tag: string, treasury: SignedIn): Pr
 /** Mint's own reconciliation over a database (restored ones included). */
 async function ledgerBalanced(target: DatabaseTarget): Promise<boolean> {
   const definition = allSubgraphs().find((d) => d.name === 'mint')!;
-  const orm = await openDatabase({ subgraph: 'mint', target, entities: subgraphEntities(definition), migrationsDir: definition.migrationsDir });
+  const orm = await openDatabase({
+    subgraph: 'mint',
+    target,
+    entities: subgraphEntities(definition),
+    migrationsDir: definition.migrationsDir,
+  });
   try {
     const em = orm.em.fork() as SqlEntityManager;
     return (await ledgerReport(em, await em.findOneOrFail(Currency, { code: 'USD' }))).balanced;
@@ -94,7 +120,10 @@ describe.each(testDialects())('backup and restore on %s', (dialect) => {
     expect(atBackup.aegis!.users!.filter((u) => String(u.email).startsWith('kept-'))).toHaveLength(2);
     expect(atBackup.mint!.transfers!.map((t) => t.kind).sort()).toEqual(['DEPOSIT', 'TRANSFER']);
 
-    const folder = await backupAll(Object.entries(platform.databases).map(([subgraph, target]) => ({ subgraph, target })), backups);
+    const folder = await backupAll(
+      Object.entries(platform.databases).map(([subgraph, target]) => ({ subgraph, target })),
+      backups,
+    );
     expect(basename(folder)).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z$/);
 
     // Life goes on after the backup: new people, more money moving, a deleted user.
@@ -125,7 +154,10 @@ describe.each(testDialects())('backup and restore on %s', (dialect) => {
   });
 });
 
-async function npmRun(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function npmRun(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const run = runInRepo('npm', ['run', '--silent', ...args], env);
   return { code: await run.exited, stdout: run.stdout(), stderr: run.stderr() };
 }
@@ -169,7 +201,11 @@ describe('npm run backup / npm run restore', () => {
       const folder = backup.stdout.trim();
       expect(dirname(folder)).toBe(join(dataDir, 'backups'));
       const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8'));
-      expect(manifest.subgraphs.map((s: { subgraph: string }) => s.subgraph).sort()).toEqual(allSubgraphs().map((d) => d.name).sort());
+      expect(manifest.subgraphs.map((s: { subgraph: string }) => s.subgraph).sort()).toEqual(
+        allSubgraphs()
+          .map((d) => d.name)
+          .sort(),
+      );
       for (const entry of manifest.subgraphs) expect(existsSync(join(folder, entry.file))).toBe(true);
 
       const refused = await npmRun(['restore', '--', folder], env);

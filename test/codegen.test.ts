@@ -15,7 +15,9 @@ function generateInMemory(): { filename: string; content: string }[] {
       .then(({ config }) => codegen.generate({ ...config, cwd: process.cwd(), silent: true }, false))
       .then((outputs) => process.stdout.write(JSON.stringify(outputs.map(({ filename, content }) => ({ filename, content })))))
       .catch((error) => { console.error(error); process.exit(1); });`;
-  return JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 << 20 }));
+  return JSON.parse(
+    execFileSync(process.execPath, ['-e', script], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 << 20 }),
+  );
 }
 
 const SDK_OUTPUT = 'clients/sdk/src/generated/';
@@ -32,7 +34,9 @@ describe('generated code', () => {
 
   it('matches what `npm run codegen` produces from the current schemas and operations', () => {
     expect(outputs.length).toBeGreaterThan(0);
-    const stale = outputs.filter((o) => readFileSync(join(REPO_ROOT, o.filename), 'utf8') !== o.content).map((o) => o.filename);
+    const stale = outputs
+      .filter((o) => readFileSync(join(REPO_ROOT, o.filename), 'utf8') !== o.content)
+      .map((o) => o.filename);
     expect(stale).toEqual([]);
   });
 
@@ -47,20 +51,29 @@ describe('generated code', () => {
       .filter((file) => !excluded.includes(file));
 
     it('types every operation in clients/sdk/operations and writes the manifest of their exact texts', () => {
-      const files = outputs.filter((o) => o.filename.startsWith(SDK_OUTPUT)).map((o) => o.filename.slice(SDK_OUTPUT.length));
+      const files = outputs
+        .filter((o) => o.filename.startsWith(SDK_OUTPUT))
+        .map((o) => o.filename.slice(SDK_OUTPUT.length));
       expect(files).toEqual(expect.arrayContaining(['graphql.ts', 'persisted-documents.json']));
-      const manifest: Record<string, string> = JSON.parse(outputs.find((o) => o.filename === `${SDK_OUTPUT}persisted-documents.json`)!.content);
+      const manifest: Record<string, string> = JSON.parse(
+        outputs.find((o) => o.filename === `${SDK_OUTPUT}persisted-documents.json`)!.content,
+      );
 
       // The router checks each id against the sha256 of its text (router trusted documents), so they must agree.
       for (const [id, text] of Object.entries(manifest)) expect({ id, text }).toEqual({ id: sha256(text), text });
-      const written = generatedOperationFiles.flatMap((file) => operationNames(parse(readFileSync(join(REPO_ROOT, file), 'utf8'))));
+      const written = generatedOperationFiles.flatMap((file) =>
+        operationNames(parse(readFileSync(join(REPO_ROOT, file), 'utf8'))),
+      );
       const inManifest = Object.values(manifest).flatMap((text) => operationNames(parse(text)));
       expect(inManifest.sort()).toEqual(written.sort());
       expect(written.length).toBeGreaterThanOrEqual(15);
     });
 
     it('gives every exported operation document its manifest id, so the SDK sends the trusted text', () => {
-      const documents = Object.entries(sdk).filter(([name, value]) => /^[A-Z]\w*Document$/.test(name) && value) as [string, DocumentNode][];
+      const documents = Object.entries(sdk).filter(([name, value]) => /^[A-Z]\w*Document$/.test(name) && value) as [
+        string,
+        DocumentNode,
+      ][];
       const operations = documents.filter(([, document]) => operationNames(document).length > 0);
       expect(operations.length).toBe(Object.keys(sdk.persistedDocuments).length);
       for (const [name, document] of operations) {

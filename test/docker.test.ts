@@ -12,22 +12,28 @@ const subgraphs = readSupergraphConfig(SUPERGRAPH_CONFIG);
 const dockerfile = readFileSync(join(REPO_ROOT, 'docker', 'Dockerfile'), 'utf8');
 
 describe('docker/compose.yaml', () => {
-  it.each(subgraphs.map((s) => [s.name]))('runs subgraph %s on its own PostgreSQL database in production mode', (name) => {
-    const service = compose.services[name];
-    expect(service).toBeDefined();
-    expect(service.command).toEqual(['subgraph', name]);
-    expect(service.environment.NODE_ENV).toBe('production');
-    expect(service.environment.PORT).toMatch(/^\d+$/);
-    expect(service.environment.DATABASE_URL).toMatch(new RegExp(`^postgres://.*@postgres:5432/azora_${name}$`));
-    expect(service.environment.DATABASE_URL).toContain('${POSTGRES_PASSWORD:?'); // no committed password
-    expect(service.healthcheck.test.join(' ')).toContain(`:${service.environment.PORT}/ready`);
-    expect(dockerfile).toContain(`COPY subgraphs/${name}/package.json`);
-    // Migrated once by the `migrate` job, before it starts, never by the (possibly many) service processes.
-    expect(service.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' }, redis: { condition: 'service_healthy' } });
-    // Each subgraph is a process of its own: its events travel over the shared Redis bus.
-    expect(service.environment.AZORA_REDIS_URL).toBe('redis://redis:6379');
-    expect(service.environment.AZORA_MIGRATE_ON_START).toBe('false');
-  });
+  it.each(subgraphs.map((s) => [s.name]))(
+    'runs subgraph %s on its own PostgreSQL database in production mode',
+    (name) => {
+      const service = compose.services[name];
+      expect(service).toBeDefined();
+      expect(service.command).toEqual(['subgraph', name]);
+      expect(service.environment.NODE_ENV).toBe('production');
+      expect(service.environment.PORT).toMatch(/^\d+$/);
+      expect(service.environment.DATABASE_URL).toMatch(new RegExp(`^postgres://.*@postgres:5432/azora_${name}$`));
+      expect(service.environment.DATABASE_URL).toContain('${POSTGRES_PASSWORD:?'); // no committed password
+      expect(service.healthcheck.test.join(' ')).toContain(`:${service.environment.PORT}/ready`);
+      expect(dockerfile).toContain(`COPY subgraphs/${name}/package.json`);
+      // Migrated once by the `migrate` job, before it starts, never by the (possibly many) service processes.
+      expect(service.depends_on).toEqual({
+        migrate: { condition: 'service_completed_successfully' },
+        redis: { condition: 'service_healthy' },
+      });
+      // Each subgraph is a process of its own: its events travel over the shared Redis bus.
+      expect(service.environment.AZORA_REDIS_URL).toBe('redis://redis:6379');
+      expect(service.environment.AZORA_MIGRATE_ON_START).toBe('false');
+    },
+  );
 
   it('migrates every subgraph, in the very databases the subgraphs use, before they start', () => {
     const migrate = compose.services.migrate;
@@ -35,7 +41,9 @@ describe('docker/compose.yaml', () => {
     expect(migrate.restart).toBe('no');
     expect(migrate.depends_on.postgres).toEqual({ condition: 'service_healthy' });
     for (const { name } of subgraphs) {
-      expect(`${migrate.environment.AZORA_DATABASE_URL}/azora_${name}`).toBe(compose.services[name].environment.DATABASE_URL);
+      expect(`${migrate.environment.AZORA_DATABASE_URL}/azora_${name}`).toBe(
+        compose.services[name].environment.DATABASE_URL,
+      );
     }
   });
 
@@ -54,7 +62,8 @@ describe('docker/compose.yaml', () => {
       const environment = compose.services[name].environment as Record<string, string>;
       expect(startupProblemsOf(name, interpolateCompose(environment))).toEqual([]);
       for (const [variable, value] of Object.entries(environment)) {
-        if (SECRET_KEY.test(variable)) expect({ variable, value }).toEqual({ variable, value: expect.stringMatching(/^\$\{[A-Z0-9_]+:\?/) });
+        if (SECRET_KEY.test(variable))
+          expect({ variable, value }).toEqual({ variable, value: expect.stringMatching(/^\$\{[A-Z0-9_]+:\?/) });
       }
     },
   );

@@ -33,11 +33,17 @@ const manifests: Manifest[] = base.resources.flatMap((file: string) =>
 );
 const find = (kind: string, name: string) => manifests.find((m) => m.kind === kind && m.metadata.name === name);
 const overlays = ['production', 'staging'];
-const subgraphs = readSupergraphConfig(SUPERGRAPH_CONFIG).map((s) => ({ name: s.name, port: Number(new URL(s.url).port) }));
+const subgraphs = readSupergraphConfig(SUPERGRAPH_CONFIG).map((s) => ({
+  name: s.name,
+  port: Number(new URL(s.url).port),
+}));
 
 function validate(manifest: Manifest): void {
   const Model = MODELS[`${manifest.apiVersion}/${manifest.kind}`];
-  if (!Model) throw new Error(`${manifest.kind} ${manifest.metadata.name}: no schema for ${manifest.apiVersion}/${manifest.kind}`);
+  if (!Model)
+    throw new Error(
+      `${manifest.kind} ${manifest.metadata.name}: no schema for ${manifest.apiVersion}/${manifest.kind}`,
+    );
   new Model(manifest).validate();
 }
 
@@ -45,12 +51,16 @@ const containersOf = (manifest: Manifest): any[] => manifest.spec.template.spec.
 const envOf = (container: any, name: string) => (container.env ?? []).find((e: { name: string }) => e.name === name);
 
 describe('Kubernetes manifests (docker/kubernetes)', () => {
-  it.each(manifests.map((m) => [`${m.kind} ${m.metadata.name}`, m]))('%s is valid against the Kubernetes schema', (_name, manifest) => {
-    expect(() => validate(manifest)).not.toThrow();
-  });
+  it.each(manifests.map((m) => [`${m.kind} ${m.metadata.name}`, m]))(
+    '%s is valid against the Kubernetes schema',
+    (_name, manifest) => {
+      expect(() => validate(manifest)).not.toThrow();
+    },
+  );
 
   it('lists only files that exist, and every overlay builds on the base', () => {
-    for (const generator of base.configMapGenerator) for (const file of generator.files ?? []) expect(existsSync(join(KUBERNETES, 'base', file))).toBe(true);
+    for (const generator of base.configMapGenerator)
+      for (const file of generator.files ?? []) expect(existsSync(join(KUBERNETES, 'base', file))).toBe(true);
     for (const overlay of overlays) {
       const k = kustomization(join('overlays', overlay));
       expect(k.resources).toEqual(['../../base']);
@@ -65,7 +75,9 @@ describe('Kubernetes manifests (docker/kubernetes)', () => {
 
   it.each(overlays)('the %s overlay patches existing resources into valid ones', (overlay) => {
     for (const { target, patch } of kustomization(join('overlays', overlay)).patches ?? []) {
-      const targets = manifests.filter((m) => m.kind === target.kind && (!target.name || m.metadata.name === target.name));
+      const targets = manifests.filter(
+        (m) => m.kind === target.kind && (!target.name || m.metadata.name === target.name),
+      );
       expect(targets.length).toBeGreaterThan(0);
       for (const manifest of targets) {
         const patched = structuredClone(manifest);
@@ -82,41 +94,49 @@ describe('Kubernetes manifests (docker/kubernetes)', () => {
     }
   });
 
-  it.each(subgraphs.map((s) => [s.name, s]))('runs subgraph %s: Deployment, Service, probes, its own database Secret, migration', (name, { port }) => {
-    const deployment = find('Deployment', name)!;
-    expect(deployment).toBeDefined();
-    const [container, ...others] = containersOf(deployment);
-    expect(others).toEqual([]);
-    expect(container.args).toEqual(['subgraph', name]);
-    expect(container.image).toBe('azora');
-    expect(container.ports).toEqual([{ name: 'http', containerPort: port }]);
-    expect(envOf(container, 'PORT').value).toBe(String(port));
-    expect(container.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'http' });
-    expect(container.livenessProbe.httpGet).toEqual({ path: '/health', port: 'http' });
-    expect(container.envFrom).toEqual([{ configMapRef: { name: 'azora-env' } }]);
-    const database = { secretKeyRef: { name: `azora-${name}-database`, key: 'url' } };
-    expect(envOf(container, 'DATABASE_URL')).toEqual({ name: 'DATABASE_URL', valueFrom: database });
-    // The shared event bus; required (not optional): a subgraph pod alone cannot deliver its events otherwise.
-    expect(envOf(container, 'AZORA_REDIS_URL')).toEqual({ name: 'AZORA_REDIS_URL', valueFrom: { secretKeyRef: { name: 'azora-redis', key: 'url' } } });
+  it.each(subgraphs.map((s) => [s.name, s]))(
+    'runs subgraph %s: Deployment, Service, probes, its own database Secret, migration',
+    (name, { port }) => {
+      const deployment = find('Deployment', name)!;
+      expect(deployment).toBeDefined();
+      const [container, ...others] = containersOf(deployment);
+      expect(others).toEqual([]);
+      expect(container.args).toEqual(['subgraph', name]);
+      expect(container.image).toBe('azora');
+      expect(container.ports).toEqual([{ name: 'http', containerPort: port }]);
+      expect(envOf(container, 'PORT').value).toBe(String(port));
+      expect(container.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'http' });
+      expect(container.livenessProbe.httpGet).toEqual({ path: '/health', port: 'http' });
+      expect(container.envFrom).toEqual([{ configMapRef: { name: 'azora-env' } }]);
+      const database = { secretKeyRef: { name: `azora-${name}-database`, key: 'url' } };
+      expect(envOf(container, 'DATABASE_URL')).toEqual({ name: 'DATABASE_URL', valueFrom: database });
+      // The shared event bus; required (not optional): a subgraph pod alone cannot deliver its events otherwise.
+      expect(envOf(container, 'AZORA_REDIS_URL')).toEqual({
+        name: 'AZORA_REDIS_URL',
+        valueFrom: { secretKeyRef: { name: 'azora-redis', key: 'url' } },
+      });
 
-    const podLabels = deployment.spec.template.metadata.labels;
-    expect(deployment.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': name });
-    expect(podLabels).toMatchObject(deployment.spec.selector.matchLabels);
-    expect(deployment.spec.template.metadata.annotations['prometheus.io/port']).toBe(String(port));
+      const podLabels = deployment.spec.template.metadata.labels;
+      expect(deployment.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': name });
+      expect(podLabels).toMatchObject(deployment.spec.selector.matchLabels);
+      expect(deployment.spec.template.metadata.annotations['prometheus.io/port']).toBe(String(port));
 
-    const service = find('Service', name)!;
-    expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
-    expect(service.spec.ports).toEqual([{ name: 'http', port, targetPort: 'http' }]);
-    expect(find('PodDisruptionBudget', name)?.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+      const service = find('Service', name)!;
+      expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+      expect(service.spec.ports).toEqual([{ name: 'http', port, targetPort: 'http' }]);
+      expect(find('PodDisruptionBudget', name)?.spec.selector.matchLabels).toEqual(
+        deployment.spec.selector.matchLabels,
+      );
 
-    const migration = containersOf(find('Job', 'azora-migrate')!).find((c) => c.name === name);
-    expect(migration.args).toEqual(['migrate', name]);
-    expect(envOf(migration, 'DATABASE_URL').valueFrom).toEqual(database);
-    expect(migration.envFrom).toEqual(container.envFrom);
+      const migration = containersOf(find('Job', 'azora-migrate')!).find((c) => c.name === name);
+      expect(migration.args).toEqual(['migrate', name]);
+      expect(envOf(migration, 'DATABASE_URL').valueFrom).toEqual(database);
+      expect(migration.envFrom).toEqual(container.envFrom);
 
-    const router = containersOf(find('Deployment', 'router')!)[0];
-    expect(envOf(router, subgraphUrlVariable(name)).value).toBe(`http://${name}:${port}/graphql`);
-  });
+      const router = containersOf(find('Deployment', 'router')!)[0];
+      expect(envOf(router, subgraphUrlVariable(name)).value).toBe(`http://${name}:${port}/graphql`);
+    },
+  );
 
   it('runs the router on the supergraph from its ConfigMap, with probes, an autoscaler and a disruption budget', () => {
     const deployment = find('Deployment', 'router')!;
@@ -151,11 +171,14 @@ describe('Kubernetes manifests (docker/kubernetes)', () => {
     (name) => {
       const literals = (base.configMapGenerator as { literals?: string[] }[]).flatMap((g) => g.literals ?? []);
       const container = containersOf(find('Deployment', name)!)[0];
-      const env: Record<string, string> = Object.fromEntries(literals.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      const env: Record<string, string> = Object.fromEntries(
+        literals.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
       for (const variable of container.env ?? []) {
         // A Secret or ConfigMap reference is filled in by the cluster; an optional one may be absent.
         if (variable.valueFrom?.secretKeyRef?.optional) continue;
-        env[variable.name] = variable.value ?? (variable.name.endsWith('URL') ? 'postgres://azora:x@db:5432/azora' : OPERATOR_VALUE);
+        env[variable.name] =
+          variable.value ?? (variable.name.endsWith('URL') ? 'postgres://azora:x@db:5432/azora' : OPERATOR_VALUE);
       }
       expect(startupProblemsOf(name, env)).toEqual([]);
     },
@@ -166,7 +189,11 @@ describe('Kubernetes manifests (docker/kubernetes)', () => {
     for (const manifest of manifests.filter((m) => m.spec?.template)) {
       for (const container of containersOf(manifest)) {
         for (const variable of container.env ?? []) {
-          if (/URL$/.test(variable.name) && !variable.name.startsWith('AZORA_SUBGRAPH_') && variable.name !== 'AZORA_SUPERGRAPH_FILE') {
+          if (
+            /URL$/.test(variable.name) &&
+            !variable.name.startsWith('AZORA_SUBGRAPH_') &&
+            variable.name !== 'AZORA_SUPERGRAPH_FILE'
+          ) {
             expect(variable.valueFrom?.secretKeyRef).toBeDefined();
           }
           if (SECRET_KEY.test(variable.name)) expect(variable.value).toBeUndefined();

@@ -3,8 +3,24 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningRouter } from '@azora/router';
-import { InProcessEventBus, type DomainEvent, type EventBus, type EventHandler, type SubgraphDefinition } from '@azora/kit';
-import { allSubgraphs, collect, connectWs, metricValue, startPlatform, twoAccounts, until, type Platform, type SignedIn } from '@azora/testing';
+import {
+  InProcessEventBus,
+  type DomainEvent,
+  type EventBus,
+  type EventHandler,
+  type SubgraphDefinition,
+} from '@azora/kit';
+import {
+  allSubgraphs,
+  collect,
+  connectWs,
+  metricValue,
+  startPlatform,
+  twoAccounts,
+  until,
+  type Platform,
+  type SignedIn,
+} from '@azora/testing';
 
 /**
  * The metrics the catalogue promises beyond requests and fetches, each watched moving when its event happens:
@@ -16,7 +32,8 @@ const TRUSTED = '{ currencies { code } }';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const ACTIVITY = 'subscription Activity($a: ID!) { accountActivity(accountId: $a) { amount { amount } } }';
 /** Costs 14: more than the 1-a-second refill can give back while the test opens a socket. */
-const COSTLY_ACTIVITY = 'subscription Costly($a: ID!) { accountActivity(accountId: $a) { amount { amount } account { entries(first: 5) { edges { node { id } } } } } }';
+const COSTLY_ACTIVITY =
+  'subscription Costly($a: ID!) { accountActivity(accountId: $a) { amount { amount } account { entries(first: 5) { edges { node { id } } } } } }';
 
 /** A raw HTTP request to a router, answered with its status. */
 async function status(url: string, init: RequestInit & { search?: Record<string, string> } = {}): Promise<number> {
@@ -44,7 +61,8 @@ class SwitchableBus implements EventBus {
     return this.inner.close();
   }
 }
-const value = async (url: string, name: string, labels: Record<string, string> = {}) => (await metricValue(url, name, labels)) ?? NaN;
+const value = async (url: string, name: string, labels: Record<string, string> = {}) =>
+  (await metricValue(url, name, labels)) ?? NaN;
 
 /**
  * Nexus with a log that fails once on demand: while armed, the next transfer event it handles throws after its write,
@@ -77,7 +95,11 @@ describe('operational metrics move when their event happens', () => {
   const flakyNexus = withFlakyLog(allSubgraphs().find((d) => d.name === 'nexus')!);
 
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite', bus, subgraphs: allSubgraphs().map((d) => (d.name === 'nexus' ? flakyNexus.definition : d)) });
+    platform = await startPlatform({
+      dialect: 'sqlite',
+      bus,
+      subgraphs: allSubgraphs().map((d) => (d.name === 'nexus' ? flakyNexus.definition : d)),
+    });
     url = platform.routerUrl;
     dir = mkdtempSync(join(tmpdir(), 'azora-metrics-'));
   });
@@ -90,29 +112,77 @@ describe('operational metrics move when their event happens', () => {
     const refused = (reason: string) => value(url, 'azora_router_requests_refused_total', { reason });
 
     it.each([
-      ['unsupported_media_type', 415, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{ __typename }' }],
-      ['payload_too_large', 413, { method: 'POST', headers: json, body: JSON.stringify({ query: `{ __typename } #${'x'.repeat(300 * 1024)}` }) }],
+      [
+        'unsupported_media_type',
+        415,
+        { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{ __typename }' },
+      ],
+      [
+        'payload_too_large',
+        413,
+        { method: 'POST', headers: json, body: JSON.stringify({ query: `{ __typename } #${'x'.repeat(300 * 1024)}` }) },
+      ],
       ['malformed_json', 400, { method: 'POST', headers: json, body: '{"query": ' }],
-      ['unauthenticated', 401, { method: 'POST', headers: { ...json, authorization: 'Bearer not-a-token' }, body: JSON.stringify({ query: '{ __typename }' }) }],
-      ['document_size', 400, { method: 'POST', headers: json, body: JSON.stringify({ query: `{ __typename } #${'x'.repeat(20 * 1024)}` }) }],
-      ['tokens', 400, { method: 'POST', headers: json, body: JSON.stringify({ query: `{ ${'__typename '.repeat(1200)}}` }) }],
-      ['batching_disabled', 400, { method: 'POST', headers: json, body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]) }],
+      [
+        'unauthenticated',
+        401,
+        {
+          method: 'POST',
+          headers: { ...json, authorization: 'Bearer not-a-token' },
+          body: JSON.stringify({ query: '{ __typename }' }),
+        },
+      ],
+      [
+        'document_size',
+        400,
+        { method: 'POST', headers: json, body: JSON.stringify({ query: `{ __typename } #${'x'.repeat(20 * 1024)}` }) },
+      ],
+      [
+        'tokens',
+        400,
+        { method: 'POST', headers: json, body: JSON.stringify({ query: `{ ${'__typename '.repeat(1200)}}` }) },
+      ],
+      [
+        'batching_disabled',
+        400,
+        {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]),
+        },
+      ],
       ['csrf', 400, { method: 'GET', search: { query: '{ __typename }' } }],
-      ['get_mutation', 405, { method: 'GET', headers: { 'apollo-require-preflight': 'true' }, search: { query: 'mutation { signOut(refreshToken: "x") }' } }],
-    ] as [string, number, RequestInit & { search?: Record<string, string> }][])('%s (HTTP %i)', async (reason, expectedStatus, init) => {
-      const before = await refused(reason);
-      expect(before).toBeGreaterThanOrEqual(0); // exported from the start, at zero
-      expect(await status(url, init)).toBe(expectedStatus);
-      expect(await refused(reason)).toBe(before + 1);
-    });
+      [
+        'get_mutation',
+        405,
+        {
+          method: 'GET',
+          headers: { 'apollo-require-preflight': 'true' },
+          search: { query: 'mutation { signOut(refreshToken: "x") }' },
+        },
+      ],
+    ] as [string, number, RequestInit & { search?: Record<string, string> }][])(
+      '%s (HTTP %i)',
+      async (reason, expectedStatus, init) => {
+        const before = await refused(reason);
+        expect(before).toBeGreaterThanOrEqual(0); // exported from the start, at zero
+        expect(await status(url, init)).toBe(expectedStatus);
+        expect(await refused(reason)).toBe(before + 1);
+      },
+    );
 
     it('counts nothing as refused for an ordinary request', async () => {
       const total = async () => {
         const text = await (await fetch(new URL('/metrics', url))).text();
-        return text.split('\n').filter((l) => l.startsWith('azora_router_requests_refused_total{')).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+        return text
+          .split('\n')
+          .filter((l) => l.startsWith('azora_router_requests_refused_total{'))
+          .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
       };
       const before = await total();
-      expect(await status(url, { method: 'POST', headers: json, body: JSON.stringify({ query: '{ __typename }' }) })).toBe(200);
+      expect(
+        await status(url, { method: 'POST', headers: json, body: JSON.stringify({ query: '{ __typename }' }) }),
+      ).toBe(200);
       expect(await total()).toBe(before);
     });
   });
@@ -137,15 +207,24 @@ describe('operational metrics move when their event happens', () => {
 
     it('counts an untrusted document as refused', async () => {
       const before = await value(strict.url, 'azora_router_requests_refused_total', { reason: 'document_not_trusted' });
-      expect(await status(strict.url, { method: 'POST', headers: json, body: JSON.stringify({ query: '{ __typename }' }) })).toBe(400);
-      expect(await value(strict.url, 'azora_router_requests_refused_total', { reason: 'document_not_trusted' })).toBe(before + 1);
+      expect(
+        await status(strict.url, { method: 'POST', headers: json, body: JSON.stringify({ query: '{ __typename }' }) }),
+      ).toBe(400);
+      expect(await value(strict.url, 'azora_router_requests_refused_total', { reason: 'document_not_trusted' })).toBe(
+        before + 1,
+      );
     });
 
     it('counts rate-limit rejections over HTTP and over WebSocket', async () => {
       const limited = (transport: string) => value(strict.url, 'azora_router_rate_limited_total', { transport });
       expect(await limited('http')).toBe(0);
       expect(await limited('websocket')).toBe(0);
-      const ask = () => status(strict.url, { method: 'POST', headers: { ...json, ...user.headers }, body: JSON.stringify({ documentId: `sha256:${sha256(TRUSTED)}` }) });
+      const ask = () =>
+        status(strict.url, {
+          method: 'POST',
+          headers: { ...json, ...user.headers },
+          body: JSON.stringify({ documentId: `sha256:${sha256(TRUSTED)}` }),
+        });
       let refusals = 0;
       for (let i = 0; i < 60 && refusals === 0; i++) if ((await ask()) === 429) refusals += 1;
       expect(refusals).toBe(1);
@@ -155,7 +234,9 @@ describe('operational metrics move when their event happens', () => {
       const client = connectWs(strict.url, { authorization: `Bearer ${user.accessToken}` });
       const refusedSubscription = collect(client, COSTLY_ACTIVITY, { a: 'any-account' });
       await until('the subscription is refused', async () => refusedSubscription.ended());
-      expect(refusedSubscription.failure()).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED' }) })]);
+      expect(refusedSubscription.failure()).toEqual([
+        expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED' }) }),
+      ]);
       expect(await limited('websocket')).toBe(1);
       await client.dispose();
     });
@@ -190,18 +271,27 @@ describe('operational metrics move when their event happens', () => {
 
       const client = connectWs(url, { authorization: `Bearer ${bob.accessToken}` });
       const activity = collect(client, ACTIVITY, { a: to });
-      await until('the subscription runs at the router and in Mint', async () => (await routerActive()) === base.active + 1 && (await mintActive()) === base.mintActive + 1);
+      await until(
+        'the subscription runs at the router and in Mint',
+        async () => (await routerActive()) === base.active + 1 && (await mintActive()) === base.mintActive + 1,
+      );
       expect(await routerSockets()).toBe(base.sockets + 1);
       expect(await value(mint, 'azora_subgraph_websocket_connections')).toBe(base.mintSockets + 1);
 
       expect((await send('watched')).body.errors).toBeUndefined();
       expect(await activity.until(1)).toHaveLength(1);
-      await until('the delivery is counted', async () => (await value(url, 'azora_router_subscription_events_total', field)) === base.delivered + 1);
+      await until(
+        'the delivery is counted',
+        async () => (await value(url, 'azora_router_subscription_events_total', field)) === base.delivered + 1,
+      );
       expect(await value(mint, 'azora_subgraph_subscription_events_total', field)).toBe(base.mintDelivered + 1);
 
       // Unsubscribing ends the subscription at once, though no further event comes to wake it.
       activity.unsubscribe();
-      await until('the subscription has ended at the router and in Mint', async () => (await routerActive()) === base.active && (await mintActive()) === base.mintActive);
+      await until(
+        'the subscription has ended at the router and in Mint',
+        async () => (await routerActive()) === base.active && (await mintActive()) === base.mintActive,
+      );
       expect(await routerSockets()).toBe(base.sockets + 1);
       await client.dispose();
       await until('the socket is closed', async () => (await routerSockets()) === base.sockets);
@@ -240,9 +330,16 @@ describe('operational metrics move when their event happens', () => {
       const failed = flakyNexus.flaky.failed!;
       expect(failed.payload.transferId).toBe((sent.body.data as { transfer: { id: string } }).transfer.id);
       // Handled (not skipped as a duplicate) on redelivery: the failed handling was rolled back, its record included.
-      await until('the relay delivered it again and Nexus handled it', async () => (await handled()) >= before.handled + 1);
+      await until(
+        'the relay delivered it again and Nexus handled it',
+        async () => (await handled()) >= before.handled + 1,
+      );
       expect(await failures()).toBe(before.failures + 1);
-      const logged = await platform.request('query($id: ID!) { event(id: $id) { id payload } }', { id: failed.id }, (await platform.admin()).headers);
+      const logged = await platform.request(
+        'query($id: ID!) { event(id: $id) { id payload } }',
+        { id: failed.id },
+        (await platform.admin()).headers,
+      );
       expect(logged.body).toEqual({ data: { event: { id: failed.id, payload: failed.payload } } });
     });
 

@@ -1,4 +1,13 @@
-import { createLogger, databaseEnvSchema, generateAssertionKeys, openDatabase, parseEnv, resolveDatabaseTarget, startSubgraph, subgraphEntities } from '@azora/kit';
+import {
+  createLogger,
+  databaseEnvSchema,
+  generateAssertionKeys,
+  openDatabase,
+  parseEnv,
+  resolveDatabaseTarget,
+  startSubgraph,
+  subgraphEntities,
+} from '@azora/kit';
 import { runInRepo, scratchDatabase, testDialects } from '@azora/testing';
 import { aegis } from '@azora/aegis';
 
@@ -11,7 +20,12 @@ describe.each(testDialects())('the migration job (`docker/entrypoint.sh migrate`
   it('migrates the database the subgraph will use, which then starts without migrating; a database behind is refused', async () => {
     const database = scratchDatabase(dialect, 'aegis');
     // The job finds the database through the same environment the subgraph reads.
-    const quiet = { nodeEnv: 'test' as const, logger: createLogger('aegis', 'silent'), migrate: false, routerPublicKey: generateAssertionKeys().publicKey };
+    const quiet = {
+      nodeEnv: 'test' as const,
+      logger: createLogger('aegis', 'silent'),
+      migrate: false,
+      routerPublicKey: generateAssertionKeys().publicKey,
+    };
     const env =
       database.target.dialect === 'sqlite'
         ? { NODE_ENV: 'test', AZORA_DATA_DIR: database.target.file.replace(/\/aegis\.sqlite$/, '') }
@@ -27,7 +41,12 @@ describe.each(testDialects())('the migration job (`docker/entrypoint.sh migrate`
       expect(job.code).toBe(0);
       expect(resolveDatabaseTarget('aegis', parseEnv(databaseEnvSchema, env))).toEqual(database.target);
 
-      const orm = await openDatabase({ subgraph: 'aegis', target: database.target, entities: subgraphEntities(aegis), migrationsDir: aegis.migrationsDir });
+      const orm = await openDatabase({
+        subgraph: 'aegis',
+        target: database.target,
+        entities: subgraphEntities(aegis),
+        migrationsDir: aegis.migrationsDir,
+      });
       expect(await orm.getMigrator().getPendingMigrations()).toEqual([]);
       await orm.close(true);
 

@@ -39,7 +39,11 @@ function promqlReferences(expr: string): { metrics: string[]; labels: string[] }
     return ' ';
   });
   rest = rest.replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g, (_, names: string) => {
-    for (const name of names.split(',').map((n) => n.trim()).filter(Boolean)) labels.add(name);
+    for (const name of names
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean))
+      labels.add(name);
     return ' ';
   });
   rest = rest.replace(/\[[^\]]*\]/g, ' ');
@@ -87,8 +91,8 @@ describe('Prometheus configuration and alert rules (promtool)', () => {
 
   withPromtool('covers every alert with a unit test', () => {
     const tested = new Set(
-      parse(readFileSync(join(OBSERVABILITY, 'alerts.test.yml'), 'utf8')).tests.flatMap((t: { alert_rule_test: { alertname: string }[] }) =>
-        t.alert_rule_test.map((a) => a.alertname),
+      parse(readFileSync(join(OBSERVABILITY, 'alerts.test.yml'), 'utf8')).tests.flatMap(
+        (t: { alert_rule_test: { alertname: string }[] }) => t.alert_rule_test.map((a) => a.alertname),
       ),
     );
     for (const group of alerts.groups) for (const rule of group.rules) expect(tested).toContain(rule.alert);
@@ -97,9 +101,15 @@ describe('Prometheus configuration and alert rules (promtool)', () => {
   withPromtool('parses every dashboard query as PromQL', () => {
     const dir = mkdtempSync(join(tmpdir(), 'azora-dashboard-'));
     try {
-      const rules = { groups: [{ name: 'dashboard', rules: dashboardExprs.map((expr, i) => ({ record: `dashboard:query${i}`, expr })) }] };
+      const rules = {
+        groups: [
+          { name: 'dashboard', rules: dashboardExprs.map((expr, i) => ({ record: `dashboard:query${i}`, expr })) },
+        ],
+      };
       writeFileSync(join(dir, 'dashboard-queries.yml'), stringify(rules));
-      expect(promtool('check', 'rules', join(dir, 'dashboard-queries.yml'))).toMatch(`SUCCESS: ${dashboardExprs.length} rules found`);
+      expect(promtool('check', 'rules', join(dir, 'dashboard-queries.yml'))).toMatch(
+        `SUCCESS: ${dashboardExprs.length} rules found`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -109,9 +119,13 @@ describe('Prometheus configuration and alert rules (promtool)', () => {
 describe('Prometheus scrape config', () => {
   it('scrapes the router and every subgraph in supergraph.yaml where Compose runs them', () => {
     const jobs = Object.fromEntries(prometheus.scrape_configs.map((job: { job_name: string }) => [job.job_name, job]));
-    expect(jobs['azora-router'].static_configs[0].targets).toEqual([`router:${compose.services.router.environment.PORT}`]);
+    expect(jobs['azora-router'].static_configs[0].targets).toEqual([
+      `router:${compose.services.router.environment.PORT}`,
+    ]);
     const targets = jobs['azora-subgraphs'].static_configs;
-    expect(targets.map((t: { labels: { subgraph: string } }) => t.labels.subgraph).sort()).toEqual([...subgraphs].sort());
+    expect(targets.map((t: { labels: { subgraph: string } }) => t.labels.subgraph).sort()).toEqual(
+      [...subgraphs].sort(),
+    );
     for (const target of targets) {
       const name = target.labels.subgraph;
       expect(target.targets).toEqual([`${name}:${compose.services[name].environment.PORT}`]);
@@ -144,23 +158,26 @@ describe('dashboard and alert queries against the metrics a running platform exp
     });
   });
 
-  it.each([
-    ...dashboardExprs.map((expr) => ['dashboard', expr]),
-    ...alertExprs.map((expr) => ['alert', expr]),
-  ])('%s query uses only exported metrics and labels: %s', (_kind, expr) => {
-    const { metrics, labels } = promqlReferences(expr);
-    expect(metrics.length).toBeGreaterThan(0);
-    const known = new Set(['job', 'instance']); // added by Prometheus to every scraped series
-    for (const metric of metrics) {
-      expect(series.has(metric) ? metric : `${metric} (not exported)`).toBe(metric);
-      for (const label of series.get(metric)!) known.add(label);
-    }
-    for (const label of labels) expect(known.has(label) ? label : `${label} (no such label)`).toBe(label);
-  });
+  it.each([...dashboardExprs.map((expr) => ['dashboard', expr]), ...alertExprs.map((expr) => ['alert', expr])])(
+    '%s query uses only exported metrics and labels: %s',
+    (_kind, expr) => {
+      const { metrics, labels } = promqlReferences(expr);
+      expect(metrics.length).toBeGreaterThan(0);
+      const known = new Set(['job', 'instance']); // added by Prometheus to every scraped series
+      for (const metric of metrics) {
+        expect(series.has(metric) ? metric : `${metric} (not exported)`).toBe(metric);
+        for (const label of series.get(metric)!) known.add(label);
+      }
+      for (const label of labels) expect(known.has(label) ? label : `${label} (no such label)`).toBe(label);
+    },
+  );
 
   it('points every panel at the provisioned Prometheus data source', () => {
-    const provisioned = parse(readFileSync(join(OBSERVABILITY, 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8'));
+    const provisioned = parse(
+      readFileSync(join(OBSERVABILITY, 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8'),
+    );
     const uid = provisioned.datasources[0].uid;
-    for (const panel of dashboard.panels.filter((p: { type: string }) => p.type !== 'row')) expect(panel.datasource.uid).toBe(uid);
+    for (const panel of dashboard.panels.filter((p: { type: string }) => p.type !== 'row'))
+      expect(panel.datasource.uid).toBe(uid);
   });
 });

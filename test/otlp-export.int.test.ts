@@ -32,7 +32,8 @@ describe('the router process with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
       OTEL_BSP_SCHEDULE_DELAY: '600000',
       AZORA_ROUTER_PRIVATE_KEY: generateAssertionKeys().privateKey,
     };
-    for (const { name } of readSupergraphConfig(SUPERGRAPH_CONFIG)) env[subgraphUrlVariable(name)] = `http://127.0.0.1:${nowhere}/graphql`;
+    for (const { name } of readSupergraphConfig(SUPERGRAPH_CONFIG))
+      env[subgraphUrlVariable(name)] = `http://127.0.0.1:${nowhere}/graphql`;
     const router = runRouterProcess([], port, env);
     try {
       await router.listening();
@@ -41,7 +42,10 @@ describe('the router process with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
       expect(received).toEqual([]);
 
       expect(await router.stop()).toBe(0);
-      const traces = received.filter((r) => r.path === '/v1/traces').map((r) => r.body).join('\n');
+      const traces = received
+        .filter((r) => r.path === '/v1/traces')
+        .map((r) => r.body)
+        .join('\n');
       expect(traces).toContain('"router"'); // service.name
       expect(traces).toContain('POST /graphql');
       expect(traces).toContain('gateway.request');

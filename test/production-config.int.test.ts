@@ -24,7 +24,14 @@ describe('production mode without secrets', () => {
   it('Aegis refuses to start without its secrets, its database, the event bus and the router key, listing them all', () => {
     const { status, output } = start('subgraphs/aegis/src/index.ts', {});
     expect(status).toBe(1);
-    for (const name of ['AZORA_ROUTER_PUBLIC_KEY', 'DATABASE_URL', 'AZORA_REDIS_URL', 'AEGIS_KEY_ENCRYPTION_SECRET', 'AEGIS_SECRET_PEPPER', 'AZORA_ISSUER']) {
+    for (const name of [
+      'AZORA_ROUTER_PUBLIC_KEY',
+      'DATABASE_URL',
+      'AZORA_REDIS_URL',
+      'AEGIS_KEY_ENCRYPTION_SECRET',
+      'AEGIS_SECRET_PEPPER',
+      'AZORA_ISSUER',
+    ]) {
       expect(output).toContain(name);
     }
   });

@@ -11,7 +11,12 @@ describe('npm start', () => {
   it('serves the demo data across subgraphs at the router and stops cleanly on Ctrl-C', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'azora-start-'));
     const routerPort = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', PORT: String(routerPort), AZORA_DATA_DIR: dataDir };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'development',
+      PORT: String(routerPort),
+      AZORA_DATA_DIR: dataDir,
+    };
     delete env.AZORA_DATABASE_URL;
     for (const { name } of readSupergraphConfig(SUPERGRAPH_CONFIG)) {
       env[subgraphUrlVariable(name)] = `http://127.0.0.1:${await freePort()}/graphql`;
@@ -20,7 +25,8 @@ describe('npm start', () => {
     try {
       const deadline = Date.now() + 45_000;
       while (!output().includes('Press Ctrl-C to stop.')) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${output()}`);
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`npm start did not come up:\n${output()}`);
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(output()).toContain(`http://localhost:${routerPort}/graphql`);
@@ -28,27 +34,78 @@ describe('npm start', () => {
       const url = `http://127.0.0.1:${routerPort}/graphql`;
       // The printed demo credentials work: the demo admin signs in and lists everyone with their accounts.
       expect(output()).toContain(DEMO_PASSWORD);
-      const signIn = await graphql(url, 'mutation($e: String!, $p: String!) { signIn(input: { email: $e, password: $p }) { accessToken } }', {
-        e: DEMO_USERS[0].email,
-        p: DEMO_PASSWORD,
-      });
+      const signIn = await graphql(
+        url,
+        'mutation($e: String!, $p: String!) { signIn(input: { email: $e, password: $p }) { accessToken } }',
+        {
+          e: DEMO_USERS[0].email,
+          p: DEMO_PASSWORD,
+        },
+      );
       const authorization = `Bearer ${signIn.body.data.signIn.accessToken}`;
-      const { body } = await graphql(url, '{ users(first: 5) { edges { node { email accounts { currency } } } } }', {}, { authorization });
+      const { body } = await graphql(
+        url,
+        '{ users(first: 5) { edges { node { email accounts { currency } } } } }',
+        {},
+        { authorization },
+      );
       expect(body.errors).toBeUndefined();
       const emails = body.data.users.edges.map((e: any) => e.node.email);
       expect(emails).toContain('ada@azora.dev');
-      expect(body.data.users.edges.every((e: any) => e.node.accounts.some((a: any) => a.currency === 'USD'))).toBe(true);
+      expect(body.data.users.edges.every((e: any) => e.node.accounts.some((a: any) => a.currency === 'USD'))).toBe(
+        true,
+      );
       // LMS and Forge demo data: Grace's published course and Katherine's open job, across Aegis too.
-      const market = await graphql(url, `{
-        courses { edges { node { title instructor { displayName } skills { slug name } } } }
-        jobs { edges { node { title budget { amount currency } poster { displayName } } } }
-      }`);
+      const market = await graphql(
+        url,
+        `
+          {
+            courses {
+              edges {
+                node {
+                  title
+                  instructor {
+                    displayName
+                  }
+                  skills {
+                    slug
+                    name
+                  }
+                }
+              }
+            }
+            jobs {
+              edges {
+                node {
+                  title
+                  budget {
+                    amount
+                    currency
+                  }
+                  poster {
+                    displayName
+                  }
+                }
+              }
+            }
+          }
+        `,
+      );
       expect(market.body.errors).toBeUndefined();
       expect(market.body.data.courses.edges.map((e: any) => e.node)).toEqual([
-        expect.objectContaining({ instructor: { displayName: 'Grace Hopper' }, skills: [{ slug: 'typescript', name: 'TypeScript' }, { slug: 'graphql', name: 'GraphQL' }] }),
+        expect.objectContaining({
+          instructor: { displayName: 'Grace Hopper' },
+          skills: [
+            { slug: 'typescript', name: 'TypeScript' },
+            { slug: 'graphql', name: 'GraphQL' },
+          ],
+        }),
       ]);
       expect(market.body.data.jobs.edges.map((e: any) => e.node)).toEqual([
-        expect.objectContaining({ budget: { amount: '300.00', currency: 'USD' }, poster: { displayName: 'Katherine Johnson' } }),
+        expect.objectContaining({
+          budget: { amount: '300.00', currency: 'USD' },
+          poster: { displayName: 'Katherine Johnson' },
+        }),
       ]);
 
       // The web app is served at / (built by npm start when missing or stale), and the app's own routes too.

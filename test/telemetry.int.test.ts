@@ -2,11 +2,28 @@ import { randomBytes } from 'node:crypto';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { SpanKind } from '@opentelemetry/api';
 import { RedisEventBus, startTelemetry, type EventBus, type Telemetry } from '@azora/kit';
-import { captureLogs, collect, connectWs, metricValue, seedUsers, startPlatform, TEST_REDIS_URL, testDialects, twoAccounts, until, type Platform } from '@azora/testing';
+import {
+  captureLogs,
+  collect,
+  connectWs,
+  metricValue,
+  seedUsers,
+  startPlatform,
+  TEST_REDIS_URL,
+  testDialects,
+  twoAccounts,
+  until,
+  type Platform,
+} from '@azora/testing';
 
 const QUERY = /* GraphQL */ `
   query UserWithAccounts($id: ID!) {
-    user(id: $id) { email accounts { currency } }
+    user(id: $id) {
+      email
+      accounts {
+        currency
+      }
+    }
   }
 `;
 
@@ -20,7 +37,11 @@ beforeAll(() => {
 });
 afterAll(() => telemetry?.shutdown());
 
-async function spansOfTrace(traceId: string, until: (spans: ReadableSpan[]) => boolean, timeoutMs = 5_000): Promise<ReadableSpan[]> {
+async function spansOfTrace(
+  traceId: string,
+  until: (spans: ReadableSpan[]) => boolean,
+  timeoutMs = 5_000,
+): Promise<ReadableSpan[]> {
   // Server spans end when the response is closed, a moment after the client has read it.
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -78,13 +99,17 @@ describe.each(testDialects())('traces and logs through the router on %s', (diale
   it('records one trace with spans from the router, both subgraphs and their SQL, linked parent to child', async () => {
     const serverSpan = (spans: ReadableSpan[], service: string) =>
       spans.find((s) => s.name === 'POST /graphql' && s.attributes['azora.service'] === service);
-    const spans = await spansOfTrace(traceId, (found) => ['router', 'aegis', 'mint'].every((service) => serverSpan(found, service)));
+    const spans = await spansOfTrace(traceId, (found) =>
+      ['router', 'aegis', 'mint'].every((service) => serverSpan(found, service)),
+    );
     const { parentOf, ancestors } = spanTree(spans);
 
     const router = serverSpan(spans, 'router')!;
     expect(router).toBeDefined();
     expect(router.attributes['http.response.status_code']).toBe(200);
-    expect(spans.map((s) => s.name)).toEqual(expect.arrayContaining(['gateway.request', 'gateway.plan', 'gateway.execute']));
+    expect(spans.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['gateway.request', 'gateway.plan', 'gateway.execute']),
+    );
 
     for (const subgraph of ['aegis', 'mint']) {
       const server = serverSpan(spans, subgraph);
@@ -93,7 +118,9 @@ describe.each(testDialects())('traces and logs through the router on %s', (diale
       expect(parentOf(server!)).toMatchObject({ name: 'gateway.fetch', attributes: { service: subgraph } });
       expect(ancestors(server!)).toContain(router);
 
-      const sql = spans.filter((s) => s.attributes['db.system.name'] === dialect && s.attributes['azora.service'] === subgraph);
+      const sql = spans.filter(
+        (s) => s.attributes['db.system.name'] === dialect && s.attributes['azora.service'] === subgraph,
+      );
       expect(sql.length).toBeGreaterThan(0);
       for (const statement of sql) {
         expect(ancestors(statement)).toContain(server);
@@ -107,22 +134,31 @@ describe.each(testDialects())('traces and logs through the router on %s', (diale
     expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(adminToken);
   });
 
-  it("marks a fetch that an identical one in flight answered, which has no subgraph span of its own", async () => {
-    const shared = async () => (await metricValue(platform.routerUrl, 'azora_router_subgraph_fetches_deduplicated_total', { subgraph: 'aegis' })) ?? 0;
+  it('marks a fetch that an identical one in flight answered, which has no subgraph span of its own', async () => {
+    const shared = async () =>
+      (await metricValue(platform.routerUrl, 'azora_router_subgraph_fetches_deduplicated_total', {
+        subgraph: 'aegis',
+      })) ?? 0;
     const before = await shared();
     const traces = Array.from({ length: 12 }, () => randomBytes(16).toString('hex'));
     await Promise.all(
       traces.map((trace) =>
-        platform.request('query Same($id: ID!) { user(id: $id) { email } }', { id: userId }, {
-          traceparent: `00-${trace}-${randomBytes(8).toString('hex')}-01`,
-          authorization: `Bearer ${adminToken}`,
-        }),
+        platform.request(
+          'query Same($id: ID!) { user(id: $id) { email } }',
+          { id: userId },
+          {
+            traceparent: `00-${trace}-${randomBytes(8).toString('hex')}-01`,
+            authorization: `Bearer ${adminToken}`,
+          },
+        ),
       ),
     );
     const joined = (await shared()) - before;
     let marked = 0;
     for (const trace of traces) {
-      const spans = await spansOfTrace(trace, (found) => found.some((s) => s.name === 'POST /graphql' && s.attributes['azora.service'] === 'router'));
+      const spans = await spansOfTrace(trace, (found) =>
+        found.some((s) => s.name === 'POST /graphql' && s.attributes['azora.service'] === 'router'),
+      );
       const fetch = spans.find((s) => s.name === 'gateway.fetch' && s.attributes.service === 'aegis')!;
       const answeredHere = spans.some((s) => s.name === 'POST /graphql' && s.attributes['azora.service'] === 'aegis');
       if (fetch.attributes['azora.subgraph.fetch_shared'] === true) marked++;
@@ -141,7 +177,11 @@ describe.each(testDialects())('traces and logs through the router on %s', (diale
     expect(access).toHaveLength(3);
     // The router's access line logged the headers, with the secret ones redacted.
     const routerAccess = access.find((l) => l.service === 'router')!;
-    expect(routerAccess.req.headers).toMatchObject({ authorization: '[redacted]', cookie: '[redacted]', 'x-api-key': '[redacted]' });
+    expect(routerAccess.req.headers).toMatchObject({
+      authorization: '[redacted]',
+      cookie: '[redacted]',
+      'x-api-key': '[redacted]',
+    });
     expect(lines.find((l) => l.service === 'router' && l.msg === 'graphql request')?.variables).toEqual({
       id: userId,
       password: '[redacted]',
@@ -160,13 +200,29 @@ describe.each(testDialects())('traces and logs through the router on %s', (diale
 
 const ACTIVITY = /* GraphQL */ `
   subscription Activity($a: ID!) {
-    accountActivity(accountId: $a) { amount { amount } transfer { memo } account { owner { displayName } } }
+    accountActivity(accountId: $a) {
+      amount {
+        amount
+      }
+      transfer {
+        memo
+      }
+      account {
+        owner {
+          displayName
+        }
+      }
+    }
   }
 `;
 
 const buses: [string, () => EventBus | undefined][] = [
   ['the in-process bus', () => undefined],
-  ['the Redis bus', () => new RedisEventBus(TEST_REDIS_URL, undefined, { stream: `azora:test:trace:${randomBytes(4).toString('hex')}` })],
+  [
+    'the Redis bus',
+    () =>
+      new RedisEventBus(TEST_REDIS_URL, undefined, { stream: `azora:test:trace:${randomBytes(4).toString('hex')}` }),
+  ],
 ];
 
 describe.each(buses)('one trace from a transfer to its accountActivity delivery, over %s', (_name, makeBus) => {
@@ -188,21 +244,29 @@ describe.each(buses)('one trace from a transfer to its accountActivity delivery,
     const client = connectWs(platform.routerUrl, { authorization: `Bearer ${bob.accessToken}` });
     const activity = collect(client, ACTIVITY, { a: to });
     const mintSubscriptions = async () =>
-      (await metricValue(platform.subgraphs.mint!.url, 'azora_subgraph_subscriptions_active', { field: 'accountActivity' })) ?? 0;
+      (await metricValue(platform.subgraphs.mint!.url, 'azora_subgraph_subscriptions_active', {
+        field: 'accountActivity',
+      })) ?? 0;
     await until('Mint serves the subscription', async () => (await mintSubscriptions()) >= 1);
 
     const traceId = randomBytes(16).toString('hex');
     const sent = await send(`traced-${traceId}`, { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
     expect(sent.body.errors).toBeUndefined();
     const [delivery] = await activity.until(1, 20_000);
-    expect(delivery.data.accountActivity).toEqual({ amount: { amount: '1.00' }, transfer: { memo: `traced-${traceId}` }, account: { owner: { displayName: 'Bob' } } });
+    expect(delivery.data.accountActivity).toEqual({
+      amount: { amount: '1.00' },
+      transfer: { memo: `traced-${traceId}` },
+      account: { owner: { displayName: 'Bob' } },
+    });
     await client.dispose();
 
     const named = (spans: ReadableSpan[], name: string, service: string) =>
       spans.filter((s) => s.name === name && s.attributes['azora.service'] === service);
     const spans = await spansOfTrace(
       traceId,
-      (found) => named(found, 'subscription accountActivity', 'router').length > 0 && found.some((s) => s.name === 'process mint.transfer'),
+      (found) =>
+        named(found, 'subscription accountActivity', 'router').length > 0 &&
+        found.some((s) => s.name === 'process mint.transfer'),
       15_000,
     );
     const { parentOf, ancestors } = spanTree(spans);
@@ -213,11 +277,20 @@ describe.each(buses)('one trace from a transfer to its accountActivity delivery,
     };
 
     // The transfer: the router's request, Mint's request under it, and Mint's SQL (the ledger writes) under that.
-    const transferAtRouter = spans.find((s) => s.name === 'POST /graphql' && s.attributes['azora.service'] === 'router' && !parentOf(s))!;
+    const transferAtRouter = spans.find(
+      (s) => s.name === 'POST /graphql' && s.attributes['azora.service'] === 'router' && !parentOf(s),
+    )!;
     expect(transferAtRouter).toBeDefined();
-    const transferAtMint = spans.find((s) => s.name === 'POST /graphql' && s.attributes['azora.service'] === 'mint' && ancestors(s).includes(transferAtRouter))!;
+    const transferAtMint = spans.find(
+      (s) =>
+        s.name === 'POST /graphql' &&
+        s.attributes['azora.service'] === 'mint' &&
+        ancestors(s).includes(transferAtRouter),
+    )!;
     expect(transferAtMint).toBeDefined();
-    const writes = spans.filter((s) => s.attributes['db.system.name'] === 'sqlite' && ancestors(s).includes(transferAtMint));
+    const writes = spans.filter(
+      (s) => s.attributes['db.system.name'] === 'sqlite' && ancestors(s).includes(transferAtMint),
+    );
     expect(writes.map((s) => s.attributes['db.operation.name'])).toEqual(expect.arrayContaining(['INSERT', 'UPDATE']));
 
     // The outbox relay's publish continues the transaction's trace; the event carries the publish span onwards.
@@ -226,11 +299,20 @@ describe.each(buses)('one trace from a transfer to its accountActivity delivery,
     expect(ancestors(publish)).toContain(transferAtMint);
 
     // Nexus's consumer logged the event as a child of the publish, with its own SQL under it.
-    const logged = spans.find((s) => s.name === 'process mint.transfer' && s.attributes['messaging.consumer.group.name'] === 'nexus.log')!;
+    const logged = spans.find(
+      (s) => s.name === 'process mint.transfer' && s.attributes['messaging.consumer.group.name'] === 'nexus.log',
+    )!;
     expect(logged).toBeDefined();
     expect(logged.kind).toBe(SpanKind.CONSUMER);
     expect(parentOf(logged)).toBe(publish);
-    expect(spans.some((s) => s.attributes['azora.service'] === 'nexus' && s.attributes['db.system.name'] === 'sqlite' && parentOf(s) === logged)).toBe(true);
+    expect(
+      spans.some(
+        (s) =>
+          s.attributes['azora.service'] === 'nexus' &&
+          s.attributes['db.system.name'] === 'sqlite' &&
+          parentOf(s) === logged,
+      ),
+    ).toBe(true);
 
     // Mint's delivery of the subscription result, then the router's delivery to Bob, each a child of the one before.
     const atMint = one('subscription accountActivity', 'mint');
@@ -239,7 +321,10 @@ describe.each(buses)('one trace from a transfer to its accountActivity delivery,
     expect(parentOf(atRouter)).toBe(atMint);
     // The router's follow-up read of Bob's selection: the gateway, both subgraphs it reads, and their SQL.
     for (const subgraph of ['mint', 'aegis']) {
-      const read = spans.find((s) => s.name === 'POST /graphql' && s.attributes['azora.service'] === subgraph && ancestors(s).includes(atRouter));
+      const read = spans.find(
+        (s) =>
+          s.name === 'POST /graphql' && s.attributes['azora.service'] === subgraph && ancestors(s).includes(atRouter),
+      );
       expect(read ? subgraph : `${subgraph} (no read under the delivery)`).toBe(subgraph);
       expect(spans.some((s) => s.attributes['db.system.name'] === 'sqlite' && parentOf(s) === read)).toBe(true);
     }

@@ -20,9 +20,7 @@ export class CompositionError extends Error {
 
 /** Composes subgraph SDLs in-process with @apollo/composition, the same library rover runs. */
 export function composeSupergraph(subgraphs: { name: string; url: string; typeDefs: string }[]): Composed {
-  const result = composeServices(
-    subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(s.typeDefs) })),
-  );
+  const result = composeServices(subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(s.typeDefs) })));
   if (result.errors) throw new CompositionError(result.errors.map((e) => e.message));
   const apiSchema = lexicographicSortSchema(result.schema.toAPISchema().toGraphQLJSSchema());
   return {

@@ -16,25 +16,43 @@ export const routerEnvSchema = routerSettingsEnv.extend({
   /** Production mode accepts the permissive policy only with this set to `every-field-is-public`. */
   AZORA_CONFIRM_PERMISSIVE_POLICY: z.string().optional(),
   /** Signs identity assertions for subgraphs (Ed25519, PEM). No default: `npm start` generates a development pair. */
-  AZORA_ROUTER_PRIVATE_KEY: z.string({ error: 'required: the router\'s Ed25519 private key (PEM)' }).min(1),
+  AZORA_ROUTER_PRIVATE_KEY: z.string({ error: "required: the router's Ed25519 private key (PEM)" }).min(1),
   AZORA_ISSUER: z.string().url().default('http://localhost:4000'),
   AZORA_JWT_AUDIENCE: z.string().min(1).default('azora'),
   /** Further OIDC issuers whose access tokens are accepted, comma-separated. */
   AZORA_OIDC_ISSUERS: z
     .string()
     .optional()
-    .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : [])),
+    .transform((v) =>
+      v
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [],
+    ),
   AZORA_API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
   /** WebSocket limits: open sockets per caller and per client address, subscriptions per socket, largest frame. */
   AZORA_WS_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).default(DEFAULT_SUBSCRIPTION_LIMITS.maxSocketsPerUser),
   AZORA_WS_MAX_SOCKETS_PER_IP: z.coerce.number().int().min(1).default(DEFAULT_SUBSCRIPTION_LIMITS.maxSocketsPerIp),
-  AZORA_WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(DEFAULT_SUBSCRIPTION_LIMITS.maxSubscriptionsPerSocket),
-  AZORA_WS_MAX_FRAME_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(DEFAULT_SUBSCRIPTION_LIMITS.maxPayloadBytes),
+  AZORA_WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_SUBSCRIPTION_LIMITS.maxSubscriptionsPerSocket),
+  AZORA_WS_MAX_FRAME_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(DEFAULT_SUBSCRIPTION_LIMITS.maxPayloadBytes),
 });
 
 /** The rules across variables: production's requirements, and the settings' own (which hold in every mode). */
 export const routerProductionRules: EnvRule = (env) => [
-  ...(env.NODE_ENV === 'production' && !env.AZORA_ISSUER ? ['AZORA_ISSUER: required in production mode (no default)'] : []),
+  ...(env.NODE_ENV === 'production' && !env.AZORA_ISSUER
+    ? ['AZORA_ISSUER: required in production mode (no default)']
+    : []),
   ...routerSettingsRules(env),
 ];
 

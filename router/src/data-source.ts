@@ -24,7 +24,11 @@ function cacheHintOf(header: string | null): { maxAge: number; scope?: 'PUBLIC' 
   const maxAge = directives.get('max-age');
   return {
     maxAge: typeof maxAge === 'string' && /^\d+$/.test(maxAge) ? Number(maxAge) : 0,
-    ...(directives.has('private') ? { scope: 'PRIVATE' as const } : directives.has('public') ? { scope: 'PUBLIC' as const } : {}),
+    ...(directives.has('private')
+      ? { scope: 'PRIVATE' as const }
+      : directives.has('public')
+        ? { scope: 'PUBLIC' as const }
+        : {}),
   };
 }
 
@@ -56,17 +60,25 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
       const clientError = this.asClientError(error);
       // Worth a warning: a subgraph that could not answer. Not: a client's mistake the subgraph refused (4xx), or a
       // request an open circuit refused (logged once, when it opened).
-      const unavailable = clientError.extensions.code === ErrorCode.DOWNSTREAM_UNAVAILABLE && clientError.extensions.reason !== 'circuit_open';
+      const unavailable =
+        clientError.extensions.code === ErrorCode.DOWNSTREAM_UNAVAILABLE &&
+        clientError.extensions.reason !== 'circuit_open';
       context?.log?.[unavailable ? 'warn' : 'debug']({ err: error, subgraph: this.name }, 'subgraph fetch failed');
       throw clientError;
     }
   }
 
-  private async send(options: GraphQLDataSourceProcessOptions<RouterContext>, context: Partial<RouterContext> | undefined): Promise<SubgraphResponse> {
+  private async send(
+    options: GraphQLDataSourceProcessOptions<RouterContext>,
+    context: Partial<RouterContext> | undefined,
+  ): Promise<SubgraphResponse> {
     const { http, ...request } = options.request;
     if (!request.query) throw new Error('Missing query');
     // What the gateway itself asks of the subgraph (`apollo-federation-include-trace` when it reports traces).
-    const headers: Record<string, string> = { ...(http?.headers ? Object.fromEntries(http.headers) : {}), 'content-type': 'application/json' };
+    const headers: Record<string, string> = {
+      ...(http?.headers ? Object.fromEntries(http.headers) : {}),
+      'content-type': 'application/json',
+    };
     if (context?.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
     // Runs inside the gateway.fetch span, so the subgraph's spans become its children.
     injectTraceContext({ set: (name, value) => (headers[name] = value) });
@@ -93,7 +105,9 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
 
   private bodyOf(response: FetcherResponse): Promise<unknown> {
     const type = response.headers.get('content-type') ?? '';
-    return type.startsWith('application/json') || type.startsWith('application/graphql-response+json') ? response.json() : response.text();
+    return type.startsWith('application/json') || type.startsWith('application/graphql-response+json')
+      ? response.json()
+      : response.text();
   }
 
   /**
@@ -103,13 +117,23 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
    */
   private async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
     const body = await this.bodyOf(response);
-    const first = isObject(body) && Array.isArray(body.errors) ? (body.errors[0] as { message?: unknown; extensions?: { code?: unknown } }) : undefined;
-    if (typeof first?.message === 'string' && isExpectedError({ message: first.message, extensions: first.extensions })) {
+    const first =
+      isObject(body) && Array.isArray(body.errors)
+        ? (body.errors[0] as { message?: unknown; extensions?: { code?: unknown } })
+        : undefined;
+    if (
+      typeof first?.message === 'string' &&
+      isExpectedError({ message: first.message, extensions: first.extensions })
+    ) {
       return new GraphQLError(first.message, { extensions: { code: first.extensions!.code } });
     }
-    const code = response.status === 401 ? ErrorCode.UNAUTHENTICATED : response.status === 403 ? ErrorCode.FORBIDDEN : undefined;
+    const code =
+      response.status === 401 ? ErrorCode.UNAUTHENTICATED : response.status === 403 ? ErrorCode.FORBIDDEN : undefined;
     return new GraphQLError(`${response.status}: ${response.statusText}`, {
-      extensions: { response: { url: response.url, status: response.status, statusText: response.statusText, body }, ...(code ? { code } : {}) },
+      extensions: {
+        response: { url: response.url, status: response.status, statusText: response.statusText, body },
+        ...(code ? { code } : {}),
+      },
     });
   }
 

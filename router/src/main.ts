@@ -27,7 +27,12 @@ interface SupergraphSource {
   current(): string;
 }
 
-function supergraphSource(file: string | undefined, configFile: string | undefined, settings: RouterSettings, log: Logger): SupergraphSource {
+function supergraphSource(
+  file: string | undefined,
+  configFile: string | undefined,
+  settings: RouterSettings,
+  log: Logger,
+): SupergraphSource {
   const { enabled, pollMs } = settings.reload;
   const config = configFile ?? SUPERGRAPH_CONFIG;
   if (!file && settings.nodeEnv !== 'production' && existsSync(config)) {
@@ -52,7 +57,12 @@ async function main(): Promise<void> {
     env = parseEnv(routerEnvSchema, process.env, [routerProductionRules]);
     log.level = env.LOG_LEVEL;
     settings = toRouterSettings(env);
-    source = supergraphSource(values.supergraph ?? env.AZORA_SUPERGRAPH_FILE, env.AZORA_SUPERGRAPH_CONFIG, settings, log);
+    source = supergraphSource(
+      values.supergraph ?? env.AZORA_SUPERGRAPH_FILE,
+      env.AZORA_SUPERGRAPH_CONFIG,
+      settings,
+      log,
+    );
     // Checked against the supergraph before anything listens: a policy naming a missing field or rule fails here.
     const choice = values.policy ?? env.AZORA_POLICY_FILE;
     policy = choosePolicy({

@@ -76,7 +76,11 @@ const isLivePolicy = (policy: Policy | LivePolicy | undefined): policy is LivePo
   typeof (policy as Partial<LivePolicy> | undefined)?.current === 'function';
 
 /** A policy that never changes, as a live one: the router asks every policy the same way for the one in force. */
-const fixedPolicy = (policy: Policy): LivePolicy => ({ current: () => policy, schemaChanged: () => undefined, close: () => undefined });
+const fixedPolicy = (policy: Policy): LivePolicy => ({
+  current: () => policy,
+  schemaChanged: () => undefined,
+  close: () => undefined,
+});
 
 /** Runs the permission rule tree over the operation before the gateway plans or sends anything. */
 function permissionsPlugin(live: LivePolicy): ApolloServerPlugin<RouterContext> {
@@ -117,7 +121,11 @@ function refusalsPlugin(metrics: RouterMetrics): ApolloServerPlugin<RouterContex
       if (request.http?.method !== 'GET') return;
       return {
         async didEncounterErrors({ operation, errors }) {
-          if (operation && operation.operation !== 'query' && errors.some((e) => /^GET requests only support query/.test(e.message))) {
+          if (
+            operation &&
+            operation.operation !== 'query' &&
+            errors.some((e) => /^GET requests only support query/.test(e.message))
+          ) {
             metrics.requestsRefused.inc({ reason: 'get_mutation' });
           }
         },
@@ -196,10 +204,22 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   // Aegis is where credentials are resolved; the router asks it through its first replica's URL as loaded at start.
   // A supergraph without Aegis (any other supergraph) accepts only the tokens of AZORA_OIDC_ISSUERS, and no API keys.
   const aegisUrl = pool.urlOf('aegis');
-  if (!aegisUrl) log.warn({ oidcIssuers: options.auth.oidcIssuers ?? [] }, 'the supergraph has no aegis subgraph: only tokens of the OIDC issuers are accepted, API keys are not');
+  if (!aegisUrl)
+    log.warn(
+      { oidcIssuers: options.auth.oidcIssuers ?? [] },
+      'the supergraph has no aegis subgraph: only tokens of the OIDC issuers are accepted, API keys are not',
+    );
   const timeoutMs = settings.resilience.subgraphTimeoutMs;
   const trustedIssuers: TrustedIssuer[] = [
-    ...(aegisUrl ? [{ issuer: options.auth.issuer, jwksUrl: new URL('/.well-known/jwks.json', aegisUrl).toString(), requireAccessTokenType: true }] : []),
+    ...(aegisUrl
+      ? [
+          {
+            issuer: options.auth.issuer,
+            jwksUrl: new URL('/.well-known/jwks.json', aegisUrl).toString(),
+            requireAccessTokenType: true,
+          },
+        ]
+      : []),
     ...(options.auth.oidcIssuers ?? []).map((issuer) => ({ issuer, requireAccessTokenType: false })),
   ];
   const authenticator = new Authenticator({
@@ -292,7 +312,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
           errors: [
             rejected
               ? { message: error.message, extensions: { code: ErrorCode.UNAUTHENTICATED } }
-              : { message: 'Authentication is temporarily unavailable', extensions: { code: ErrorCode.DOWNSTREAM_UNAVAILABLE } },
+              : {
+                  message: 'Authentication is temporarily unavailable',
+                  extensions: { code: ErrorCode.DOWNSTREAM_UNAVAILABLE },
+                },
           ],
         });
       }

@@ -33,7 +33,10 @@ export const routerSettingsEnv = z.object({
   AZORA_RATE_LIMIT: flag(true),
   AZORA_RATE_LIMIT_CAPACITY: int(1, 1_000_000_000, 10_000),
   AZORA_RATE_LIMIT_REFILL_PER_SECOND: int(1, 1_000_000_000, 1000),
-  AZORA_RATE_LIMIT_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/).default('azora:rl'),
+  AZORA_RATE_LIMIT_PREFIX: z
+    .string()
+    .regex(/^[\w:.-]{1,64}$/)
+    .default('azora:rl'),
   AZORA_REDIS_URL: z.string().url().optional(),
   // Trusted documents
   AZORA_TRUSTED_DOCUMENTS: z.enum(['off', 'allow', 'enforce']).optional(),
@@ -64,7 +67,9 @@ export const routerSettingsRules: EnvRule = (env) => [
     ? ['AZORA_TRUSTED_DOCUMENTS_MANIFEST: AZORA_TRUSTED_DOCUMENTS=enforce needs a manifest file']
     : []),
   ...(Number(env.AZORA_RATE_LIMIT_CAPACITY ?? 10_000) < Number(env.AZORA_LIMIT_MAX_COST ?? 5000)
-    ? ['AZORA_RATE_LIMIT_CAPACITY: must be at least AZORA_LIMIT_MAX_COST, or an allowed operation could never be afforded']
+    ? [
+        'AZORA_RATE_LIMIT_CAPACITY: must be at least AZORA_LIMIT_MAX_COST, or an allowed operation could never be afforded',
+      ]
     : []),
 ];
 
@@ -134,7 +139,11 @@ export function toRouterSettings(env: RouterSettingsEnv): RouterSettings {
       redisUrl: env.AZORA_REDIS_URL,
     },
     // Registering arbitrary documents through APQ would defeat the manifest, so enforce mode turns APQ off.
-    trustedDocuments: { mode, manifestFile: env.AZORA_TRUSTED_DOCUMENTS_MANIFEST, apq: env.AZORA_APQ && mode !== 'enforce' },
+    trustedDocuments: {
+      mode,
+      manifestFile: env.AZORA_TRUSTED_DOCUMENTS_MANIFEST,
+      apq: env.AZORA_APQ && mode !== 'enforce',
+    },
     resilience: {
       subgraphTimeoutMs: env.AZORA_SUBGRAPH_TIMEOUT_MS,
       requestDeadlineMs: env.AZORA_REQUEST_DEADLINE_MS,

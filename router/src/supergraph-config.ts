@@ -25,7 +25,9 @@ export interface SubgraphEntry {
 export function readSupergraphConfig(path: string): SubgraphEntry[] {
   const parsed = configSchema.safeParse(parseYaml(readFileSync(path, 'utf8')));
   if (!parsed.success) {
-    throw new Error(`${path} is not a valid supergraph config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `${path} is not a valid supergraph config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const base = dirname(resolve(path));
   return Object.entries(parsed.data.subgraphs).map(([name, entry]) => ({
@@ -46,7 +48,10 @@ export function subgraphUrlsFromEnv(env: NodeJS.ProcessEnv): Record<string, stri
   return Object.fromEntries(
     Object.entries(env).flatMap(([variable, value]) => {
       const name = /^AZORA_SUBGRAPH_([A-Z][A-Z0-9_]*)_URL$/.exec(variable)?.[1]?.toLowerCase();
-      const urls = (value ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+      const urls = (value ?? '')
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean);
       return name && urls.length > 0 ? [[name, urls]] : [];
     }),
   );

@@ -49,17 +49,35 @@ const API_PATHS = /^\/(graphql|health|ready|metrics|\.well-known|oauth)(\/|$)/;
 export function serveWebApp(app: Express, log: Logger, dist = WEB_APP_DIST): void {
   const index = join(dist, 'index.html');
   if (!existsSync(index)) {
-    log.info({ dist }, 'no web app build: http://localhost:4000/ stays empty (npm run build -w clients/web, or npm start)');
+    log.info(
+      { dist },
+      'no web app build: http://localhost:4000/ stays empty (npm run build -w clients/web, or npm start)',
+    );
     return;
   }
   const secure = (res: express.Response) => {
     for (const [name, value] of Object.entries(WEB_APP_SECURITY_HEADERS)) res.setHeader(name, value);
   };
-  app.use('/assets', express.static(join(dist, 'assets'), { immutable: true, maxAge: '1y', index: false, fallthrough: false, setHeaders: secure }));
+  app.use(
+    '/assets',
+    express.static(join(dist, 'assets'), {
+      immutable: true,
+      maxAge: '1y',
+      index: false,
+      fallthrough: false,
+      setHeaders: secure,
+    }),
+  );
   app.use(express.static(dist, { index: false, maxAge: '1h', setHeaders: secure }));
   app.use((req, res, next) => {
     // A path with a file extension is a file that does not exist (404), not a page of the app.
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || API_PATHS.test(req.path) || /\.\w+$/.test(req.path) || !req.accepts('html')) return next();
+    if (
+      (req.method !== 'GET' && req.method !== 'HEAD') ||
+      API_PATHS.test(req.path) ||
+      /\.\w+$/.test(req.path) ||
+      !req.accepts('html')
+    )
+      return next();
     secure(res);
     res.setHeader('cache-control', 'no-cache');
     res.sendFile(index);

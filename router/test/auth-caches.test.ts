@@ -36,11 +36,29 @@ describe('AssertionCache', () => {
   const keys = generateAssertionKeys();
   const key = privateKeyFromPem(keys.privateKey);
   const cache = new AssertionCache(key);
-  const ada: Identity = { kind: 'user', userId: 'u-1', roles: ['learner'], scopes: [], ip: '10.0.0.1', expiresAt: 2_000_000_000 };
+  const ada: Identity = {
+    kind: 'user',
+    userId: 'u-1',
+    roles: ['learner'],
+    scopes: [],
+    ip: '10.0.0.1',
+    expiresAt: 2_000_000_000,
+  };
 
   describe('over time', () => {
     // Only Date is faked (the cache's clock and jose's iat): signing's promises and timers keep running for real.
-    const realTimers = ['nextTick', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'hrtime', 'performance'] as const;
+    const realTimers = [
+      'nextTick',
+      'queueMicrotask',
+      'setImmediate',
+      'clearImmediate',
+      'setTimeout',
+      'clearTimeout',
+      'setInterval',
+      'clearInterval',
+      'hrtime',
+      'performance',
+    ] as const;
     beforeEach(() => jest.useFakeTimers({ doNotFake: [...realTimers] }));
     afterEach(() => jest.useRealTimers());
 

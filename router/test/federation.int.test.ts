@@ -2,7 +2,21 @@ import { captureLogs, seedUsers, startPlatform, statementsOf, testDialects, type
 
 const USERS_WITH_ACCOUNTS = /* GraphQL */ `
   query UsersWithAccounts($first: Int) {
-    users(first: $first) { edges { node { email accounts { id currency balance { amount currency } } } } }
+    users(first: $first) {
+      edges {
+        node {
+          email
+          accounts {
+            id
+            currency
+            balance {
+              amount
+              currency
+            }
+          }
+        }
+      }
+    }
   }
 `;
 
@@ -44,11 +58,19 @@ describe.each(testDialects())('federation through the router on %s', (dialect) =
   });
 
   it('pages with cursors and rejects a bad page size with BAD_USER_INPUT', async () => {
-    const first = await platform.request(`{ users(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`, {}, admin);
+    const first = await platform.request(
+      `{ users(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`,
+      {},
+      admin,
+    );
     expect(first.body.data.users.pageInfo.hasNextPage).toBe(true);
-    const next = await platform.request(`query($after: String) { users(first: 2, after: $after) { edges { node { id } } } }`, {
-      after: first.body.data.users.pageInfo.endCursor,
-    }, admin);
+    const next = await platform.request(
+      `query($after: String) { users(first: 2, after: $after) { edges { node { id } } } }`,
+      {
+        after: first.body.data.users.pageInfo.endCursor,
+      },
+      admin,
+    );
     const seen = first.body.data.users.edges.map((e: any) => e.node.id);
     for (const edge of next.body.data.users.edges) expect(seen).not.toContain(edge.node.id);
 
@@ -60,7 +82,11 @@ describe.each(testDialects())('federation through the router on %s', (dialect) =
 
   it('carries the request id from the client through the router to every subgraph', async () => {
     const requestId = `test-${dialect}-${Date.now()}`;
-    const { headers } = await platform.request(USERS_WITH_ACCOUNTS, { first: 1 }, { ...admin, 'x-request-id': requestId });
+    const { headers } = await platform.request(
+      USERS_WITH_ACCOUNTS,
+      { first: 1 },
+      { ...admin, 'x-request-id': requestId },
+    );
     expect(headers.get('x-request-id')).toBe(requestId);
     const services = new Set(logs.lines.filter((l) => l.requestId === requestId).map((l) => l.service));
     expect(services).toEqual(new Set(['router', 'aegis', 'mint']));

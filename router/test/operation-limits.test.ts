@@ -33,12 +33,15 @@ describe('the operation guard prices an operation', () => {
 
   it('again for each variables set when `first` is a variable', () => {
     // users 1 + first * (edges 1 + node 1)
-    expect(costs('query($n: Int) { users(first: $n) { edges { node { id } } } }', { n: 1 }, { n: 5 }, { n: 1 })).toEqual([3, 11, 3]);
+    expect(
+      costs('query($n: Int) { users(first: $n) { edges { node { id } } } }', { n: 1 }, { n: 5 }, { n: 1 }),
+    ).toEqual([3, 11, 3]);
     expect(pricings).toHaveBeenCalledTimes(3);
   });
 
   it('again for each variables set when a directive takes a variable', () => {
-    const query = 'query($v: Boolean!) { user(id: "1") { id } users(first: 2) @include(if: $v) { edges { node { id } } } }';
+    const query =
+      'query($v: Boolean!) { user(id: "1") { id } users(first: 2) @include(if: $v) { edges { node { id } } } }';
     expect(costs(query, { v: true }, { v: false }, { v: true })).toEqual([6, 1, 6]);
     expect(pricings).toHaveBeenCalledTimes(3);
   });

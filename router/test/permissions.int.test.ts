@@ -30,7 +30,11 @@ describe.each(testDialects())('the rule tree at the router on %s', (dialect) => 
 
   it('shows an anonymous caller only the public fields, and asks them to sign in', async () => {
     expect((await platform.request('{ me { id } }')).body).toEqual({ data: { me: null } });
-    for (const [query, variables] of [[USERS, {}], [USER, { id: learner.userId }], [REGISTER, {}]] as const) {
+    for (const [query, variables] of [
+      [USERS, {}],
+      [USER, { id: learner.userId }],
+      [REGISTER, {}],
+    ] as const) {
       const before = await subgraphCalls();
       const { status, body } = await platform.request(query, variables);
       expect(status).toBe(401);
@@ -59,7 +63,7 @@ describe.each(testDialects())('the rule tree at the router on %s', (dialect) => 
     }
   });
 
-  it('remembers an allowed operation only for callers with the same roles: the admin\'s query is still refused to others', async () => {
+  it("remembers an allowed operation only for callers with the same roles: the admin's query is still refused to others", async () => {
     const query = '{ users(first: 2) { edges { node { id displayName } } } }';
     for (let i = 0; i < 2; i++) expect((await platform.request(query, {}, admin.headers)).body.errors).toBeUndefined();
     const asLearner = await platform.request(query, {}, learner.headers);
@@ -85,7 +89,10 @@ describe.each(testDialects())('the rule tree at the router on %s', (dialect) => 
     const two = await fetch(platform.routerUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...learner.headers },
-      body: JSON.stringify({ query: `query Mine { me { id } } query Everyone { users { edges { node { id } } } }`, operationName: 'Mine' }),
+      body: JSON.stringify({
+        query: `query Mine { me { id } } query Everyone { users { edges { node { id } } } }`,
+        operationName: 'Mine',
+      }),
     });
     expect(((await two.json()) as any).data.me.id).toBe(learner.userId);
   });
@@ -96,7 +103,10 @@ describe.each(testDialects())('the rule tree at the router on %s', (dialect) => 
     for (const [url, query] of [
       [aegisUrl, '{ _service { sdl } }'],
       [aegisUrl, '{ users(first: 1) { edges { node { email } } } }'],
-      [mintUrl, `{ _entities(representations: [{ __typename: "User", id: "${learner.userId}" }]) { ... on User { accounts { id } } } }`],
+      [
+        mintUrl,
+        `{ _entities(representations: [{ __typename: "User", id: "${learner.userId}" }]) { ... on User { accounts { id } } } }`,
+      ],
     ] as const) {
       const { status, body } = await graphql(url, query);
       expect(status).toBe(401);

@@ -103,7 +103,11 @@ describe('the router process with --policy <file> over any supergraph', () => {
     dir = mkdtempSync(join(tmpdir(), 'azora-policy-'));
     supergraph = join(dir, 'supergraph.graphql');
     writeFileSync(supergraph, platform.compose({ extra: [fixture] }));
-    [user, treasurer, admin] = await Promise.all([platform.signUp('gadget-fan'), platform.userWithRoles(['treasury'], 'gadget-treasurer'), platform.admin()]);
+    [user, treasurer, admin] = await Promise.all([
+      platform.signUp('gadget-fan'),
+      platform.userWithRoles(['treasury'], 'gadget-treasurer'),
+      platform.admin(),
+    ]);
   });
   afterAll(async () => {
     for (const router of started) router.child.kill('SIGKILL');
@@ -120,7 +124,8 @@ describe('the router process with --policy <file> over any supergraph', () => {
     }, 120_000);
 
     it('allows and denies fields over HTTP as the file says', async () => {
-      const ask = async (query: string, who?: SignedIn) => (await graphql(router.url, query, undefined, who?.headers)).body;
+      const ask = async (query: string, who?: SignedIn) =>
+        (await graphql(router.url, query, undefined, who?.headers)).body;
       expect(await ask('{ ping }')).toEqual({ data: { ping: 'pong' } });
       expect(codeOf(await ask('{ mine }'))).toBe('UNAUTHENTICATED');
       expect(await ask('{ mine }', user)).toEqual({ data: { mine: 'yours' } });
@@ -128,7 +133,9 @@ describe('the router process with --policy <file> over any supergraph', () => {
       expect(await ask('{ treasury }', treasurer)).toEqual({ data: { treasury: 'gold' } });
       expect(await ask('{ treasury }', admin)).toEqual({ data: { treasury: 'gold' } });
       // The type's "*" covers fields not named; a named one overrides it.
-      expect(await ask('{ gadget { name serial } }')).toEqual({ data: { gadget: { name: 'sprocket', serial: 'S-1' } } });
+      expect(await ask('{ gadget { name serial } }')).toEqual({
+        data: { gadget: { name: 'sprocket', serial: 'S-1' } },
+      });
       expect(codeOf(await ask('{ gadget { secret } }', treasurer))).toBe('FORBIDDEN');
       expect(await ask('{ gadget { secret } }', admin)).toEqual({ data: { gadget: { secret: 'blueprint' } } });
       // No rule, no access: not even for an admin, and not Aegis's fields, which the file does not name.
@@ -148,7 +155,9 @@ describe('the router process with --policy <file> over any supergraph', () => {
         for (const query of ['{ treasury }', '{ unlisted }', '{ gadget { secret } }']) {
           const denied = collect(client, query);
           await denied.until(1);
-          expect(denied.results[0]?.errors?.[0]?.extensions?.code ?? (denied.failure() as any)?.[0]?.extensions?.code).toBe('FORBIDDEN');
+          expect(
+            denied.results[0]?.errors?.[0]?.extensions?.code ?? (denied.failure() as any)?.[0]?.extensions?.code,
+          ).toBe('FORBIDDEN');
           expect(JSON.stringify(denied.results)).not.toMatch(/leaked|gold|blueprint/);
         }
       } finally {
@@ -162,7 +171,11 @@ describe('the router process with --policy <file> over any supergraph', () => {
     try {
       const alone = join(dir, 'gadgets-only.graphql');
       writeFileSync(alone, platform.compose({ only: [], extra: [fixture] }));
-      const router = runRouterProcess(['--supergraph', alone, '--policy', policyFile('alone.yaml', POLICY)], await freePort(), env({ AZORA_OIDC_ISSUERS: issuer.url }));
+      const router = runRouterProcess(
+        ['--supergraph', alone, '--policy', policyFile('alone.yaml', POLICY)],
+        await freePort(),
+        env({ AZORA_OIDC_ISSUERS: issuer.url }),
+      );
       started.push(router);
       await router.listening();
       const ask = async (query: string, authorization?: string) =>
@@ -170,8 +183,12 @@ describe('the router process with --policy <file> over any supergraph', () => {
       expect(await ask('{ ping }')).toEqual({ data: { ping: 'pong' } });
       expect(codeOf(await ask('{ mine }'))).toBe('UNAUTHENTICATED');
       expect(await ask('{ mine }', `Bearer ${await issuer.sign({})}`)).toEqual({ data: { mine: 'yours' } });
-      expect(codeOf(await ask('{ treasury }', `Bearer ${await issuer.sign({ roles: ['learner'] })}`))).toBe('FORBIDDEN');
-      expect(await ask('{ treasury }', `Bearer ${await issuer.sign({ roles: ['treasury'] })}`)).toEqual({ data: { treasury: 'gold' } });
+      expect(codeOf(await ask('{ treasury }', `Bearer ${await issuer.sign({ roles: ['learner'] })}`))).toBe(
+        'FORBIDDEN',
+      );
+      expect(await ask('{ treasury }', `Bearer ${await issuer.sign({ roles: ['treasury'] })}`)).toEqual({
+        data: { treasury: 'gold' },
+      });
       // Aegis's own tokens mean nothing here, nor do API keys: nothing could check them.
       expect(codeOf(await ask('{ mine }', user.headers.authorization))).toBe('UNAUTHENTICATED');
       const apiKey = await graphql(router.url, '{ mine }', undefined, { authorization: 'ApiKey azk_anything' });
@@ -186,7 +203,11 @@ describe('the router process with --policy <file> over any supergraph', () => {
     const served = join(dir, 'reloading.graphql');
     writeFileSync(served, readFileSync(supergraph, 'utf8'));
     const file = policyFile('reloading.yaml', POLICY);
-    const router = runRouterProcess(['--supergraph', served, '--policy', file], await freePort(), env({ AZORA_HOT_RELOAD: 'true', AZORA_RELOAD_POLL_MS: '50' }));
+    const router = runRouterProcess(
+      ['--supergraph', served, '--policy', file],
+      await freePort(),
+      env({ AZORA_HOT_RELOAD: 'true', AZORA_RELOAD_POLL_MS: '50' }),
+    );
     started.push(router);
     await router.listening();
     const ask = async (query: string) => (await graphql(router.url, query, undefined, user.headers)).body;
@@ -211,12 +232,19 @@ describe('the router process with --policy <file> over any supergraph', () => {
     expect((await ask('{ unlisted }')).data?.unlisted).toBe('leaked');
 
     // The supergraph gains the field: the file is checked again against it, passes, and both changes apply together.
-    const next = await startFixtureSubgraph('gadgets', typeDefs.replace('unlisted: String', 'unlisted: String\n    launch: String'), {
-      Query: { ping: () => 'pong', unlisted: () => 'leaked', launch: () => 'T-minus 10' },
-    });
+    const next = await startFixtureSubgraph(
+      'gadgets',
+      typeDefs.replace('unlisted: String', 'unlisted: String\n    launch: String'),
+      {
+        Query: { ping: () => 'pong', unlisted: () => 'leaked', launch: () => 'T-minus 10' },
+      },
+    );
     try {
       writeFileSync(served, platform.compose({ extra: [next] }));
-      await until('the new supergraph and policy are in force', async () => (await ask('{ launch }')).data?.launch === 'T-minus 10');
+      await until(
+        'the new supergraph and policy are in force',
+        async () => (await ask('{ launch }')).data?.launch === 'T-minus 10',
+      );
       expect(codeOf(await ask('{ unlisted }'))).toBe('FORBIDDEN');
       expect(await ask('{ ping }')).toEqual({ data: { ping: 'pong' } });
     } finally {
@@ -258,10 +286,16 @@ describe('the router process with --policy <file> over any supergraph', () => {
     expect(refused.output()).toContain('AZORA_CONFIRM_PERMISSIVE_POLICY=every-field-is-public');
     expect(refused.output()).not.toContain('router listening');
 
-    const unconfirmed = await run(['--policy', 'permissive'], { ...production, AZORA_CONFIRM_PERMISSIVE_POLICY: 'yes' });
+    const unconfirmed = await run(['--policy', 'permissive'], {
+      ...production,
+      AZORA_CONFIRM_PERMISSIVE_POLICY: 'yes',
+    });
     expect(await unconfirmed.exited).toBe(1);
 
-    const confirmed = await run(['--policy', 'permissive'], { ...production, AZORA_CONFIRM_PERMISSIVE_POLICY: 'every-field-is-public' });
+    const confirmed = await run(['--policy', 'permissive'], {
+      ...production,
+      AZORA_CONFIRM_PERMISSIVE_POLICY: 'every-field-is-public',
+    });
     await confirmed.listening();
     expect(confirmed.output()).toContain('PERMISSIVE POLICY');
     expect((await graphql(confirmed.url, '{ unlisted gadget { secret } }')).body).toEqual({
@@ -272,7 +306,10 @@ describe('the router process with --policy <file> over any supergraph', () => {
     // Development needs no confirmation, but gets the same warning.
     const development = await run(['--policy', 'permissive'], { NODE_ENV: 'development' });
     await development.listening();
-    const warning = development.output().split('\n').find((line) => line.includes('PERMISSIVE POLICY'));
+    const warning = development
+      .output()
+      .split('\n')
+      .find((line) => line.includes('PERMISSIVE POLICY'));
     expect(JSON.parse(warning!)).toMatchObject({ level: 40 });
     expect(await development.stop()).toBe(0);
   }, 180_000);

@@ -13,7 +13,9 @@ const objectTypes = Object.values(schema.getTypeMap()).filter((t) => isObjectTyp
 describe('the rule tree', () => {
   it('has an explicit rule for every field of the composed API schema', () => {
     const missing = objectTypes.flatMap((type) =>
-      Object.keys((type as any).getFields()).filter((field) => !azoraPolicy[type.name]?.[field]).map((field) => `${type.name}.${field}`),
+      Object.keys((type as any).getFields())
+        .filter((field) => !azoraPolicy[type.name]?.[field])
+        .map((field) => `${type.name}.${field}`),
     );
     expect(missing).toEqual([]);
   });
@@ -22,7 +24,9 @@ describe('the rule tree', () => {
     const stale = Object.entries(azoraPolicy).flatMap(([typeName, fields]) => {
       const type = schema.getType(typeName);
       if (!type || !isObjectType(type)) return [typeName];
-      return Object.keys(fields).filter((field) => !type.getFields()[field]).map((field) => `${typeName}.${field}`);
+      return Object.keys(fields)
+        .filter((field) => !type.getFields()[field])
+        .map((field) => `${typeName}.${field}`);
     });
     expect(stale).toEqual([]);
   });
@@ -37,7 +41,7 @@ describe('the rule tree', () => {
 });
 
 describe('ruleFor', () => {
-  it('finds only a policy\'s own entries: a field named like an Object method is denied, not resolved to the method', () => {
+  it("finds only a policy's own entries: a field named like an Object method is denied, not resolved to the method", () => {
     expect(ruleFor(azoraPolicy, 'Query', 'constructor')).toBe(deny);
     expect(ruleFor(azoraPolicy, 'Query', 'toString')).toBe(deny);
     expect(ruleFor({ Query: { '*': azoraPolicy.Query!.me! } }, 'Query', 'anything')).toBe(azoraPolicy.Query!.me);

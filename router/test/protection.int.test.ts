@@ -1,5 +1,12 @@
 import type { RunningRouter } from '@azora/router';
-import { policyAllowing, seedUsers, startFixtureSubgraph, startPlatform, type FixtureSubgraph, type Platform } from '@azora/testing';
+import {
+  policyAllowing,
+  seedUsers,
+  startFixtureSubgraph,
+  startPlatform,
+  type FixtureSubgraph,
+  type Platform,
+} from '@azora/testing';
 
 /** Small limits, so each bad request is easy to write; a rate budget large enough never to interfere. */
 const LIMITS = {
@@ -40,7 +47,11 @@ async function send(url: string, init: RequestInit & { search?: Record<string, s
 }
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  send(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  send(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 
 function expectRefused(response: Raw, status: number, code: string): Record<string, any> {
   expect({ status: response.status, code: response.body.errors?.[0]?.extensions?.code }).toEqual({ status, code });
@@ -71,7 +82,9 @@ describe('abuse protection at the router', () => {
   describe('operation limits', () => {
     it('refuses a query deeper than the limit, counted through fragments', async () => {
       const deep = '{ users(first: 1) { edges { node { accounts { owner { accounts { owner { email } } } } } } } }';
-      expect(expectRefused(await post(url, { query: deep }), 400, 'OPERATION_LIMIT_EXCEEDED').extensions.limit).toBe('depth');
+      expect(expectRefused(await post(url, { query: deep }), 400, 'OPERATION_LIMIT_EXCEEDED').extensions.limit).toBe(
+        'depth',
+      );
       const viaFragments = `
         query { users(first: 1) { edges { node { ...A } } } }
         fragment A on User { accounts { ...B } }
@@ -84,31 +97,43 @@ describe('abuse protection at the router', () => {
       const disguised = `
         query { users(first: 1) { edges { node { ...__schema } } } }
         fragment __schema on User { accounts { owner { accounts { owner { email } } } } }`;
-      expect(expectRefused(await post(url, { query: disguised }), 400, 'OPERATION_LIMIT_EXCEEDED').extensions.limit).toBe('depth');
+      expect(
+        expectRefused(await post(url, { query: disguised }), 400, 'OPERATION_LIMIT_EXCEEDED').extensions.limit,
+      ).toBe('depth');
       await expectStillServes();
     });
 
     it('refuses too many aliases', async () => {
-      const aliases = '{ a: users(first: 1) { edges { cursor } } b: users(first: 1) { edges { cursor } } c: users(first: 1) { edges { cursor } } d: users(first: 1) { edges { cursor } } }';
-      expect(expectRefused(await post(url, { query: aliases }), 400, 'OPERATION_LIMIT_EXCEEDED').extensions.limit).toBe('aliases');
+      const aliases =
+        '{ a: users(first: 1) { edges { cursor } } b: users(first: 1) { edges { cursor } } c: users(first: 1) { edges { cursor } } d: users(first: 1) { edges { cursor } } }';
+      expect(expectRefused(await post(url, { query: aliases }), 400, 'OPERATION_LIMIT_EXCEEDED').extensions.limit).toBe(
+        'aliases',
+      );
       await expectStillServes();
     });
 
     it('refuses too many directives', async () => {
-      const directives = '{ users(first: 1) @include(if: true) { edges @include(if: true) { cursor @include(if: true) node @include(if: true) { id } } } }';
-      expect(expectRefused(await post(url, { query: directives }), 400, 'OPERATION_LIMIT_EXCEEDED').extensions.limit).toBe('directives');
+      const directives =
+        '{ users(first: 1) @include(if: true) { edges @include(if: true) { cursor @include(if: true) node @include(if: true) { id } } } }';
+      expect(
+        expectRefused(await post(url, { query: directives }), 400, 'OPERATION_LIMIT_EXCEEDED').extensions.limit,
+      ).toBe('directives');
       await expectStillServes();
     });
 
     it('refuses too many tokens before parsing', async () => {
       const tokens = `{ users(first: 1) { edges { node { ${'id '.repeat(250)} } } } }`;
-      expect(expectRefused(await post(url, { query: tokens }), 400, 'OPERATION_LIMIT_EXCEEDED').extensions.limit).toBe('tokens');
+      expect(expectRefused(await post(url, { query: tokens }), 400, 'OPERATION_LIMIT_EXCEEDED').extensions.limit).toBe(
+        'tokens',
+      );
       await expectStillServes();
     });
 
     it('refuses a document larger than the limit, comments included', async () => {
       const big = `# ${'x'.repeat(2100)}\n${NORMAL}`;
-      expect(expectRefused(await post(url, { query: big }), 400, 'OPERATION_LIMIT_EXCEEDED').extensions.limit).toBe('document_size');
+      expect(expectRefused(await post(url, { query: big }), 400, 'OPERATION_LIMIT_EXCEEDED').extensions.limit).toBe(
+        'document_size',
+      );
       await expectStillServes();
     });
 
@@ -127,13 +152,19 @@ describe('abuse protection at the router', () => {
     it('caps `first` on connections, literal or variable', async () => {
       const literal = await post(url, { query: '{ users(first: 51) { edges { cursor } } }' });
       expect(expectRefused(literal, 400, 'BAD_USER_INPUT').extensions.limit).toBe('page_size');
-      const variable = await post(url, { query: 'query($n: Int) { users(first: $n) { edges { cursor } } }', variables: { n: 99 } });
+      const variable = await post(url, {
+        query: 'query($n: Int) { users(first: $n) { edges { cursor } } }',
+        variables: { n: 99 },
+      });
       expectRefused(variable, 400, 'BAD_USER_INPUT');
       await expectStillServes();
     });
 
     it('reports a badly typed variable as BAD_USER_INPUT, not as an internal error', async () => {
-      const bad = await post(url, { query: 'query($n: Int) { users(first: $n) { edges { cursor } } }', variables: { n: 'many' } });
+      const bad = await post(url, {
+        query: 'query($n: Int) { users(first: $n) { edges { cursor } } }',
+        variables: { n: 'many' },
+      });
       expectRefused(bad, 400, 'BAD_USER_INPUT');
       await expectStillServes();
     });
@@ -147,9 +178,17 @@ describe('abuse protection at the router', () => {
 
     it('answers 415 to a content type other than JSON', async () => {
       for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/graphql']) {
-        expectRefused(await send(url, { method: 'POST', headers: { 'content-type': type }, body: NORMAL }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+        expectRefused(
+          await send(url, { method: 'POST', headers: { 'content-type': type }, body: NORMAL }),
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+        );
       }
-      expectRefused(await send(url, { method: 'POST', body: JSON.stringify({ query: NORMAL }) }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectRefused(
+        await send(url, { method: 'POST', body: JSON.stringify({ query: NORMAL }) }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
       await expectStillServes();
     });
 
@@ -171,7 +210,11 @@ describe('abuse protection at the router', () => {
     it('keeps CSRF prevention on: a GET without a preflight-forcing header is refused', async () => {
       const simple = await send(url, { method: 'GET', search: { query: NORMAL } });
       expectRefused(simple, 400, 'BAD_REQUEST');
-      const preflighted = await send(url, { method: 'GET', search: { query: NORMAL }, headers: { 'apollo-require-preflight': 'true' } });
+      const preflighted = await send(url, {
+        method: 'GET',
+        search: { query: NORMAL },
+        headers: { 'apollo-require-preflight': 'true' },
+      });
       expect(preflighted.status).toBe(200);
       expect(preflighted.body.data.users.edges.length).toBeGreaterThan(0);
     });
@@ -187,7 +230,13 @@ describe('abuse protection at the router', () => {
     let batching: RunningRouter;
     beforeAll(async () => {
       batching = await platform.startRouter({
-        env: { ...LIMITS, AZORA_BATCHING: 'true', AZORA_BATCH_MAX_OPERATIONS: '2', AZORA_RATE_LIMIT_CAPACITY: '5000', AZORA_RATE_LIMIT_REFILL_PER_SECOND: '1' },
+        env: {
+          ...LIMITS,
+          AZORA_BATCHING: 'true',
+          AZORA_BATCH_MAX_OPERATIONS: '2',
+          AZORA_RATE_LIMIT_CAPACITY: '5000',
+          AZORA_RATE_LIMIT_REFILL_PER_SECOND: '1',
+        },
       });
     });
 
@@ -210,7 +259,11 @@ describe('abuse protection at the router', () => {
     });
 
     it('refuses a batch larger than the batch limit', async () => {
-      expectRefused(await post(batching.url, [{ query: NORMAL }, { query: NORMAL }, { query: NORMAL }]), 400, 'BAD_REQUEST');
+      expectRefused(
+        await post(batching.url, [{ query: NORMAL }, { query: NORMAL }, { query: NORMAL }]),
+        400,
+        'BAD_REQUEST',
+      );
       await expectStillServes(batching.url);
     });
   });
@@ -229,7 +282,9 @@ describe('abuse protection at the router', () => {
     });
 
     it('gives no field suggestions', async () => {
-      const { status, body } = await post(production.url, { query: '{ users(first: 1) { edges { node { emial } } } }' });
+      const { status, body } = await post(production.url, {
+        query: '{ users(first: 1) { edges { node { emial } } } }',
+      });
       expect(status).toBe(400);
       expect(body.errors[0].message).not.toMatch(/did you mean/i);
       const development = await post(url, { query: '{ users(first: 1) { edges { node { emial } } } }' });
@@ -258,7 +313,9 @@ describe('abuse protection at the router', () => {
         Query: {
           ping: () => 'pong',
           leak: () => {
-            throw Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:5432 (password=hunter2)'), { extensions: { code: 'DB_DOWN' } });
+            throw Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:5432 (password=hunter2)'), {
+              extensions: { code: 'DB_DOWN' },
+            });
           },
           notFound: () => {
             const error = new Error('Course c-1 was not found') as Error & { extensions: object };
@@ -291,7 +348,9 @@ describe('abuse protection at the router', () => {
       const leak = await post(production.url, { query: '{ ping leak }' });
       expect(leak.status).toBe(200);
       expect(leak.body.data).toEqual({ ping: 'pong', leak: null });
-      expect(leak.body.errors).toEqual([{ message: 'Internal server error', path: ['leak'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+      expect(leak.body.errors).toEqual([
+        { message: 'Internal server error', path: ['leak'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+      ]);
       expect(JSON.stringify(leak.body)).not.toMatch(/hunter2|ECONNREFUSED|stacktrace/);
 
       const notFound = await post(production.url, { query: '{ notFound }' });

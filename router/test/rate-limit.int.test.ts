@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { RunningRouter } from '@azora/router';
-import { captureLogs, graphql, seedUsers, startPlatform, startTcpProxy, TEST_REDIS_URL, until, type Platform } from '@azora/testing';
+import {
+  captureLogs,
+  graphql,
+  seedUsers,
+  startPlatform,
+  startTcpProxy,
+  TEST_REDIS_URL,
+  until,
+  type Platform,
+} from '@azora/testing';
 
 // cost: users 1 + first (5) * (edges 1 + node 1) = 11
 const PAGE = '{ users(first: 5) { edges { node { id } } } }';
@@ -54,7 +63,11 @@ describe('rate limiting at the router', () => {
   it('prices an operation with its variables when they can change the cost (`first: $n`)', async () => {
     const router = await platform.startRouter({ env: budget() });
     const remaining = async (variables: Record<string, unknown>) =>
-      Number((await graphql(router.url, 'query($n: Int) { users(first: $n) { edges { node { id } } } }', variables, admin)).headers.get('ratelimit-remaining'));
+      Number(
+        (
+          await graphql(router.url, 'query($n: Int) { users(first: $n) { edges { node { id } } } }', variables, admin)
+        ).headers.get('ratelimit-remaining'),
+      );
     expect(await remaining({ n: 1 })).toBe(27); // 1 + 1 * 2
     const afterFive = await remaining({ n: 5 });
     expect(afterFive).toBeLessThanOrEqual(17); // 27 - (1 + 5 * 2), plus at most a second's refill
@@ -78,14 +91,16 @@ describe('rate limiting at the router', () => {
     const from = (ip: string) => ({ 'x-forwarded-for': ip });
     const CURRENCIES = '{ currencies { code } }'; // cost 1
     let status = 200;
-    for (let i = 0; i < 40 && status === 200; i++) status = (await graphql(router.url, CURRENCIES, undefined, from('203.0.113.1'))).status;
+    for (let i = 0; i < 40 && status === 200; i++)
+      status = (await graphql(router.url, CURRENCIES, undefined, from('203.0.113.1'))).status;
     expect(status).toBe(429);
     expect((await graphql(router.url, CURRENCIES, undefined, from('203.0.113.2'))).status).toBe(200);
 
     // Without a trusted proxy the header is ignored: both "clients" are 127.0.0.1 and share one bucket.
     const direct = await platform.startRouter({ env: budget() });
     status = 200;
-    for (let i = 0; i < 40 && status === 200; i++) status = (await graphql(direct.url, CURRENCIES, undefined, from('198.51.100.1'))).status;
+    for (let i = 0; i < 40 && status === 200; i++)
+      status = (await graphql(direct.url, CURRENCIES, undefined, from('198.51.100.1'))).status;
     expect(status).toBe(429);
     expect((await graphql(direct.url, CURRENCIES, undefined, from('198.51.100.2'))).status).toBe(429);
   });
@@ -99,7 +114,8 @@ describe('rate limiting at the router', () => {
     it('without Redis, each replica has a budget of its own', async () => {
       const [a, b] = await twoRouters(budget());
       const statuses = [];
-      for (const router of [a, b, a, b, a, b]) statuses.push((await graphql(router.url, PAGE, undefined, admin)).status);
+      for (const router of [a, b, a, b, a, b])
+        statuses.push((await graphql(router.url, PAGE, undefined, admin)).status);
       expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
     });
 
@@ -120,13 +136,19 @@ describe('rate limiting at the router', () => {
       const logs = [captureLogs('info'), captureLogs('info')];
       const routers: RunningRouter[] = [];
       try {
-        const env = budget({ AZORA_REDIS_URL: `redis://127.0.0.1:${redis.port}`, AZORA_RATE_LIMIT_PREFIX: `azora-test:${randomBytes(6).toString('hex')}` });
+        const env = budget({
+          AZORA_REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+          AZORA_RATE_LIMIT_PREFIX: `azora-test:${randomBytes(6).toString('hex')}`,
+        });
         const a = await platform.startRouter({ env, logger: logs[0]!.loggerFor('router') });
         const b = await platform.startRouter({ env, logger: logs[1]!.loggerFor('router') });
         routers.push(a, b);
-        const page = async (router: RunningRouter, who: Record<string, string>) => (await graphql(router.url, PAGE, undefined, who)).status;
+        const page = async (router: RunningRouter, who: Record<string, string>) =>
+          (await graphql(router.url, PAGE, undefined, who)).status;
         const before = await platform.userWithRoles(['admin'], 'rate-before');
-        expect([await page(a, before.headers), await page(b, before.headers), await page(a, before.headers)]).toEqual([200, 200, 429]);
+        expect([await page(a, before.headers), await page(b, before.headers), await page(a, before.headers)]).toEqual([
+          200, 200, 429,
+        ]);
 
         redis.cut();
         // Each replica's own bucket of 30 decides: two pages, then 429, on each; nothing fails because Redis did.
@@ -138,21 +160,33 @@ describe('rate limiting at the router', () => {
         expect(refused.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
         expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
         for (const log of logs) {
-          expect(log.lines.some((l) => l.level === 40 && /rate-limit store \(Redis\) unavailable/.test(l.msg))).toBe(true);
+          expect(log.lines.some((l) => l.level === 40 && /rate-limit store \(Redis\) unavailable/.test(l.msg))).toBe(
+            true,
+          );
         }
 
         // A replica started while Redis is away starts anyway and limits in memory.
         const late = await platform.startRouter({ env });
         routers.push(late);
-        expect([await page(late, during.headers), await page(late, during.headers), await page(late, during.headers)]).toEqual([200, 200, 429]);
+        expect([
+          await page(late, during.headers),
+          await page(late, during.headers),
+          await page(late, during.headers),
+        ]).toEqual([200, 200, 429]);
 
         redis.restore();
-        await until('both replicas use Redis again', async () => {
-          await Promise.all([a, b].map((router) => graphql(router.url, CHEAP, undefined, admin)));
-          return logs.every((log) => log.lines.some((l) => l.msg === 'rate limiting is shared through Redis again'));
-        }, 30_000);
+        await until(
+          'both replicas use Redis again',
+          async () => {
+            await Promise.all([a, b].map((router) => graphql(router.url, CHEAP, undefined, admin)));
+            return logs.every((log) => log.lines.some((l) => l.msg === 'rate limiting is shared through Redis again'));
+          },
+          30_000,
+        );
         const after = await platform.userWithRoles(['admin'], 'rate-after');
-        expect([await page(a, after.headers), await page(b, after.headers), await page(a, after.headers)]).toEqual([200, 200, 429]);
+        expect([await page(a, after.headers), await page(b, after.headers), await page(a, after.headers)]).toEqual([
+          200, 200, 429,
+        ]);
       } finally {
         await Promise.all(routers.map((router) => router.stop()));
         await redis.close();

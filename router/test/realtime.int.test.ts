@@ -18,8 +18,10 @@ import {
   type SignedIn,
 } from '@azora/testing';
 
-const ACTIVITY = 'subscription($a: ID!) { accountActivity(accountId: $a) { amount { amount } transfer { memo } account { owner { displayName } } } }';
-const EVENTS = 'subscription($t: [String!]!, $after: String) { events(topics: $t, after: $after) { id cursor type payload } }';
+const ACTIVITY =
+  'subscription($a: ID!) { accountActivity(accountId: $a) { amount { amount } transfer { memo } account { owner { displayName } } } }';
+const EVENTS =
+  'subscription($t: [String!]!, $after: String) { events(topics: $t, after: $after) { id cursor type payload } }';
 const redisBus = (stream: string, url = TEST_REDIS_URL): EventBus => new RedisEventBus(url, undefined, { stream });
 
 describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
@@ -35,7 +37,11 @@ describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
     const treasury = await platform.userWithRoles(['treasury'], 't');
     const { send, alice } = await twoAccounts(platform, treasury);
     const transferEvents = async () => {
-      const { body } = await platform.request('{ events(topic: "mint.transfer", first: 100) { edges { cursor node { id type payload } } } }', {}, admin.headers);
+      const { body } = await platform.request(
+        '{ events(topic: "mint.transfer", first: 100) { edges { cursor node { id type payload } } } }',
+        {},
+        admin.headers,
+      );
       return body.data.events.edges as { cursor: string; node: { id: string; payload: { kind: string } } }[];
     };
     await until('the deposit is logged', async () => (await transferEvents()).length >= 1, 15_000);
@@ -51,12 +57,18 @@ describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
     await first.dispose();
 
     for (const memo of ['missed-1', 'missed-2', 'missed-3']) expect((await send(memo)).body.errors).toBeUndefined();
-    await until('the missed transfers are logged', async () => (await transferEvents()).length >= seenBefore + 4, 15_000);
+    await until(
+      'the missed transfers are logged',
+      async () => (await transferEvents()).length >= seenBefore + 4,
+      15_000,
+    );
 
     const again = connectWs(platform.routerUrl, { authorization: `Bearer ${admin.accessToken}` });
     const resumed = collect(again, EVENTS, { t: ['mint.transfer'], after: one.data.events.cursor });
     const replay = await resumed.until(3);
-    expect(replay.map((r) => r.data.events.id)).toEqual((await transferEvents()).slice(seenBefore + 1).map((e) => e.node.id));
+    expect(replay.map((r) => r.data.events.id)).toEqual(
+      (await transferEvents()).slice(seenBefore + 1).map((e) => e.node.id),
+    );
     await send('after-reconnect');
     const [, , , liveAgain] = await resumed.until(4);
     expect(liveAgain.data.events.payload.kind).toBe('TRANSFER');
@@ -85,7 +97,11 @@ describe('the event bus across processes (Redis)', () => {
       await new Promise((r) => setTimeout(r, 500));
       expect((await send('across-routers')).body.errors).toBeUndefined();
       const [event] = await live.until(1);
-      expect(event.data.accountActivity).toEqual({ amount: { amount: '1.00' }, transfer: { memo: 'across-routers' }, account: { owner: { displayName: 'Bob' } } });
+      expect(event.data.accountActivity).toEqual({
+        amount: { amount: '1.00' },
+        transfer: { memo: 'across-routers' },
+        account: { owner: { displayName: 'Bob' } },
+      });
       await new Promise((r) => setTimeout(r, 1_000));
       expect(live.results).toHaveLength(1);
       await onB.dispose();
@@ -98,7 +114,10 @@ describe('the event bus across processes (Redis)', () => {
 
   it('keeps every event while the bus is down and delivers each once, to Nexus and live subscribers, when it is back', async () => {
     const proxy = await startTcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379), new URL(TEST_REDIS_URL).hostname);
-    const platform = await startPlatform({ dialect: 'sqlite', bus: redisBus(`azora:test:${randomBytes(4).toString('hex')}`, `redis://127.0.0.1:${proxy.port}`) });
+    const platform = await startPlatform({
+      dialect: 'sqlite',
+      bus: redisBus(`azora:test:${randomBytes(4).toString('hex')}`, `redis://127.0.0.1:${proxy.port}`),
+    });
     try {
       const admin = await platform.admin();
       const treasury = await platform.userWithRoles(['treasury'], 't');
@@ -117,9 +136,17 @@ describe('the event bus across processes (Redis)', () => {
       await live.until(3, 20_000);
       expect(live.results.map((r) => r.data.accountActivity.transfer.memo)).toEqual(memos);
       const logged = async () =>
-        ((await platform.request('{ events(topic: "mint.transfer", first: 100) { edges { node { payload } } } }', {}, admin.headers)).body.data.events.edges as {
-          node: { payload: { kind: string } };
-        }[]).filter((e) => e.node.payload.kind === 'TRANSFER').length;
+        (
+          (
+            await platform.request(
+              '{ events(topic: "mint.transfer", first: 100) { edges { node { payload } } } }',
+              {},
+              admin.headers,
+            )
+          ).body.data.events.edges as {
+            node: { payload: { kind: string } };
+          }[]
+        ).filter((e) => e.node.payload.kind === 'TRANSFER').length;
       await until('Nexus has all three transfers', async () => (await logged()) === 3, 20_000);
       await new Promise((r) => setTimeout(r, 1_000));
       expect(live.results).toHaveLength(3);
@@ -161,18 +188,40 @@ describe('WebSocket abuse and lifecycle at the router', () => {
   it('closes each misbehaving socket with its protocol code and keeps serving everyone else', async () => {
     const healthy = connectWs(platform.routerUrl, { authorization: `Bearer ${user.accessToken}` });
     const cases: [string, (r: ReturnType<typeof raw>) => Promise<void>, number][] = [
-      ['subscribe before the ack', (r) => r.send({ id: '1', type: 'subscribe', payload: { query: '{ me { id } }' } }), 4401],
-      ['a second connection_init', async (r) => {
-        await r.send({ type: init.type, payload: init.payload() });
-        await r.send({ type: init.type, payload: init.payload() });
-      }, 4429],
-      ['a duplicate operation id', async (r) => {
-        await r.send({ type: init.type, payload: init.payload() });
-        await new Promise((res) => setTimeout(res, 200));
-        const subscription = { id: 'same', type: 'subscribe', payload: { query: 'subscription { userSignedUp { id } }' } };
-        await r.send({ ...subscription, payload: { query: `subscription { accountActivity(accountId: "x") { id } }` } });
-        await r.send({ ...subscription, payload: { query: `subscription { accountActivity(accountId: "y") { id } }` } });
-      }, 4409],
+      [
+        'subscribe before the ack',
+        (r) => r.send({ id: '1', type: 'subscribe', payload: { query: '{ me { id } }' } }),
+        4401,
+      ],
+      [
+        'a second connection_init',
+        async (r) => {
+          await r.send({ type: init.type, payload: init.payload() });
+          await r.send({ type: init.type, payload: init.payload() });
+        },
+        4429,
+      ],
+      [
+        'a duplicate operation id',
+        async (r) => {
+          await r.send({ type: init.type, payload: init.payload() });
+          await new Promise((res) => setTimeout(res, 200));
+          const subscription = {
+            id: 'same',
+            type: 'subscribe',
+            payload: { query: 'subscription { userSignedUp { id } }' },
+          };
+          await r.send({
+            ...subscription,
+            payload: { query: `subscription { accountActivity(accountId: "x") { id } }` },
+          });
+          await r.send({
+            ...subscription,
+            payload: { query: `subscription { accountActivity(accountId: "y") { id } }` },
+          });
+        },
+        4409,
+      ],
       ['an oversized frame', (r) => r.send({ type: init.type, payload: { authorization: 'x'.repeat(10_000) } }), 1009],
       ['a bad token', (r) => r.send({ type: init.type, payload: { authorization: 'Bearer nonsense' } }), 4403],
       ['garbage', (r) => r.send('{ not json'), 4400],
@@ -197,8 +246,12 @@ describe('WebSocket abuse and lifecycle at the router', () => {
     const shortLived = (seconds: number) =>
       new SignJWT({ kind: 'user', roles: ['learner'], scopes: [] })
         .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' })
-        .setIssuer(TEST_ISSUER).setAudience('azora').setSubject(user.userId)
-        .setIssuedAt().setExpirationTime(Math.floor(Date.now() / 1000) + seconds).sign(key);
+        .setIssuer(TEST_ISSUER)
+        .setAudience('azora')
+        .setSubject(user.userId)
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
+        .sign(key);
 
     const expiring = raw();
     await expiring.send({ type: 'connection_init', payload: { authorization: `Bearer ${await shortLived(2)}` } });

@@ -89,7 +89,11 @@ describe('hot reload of the supergraph', () => {
   it('production: serves a new supergraph file dropped in under load with zero failed requests, and keeps the old one when the new one is broken', async () => {
     const file = join(dir, 'supergraph.graphql');
     replaceFile(file, composeSupergraph([subgraph(aegis)]).supergraphSdl);
-    const router = await platform.startRouter({ supergraph: supergraphFile(file, POLL_MS, logger), nodeEnv: 'production', env });
+    const router = await platform.startRouter({
+      supergraph: supergraphFile(file, POLL_MS, logger),
+      nodeEnv: 'production',
+      env,
+    });
     expect(await hasAccounts(router.url)).toBe(false);
 
     const traffic = load(router.url);
@@ -98,7 +102,9 @@ describe('hot reload of the supergraph', () => {
     await until('the new supergraph is served', () => hasAccounts(router.url));
 
     replaceFile(file, 'this is not a supergraph');
-    await until('the broken file is refused', async () => logLines.some((l) => l.msg?.includes('new supergraph refused')));
+    await until('the broken file is refused', async () =>
+      logLines.some((l) => l.msg?.includes('new supergraph refused')),
+    );
     expect(await hasAccounts(router.url)).toBe(true);
     await new Promise((r) => setTimeout(r, 200));
     const { ok, failures } = await traffic.stop();
@@ -113,12 +119,19 @@ describe('hot reload of the supergraph', () => {
       replaceFile(
         config,
         `federation_version: =2.14.4\nsubgraphs:\n${names
-          .map((name) => `  ${name}:\n    routing_url: ${platform.subgraphs[name]!.url}\n    schema:\n      file: ./${name}.graphql\n`)
+          .map(
+            (name) =>
+              `  ${name}:\n    routing_url: ${platform.subgraphs[name]!.url}\n    schema:\n      file: ./${name}.graphql\n`,
+          )
           .join('')}`,
       );
     for (const definition of [aegis, mint, forge]) replaceFile(schemaFile(definition.name), print(definition.typeDefs));
     writeConfig(['aegis']);
-    const router = await platform.startRouter({ supergraph: composedSupergraph(config, POLL_MS, logger), nodeEnv: 'development', env });
+    const router = await platform.startRouter({
+      supergraph: composedSupergraph(config, POLL_MS, logger),
+      nodeEnv: 'development',
+      env,
+    });
     expect(await hasAccounts(router.url)).toBe(false);
 
     const traffic = load(router.url);
@@ -127,8 +140,9 @@ describe('hot reload of the supergraph', () => {
 
     const errorsBefore = logLines.filter((l) => l.msg?.includes('supergraph reload failed')).length;
     replaceFile(schemaFile('mint'), 'type Query { broken: NoSuchType }');
-    await until('the composition error is logged', async () =>
-      logLines.filter((l) => l.msg?.includes('supergraph reload failed')).length > errorsBefore,
+    await until(
+      'the composition error is logged',
+      async () => logLines.filter((l) => l.msg?.includes('supergraph reload failed')).length > errorsBefore,
     );
     expect(await hasAccounts(router.url)).toBe(true);
 

@@ -20,7 +20,8 @@ let admin: Record<string, string> = {};
 const USERS_WITH_ACCOUNTS = '{ users(first: 3) { edges { node { email accounts { currency } } } } }';
 
 /** One sample of a Prometheus metric from the router's /metrics, by name and labels. */
-const metric = (router: RunningRouter, name: string, labels: Record<string, string>) => metricValue(router.url, name, labels);
+const metric = (router: RunningRouter, name: string, labels: Record<string, string>) =>
+  metricValue(router.url, name, labels);
 
 function expectFull(body: any): void {
   expect(body.errors).toBeUndefined();
@@ -37,7 +38,8 @@ function expectMintMissing(body: any, reason: string): void {
     expect(edge.node.accounts).toBeNull();
   }
   expect(body.errors.length).toBeGreaterThan(0);
-  for (const error of body.errors) expect(error.extensions).toMatchObject({ code: 'DOWNSTREAM_UNAVAILABLE', serviceName: 'mint', reason });
+  for (const error of body.errors)
+    expect(error.extensions).toMatchObject({ code: 'DOWNSTREAM_UNAVAILABLE', serviceName: 'mint', reason });
 }
 
 describe('a subgraph that dies and comes back', () => {
@@ -45,7 +47,9 @@ describe('a subgraph that dies and comes back', () => {
   beforeAll(async () => {
     platform = await startPlatform({
       dialect: 'sqlite',
-      router: { env: { AZORA_BREAKER_THRESHOLD: '3', AZORA_BREAKER_HALF_OPEN_MS: '300', AZORA_HEALTH_CHECK_INTERVAL_MS: '100' } },
+      router: {
+        env: { AZORA_BREAKER_THRESHOLD: '3', AZORA_BREAKER_HALF_OPEN_MS: '300', AZORA_HEALTH_CHECK_INTERVAL_MS: '100' },
+      },
     });
     admin = (await platform.admin()).headers;
     await seedUsers(platform, 3, 'revive');
@@ -56,7 +60,8 @@ describe('a subgraph that dies and comes back', () => {
     expectFull((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body);
     await platform.stopSubgraph('mint');
 
-    for (let i = 0; i < 3; i++) expectMintMissing((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body, 'unreachable');
+    for (let i = 0; i < 3; i++)
+      expectMintMissing((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body, 'unreachable');
     expect(await metric(platform.router, 'azora_router_circuit_state', { subgraph: 'mint' })).toBe(1);
     expectMintMissing((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body, 'circuit_open');
     expect(await metric(platform.router, 'azora_router_circuit_state', { subgraph: 'aegis' })).toBe(0);
@@ -115,7 +120,12 @@ describe('faults between the router and a subgraph', () => {
 
   it('retries a query once on a 502, and stops retrying when the retry budget is spent', async () => {
     const router = await platform.startRouter({
-      env: { ...quietHealth, AZORA_RETRY_BUDGET_RATIO: '0', AZORA_RETRY_MIN_PER_SECOND: '0', AZORA_BREAKER_THRESHOLD: '1000' },
+      env: {
+        ...quietHealth,
+        AZORA_RETRY_BUDGET_RATIO: '0',
+        AZORA_RETRY_MIN_PER_SECOND: '0',
+        AZORA_BREAKER_THRESHOLD: '1000',
+      },
       subgraphUrls: { mint: proxy.url },
     });
     proxy.mode = { kind: 'status', status: 502, times: 1 };
@@ -125,14 +135,23 @@ describe('faults between the router and a subgraph', () => {
 
     // With no income (ratio 0, no floor) the budget holds its initial 10 retries; one is spent above.
     proxy.mode = { kind: 'status', status: 502 };
-    for (let i = 0; i < 12; i++) expectMintMissing((await graphql(router.url, USERS_WITH_ACCOUNTS, undefined, admin)).body, 'bad_gateway');
+    for (let i = 0; i < 12; i++)
+      expectMintMissing((await graphql(router.url, USERS_WITH_ACCOUNTS, undefined, admin)).body, 'bad_gateway');
     expect(graphqlRequests()).toBe(2 + 12 + 9);
   });
 
   it('does not count GraphQL errors against the circuit', async () => {
-    const router = await platform.startRouter({ env: { ...quietHealth, AZORA_BREAKER_THRESHOLD: '2' }, subgraphUrls: { mint: proxy.url } });
+    const router = await platform.startRouter({
+      env: { ...quietHealth, AZORA_BREAKER_THRESHOLD: '2' },
+      subgraphUrls: { mint: proxy.url },
+    });
     for (let i = 0; i < 5; i++) {
-      const { body } = await graphql(router.url, '{ users(after: "not-a-cursor") { edges { cursor } } }', undefined, admin);
+      const { body } = await graphql(
+        router.url,
+        '{ users(after: "not-a-cursor") { edges { cursor } } }',
+        undefined,
+        admin,
+      );
       expect(body.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
     }
     expect(await metric(router, 'azora_router_circuit_state', { subgraph: 'aegis' })).toBe(0);
@@ -141,7 +160,10 @@ describe('faults between the router and a subgraph', () => {
 
   it('never retries a mutation once sent, while a query is retried', async () => {
     const typeDefs = 'type Query { ping: String } type Mutation { touch: String }';
-    const fixture = await startFixtureSubgraph('fixture', typeDefs, { Query: { ping: () => 'pong' }, Mutation: { touch: () => 'touched' } });
+    const fixture = await startFixtureSubgraph('fixture', typeDefs, {
+      Query: { ping: () => 'pong' },
+      Mutation: { touch: () => 'touched' },
+    });
     const fixtureProxy = await startFaultProxy(fixture.url);
     try {
       const router = await platform.startRouter({
@@ -151,7 +173,10 @@ describe('faults between the router and a subgraph', () => {
       });
       fixtureProxy.mode = { kind: 'status', status: 502, times: 1 };
       const mutation = await graphql(router.url, 'mutation { touch }');
-      expect(mutation.body.errors![0]!.extensions).toMatchObject({ code: 'DOWNSTREAM_UNAVAILABLE', reason: 'bad_gateway' });
+      expect(mutation.body.errors![0]!.extensions).toMatchObject({
+        code: 'DOWNSTREAM_UNAVAILABLE',
+        reason: 'bad_gateway',
+      });
       expect(fixtureProxy.requests).toHaveLength(1);
 
       fixtureProxy.mode = { kind: 'status', status: 502, times: 1 };
@@ -174,12 +199,16 @@ describe('identical queries in flight at once', () => {
   afterAll(() => platform?.stop());
 
   const all = <T>(n: number, request: () => Promise<T>) => Promise.all(Array.from({ length: n }, request));
-  const shared = (router: RunningRouter, subgraph: string) => metric(router, 'azora_router_subgraph_fetches_deduplicated_total', { subgraph });
+  const shared = (router: RunningRouter, subgraph: string) =>
+    metric(router, 'azora_router_subgraph_fetches_deduplicated_total', { subgraph });
 
   it('share one fetch to a real subgraph, and each caller gets the whole answer', async () => {
     const proxy = await startFaultProxy(platform.subgraphs.mint!.url);
     try {
-      const router = await platform.startRouter({ env: { AZORA_HEALTH_CHECK_INTERVAL_MS: '600000' }, subgraphUrls: { mint: proxy.url } });
+      const router = await platform.startRouter({
+        env: { AZORA_HEALTH_CHECK_INTERVAL_MS: '600000' },
+        subgraphUrls: { mint: proxy.url },
+      });
       const held = gate();
       proxy.mode = { kind: 'pass', until: held.opened };
       const answers = all(5, () => graphql(router.url, USERS_WITH_ACCOUNTS, undefined, admin));
@@ -267,7 +296,10 @@ describe('identical queries in flight at once', () => {
       await new Promise((r) => setTimeout(r, 400)); // the second caller's deadline comes 400 ms after the first's
       const second = graphql(router.url, '{ ping }');
       await until('the second caller joined it', async () => (await shared(router, 'fixture')) === 1);
-      expect((await first).body.errors?.[0]?.extensions).toMatchObject({ code: 'DOWNSTREAM_UNAVAILABLE', reason: 'deadline' });
+      expect((await first).body.errors?.[0]?.extensions).toMatchObject({
+        code: 'DOWNSTREAM_UNAVAILABLE',
+        reason: 'deadline',
+      });
       expect((await second).body).toEqual({ data: { ping: 'pong' } });
       expect(calls).toBe(2);
     } finally {
@@ -304,7 +336,10 @@ describe('identical queries in flight at once', () => {
       // The same query twice more while the first is still in flight: they must see the write, so the subgraph is
       // asked anew, once, and the second of them shares that newer fetch.
       const after = Promise.all([ask('{ counter }'), ask('{ counter }')]);
-      await until('a second read reached the subgraph and the third joined it', async () => reads.length === 2 && (await shared(router, 'fixture')) === 1);
+      await until(
+        'a second read reached the subgraph and the third joined it',
+        async () => reads.length === 2 && (await shared(router, 'fixture')) === 1,
+      );
       reads[1]!.open();
       expect((await after).map((r) => r.body)).toEqual([{ data: { counter: 1 } }, { data: { counter: 1 } }]);
       expect(beforeSettled).toBe(false);
@@ -366,7 +401,8 @@ describe('two replicas of a subgraph, one dead', () => {
   });
   afterAll(() => platform?.stop());
 
-  const served = async (replica: number) => (await platform.replicas.mint![replica]!.metrics.requests.get()).values.reduce((n, v) => n + v.value, 0);
+  const served = async (replica: number) =>
+    (await platform.replicas.mint![replica]!.metrics.requests.get()).values.reduce((n, v) => n + v.value, 0);
 
   it('balances across both, keeps serving on the live one with no failed request, and uses the dead one again once it is back', async () => {
     for (let i = 0; i < 6; i++) expectFull((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body);
@@ -374,16 +410,26 @@ describe('two replicas of a subgraph, one dead', () => {
     expect(await served(1)).toBeGreaterThan(0);
 
     await platform.stopSubgraph('mint', 1);
-    const results = await Promise.all(Array.from({ length: 20 }, () => platform.request(USERS_WITH_ACCOUNTS, undefined, admin)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => platform.request(USERS_WITH_ACCOUNTS, undefined, admin)),
+    );
     for (const { body } of results) expectFull(body);
-    await until('the dead replica is marked unhealthy', async () =>
-      (await metric(platform.router, 'azora_router_subgraph_replica_healthy', { replica: platform.replicas.mint![1]!.url })) === 0,
+    await until(
+      'the dead replica is marked unhealthy',
+      async () =>
+        (await metric(platform.router, 'azora_router_subgraph_replica_healthy', {
+          replica: platform.replicas.mint![1]!.url,
+        })) === 0,
     );
     expect((await fetch(new URL('/ready', platform.routerUrl))).status).toBe(200);
 
     await platform.restartSubgraph('mint', 1);
-    await until('the replica is healthy again', async () =>
-      (await metric(platform.router, 'azora_router_subgraph_replica_healthy', { replica: platform.replicas.mint![1]!.url })) === 1,
+    await until(
+      'the replica is healthy again',
+      async () =>
+        (await metric(platform.router, 'azora_router_subgraph_replica_healthy', {
+          replica: platform.replicas.mint![1]!.url,
+        })) === 1,
     );
     const before = await served(1);
     for (let i = 0; i < 6; i++) expectFull((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body);

@@ -18,7 +18,11 @@ describe('router settings', () => {
     expect(defaults.trustedDocuments).toEqual({ mode: 'off', manifestFile: undefined, apq: true });
     let error: unknown;
     try {
-      parseRouterSettings({ AZORA_TRUSTED_DOCUMENTS: 'enforce', AZORA_LIMIT_MAX_DEPTH: 'deep', AZORA_RATE_LIMIT_CAPACITY: '10' });
+      parseRouterSettings({
+        AZORA_TRUSTED_DOCUMENTS: 'enforce',
+        AZORA_LIMIT_MAX_DEPTH: 'deep',
+        AZORA_RATE_LIMIT_CAPACITY: '10',
+      });
     } catch (e) {
       error = e;
     }
@@ -31,7 +35,10 @@ describe('router settings', () => {
   });
 
   it('turns APQ off when only trusted documents may run', () => {
-    const enforce = parseRouterSettings({ AZORA_TRUSTED_DOCUMENTS: 'enforce', AZORA_TRUSTED_DOCUMENTS_MANIFEST: '/m.json' });
+    const enforce = parseRouterSettings({
+      AZORA_TRUSTED_DOCUMENTS: 'enforce',
+      AZORA_TRUSTED_DOCUMENTS_MANIFEST: '/m.json',
+    });
     expect(enforce.trustedDocuments).toEqual({ mode: 'enforce', manifestFile: '/m.json', apq: false });
     expect(parseRouterSettings({ AZORA_TRUSTED_DOCUMENTS_MANIFEST: '/m.json' }).trustedDocuments.mode).toBe('allow');
   });

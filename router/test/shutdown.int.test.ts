@@ -2,7 +2,17 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, graphql, seedUsers, startFaultProxy, startPlatform, TEST_ISSUER, until, type FaultProxy, type Platform } from '@azora/testing';
+import {
+  freePort,
+  graphql,
+  seedUsers,
+  startFaultProxy,
+  startPlatform,
+  TEST_ISSUER,
+  until,
+  type FaultProxy,
+  type Platform,
+} from '@azora/testing';
 import { REPO_ROOT } from '../src/repo-composition';
 
 const WITH_ACCOUNTS = '{ users(first: 2) { edges { node { email accounts { currency } } } } }';
@@ -58,7 +68,10 @@ describe('graceful shutdown of the router process', () => {
     try {
       const deadline = Date.now() + 30_000;
       for (;;) {
-        const ready = await fetch(`${base}/ready`).then((r) => r.status, () => 0);
+        const ready = await fetch(`${base}/ready`).then(
+          (r) => r.status,
+          () => 0,
+        );
         if (ready === 200) break;
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`router did not come up:\n${output}`);
         await new Promise((r) => setTimeout(r, 100));
@@ -72,7 +85,8 @@ describe('graceful shutdown of the router process', () => {
           const startedAt = Date.now();
           try {
             const { status, body } = await graphql(`${base}/graphql`, WITH_ACCOUNTS, undefined, admin);
-            const ok = status === 200 && !body.errors && body.data.users.edges.every((e: any) => Array.isArray(e.node.accounts));
+            const ok =
+              status === 200 && !body.errors && body.data.users.edges.every((e: any) => Array.isArray(e.node.accounts));
             results.push({ startedAt, ok, detail: `${status} ${JSON.stringify(body.errors ?? '')}` });
           } catch (error) {
             results.push({ startedAt, ok: false, detail: String((error as Error).cause ?? error) });

@@ -1,6 +1,17 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { collect, connectWs, deposit, fundedAccount, ok, startPlatform, testDialects, wsUrlOf, type Platform, type SignedIn } from '@azora/testing';
+import {
+  collect,
+  connectWs,
+  deposit,
+  fundedAccount,
+  ok,
+  startPlatform,
+  testDialects,
+  wsUrlOf,
+  type Platform,
+  type SignedIn,
+} from '@azora/testing';
 
 const wsUrl = (platform: Platform) => wsUrlOf(platform.routerUrl);
 const connect = (platform: Platform, params: Record<string, unknown>) => connectWs(platform.routerUrl, params);
@@ -39,7 +50,15 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
       await new Promise((r) => setTimeout(r, 300)); // both subscriptions established upstream
       const sent = await platform.request(
         'mutation($i: TransferInput!) { transfer(input: $i) { id } }',
-        { i: { fromAccountId: aliceAccount, toAccountId: bobAccount, amount: '12.50', idempotencyKey: 'sub-1', memo: 'lunch' } },
+        {
+          i: {
+            fromAccountId: aliceAccount,
+            toAccountId: bobAccount,
+            amount: '12.50',
+            idempotencyKey: 'sub-1',
+            memo: 'lunch',
+          },
+        },
         alice.headers,
       );
       expect(sent.body.errors).toBeUndefined();
@@ -57,7 +76,9 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
       });
       const refused = await spying.until(1);
       expect(refused[0]?.data ?? null).toBeNull();
-      expect(refused[0]?.errors?.[0]?.extensions?.code ?? (spying.failure() as any)?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(refused[0]?.errors?.[0]?.extensions?.code ?? (spying.failure() as any)?.[0]?.extensions?.code).toBe(
+        'FORBIDDEN',
+      );
       live.unsubscribe();
     } finally {
       await bobClient.dispose();
@@ -104,10 +125,16 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
       const newcomer = await platform.signUp('Newcomer');
       // Sign-ups committed a moment earlier may still be on their way from the outbox: find the newcomer among them.
       const deadline = Date.now() + 10_000;
-      while (!feed.results.some((r) => r.data?.userSignedUp?.id === newcomer.userId) && Date.now() < deadline) await feed.until(feed.results.length + 1, 500);
-      expect(feed.results.map((r) => r.data.userSignedUp)).toContainEqual({ id: newcomer.userId, displayName: 'Newcomer', email: newcomer.email.toLowerCase() });
+      while (!feed.results.some((r) => r.data?.userSignedUp?.id === newcomer.userId) && Date.now() < deadline)
+        await feed.until(feed.results.length + 1, 500);
+      expect(feed.results.map((r) => r.data.userSignedUp)).toContainEqual({
+        id: newcomer.userId,
+        displayName: 'Newcomer',
+        email: newcomer.email.toLowerCase(),
+      });
       await refused.until(1);
-      const code = refused.results[0]?.errors?.[0]?.extensions?.code ?? (refused.failure() as any)?.[0]?.extensions?.code;
+      const code =
+        refused.results[0]?.errors?.[0]?.extensions?.code ?? (refused.failure() as any)?.[0]?.extensions?.code;
       expect(code).toBe('FORBIDDEN');
     } finally {
       await adminClient.dispose();
@@ -132,6 +159,10 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
     const user = await platform.signUp('socket');
     expect(await closeCode(wsUrl(platform), {})).toBe(4403);
     expect(await closeCode(wsUrl(platform), { authorization: 'Bearer not-a-token' })).toBe(4403);
-    expect(await closeCode(`${wsUrl(platform)}?access_token=${user.accessToken}`, { authorization: `Bearer ${user.accessToken}` })).toBe(4403);
+    expect(
+      await closeCode(`${wsUrl(platform)}?access_token=${user.accessToken}`, {
+        authorization: `Bearer ${user.accessToken}`,
+      }),
+    ).toBe(4403);
   });
 });

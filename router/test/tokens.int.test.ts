@@ -1,5 +1,13 @@
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
-import { aegisSigningKey, startOidcIssuer, startPlatform, TEST_ISSUER, testDialects, until, type Platform } from '@azora/testing';
+import {
+  aegisSigningKey,
+  startOidcIssuer,
+  startPlatform,
+  TEST_ISSUER,
+  testDialects,
+  until,
+  type Platform,
+} from '@azora/testing';
 
 const ME = '{ me { id } }';
 
@@ -19,7 +27,11 @@ describe.each(testDialects())('bearer tokens at the router on %s', (dialect) => 
     await other?.close();
   });
 
-  const aegisToken = (claims: Record<string, unknown>, header: Record<string, unknown> = {}, options: { iss?: string; aud?: string; exp?: number | string; nbf?: number } = {}) => {
+  const aegisToken = (
+    claims: Record<string, unknown>,
+    header: Record<string, unknown> = {},
+    options: { iss?: string; aud?: string; exp?: number | string; nbf?: number } = {},
+  ) => {
     const jwt = new SignJWT({ kind: 'user', roles: ['admin'], scopes: [], ...claims })
       .setProtectedHeader({ alg: 'EdDSA', kid: aegisKey.kid, typ: 'at+jwt', ...header })
       .setIssuer(options.iss ?? TEST_ISSUER)
@@ -32,7 +44,11 @@ describe.each(testDialects())('bearer tokens at the router on %s', (dialect) => 
   };
   const expect401 = async (authorization: string, url?: string) => {
     const response = url
-      ? await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ query: ME }) })
+      ? await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization },
+          body: JSON.stringify({ query: ME }),
+        })
       : undefined;
     const { status, body } = response
       ? { status: response.status, body: (await response.json()) as { errors?: { extensions?: { code?: string } }[] } }
@@ -42,7 +58,11 @@ describe.each(testDialects())('bearer tokens at the router on %s', (dialect) => 
   };
 
   it('accepts a well-formed token signed by Aegis (the control for every refusal below)', async () => {
-    const { status, body } = await platform.request('{ users(first: 1) { edges { node { id } } } }', {}, { authorization: `Bearer ${await aegisToken({})}` });
+    const { status, body } = await platform.request(
+      '{ users(first: 1) { edges { node { id } } } }',
+      {},
+      { authorization: `Bearer ${await aegisToken({})}` },
+    );
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
   });
@@ -56,12 +76,22 @@ describe.each(testDialects())('bearer tokens at the router on %s', (dialect) => 
 
   it('refuses HS256 signed with the public key', async () => {
     const secret = new TextEncoder().encode(JSON.stringify(aegisKey.publicJwk));
-    const forged = await new SignJWT({ roles: ['admin'] }).setProtectedHeader({ alg: 'HS256', kid: aegisKey.kid, typ: 'at+jwt' })
-      .setIssuer(TEST_ISSUER).setAudience('azora').setSubject('x').setExpirationTime('5m').sign(secret);
+    const forged = await new SignJWT({ roles: ['admin'] })
+      .setProtectedHeader({ alg: 'HS256', kid: aegisKey.kid, typ: 'at+jwt' })
+      .setIssuer(TEST_ISSUER)
+      .setAudience('azora')
+      .setSubject('x')
+      .setExpirationTime('5m')
+      .sign(secret);
     await expect401(`Bearer ${forged}`);
     const rawKey = Buffer.from(aegisKey.publicJwk.x!, 'base64url');
-    const forged2 = await new SignJWT({ roles: ['admin'] }).setProtectedHeader({ alg: 'HS256', kid: aegisKey.kid, typ: 'at+jwt' })
-      .setIssuer(TEST_ISSUER).setAudience('azora').setSubject('x').setExpirationTime('5m').sign(rawKey);
+    const forged2 = await new SignJWT({ roles: ['admin'] })
+      .setProtectedHeader({ alg: 'HS256', kid: aegisKey.kid, typ: 'at+jwt' })
+      .setIssuer(TEST_ISSUER)
+      .setAudience('azora')
+      .setSubject('x')
+      .setExpirationTime('5m')
+      .sign(rawKey);
     await expect401(`Bearer ${forged2}`);
   });
 
@@ -75,7 +105,11 @@ describe.each(testDialects())('bearer tokens at the router on %s', (dialect) => 
     const authorization = `Bearer ${await aegisToken({}, {}, { exp: expiresAt })}`;
     for (let i = 0; i < 3; i++) expect((await platform.request(ME, {}, { authorization })).status).toBe(200);
     // The router allows 5 s of clock skew past exp, as it always has; remembering the token adds nothing to that.
-    await until('the token has expired, skew allowance included', async () => Date.now() >= (expiresAt + 6) * 1000, 15_000);
+    await until(
+      'the token has expired, skew allowance included',
+      async () => Date.now() >= (expiresAt + 6) * 1000,
+      15_000,
+    );
     await expect401(authorization);
   });
 
@@ -92,13 +126,22 @@ describe.each(testDialects())('bearer tokens at the router on %s', (dialect) => 
 
   it('refuses an unknown kid and tokens that name their own key (jku, jwk)', async () => {
     const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-    const stranger = await new SignJWT({ roles: ['admin'] }).setProtectedHeader({ alg: 'EdDSA', kid: 'made-up', typ: 'at+jwt' })
-      .setIssuer(TEST_ISSUER).setAudience('azora').setSubject('x').setExpirationTime('5m').sign(privateKey);
+    const stranger = await new SignJWT({ roles: ['admin'] })
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'made-up', typ: 'at+jwt' })
+      .setIssuer(TEST_ISSUER)
+      .setAudience('azora')
+      .setSubject('x')
+      .setExpirationTime('5m')
+      .sign(privateKey);
     await expect401(`Bearer ${stranger}`);
     await expect401(`Bearer ${await aegisToken({}, { jku: `${other.url}/jwks.json` })}`);
     const embedded = await new SignJWT({ roles: ['admin'] })
       .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', jwk: await exportJWK(publicKey) })
-      .setIssuer(TEST_ISSUER).setAudience('azora').setSubject('x').setExpirationTime('5m').sign(privateKey);
+      .setIssuer(TEST_ISSUER)
+      .setAudience('azora')
+      .setSubject('x')
+      .setExpirationTime('5m')
+      .sign(privateKey);
     await expect401(`Bearer ${embedded}`);
   });
 
@@ -111,10 +154,18 @@ describe.each(testDialects())('bearer tokens at the router on %s', (dialect) => 
 
   it('accepts tokens of another configured OIDC issuer, with their roles', async () => {
     const token = await other.sign({ roles: ['admin'] });
-    const { status, body } = await platform.request('{ users(first: 1) { edges { node { id } } } }', {}, { authorization: `Bearer ${token}` });
+    const { status, body } = await platform.request(
+      '{ users(first: 1) { edges { node { id } } } }',
+      {},
+      { authorization: `Bearer ${token}` },
+    );
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
-    const noRoles = await platform.request('{ users(first: 1) { edges { node { id } } } }', {}, { authorization: `Bearer ${await other.sign({})}` });
+    const noRoles = await platform.request(
+      '{ users(first: 1) { edges { node { id } } } }',
+      {},
+      { authorization: `Bearer ${await other.sign({})}` },
+    );
     expect(noRoles.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
@@ -129,7 +180,11 @@ describe.each(testDialects())('bearer tokens at the router on %s', (dialect) => 
     expect((await platform.request(ME, {}, before.headers)).body.data.me.id).toBe(before.userId);
     // Aegis caches its active key for a few seconds per process; wait for the new one rather than assume.
     let after = await platform.signUp('rotation-after');
-    for (let i = 0; i < 40 && JSON.parse(Buffer.from(after.accessToken.split('.')[0]!, 'base64url').toString()).kid !== kid; i++) {
+    for (
+      let i = 0;
+      i < 40 && JSON.parse(Buffer.from(after.accessToken.split('.')[0]!, 'base64url').toString()).kid !== kid;
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 1_000));
       after = await platform.signUp('rotation-after');
     }

@@ -18,7 +18,11 @@ const UNLISTED = '{ users(first: 1) { edges { node { id } } } }';
 let admin: Record<string, string> = {};
 
 async function post(url: string, body: unknown) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...admin }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...admin },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as any };
 }
 
@@ -31,7 +35,10 @@ describe('trusted documents', () => {
     dir = mkdtempSync(join(tmpdir(), 'azora-trusted-'));
     manifest = join(dir, 'persisted-documents.json');
     writeFileSync(manifest, JSON.stringify({ [`sha256:${sha256(USERS)}`]: USERS, [sha256(ACCOUNT)]: ACCOUNT }));
-    platform = await startPlatform({ dialect: 'sqlite', router: { env: { AZORA_TRUSTED_DOCUMENTS_MANIFEST: manifest } } });
+    platform = await startPlatform({
+      dialect: 'sqlite',
+      router: { env: { AZORA_TRUSTED_DOCUMENTS_MANIFEST: manifest } },
+    });
     admin = (await platform.admin()).headers;
     await seedUsers(platform, 2, 'trusted');
   });
@@ -48,7 +55,10 @@ describe('trusted documents', () => {
 
   describe('allow mode (a manifest, no enforcement)', () => {
     it('runs a document by its id, with variables', async () => {
-      const { status, body } = await post(platform.routerUrl, { documentId: `sha256:${sha256(USERS)}`, variables: { first: 1 } });
+      const { status, body } = await post(platform.routerUrl, {
+        documentId: `sha256:${sha256(USERS)}`,
+        variables: { first: 1 },
+      });
       expect(status).toBe(200);
       expect(body.data.users.edges).toHaveLength(1);
     });
@@ -84,11 +94,21 @@ describe('trusted documents', () => {
     afterAll(() => redis?.close());
 
     it('knows on router B a hash registered on router A, and treats Redis being down as a miss, never a failure', async () => {
-      const env = { AZORA_REDIS_URL: `redis://127.0.0.1:${redis.port}`, AZORA_RATE_LIMIT_PREFIX: `azora-test:${randomBytes(6).toString('hex')}` };
-      const [a, b, alone] = [await platform.startRouter({ env }), await platform.startRouter({ env }), await platform.startRouter()];
+      const env = {
+        AZORA_REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+        AZORA_RATE_LIMIT_PREFIX: `azora-test:${randomBytes(6).toString('hex')}`,
+      };
+      const [a, b, alone] = [
+        await platform.startRouter({ env }),
+        await platform.startRouter({ env }),
+        await platform.startRouter(),
+      ];
       // A document no earlier run registered: its hash is new to Redis too.
-      const unique = (tag: string) => `query Apq_${tag}_${randomBytes(6).toString('hex')} { users(first: 1) { edges { node { id } } } }`;
-      const hashOnly = (query: string) => ({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256(query) } } });
+      const unique = (tag: string) =>
+        `query Apq_${tag}_${randomBytes(6).toString('hex')} { users(first: 1) { edges { node { id } } } }`;
+      const hashOnly = (query: string) => ({
+        extensions: { persistedQuery: { version: 1, sha256Hash: sha256(query) } },
+      });
 
       const shared = unique('shared');
       expect((await post(b.url, hashOnly(shared))).body.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
@@ -97,7 +117,9 @@ describe('trusted documents', () => {
       expect(onB.status).toBe(200);
       expect(onB.body.data.users.edges).toHaveLength(1);
       // A router without Redis keeps its own cache: the registration on A means nothing to it.
-      expect((await post(alone.url, hashOnly(shared))).body.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+      expect((await post(alone.url, hashOnly(shared))).body.errors[0].extensions.code).toBe(
+        'PERSISTED_QUERY_NOT_FOUND',
+      );
 
       redis.cut();
       // B already holds the shared hash in its own memory; a hash only Redis could know is a miss, not a 500.
@@ -112,7 +134,13 @@ describe('trusted documents', () => {
 
       redis.restore();
       const again = unique('again');
-      await until('router A registers in Redis again', async () => (await post(a.url, { ...hashOnly(again), query: again })).status === 200 && (await post(b.url, hashOnly(again))).body.data !== undefined, 20_000);
+      await until(
+        'router A registers in Redis again',
+        async () =>
+          (await post(a.url, { ...hashOnly(again), query: again })).status === 200 &&
+          (await post(b.url, hashOnly(again))).body.data !== undefined,
+        20_000,
+      );
       expect((await post(b.url, hashOnly(again))).body.data.users.edges).toHaveLength(1);
     });
   });
@@ -135,7 +163,9 @@ describe('trusted documents', () => {
       expect(byId.status).toBe(200);
       expect(byId.body.data.users.edges).toHaveLength(2);
       // The exact text of a trusted document is as good as its id.
-      expect((await post(enforcing.url, { query: USERS, variables: { first: 1 } })).body.data.users.edges).toHaveLength(1);
+      expect((await post(enforcing.url, { query: USERS, variables: { first: 1 } })).body.data.users.edges).toHaveLength(
+        1,
+      );
     });
 
     it('refuses to register a document through APQ, and resolves manifest hashes without APQ', async () => {
@@ -144,7 +174,9 @@ describe('trusted documents', () => {
         extensions: { persistedQuery: { version: 1, sha256Hash: sha256(UNLISTED) } },
       });
       expect(register.body.errors[0].extensions.code).toBe('DOCUMENT_NOT_TRUSTED');
-      const lookup = await post(enforcing.url, { extensions: { persistedQuery: { version: 1, sha256Hash: sha256(UNLISTED) } } });
+      const lookup = await post(enforcing.url, {
+        extensions: { persistedQuery: { version: 1, sha256Hash: sha256(UNLISTED) } },
+      });
       expect(lookup.body.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
       const listed = await post(enforcing.url, {
         query: USERS,

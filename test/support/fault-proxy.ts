@@ -44,7 +44,8 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
         // Everything the router sent (the signed identity assertion included), less what is per connection.
         headers: Object.fromEntries(
           Object.entries(req.headers).flatMap(([name, value]) =>
-            ['host', 'connection', 'content-length', 'keep-alive', 'transfer-encoding'].includes(name) || value === undefined
+            ['host', 'connection', 'content-length', 'keep-alive', 'transfer-encoding'].includes(name) ||
+            value === undefined
               ? []
               : [[name, Array.isArray(value) ? value.join(', ') : value]],
           ),

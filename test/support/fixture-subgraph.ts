@@ -19,7 +19,11 @@ export interface FixtureSubgraph {
  * refuse over GET, errors that leak internals. Deliberately careless: it sends stack traces, as a badly configured
  * subgraph would, so the router's masking has something to mask.
  */
-export async function startFixtureSubgraph(name: string, typeDefs: string, resolvers: GraphQLResolverMap<unknown>): Promise<FixtureSubgraph> {
+export async function startFixtureSubgraph(
+  name: string,
+  typeDefs: string,
+  resolvers: GraphQLResolverMap<unknown>,
+): Promise<FixtureSubgraph> {
   const server = new ApolloServer({
     schema: buildSubgraphSchema([{ typeDefs: parse(typeDefs), resolvers }]),
     includeStacktraceInErrorResponses: true,

@@ -15,6 +15,10 @@ export async function twoAccounts(platform: Platform, treasury: SignedIn, names:
   const a = await fundedAccount(platform, alice, '500.00', 'USD', treasury);
   const b = (await ok(platform, OPEN_ACCOUNT, { c: 'USD' }, bob)).openAccount.id as string;
   const send = (memo: string, headers: Record<string, string> = {}) =>
-    platform.request(TRANSFER, { i: { fromAccountId: a, toAccountId: b, amount: '1.00', idempotencyKey: memo, memo } }, { ...alice.headers, ...headers });
+    platform.request(
+      TRANSFER,
+      { i: { fromAccountId: a, toAccountId: b, amount: '1.00', idempotencyKey: memo, memo } },
+      { ...alice.headers, ...headers },
+    );
   return { alice, bob, a, b, send };
 }

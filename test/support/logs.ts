@@ -28,6 +28,7 @@ export function captureLogs(level = 'debug'): CapturedLogs {
 export function statementsOf(logLines: Record<string, unknown>[], requestId: string): Record<string, number> {
   const finished = logLines.filter((l) => l.requestId === requestId && l.msg === 'graphql request finished');
   const totals: Record<string, number> = {};
-  for (const line of finished) totals[line.service as string] = (totals[line.service as string] ?? 0) + (line.statements as number);
+  for (const line of finished)
+    totals[line.service as string] = (totals[line.service as string] ?? 0) + (line.statements as number);
   return totals;
 }

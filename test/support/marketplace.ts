@@ -9,14 +9,25 @@ import { until } from './waiting';
 type Errors = { message: string; extensions?: Record<string, any> }[] | undefined;
 
 /** Sends an operation and returns its data, or throws with the errors. */
-export async function ok<T = any>(platform: Platform, query: string, variables: Record<string, unknown>, who: SignedIn | null): Promise<T> {
+export async function ok<T = any>(
+  platform: Platform,
+  query: string,
+  variables: Record<string, unknown>,
+  who: SignedIn | null,
+): Promise<T> {
   const { body } = await platform.request<T>(query, variables, who?.headers ?? {});
-  if (body.errors || !body.data) throw new Error(`${query.trim().split(/\s+/).slice(0, 3).join(' ')} failed: ${JSON.stringify(body.errors)}`);
+  if (body.errors || !body.data)
+    throw new Error(`${query.trim().split(/\s+/).slice(0, 3).join(' ')} failed: ${JSON.stringify(body.errors)}`);
   return body.data;
 }
 
 /** Sends an operation that must fail, and returns its error codes. */
-export async function refused(platform: Platform, query: string, variables: Record<string, unknown>, who: SignedIn | null): Promise<unknown[]> {
+export async function refused(
+  platform: Platform,
+  query: string,
+  variables: Record<string, unknown>,
+  who: SignedIn | null,
+): Promise<unknown[]> {
   const { body } = await platform.request(query, variables, who?.headers ?? {});
   const codes = (body.errors as Errors)?.map((e) => e.extensions?.code) ?? [];
   if (codes.length === 0) throw new Error(`expected a refusal, got ${JSON.stringify(body.data)}`);
@@ -35,13 +46,23 @@ export async function publishedCourse(
   skills: string[],
   lessons = 2,
 ): Promise<{ courseId: string; lessonIds: string[] }> {
-  const { createCourse } = await ok(platform, CREATE_COURSE, {
-    input: { title: `Course on ${skills.join(' and ')}`, summary: 'Learn by doing.', level: 'BEGINNER', skills },
-  }, faculty);
+  const { createCourse } = await ok(
+    platform,
+    CREATE_COURSE,
+    {
+      input: { title: `Course on ${skills.join(' and ')}`, summary: 'Learn by doing.', level: 'BEGINNER', skills },
+    },
+    faculty,
+  );
   const { addModule } = await ok(platform, ADD_MODULE, { c: createCourse.id, t: 'Basics' }, faculty);
   const lessonIds: string[] = [];
   for (let i = 1; i <= lessons; i++) {
-    const { addLesson } = await ok(platform, ADD_LESSON, { m: addModule.id, input: { title: `Lesson ${i}`, content: `Step ${i}.` } }, faculty);
+    const { addLesson } = await ok(
+      platform,
+      ADD_LESSON,
+      { m: addModule.id, input: { title: `Lesson ${i}`, content: `Step ${i}.` } },
+      faculty,
+    );
     lessonIds.push(addLesson.id);
   }
   await ok(platform, PUBLISH, { id: createCourse.id }, faculty);
@@ -52,16 +73,32 @@ export const OPEN_ACCOUNT = 'mutation($c: String!) { openAccount(input: { curren
 const DEPOSIT = 'mutation($input: DepositInput!) { deposit(input: $input) { id } }';
 
 /** Opens an account for `who` in `currency` with `amount` deposited by the treasury (see `deposit`); returns its id. */
-export async function fundedAccount(platform: Platform, who: SignedIn, amount: string, currency = 'USD', treasury?: SignedIn): Promise<string> {
+export async function fundedAccount(
+  platform: Platform,
+  who: SignedIn,
+  amount: string,
+  currency = 'USD',
+  treasury?: SignedIn,
+): Promise<string> {
   const { openAccount } = await ok(platform, OPEN_ACCOUNT, { c: currency }, who);
   await deposit(platform, openAccount.id, amount, treasury);
   return openAccount.id;
 }
 
 /** Brings `amount` into an account, as the treasury does: `treasury` (a user with that role), else the admin. */
-export async function deposit(platform: Platform, accountId: string, amount: string, treasury?: SignedIn): Promise<void> {
+export async function deposit(
+  platform: Platform,
+  accountId: string,
+  amount: string,
+  treasury?: SignedIn,
+): Promise<void> {
   const key = `deposit-${accountId}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  await ok(platform, DEPOSIT, { input: { accountId, amount, idempotencyKey: key } }, treasury ?? (await platform.admin()));
+  await ok(
+    platform,
+    DEPOSIT,
+    { input: { accountId, amount, idempotencyKey: key } },
+    treasury ?? (await platform.admin()),
+  );
 }
 
 /** The balances of a user's accounts in one currency, as Mint reports them to the owner. */
@@ -81,12 +118,18 @@ export async function jobWithApplicant(
   skills: string[],
   budget = { amount: '250.00', currency: 'USD' },
 ): Promise<{ jobId: string; applicationId: string }> {
-  const { postJob } = await ok(platform, POST_JOB, { input: { title: `Work with ${skills.join(', ')}`, description: 'Ship it.', skills, budget } }, employer);
+  const { postJob } = await ok(
+    platform,
+    POST_JOB,
+    { input: { title: `Work with ${skills.join(', ')}`, description: 'Ship it.', skills, budget } },
+    employer,
+  );
   const { applyToJob } = await ok(platform, APPLY, { j: postJob.id, p: 'I have the certificate.' }, applicant);
   return { jobId: postJob.id, applicationId: applyToJob.id };
 }
 
-export const CONTRACT_FIELDS = 'id status statusReason amount { amount currency } escrow { amount { amount currency } status }';
+export const CONTRACT_FIELDS =
+  'id status statusReason amount { amount currency } escrow { amount { amount currency } status }';
 const HIRE = `mutation($a: ID!) { hire(applicationId: $a) { id status } }`;
 const CONTRACT = `query($id: ID!) { contract(id: $id) { ${CONTRACT_FIELDS} } }`;
 
@@ -103,8 +146,12 @@ export async function contractOf(platform: Platform, who: SignedIn, contractId: 
 
 /** Waits until the contract reaches `status` (sagas settle through the event bus, not within the request); returns it. */
 export function contractReaches(platform: Platform, who: SignedIn, contractId: string, status: string): Promise<any> {
-  return until(`contract ${contractId} is ${status}`, async () => {
-    const contract = await contractOf(platform, who, contractId);
-    return contract.status === status ? contract : null;
-  }, 15_000);
+  return until(
+    `contract ${contractId} is ${status}`,
+    async () => {
+      const contract = await contractOf(platform, who, contractId);
+      return contract.status === status ? contract : null;
+    },
+    15_000,
+  );
 }

@@ -25,7 +25,13 @@ import {
   type RunningSubgraph,
   type SubgraphDefinition,
 } from '@azora/kit';
-import { composeSupergraph, parseRouterSettings, readSupergraphConfig, startRouter, type RunningRouter } from '@azora/router';
+import {
+  composeSupergraph,
+  parseRouterSettings,
+  readSupergraphConfig,
+  startRouter,
+  type RunningRouter,
+} from '@azora/router';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import type { Policy } from '../../router/src/auth/policy';
 import { SUPERGRAPH_CONFIG } from '../../router/src/repo-composition';
@@ -56,7 +62,10 @@ export function scratchDatabase(dialect: Dialect, subgraph: string): { target: D
 }
 
 /** A subgraph's migrated database of its own, for unit tests of its services (no server). */
-export async function scratchOrm(definition: SubgraphDefinition, dialect: Dialect = 'sqlite'): Promise<{ orm: Orm; drop(): Promise<void> }> {
+export async function scratchOrm(
+  definition: SubgraphDefinition,
+  dialect: Dialect = 'sqlite',
+): Promise<{ orm: Orm; drop(): Promise<void> }> {
   const database = scratchDatabase(dialect, definition.name);
   const orm = await openDatabase({
     subgraph: definition.name,
@@ -148,7 +157,11 @@ export interface Platform {
   /** Each subgraph's scratch database. */
   databases: Record<string, DatabaseTarget>;
   /** Sends an operation to the router. */
-  request<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  request<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
   /** Signs up a fresh user through the router (unique email per call) and returns their tokens. */
   signUp(name?: string, password?: string): Promise<SignedIn & { email: string }>;
   /** Signs in through the router. */
@@ -205,7 +218,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const keys = generateAssertionKeys();
   // A bus of its own: platforms that share a test process must not see each other's events.
   const bus = options.bus ?? new InProcessEventBus();
-  const admin = { email: `admin-${randomBytes(4).toString('hex')}@azora.test`, password: randomBytes(12).toString('base64url') };
+  const admin = {
+    email: `admin-${randomBytes(4).toString('hex')}@azora.test`,
+    password: randomBytes(12).toString('base64url'),
+  };
   const env = {
     ...process.env,
     AZORA_ISSUER: TEST_ISSUER,
@@ -217,7 +233,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const routers: RunningRouter[] = [];
   const stop = async () => {
     await Promise.all(routers.map((r) => r.stop()));
-    await Promise.all(Object.values(replicas).flat().map((s) => s.stop()));
+    await Promise.all(
+      Object.values(replicas)
+        .flat()
+        .map((s) => s.stop()),
+    );
     await Promise.all(databases.map((d) => d.drop().catch(() => undefined)));
   };
   const startReplica = (name: string, port: number) => {
@@ -239,7 +259,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       supergraphSdl: router.supergraph ?? supergraphSdl,
       policy: router.policy,
       subgraphUrls: {
-        ...Object.fromEntries(Object.entries(replicas).filter(([, r]) => r.length > 1).map(([name, r]) => [name, r.map((s) => s.url)])),
+        ...Object.fromEntries(
+          Object.entries(replicas)
+            .filter(([, r]) => r.length > 1)
+            .map(([name, r]) => [name, r.map((s) => s.url)]),
+        ),
         ...router.subgraphUrls,
       },
       port: 0,
@@ -334,7 +358,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       const user = await signUp(name);
       const { headers } = await platformAdmin();
       for (const role of roles) {
-        const { body } = await request('mutation($u: ID!, $r: Role!) { grantRole(userId: $u, role: $r) { id } }', { u: user.userId, r: role }, headers);
+        const { body } = await request(
+          'mutation($u: ID!, $r: Role!) { grantRole(userId: $u, role: $r) { id } }',
+          { u: user.userId, r: role },
+          headers,
+        );
         if (body.errors) throw new Error(`grantRole failed: ${JSON.stringify(body.errors)}`);
       }
       return { ...(await signIn(user.email, 'correct horse battery staple')), email: user.email };

@@ -47,8 +47,14 @@ export function runRouterProcess(args: string[], port: number, env: NodeJS.Proce
     url: `${base}/graphql`,
     async listening() {
       const deadline = Date.now() + 60_000;
-      while ((await fetch(`${base}/health`).then((r) => r.status, () => 0)) !== 200) {
-        if (run.child.exitCode !== null || run.child.signalCode !== null || Date.now() > deadline) throw new Error(`router did not start:\n${run.output()}`);
+      while (
+        (await fetch(`${base}/health`).then(
+          (r) => r.status,
+          () => 0,
+        )) !== 200
+      ) {
+        if (run.child.exitCode !== null || run.child.signalCode !== null || Date.now() > deadline)
+          throw new Error(`router did not start:\n${run.output()}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },

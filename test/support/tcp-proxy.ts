@@ -26,10 +26,11 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     restore() {
       up = true;
     },
-    close: () => new Promise<void>((resolve) => {
-      up = false;
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        up = false;
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -79,9 +79,15 @@ export interface SubscribeOptions<TData, TVariables> {
 
 export interface AzoraClient {
   /** Runs a query; resolves to its data, or rejects with an AzoraError (which carries any partial data). */
-  query<TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, ...args: OperationArgs<TVariables>): Promise<TData>;
+  query<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    ...args: OperationArgs<TVariables>
+  ): Promise<TData>;
   /** Runs a mutation; same contract as `query`. */
-  mutate<TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, ...args: OperationArgs<TVariables>): Promise<TData>;
+  mutate<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    ...args: OperationArgs<TVariables>
+  ): Promise<TData>;
   /** Runs a query or mutation and returns data and errors as they came (for GraphQL clients that want both). */
   execute<TData, TVariables>(
     document: TypedDocumentNode<TData, TVariables>,
@@ -104,7 +110,10 @@ const UNAUTHENTICATED = 'UNAUTHENTICATED';
 const AUTH_CLOSE_CODES = new Set([4401, 4403]);
 
 const isCloseEvent = (value: unknown): value is { code: number; reason: string } =>
-  typeof value === 'object' && value !== null && 'code' in value && typeof (value as { code: unknown }).code === 'number';
+  typeof value === 'object' &&
+  value !== null &&
+  'code' in value &&
+  typeof (value as { code: unknown }).code === 'number';
 const isUnauthenticated = (errors: readonly GraphQLFormattedError[] | undefined) =>
   errors?.some((error) => error.extensions?.code === UNAUTHENTICATED) ?? false;
 
@@ -141,7 +150,11 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
   const authorizationFor = (token: string | null) =>
     token ? `Bearer ${token}` : options.apiKey ? `ApiKey ${options.apiKey}` : undefined;
 
-  async function post<TData>(body: string, token: string | null, signal: AbortSignal | undefined): Promise<OperationResult<TData>> {
+  async function post<TData>(
+    body: string,
+    token: string | null,
+    signal: AbortSignal | undefined,
+  ): Promise<OperationResult<TData>> {
     const authorization = authorizationFor(token);
     let response: Response;
     try {
@@ -164,10 +177,15 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      throw AzoraError.client('BAD_RESPONSE', `The server answered ${response.status} without a GraphQL response`, { status: response.status, cause: error });
+      throw AzoraError.client('BAD_RESPONSE', `The server answered ${response.status} without a GraphQL response`, {
+        status: response.status,
+        cause: error,
+      });
     }
     if (typeof parsed !== 'object' || parsed === null || (!('data' in parsed) && !Array.isArray(parsed.errors))) {
-      throw AzoraError.client('BAD_RESPONSE', `The server answered ${response.status} without a GraphQL response`, { status: response.status });
+      throw AzoraError.client('BAD_RESPONSE', `The server answered ${response.status} without a GraphQL response`, {
+        status: response.status,
+      });
     }
     return { data: parsed.data ?? null, errors: parsed.errors, status: response.status };
   }
@@ -193,14 +211,20 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
     return result;
   }
 
-  async function run<TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, args: OperationArgs<TVariables>): Promise<TData> {
+  async function run<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    args: OperationArgs<TVariables>,
+  ): Promise<TData> {
     const [variables, requestOptions] = args;
     const result = await execute(document, variables, requestOptions);
     if (result.errors?.length || result.data === null) {
-      throw new AzoraError(result.errors ?? [{ message: 'The response had no data', extensions: { code: 'BAD_RESPONSE' } }], {
-        data: result.data,
-        status: result.status,
-      });
+      throw new AzoraError(
+        result.errors ?? [{ message: 'The response had no data', extensions: { code: 'BAD_RESPONSE' } }],
+        {
+          data: result.data,
+          status: result.status,
+        },
+      );
     }
     return result.data;
   }
@@ -237,15 +261,18 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
     if (!socket || expiresAt === undefined) return;
     const msLeft = expiresAt - Date.now();
     const renewingFor = sentToken;
-    renewalTimer = setTimeout(() => {
-      void (async () => {
-        let token = await currentToken();
-        if (token === renewingFor && options.refreshToken) token = await options.refreshToken(renewingFor);
-        renewLiveCredentials(token);
-      })().catch(() => {
-        // Could not get a newer token now (offline): the socket closes at expiry and reconnects with a refresh.
-      });
-    }, Math.max(0, msLeft - renewalLead(msLeft)));
+    renewalTimer = setTimeout(
+      () => {
+        void (async () => {
+          let token = await currentToken();
+          if (token === renewingFor && options.refreshToken) token = await options.refreshToken(renewingFor);
+          renewLiveCredentials(token);
+        })().catch(() => {
+          // Could not get a newer token now (offline): the socket closes at expiry and reconnects with a refresh.
+        });
+      },
+      Math.max(0, msLeft - renewalLead(msLeft)),
+    );
     // Never keeps a Node process alive by itself.
     (renewalTimer as { unref?: () => void }).unref?.();
   }
@@ -258,7 +285,12 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
       // A wallet page may stay open for hours: keep trying, with a capped exponential wait.
       retryAttempts: Number.POSITIVE_INFINITY,
       retryWait: (retries) =>
-        new Promise((resolve) => setTimeout(resolve, Math.min(options.maxRetryWaitMs ?? 30_000, 250 * 2 ** retries) * (0.5 + Math.random() / 2))),
+        new Promise((resolve) =>
+          setTimeout(
+            resolve,
+            Math.min(options.maxRetryWaitMs ?? 30_000, 250 * 2 ** retries) * (0.5 + Math.random() / 2),
+          ),
+        ),
       // Any lost connection is retried (the default gives up on socket errors such as a refused connection while
       // the router restarts), except a refusal of the credentials: that is handled per subscription below.
       shouldRetry: (event) => !(isCloseEvent(event) && AUTH_CLOSE_CODES.has(event.code)),
@@ -315,7 +347,10 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
       query,
       operationName: name,
       get variables() {
-        return (resume && cursor != null ? { ...variables, [resume.variable]: cursor } : variables) as Record<string, unknown>;
+        return (resume && cursor != null ? { ...variables, [resume.variable]: cursor } : variables) as Record<
+          string,
+          unknown
+        >;
       },
     };
     let stopped = false;
@@ -374,7 +409,10 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
         next: (result) => {
           if (!ours()) return;
           if (result.errors?.length) {
-            const error = new AzoraError(result.errors as readonly GraphQLFormattedError[], { data: result.data, status: 200 });
+            const error = new AzoraError(result.errors as readonly GraphQLFormattedError[], {
+              data: result.data,
+              status: 200,
+            });
             return error.has(UNAUTHENTICATED) ? retryWithFreshToken(error, 'subscription') : fail(error);
           }
           if (result.data == null) return;
@@ -390,14 +428,25 @@ export function createAzoraClient(options: AzoraClientOptions): AzoraClient {
           }
           if (isCloseEvent(error) && AUTH_CLOSE_CODES.has(error.code)) {
             return retryWithFreshToken(
-              new AzoraError([{ message: error.reason || 'The server refused the credentials', extensions: { code: error.code === 4403 ? 'FORBIDDEN' : UNAUTHENTICATED } }]),
+              new AzoraError([
+                {
+                  message: error.reason || 'The server refused the credentials',
+                  extensions: { code: error.code === 4403 ? 'FORBIDDEN' : UNAUTHENTICATED },
+                },
+              ]),
               'connection',
             );
           }
           fail(
-            AzoraError.client('CONNECTION_CLOSED', isCloseEvent(error) ? `The live connection closed (${error.code} ${error.reason})` : 'The live connection failed', {
-              cause: error,
-            }),
+            AzoraError.client(
+              'CONNECTION_CLOSED',
+              isCloseEvent(error)
+                ? `The live connection closed (${error.code} ${error.reason})`
+                : 'The live connection failed',
+              {
+                cause: error,
+              },
+            ),
           );
         },
         complete: () => {

@@ -38,6 +38,7 @@ export function documentText(document: DocumentNode): string {
 export function operationOf(document: DocumentNode): { type: OperationType; name: string | undefined } {
   const operations = document.definitions.filter((d) => d.kind === 'OperationDefinition');
   const operation = operations[0];
-  if (operations.length !== 1 || !operation) throw new Error(`A document sent by the SDK has exactly one operation; this one has ${operations.length}`);
+  if (operations.length !== 1 || !operation)
+    throw new Error(`A document sent by the SDK has exactly one operation; this one has ${operations.length}`);
   return { type: operation.operation as OperationType, name: operation.name?.value };
 }

@@ -22,7 +22,10 @@ export class AzoraError extends Error {
   /** The HTTP status, when the error came over HTTP. */
   readonly status: number | undefined;
 
-  constructor(errors: readonly GraphQLFormattedError[], options: { data?: unknown; status?: number; cause?: unknown } = {}) {
+  constructor(
+    errors: readonly GraphQLFormattedError[],
+    options: { data?: unknown; status?: number; cause?: unknown } = {},
+  ) {
     super(errors[0]?.message ?? 'The request failed', { cause: options.cause });
     this.name = 'AzoraError';
     this.errors = errors;
@@ -43,7 +46,11 @@ export class AzoraError extends Error {
   }
 
   /** One error made on the client's side (no GraphQL error list from the server). */
-  static client(code: keyof typeof ClientErrorCode, message: string, options: { status?: number; cause?: unknown } = {}): AzoraError {
+  static client(
+    code: keyof typeof ClientErrorCode,
+    message: string,
+    options: { status?: number; cause?: unknown } = {},
+  ): AzoraError {
     return new AzoraError([{ message, extensions: { code } }], options);
   }
 }

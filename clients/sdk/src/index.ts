@@ -3,7 +3,15 @@
  * app, a React Native app, a Node service or a CLI can use it.
  */
 export { createAzoraClient, tokenExpiry, webSocketUrlFor } from './client';
-export type { AzoraClient, AzoraClientOptions, OperationArgs, OperationResult, RequestOptions, SubscribeOptions, SubscriptionObserver } from './client';
+export type {
+  AzoraClient,
+  AzoraClientOptions,
+  OperationArgs,
+  OperationResult,
+  RequestOptions,
+  SubscribeOptions,
+  SubscriptionObserver,
+} from './client';
 export { AzoraError, ClientErrorCode } from './errors';
 export { createTokenSession, memorySessionStore } from './session';
 export type { SessionStore, StoredSession, TokenSession, TokenSessionOptions } from './session';

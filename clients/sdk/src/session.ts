@@ -112,13 +112,14 @@ export function createTokenSession(options: TokenSessionOptions): TokenSession {
         return set(fromPayload(refreshSession))!.accessToken;
       } catch (error) {
         // Ended, expired or reused: the session is over. Anything else (the network) leaves it for the next try.
-        if (error instanceof AzoraError && error.has('UNAUTHENTICATED')) return set(null), null;
+        if (error instanceof AzoraError && error.has('UNAUTHENTICATED')) return (set(null), null);
         throw error;
       }
     });
 
   const refreshToken = (rejectedToken?: string | null): Promise<string | null> => {
-    if (rejectedToken !== undefined && state && state.accessToken !== rejectedToken) return Promise.resolve(state.accessToken);
+    if (rejectedToken !== undefined && state && state.accessToken !== rejectedToken)
+      return Promise.resolve(state.accessToken);
     refreshing ??= refresh().finally(() => {
       refreshing = undefined;
     });

@@ -25,7 +25,12 @@ function recordingFetch() {
     const response = await fetch(input, init);
     const body = JSON.parse(String(init?.body));
     const headers = new Headers(init?.headers);
-    sent.push({ operationName: body.operationName, query: body.query, status: response.status, authorization: headers.get('authorization') ?? undefined });
+    sent.push({
+      operationName: body.operationName,
+      query: body.query,
+      status: response.status,
+      authorization: headers.get('authorization') ?? undefined,
+    });
     return response;
   };
   return { fetch: recording, sent, named: (name: string) => sent.filter((s) => s.operationName === name) };
@@ -47,18 +52,28 @@ describe('@azora/sdk against the real router', () => {
   afterAll(() => platform?.stop());
 
   /** A new person signed up through the SDK, with a client that uses their session. */
-  async function person(name: string, options: { now?: () => number; store?: ReturnType<typeof memorySessionStore> } = {}) {
+  async function person(
+    name: string,
+    options: { now?: () => number; store?: ReturnType<typeof memorySessionStore> } = {},
+  ) {
     const recorder = recordingFetch();
     const session = createTokenSession({ url: platform.routerUrl, fetch: recorder.fetch, ...options });
     const email = `${name}-${Math.random().toString(36).slice(2, 10)}@example.test`;
     await session.signUp({ email, password: PASSWORD, displayName: name });
-    const client = createAzoraClient({ url: platform.routerUrl, fetch: recorder.fetch, getToken: session.getToken, refreshToken: session.refreshToken });
+    const client = createAzoraClient({
+      url: platform.routerUrl,
+      fetch: recorder.fetch,
+      getToken: session.getToken,
+      refreshToken: session.refreshToken,
+    });
     return { session, client, recorder, email };
   }
 
   async function fundedAccount(client: AzoraClient, amount: string) {
     const { openAccount } = await client.mutate(OpenAccountDocument, { input: { currency: 'USD' } });
-    await treasury.mutate(DepositDocument, { input: { accountId: openAccount.id, amount, idempotencyKey: `fund-${openAccount.id}` } });
+    await treasury.mutate(DepositDocument, {
+      input: { accountId: openAccount.id, amount, idempotencyKey: `fund-${openAccount.id}` },
+    });
     return openAccount.id;
   }
 
@@ -78,7 +93,9 @@ describe('@azora/sdk against the real router', () => {
     expect(await balanceOf(ada.client, from)).toBe('87.50');
     expect(await balanceOf(bob.client, to.id)).toBe('12.50');
     const { account } = await bob.client.query(AccountEntriesDocument, { accountId: to.id, first: 5 });
-    expect(account?.entries.edges.map((e) => [e.node.direction, e.node.amount.amount, e.node.transfer.memo])).toEqual([['CREDIT', '12.50', 'lunch']]);
+    expect(account?.entries.edges.map((e) => [e.node.direction, e.node.amount.amount, e.node.transfer.memo])).toEqual([
+      ['CREDIT', '12.50', 'lunch'],
+    ]);
 
     // What a router that accepts only trusted documents checks: the sha256 of the text is the document's manifest id.
     expect(ada.recorder.sent.length).toBeGreaterThan(3);
@@ -94,13 +111,19 @@ describe('@azora/sdk against the real router', () => {
     const from = await fundedAccount(ada.client, '10.00');
     const { openAccount: to } = await bob.client.mutate(OpenAccountDocument, { input: { currency: 'USD' } });
     const send = (amount: string, key: string) =>
-      ada.client.mutate(TransferDocument, { input: { fromAccountId: from, toAccountId: to.id, amount, idempotencyKey: key } });
+      ada.client.mutate(TransferDocument, {
+        input: { fromAccountId: from, toAccountId: to.id, amount, idempotencyKey: key },
+      });
 
     const tooMuch = await send('10.01', 'too-much').catch((e: unknown) => e);
     expect(tooMuch).toBeInstanceOf(AzoraError);
     expect((tooMuch as AzoraError).code).toBe('INSUFFICIENT_FUNDS');
     const bad = await send('1.234', 'bad-amount').catch((e: unknown) => e);
-    expect(bad).toMatchObject({ code: 'BAD_USER_INPUT', field: 'amount', message: 'USD amounts have at most 2 decimal places' });
+    expect(bad).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'amount',
+      message: 'USD amounts have at most 2 decimal places',
+    });
 
     expect(await balanceOf(ada.client, from)).toBe('10.00');
     expect(await balanceOf(bob.client, to.id)).toBe('0.00');
@@ -113,9 +136,18 @@ describe('@azora/sdk against the real router', () => {
     const broken = `${before.accessToken.slice(0, -4)}AAAA`;
     const store = memorySessionStore({ ...before, accessToken: broken });
     const session = createTokenSession({ url: platform.routerUrl, fetch: ada.recorder.fetch, store });
-    const client = createAzoraClient({ url: platform.routerUrl, fetch: ada.recorder.fetch, getToken: session.getToken, refreshToken: session.refreshToken });
+    const client = createAzoraClient({
+      url: platform.routerUrl,
+      fetch: ada.recorder.fetch,
+      getToken: session.getToken,
+      refreshToken: session.refreshToken,
+    });
 
-    const [me, again, wallet] = await Promise.all([client.query(MeDocument), client.query(MeDocument), client.query(WalletDocument)]);
+    const [me, again, wallet] = await Promise.all([
+      client.query(MeDocument),
+      client.query(MeDocument),
+      client.query(WalletDocument),
+    ]);
     expect([me.me?.email, again.me?.email, wallet.me?.id]).toEqual([ada.email, ada.email, me.me?.id]);
     expect(ada.recorder.sent.filter((s) => s.status === 401)).toHaveLength(3);
     // One refresh for all three: a second use of the same refresh token would have ended the whole session.
@@ -143,11 +175,22 @@ describe('@azora/sdk against the real router', () => {
     // What the Web Locks API gives a browser: one holder at a time.
     const lock = <T>(task: () => Promise<T>) => {
       const run = queue.then(task);
-      queue = run.then(() => undefined, () => undefined);
+      queue = run.then(
+        () => undefined,
+        () => undefined,
+      );
       return run;
     };
     const changes: (StoredSession | null)[] = [];
-    const tab = () => createTokenSession({ url: platform.routerUrl, fetch: ada.recorder.fetch, store: shared, lock, now: () => clock, onChange: (s) => changes.push(s) });
+    const tab = () =>
+      createTokenSession({
+        url: platform.routerUrl,
+        fetch: ada.recorder.fetch,
+        store: shared,
+        lock,
+        now: () => clock,
+        onChange: (s) => changes.push(s),
+      });
     const [one, two] = [tab(), tab()];
     clock = shared.load()!.expiresAt; // both tabs now hold an expired access token
 
@@ -164,9 +207,17 @@ describe('@azora/sdk against the real router', () => {
     const ended: (StoredSession | null)[] = [];
     // A second holder of the session whose access token the router refuses, so it must refresh.
     const broken = { ...ada.session.current!, accessToken: 'not-a-token' };
-    const copy = createTokenSession({ url: platform.routerUrl, store: memorySessionStore(broken), onChange: (s) => ended.push(s) });
+    const copy = createTokenSession({
+      url: platform.routerUrl,
+      store: memorySessionStore(broken),
+      onChange: (s) => ended.push(s),
+    });
     await ada.session.signOut(); // the server ends the session: its refresh token stops working
-    const client = createAzoraClient({ url: platform.routerUrl, getToken: copy.getToken, refreshToken: copy.refreshToken });
+    const client = createAzoraClient({
+      url: platform.routerUrl,
+      getToken: copy.getToken,
+      refreshToken: copy.refreshToken,
+    });
 
     const error = await client.query(WalletDocument).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'UNAUTHENTICATED', status: 401 });
@@ -176,7 +227,9 @@ describe('@azora/sdk against the real router', () => {
 
   it('works with an API key instead of a token', async () => {
     const ada = await person('ada');
-    const { createApiKey } = await ada.client.mutate(CreateApiKeyDocument, { input: { name: 'cli', scopes: ['wallet:read'] } });
+    const { createApiKey } = await ada.client.mutate(CreateApiKeyDocument, {
+      input: { name: 'cli', scopes: ['wallet:read'] },
+    });
     const device = createAzoraClient({ url: platform.routerUrl, apiKey: createApiKey.secret });
     expect((await device.query(MeDocument)).me?.email).toBe(ada.email);
   });

@@ -39,7 +39,10 @@ describe('the SDK renews a live connection’s credentials against the real rout
   const clients: AzoraClient[] = [];
 
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite', env: { AEGIS_ACCESS_TOKEN_TTL_SECONDS: String(TOKEN_SECONDS) } });
+    platform = await startPlatform({
+      dialect: 'sqlite',
+      env: { AEGIS_ACCESS_TOKEN_TTL_SECONDS: String(TOKEN_SECONDS) },
+    });
   }, 60_000);
   // Also when an expectation fails: an open SDK socket would keep reconnecting and keep jest alive.
   afterEach(async () => {
@@ -47,11 +50,23 @@ describe('the SDK renews a live connection’s credentials against the real rout
   });
   afterAll(() => platform?.stop());
 
-  async function person(name: string, webSocketImpl?: unknown): Promise<{ session: TokenSession; client: AzoraClient }> {
+  async function person(
+    name: string,
+    webSocketImpl?: unknown,
+  ): Promise<{ session: TokenSession; client: AzoraClient }> {
     // A 10 s margin: the session refreshes quietly in the last third of a 30 s token's life.
     const session = createTokenSession({ url: platform.routerUrl, refreshMarginMs: 10_000 });
-    await session.signUp({ email: `${name}-${Math.random().toString(36).slice(2, 10)}@example.test`, password: PASSWORD, displayName: name });
-    const client = createAzoraClient({ url: platform.routerUrl, getToken: session.getToken, refreshToken: session.refreshToken, webSocketImpl });
+    await session.signUp({
+      email: `${name}-${Math.random().toString(36).slice(2, 10)}@example.test`,
+      password: PASSWORD,
+      displayName: name,
+    });
+    const client = createAzoraClient({
+      url: platform.routerUrl,
+      getToken: session.getToken,
+      refreshToken: session.refreshToken,
+      webSocketImpl,
+    });
     clients.push(client);
     return { session, client };
   }
@@ -64,7 +79,9 @@ describe('the SDK renews a live connection’s credentials against the real rout
     const bob = await person('bob', socket.impl);
     const { openAccount: from } = await ada.client.mutate(OpenAccountDocument, { input: { currency: 'USD' } });
     const { openAccount: to } = await bob.client.mutate(OpenAccountDocument, { input: { currency: 'USD' } });
-    await treasury.mutate(DepositDocument, { input: { accountId: from.id, amount: '10.00', idempotencyKey: `renewal-${from.id}` } });
+    await treasury.mutate(DepositDocument, {
+      input: { accountId: from.id, amount: '10.00', idempotencyKey: `renewal-${from.id}` },
+    });
 
     const firstToken = bob.session.current!.accessToken;
     const firstExpiry = tokenExpiry(firstToken)!;
@@ -76,19 +93,29 @@ describe('the SDK renews a live connection’s credentials against the real rout
     const stop = bob.client.subscribe(
       AccountActivityDocument,
       { accountId: to.id },
-      { next: (event) => received.push(event.accountActivity.amount.amount), error: (e) => failures.push(e), reconnected: () => reconnects++ },
+      {
+        next: (event) => received.push(event.accountActivity.amount.amount),
+        error: (e) => failures.push(e),
+        reconnected: () => reconnects++,
+      },
     );
     let sent = 0;
     const send = (amount: string) =>
-      ada.client.mutate(TransferDocument, { input: { fromAccountId: from.id, toAccountId: to.id, amount, idempotencyKey: `renewal-${++sent}-${to.id}` } });
+      ada.client.mutate(TransferDocument, {
+        input: { fromAccountId: from.id, toAccountId: to.id, amount, idempotencyKey: `renewal-${++sent}-${to.id}` },
+      });
 
     // The subscription is live once an event arrives; subscribing is asynchronous, so a cent is sent until one does.
-    await until('the first event', async () => {
-      if (received.length > 0) return true;
-      await send('0.01');
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      return received.length > 0;
-    }, 20_000);
+    await until(
+      'the first event',
+      async () => {
+        if (received.length > 0) return true;
+        await send('0.01');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return received.length > 0;
+      },
+      20_000,
+    );
 
     // Wait until well past the first token's expiry: without a renewal the router closes the socket then.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstExpiry - Date.now()) + 3_000));
@@ -96,7 +123,11 @@ describe('the SDK renews a live connection’s credentials against the real rout
     await until('the event sent after the first token expired', async () => received.includes('2.00'), 20_000);
 
     expect(bob.session.current!.accessToken).not.toBe(firstToken); // refreshed quietly
-    expect({ sockets: socket.opened.length, reconnects, failures }).toEqual({ sockets: 1, reconnects: 0, failures: [] });
+    expect({ sockets: socket.opened.length, reconnects, failures }).toEqual({
+      sockets: 1,
+      reconnects: 0,
+      failures: [],
+    });
     stop();
   }, 90_000);
 });

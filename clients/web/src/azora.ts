@@ -1,4 +1,11 @@
-import { createAzoraClient, createTokenSession, type AzoraClient, type SessionStore, type StoredSession, type TokenSession } from '@azora/sdk';
+import {
+  createAzoraClient,
+  createTokenSession,
+  type AzoraClient,
+  type SessionStore,
+  type StoredSession,
+  type TokenSession,
+} from '@azora/sdk';
 import { Client } from '@urql/core';
 import { sdkExchange } from './sdk-exchange';
 
@@ -48,7 +55,7 @@ const browserStore: SessionStore = {
 /** Tabs that share a refresh token must not spend it twice: the Web Locks API lets one tab at a time refresh. */
 const acrossTabs =
   typeof navigator !== 'undefined' && 'locks' in navigator
-    ? async <T,>(task: () => Promise<T>): Promise<T> => navigator.locks.request('azora-session-refresh', task)
+    ? async <T>(task: () => Promise<T>): Promise<T> => navigator.locks.request('azora-session-refresh', task)
     : undefined;
 
 export interface Azora {
@@ -64,7 +71,12 @@ export interface Azora {
 export function createAzora(): Azora {
   const url = new URL('/graphql', window.location.href).toString();
   const listeners = new Set<() => void>();
-  const session = createTokenSession({ url, store: browserStore, lock: acrossTabs, onChange: () => listeners.forEach((listener) => listener()) });
+  const session = createTokenSession({
+    url,
+    store: browserStore,
+    lock: acrossTabs,
+    onChange: () => listeners.forEach((listener) => listener()),
+  });
   const sdk = createAzoraClient({ url, getToken: session.getToken, refreshToken: session.refreshToken });
   channel?.addEventListener('message', (event: MessageEvent<SessionChange>) => {
     const held = readStored();

@@ -1,5 +1,12 @@
 import { AzoraError, type AzoraClient } from '@azora/sdk';
-import { makeErrorResult, makeOperation, makeResult, type Exchange, type Operation, type OperationResult } from '@urql/core';
+import {
+  makeErrorResult,
+  makeOperation,
+  makeResult,
+  type Exchange,
+  type Operation,
+  type OperationResult,
+} from '@urql/core';
 import { filter, make, merge, mergeMap, pipe, share, takeUntil, type Source } from 'wonka';
 
 /**
@@ -55,7 +62,8 @@ export function isLive(result: { extensions?: Record<string, unknown> }): boolea
 
 /** An SDK failure as urql's result: GraphQL errors keep their codes (INSUFFICIENT_FUNDS, BAD_USER_INPUT, …). */
 function failed(operation: Operation, error: unknown): OperationResult {
-  if (error instanceof AzoraError) return makeResult(operation, { data: error.data ?? null, errors: [...error.errors] });
+  if (error instanceof AzoraError)
+    return makeResult(operation, { data: error.data ?? null, errors: [...error.errors] });
   return makeErrorResult(operation, error instanceof Error ? error : new Error(String(error)));
 }
 

@@ -14,7 +14,17 @@ import {
 import { startPlatform, until, type Platform } from '@azora/testing';
 import { WEB_APP_SECURITY_HEADERS } from '../../../router/src/web-app';
 import { ensureWebAppBuilt } from '../../../scripts/web-app-build';
-import { cspViolations, DESKTOP, fitsWidth, launchBrowser, openSignedIn, PHONE, screenshots, signUpInBrowser, type BrowserPerson } from './support/browser';
+import {
+  cspViolations,
+  DESKTOP,
+  fitsWidth,
+  launchBrowser,
+  openSignedIn,
+  PHONE,
+  screenshots,
+  signUpInBrowser,
+  type BrowserPerson,
+} from './support/browser';
 
 /*
  * The course catalogue and the job board in a real browser, against the real router and subgraphs: a faculty member
@@ -45,7 +55,8 @@ describe('the course catalogue and the job board in a real browser', () => {
     const page = await fetch(`${origin}/courses`, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
     const html = await page.text();
-    for (const [name, value] of Object.entries(WEB_APP_SECURITY_HEADERS)) expect({ name, value: page.headers.get(name) }).toEqual({ name, value });
+    for (const [name, value] of Object.entries(WEB_APP_SECURITY_HEADERS))
+      expect({ name, value: page.headers.get(name) }).toEqual({ name, value });
     const csp = page.headers.get('content-security-policy')!;
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
@@ -54,13 +65,21 @@ describe('the course catalogue and the job board in a real browser', () => {
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     const script = /<script[^>]*src="([^"]+)"/.exec(html)![1]!;
     const asset = await fetch(`${origin}${script}`);
-    expect({ status: asset.status, csp: asset.headers.get('content-security-policy'), nosniff: asset.headers.get('x-content-type-options') }).toEqual({
+    expect({
+      status: asset.status,
+      csp: asset.headers.get('content-security-policy'),
+      nosniff: asset.headers.get('x-content-type-options'),
+    }).toEqual({
       status: 200,
       csp,
       nosniff: 'nosniff',
     });
     // The API keeps its own headers: the CSP is the app's.
-    const api = await fetch(platform.routerUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    const api = await fetch(platform.routerUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
     expect(api.headers.get('content-security-policy')).toBeNull();
   });
 
@@ -71,7 +90,9 @@ describe('the course catalogue and the job board in a real browser', () => {
     await page.goto(`${origin}/courses`);
     await page.getByRole('heading', { name: 'Course catalogue' }).waitFor();
     // What an injection would do: add a script element with inline code.
-    await page.evaluate(`{ const s = document.createElement('script'); s.textContent = 'window.injected = true'; document.body.append(s); }`);
+    await page.evaluate(
+      `{ const s = document.createElement('script'); s.textContent = 'window.injected = true'; document.body.append(s); }`,
+    );
     await page.waitForFunction('window.injected === undefined');
     expect(await page.evaluate('window.injected')).toBeUndefined();
     await until('the violation is reported', async () => violations.length > 0);
@@ -94,9 +115,16 @@ describe('the course catalogue and the job board in a real browser', () => {
       });
       courseId = createCourse.id;
       const { addModule: first } = await sdk.mutate(AddModuleDocument, { courseId, title: 'Amounts' });
-      await sdk.mutate(AddLessonDocument, { moduleId: first.id, input: { title: lessons[0]!, content: 'Never a float.\nAlways a string.' } });
+      await sdk.mutate(AddLessonDocument, {
+        moduleId: first.id,
+        input: { title: lessons[0]!, content: 'Never a float.\nAlways a string.' },
+      });
       const { addModule: second } = await sdk.mutate(AddModuleDocument, { courseId, title: 'Transfers' });
-      for (const lesson of lessons.slice(1)) await sdk.mutate(AddLessonDocument, { moduleId: second.id, input: { title: lesson, content: `All about ${lesson}.` } });
+      for (const lesson of lessons.slice(1))
+        await sdk.mutate(AddLessonDocument, {
+          moduleId: second.id,
+          input: { title: lesson, content: `All about ${lesson}.` },
+        });
       await sdk.mutate(PublishCourseDocument, { id: courseId });
 
       // Signed out: the catalogue and the syllabus are public; enrolling asks to sign in.
@@ -146,7 +174,11 @@ describe('the course catalogue and the job board in a real browser', () => {
       await page.reload();
       await page.getByText('2 of 3 lessons done (67%)').waitFor();
       await page.getByRole('link', { name: 'Course catalogue' }).click();
-      await page.getByRole('region', { name: 'Your learning' }).getByRole('listitem', { name: title }).getByText('2 of 3 lessons done (67%)').waitFor();
+      await page
+        .getByRole('region', { name: 'Your learning' })
+        .getByRole('listitem', { name: title })
+        .getByText('2 of 3 lessons done (67%)')
+        .waitFor();
       await screenshot(page, 'catalogue-progress-phone');
       expect(await fitsWidth(page)).toBe(true);
     });
@@ -171,13 +203,19 @@ describe('the course catalogue and the job board in a real browser', () => {
     let jobId: string;
     let applicant: BrowserPerson;
     const title = `Audit a ledger ${Date.now().toString(36)}`;
-    const applicationsOf = async () => (await employerSdk.query(JobApplicationsDocument, { id: jobId })).job?.applications ?? [];
+    const applicationsOf = async () =>
+      (await employerSdk.query(JobApplicationsDocument, { id: jobId })).job?.applications ?? [];
 
     it('lists the job an employer posted through the API', async () => {
       employer = await platform.userWithRoles(['employer'], 'Katherine');
       employerSdk = clientOf(employer.accessToken);
       const { postJob } = await employerSdk.mutate(PostJobDocument, {
-        input: { title, description: 'Check that every transfer balances.\nReport what does not.', skills: ['typescript'], budget: { amount: '450.00', currency: 'USD' } },
+        input: {
+          title,
+          description: 'Check that every transfer balances.\nReport what does not.',
+          skills: ['typescript'],
+          budget: { amount: '450.00', currency: 'USD' },
+        },
       });
       jobId = postJob.id;
 
@@ -199,7 +237,10 @@ describe('the course catalogue and the job board in a real browser', () => {
       const pitch = page.getByLabel('Why you fit this job');
       await pitch.fill('   ');
       await page.getByRole('button', { name: 'Send application' }).click();
-      await page.getByRole('alert').filter({ hasText: 'Tell the employer why you fit the job, in 1 to 2,000 characters.' }).waitFor();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: 'Tell the employer why you fit the job, in 1 to 2,000 characters.' })
+        .waitFor();
       expect(await pitch.getAttribute('aria-invalid')).toBe('true');
       expect(await pitch.getAttribute('aria-describedby')).toContain('apply-problem');
       await screenshot(page, 'empty-pitch');
@@ -213,7 +254,9 @@ describe('the course catalogue and the job board in a real browser', () => {
       await page.getByRole('heading', { name: 'Your application' }).waitFor();
       expect((await page.getByTestId('application-status').textContent())!.trim()).toBe('Waiting for the employer');
       await screenshot(page, 'applied');
-      expect(await applicationsOf()).toMatchObject([{ pitch: 'I reconcile ledgers for a living.', status: 'PENDING', applicant: { displayName: 'Mae' } }]);
+      expect(await applicationsOf()).toMatchObject([
+        { pitch: 'I reconcile ledgers for a living.', status: 'PENDING', applicant: { displayName: 'Mae' } },
+      ]);
 
       await page.getByRole('link', { name: 'Job board' }).click();
       await page
@@ -225,7 +268,7 @@ describe('the course catalogue and the job board in a real browser', () => {
       expect(applicant.violations).toEqual([]);
     });
 
-    it("shows the employer the applications to their job, a new one live", async () => {
+    it('shows the employer the applications to their job, a new one live', async () => {
       const { page, violations } = await openSignedIn(browser, `${origin}/jobs`, platform.routerUrl, employer, PHONE);
       // The page's live connection goes through Playwright, which holds the router's connection_ack back until the
       // page has been seen not claiming to be live while it waits for it.
@@ -247,7 +290,10 @@ describe('the course catalogue and the job board in a real browser', () => {
       await posted.getByText('Open · 1 application · pays 450.00 USD').waitFor();
       await posted.getByRole('link', { name: title }).click();
       const list = page.getByRole('region', { name: 'Applications to your job' });
-      await list.getByRole('listitem', { name: 'Application from Mae' }).getByText('I reconcile ledgers for a living.').waitFor();
+      await list
+        .getByRole('listitem', { name: 'Application from Mae' })
+        .getByText('I reconcile ledgers for a living.')
+        .waitFor();
       try {
         await ackHeld; // the router accepted the connection; the page has not heard so yet
         await page.getByText('Connecting to live updates…').waitFor();
@@ -273,17 +319,35 @@ describe('the course catalogue and the job board in a real browser', () => {
       const batch = (n: number) => `Batch job ${n} ${title}`;
       for (let n = 1; n <= 100; n++) {
         await employerSdk.mutate(PostJobDocument, {
-          input: { title: batch(n), description: 'More ledgers to check.', skills: ['typescript'], budget: { amount: '10.00', currency: 'USD' } },
+          input: {
+            title: batch(n),
+            description: 'More ledgers to check.',
+            skills: ['typescript'],
+            budget: { amount: '10.00', currency: 'USD' },
+          },
         });
       }
       const { page } = applicant;
       // Every page the board asks for: the variables it sent and what came back.
-      const pages: { first: unknown; after: unknown; rows: number; hasNextPage: boolean; endCursor: string | null }[] = [];
+      const pages: { first: unknown; after: unknown; rows: number; hasNextPage: boolean; endCursor: string | null }[] =
+        [];
       page.on('response', async (response) => {
-        const sent = response.request().postDataJSON() as { operationName?: string; variables?: { first?: unknown; after?: unknown } } | null;
+        const sent = response.request().postDataJSON() as {
+          operationName?: string;
+          variables?: { first?: unknown; after?: unknown };
+        } | null;
         if (sent?.operationName !== 'Jobs') return;
-        const { jobs } = ((await response.json()) as { data: { jobs: { edges: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } }).data;
-        pages.push({ first: sent.variables?.first, after: sent.variables?.after ?? null, rows: jobs.edges.length, ...jobs.pageInfo });
+        const { jobs } = (
+          (await response.json()) as {
+            data: { jobs: { edges: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+          }
+        ).data;
+        pages.push({
+          first: sent.variables?.first,
+          after: sent.variables?.after ?? null,
+          rows: jobs.edges.length,
+          ...jobs.pageInfo,
+        });
       });
       await page.goto(`${origin}/jobs`);
       const cards = page.getByRole('list', { name: 'Jobs' }).locator('li.card');
@@ -292,27 +356,35 @@ describe('the course catalogue and the job board in a real browser', () => {
       const more = page.getByRole('button', { name: 'Show more jobs' });
       // Which card holds the keyboard focus (page.evaluate: the CSP forbids waitForFunction's string evaluation).
       const focusedCard = () =>
-        page.evaluate(`[...document.querySelectorAll('ul.cards[aria-label="Jobs"] > li.card')].indexOf(document.activeElement.closest('li'))`) as Promise<number>;
+        page.evaluate(
+          `[...document.querySelectorAll('ul.cards[aria-label="Jobs"] > li.card')].indexOf(document.activeElement.closest('li'))`,
+        ) as Promise<number>;
       for (let shown = 20; shown < 101; shown += 20) {
         await more.click();
         await cards.nth(Math.min(shown + 20, 101) - 1).waitFor();
         // The button is gone with the click: the keyboard focus goes to the first new card's link instead.
         await until(`the focus on card ${shown + 1}`, async () => (await focusedCard()) === shown);
       }
-      await page.getByRole('list', { name: 'Jobs' }).getByRole('listitem', { name: batch(100), exact: true }).waitFor();
+      await page
+        .getByRole('list', { name: 'Jobs' })
+        .getByRole('listitem', { name: batch(100), exact: true })
+        .waitFor();
       expect({ cards: await cards.count(), more: await more.count() }).toEqual({ cards: 101, more: 0 });
       await screenshot(page, 'job-board-101-jobs');
       // Each page after the first was asked for after the previous one's endCursor, 20 rows at a time.
       await until('the six pages answered', async () => pages.length >= 6);
       const chain: typeof pages = [];
-      for (let after: string | null = null; ; ) {
+      for (let after: string | null = null; ;) {
         const next = pages.find((p) => p.after === after);
         if (!next) break;
         chain.push(next);
         if (!next.hasNextPage) break;
         after = next.endCursor;
       }
-      expect(chain.map(({ first, rows }) => ({ first, rows }))).toEqual([...Array(5).fill({ first: 20, rows: 20 }), { first: 20, rows: 1 }]);
+      expect(chain.map(({ first, rows }) => ({ first, rows }))).toEqual([
+        ...Array(5).fill({ first: 20, rows: 20 }),
+        { first: 20, rows: 1 },
+      ]);
       expect(pages).toHaveLength(6);
       expect(applicant.violations).toEqual([]);
     });

@@ -10,7 +10,15 @@ import {
 } from '@azora/sdk';
 import { startPlatform, type Platform } from '@azora/testing';
 import { ensureWebAppBuilt } from '../../../scripts/web-app-build';
-import { DESKTOP, fitsWidth, launchBrowser, openSignedIn, PHONE, screenshots, signUpInBrowser } from './support/browser';
+import {
+  DESKTOP,
+  fitsWidth,
+  launchBrowser,
+  openSignedIn,
+  PHONE,
+  screenshots,
+  signUpInBrowser,
+} from './support/browser';
 
 /*
  * The web app as a person uses it: Debian's Chromium, driven by playwright-core, against the real router (which serves
@@ -34,10 +42,12 @@ describe('the web app in a real browser', () => {
   let b: Person;
   const screenshot = screenshots('web-story');
   /** An account's balance, asked of the ledger (as treasury), not of the page under test. */
-  const balance = async (accountId: string) => (await treasury.query(AccountDocument, { id: accountId })).account?.balance.amount;
+  const balance = async (accountId: string) =>
+    (await treasury.query(AccountDocument, { id: accountId })).account?.balance.amount;
   const entryCount = async (accountId: string) =>
     (await treasury.query(AccountEntriesDocument, { accountId, first: 100 })).account?.entries.edges.length;
-  const balanceOnPage = (person: Person, amount: string) => person.page.getByTestId(`balance-${person.accountId}`).filter({ hasText: `${amount} USD` });
+  const balanceOnPage = (person: Person, amount: string) =>
+    person.page.getByTestId(`balance-${person.accountId}`).filter({ hasText: `${amount} USD` });
 
   beforeAll(async () => {
     // The router serves clients/web/dist; build it first if the sources changed since the last build.
@@ -78,7 +88,9 @@ describe('the web app in a real browser', () => {
   });
 
   it('shows the money the treasury deposited for A through the API', async () => {
-    await treasury.mutate(DepositDocument, { input: { accountId: a.accountId, amount: '100.00', idempotencyKey: `story-${a.accountId}`, memo: 'Salary' } });
+    await treasury.mutate(DepositDocument, {
+      input: { accountId: a.accountId, amount: '100.00', idempotencyKey: `story-${a.accountId}`, memo: 'Salary' },
+    });
     await a.page.reload(); // the deposit came from outside the page; the session survives the reload
     await balanceOnPage(a, '100.00').waitFor();
     await a.page.getByRole('listitem').filter({ hasText: 'Deposit' }).filter({ hasText: '+100.00 USD' }).waitFor();
@@ -92,16 +104,27 @@ describe('the web app in a real browser', () => {
     await a.page.getByLabel('Amount (USD)').fill('25.00');
     await a.page.getByLabel('Note (optional)').fill('Thanks for lunch');
     await a.page.getByRole('button', { name: 'Send money' }).click();
-    await a.page.getByRole('status').filter({ hasText: `Sent 25.00 USD to account ${b.accountId}.` }).waitFor();
+    await a.page
+      .getByRole('status')
+      .filter({ hasText: `Sent 25.00 USD to account ${b.accountId}.` })
+      .waitFor();
     await balanceOnPage(a, '75.00').waitFor();
-    await a.page.getByRole('listitem').filter({ hasText: `Sent to ${b.accountId}` }).filter({ hasText: '−25.00 USD' }).waitFor();
+    await a.page
+      .getByRole('listitem')
+      .filter({ hasText: `Sent to ${b.accountId}` })
+      .filter({ hasText: '−25.00 USD' })
+      .waitFor();
     await screenshot(a.page, 'a-sent');
     expect([await balance(a.accountId), await balance(b.accountId)]).toEqual(['75.00', '25.00']);
   });
 
   // B's page has not been reloaded since before the payment, and the app never polls: only the subscription can pass this.
   it("shows the payment on B's open wallet page live, without a reload", async () => {
-    await b.page.getByRole('listitem').filter({ hasText: `Received from ${a.accountId}` }).filter({ hasText: '+25.00 USD' }).waitFor();
+    await b.page
+      .getByRole('listitem')
+      .filter({ hasText: `Received from ${a.accountId}` })
+      .filter({ hasText: '+25.00 USD' })
+      .waitFor();
     await b.page.getByText('Thanks for lunch').waitFor();
     await balanceOnPage(b, '25.00').waitFor();
     await screenshot(b.page, 'b-received-live');
@@ -109,14 +132,21 @@ describe('the web app in a real browser', () => {
 
   it("shows the payment on B's wallet page after a reload", async () => {
     await b.page.reload();
-    await b.page.getByRole('listitem').filter({ hasText: `Received from ${a.accountId}` }).filter({ hasText: '+25.00 USD' }).waitFor();
+    await b.page
+      .getByRole('listitem')
+      .filter({ hasText: `Received from ${a.accountId}` })
+      .filter({ hasText: '+25.00 USD' })
+      .waitFor();
     await b.page.getByText('Thanks for lunch').waitFor();
     await balanceOnPage(b, '25.00').waitFor();
     await screenshot(b.page, 'b-received-phone');
   });
 
   it('answers a bad amount with a readable error and moves nothing', async () => {
-    const before = { balances: [await balance(a.accountId), await balance(b.accountId)], entries: await entryCount(a.accountId) };
+    const before = {
+      balances: [await balance(a.accountId), await balance(b.accountId)],
+      entries: await entryCount(a.accountId),
+    };
     const attempt = async (amount: string, message: string, step: string) => {
       await a.page.getByLabel("Recipient's account number").fill(b.accountId);
       await a.page.getByLabel('Amount (USD)').fill(amount);
@@ -132,17 +162,26 @@ describe('the web app in a real browser', () => {
     await attempt('10.005', 'Check the amount: USD amounts have at most 2 decimal places.', 'bad-amount-decimals');
     await attempt('0', 'Check the amount: An amount must be greater than zero.', 'bad-amount-zero');
     // More than the account holds (INSUFFICIENT_FUNDS).
-    await attempt('75.01', 'Not enough money: your USD account holds 75.00 USD. Send less, or add money first.', 'insufficient-funds');
+    await attempt(
+      '75.01',
+      'Not enough money: your USD account holds 75.00 USD. Send less, or add money first.',
+      'insufficient-funds',
+    );
     // Not a number at all: the form says so before anything is sent.
     await attempt('ten', 'Enter the amount as a number, like 12.50.', 'bad-amount-not-a-number');
 
-    expect({ balances: [await balance(a.accountId), await balance(b.accountId)], entries: await entryCount(a.accountId) }).toEqual(before);
+    expect({
+      balances: [await balance(a.accountId), await balance(b.accountId)],
+      entries: await entryCount(a.accountId),
+    }).toEqual(before);
     await balanceOnPage(a, '75.00').waitFor();
   });
 
   it('lets an admin grant a role and create an API key that works', async () => {
     const admin = await platform.admin();
-    const { me } = await createAzoraClient({ url: platform.routerUrl, getToken: () => admin.accessToken }).query(MeDocument);
+    const { me } = await createAzoraClient({ url: platform.routerUrl, getToken: () => admin.accessToken }).query(
+      MeDocument,
+    );
     const { page, violations } = await openSignedIn(browser, `${origin}/admin`, platform.routerUrl, admin);
     await page.getByRole('heading', { name: 'Users and roles' }).waitFor();
 
@@ -150,7 +189,10 @@ describe('the web app in a real browser', () => {
     await bob.getByLabel('Grant a role to Bob').selectOption('treasury');
     await bob.getByRole('button', { name: 'Grant' }).click();
     await bob.getByRole('list', { name: 'Roles of Bob' }).getByText('treasury').waitFor();
-    const { users } = await createAzoraClient({ url: platform.routerUrl, getToken: () => admin.accessToken }).query(UsersDocument, { first: 100 });
+    const { users } = await createAzoraClient({ url: platform.routerUrl, getToken: () => admin.accessToken }).query(
+      UsersDocument,
+      { first: 100 },
+    );
     expect(users.edges.find((e) => e.node.email === b.email)?.node.roles).toContain('treasury');
 
     await page.getByLabel('Name').fill('story device');

@@ -18,7 +18,14 @@ export class AssertionCache {
   constructor(private readonly key: KeyObject) {}
 
   for(identity: Identity): Promise<string> {
-    const id = JSON.stringify([identity.kind, identity.userId, identity.roles, identity.scopes, identity.ip ?? null, identity.expiresAt ?? null]);
+    const id = JSON.stringify([
+      identity.kind,
+      identity.userId,
+      identity.roles,
+      identity.scopes,
+      identity.ip ?? null,
+      identity.expiresAt ?? null,
+    ]);
     const now = Date.now();
     const cached = this.signed.get(id, now);
     if (cached) return cached;

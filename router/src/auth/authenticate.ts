@@ -1,12 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import {
-  createRemoteJWKSet,
-  decodeJwt,
-  decodeProtectedHeader,
-  jwtVerify,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { ANONYMOUS, IDENTITY_HEADER, signIdentityAssertion, type Identity } from '@azora/kit';
 import { ExpiringCache } from './expiring-cache';
 
@@ -43,7 +37,8 @@ const VERIFIED_TOKEN_MS = 5 * 60_000;
 /** Headers that would let a token name its own key: never honoured. */
 const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'crit'];
 const QUERY_CREDENTIALS = ['access_token', 'token', 'api_key', 'apikey', 'apiKey'];
-const stringArray = (value: unknown) => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+const stringArray = (value: unknown) =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 
 /**
  * Turns a request's credentials into an Identity: `Authorization: Bearer <jwt>` verified against a trusted issuer's
@@ -84,7 +79,8 @@ export class Authenticator {
     const identity = await this.verifyJwtSignature(token);
     // Never past the token's own exp (no clock tolerance here), and re-verified every few minutes against the issuer's
     // current keys, like jose's own key-set cache.
-    if (identity.expiresAt) this.verified.set(digest, identity, Math.min(identity.expiresAt * 1000, now + VERIFIED_TOKEN_MS), now);
+    if (identity.expiresAt)
+      this.verified.set(digest, identity, Math.min(identity.expiresAt * 1000, now + VERIFIED_TOKEN_MS), now);
     return identity;
   }
 
@@ -96,7 +92,8 @@ export class Authenticator {
       const claims = decodeJwt(token);
       issuer = this.options.issuers.find((i) => i.issuer === claims.iss);
       if (!issuer) throw new AuthenticationError('Token from an untrusted issuer');
-      if (issuer.requireAccessTokenType && header.typ !== 'at+jwt') throw new AuthenticationError('Not an access token');
+      if (issuer.requireAccessTokenType && header.typ !== 'at+jwt')
+        throw new AuthenticationError('Not an access token');
       const keySet = await this.keySet(issuer);
       const verify = () =>
         jwtVerify(token, keySet, {
@@ -137,18 +134,23 @@ export class Authenticator {
       });
       if (!discovery.ok) throw new AuthenticationError('Issuer discovery failed');
       const document = (await discovery.json()) as { issuer?: string; jwks_uri?: string };
-      if (document.issuer !== issuer.issuer || !document.jwks_uri) throw new AuthenticationError('Issuer discovery mismatch');
+      if (document.issuer !== issuer.issuer || !document.jwks_uri)
+        throw new AuthenticationError('Issuer discovery mismatch');
       jwksUrl = document.jwks_uri;
     }
     // jose caches the set and refetches when a token names an unknown kid: at most once a second, so a rotated-in
     // key is picked up at once while a flood of made-up kids costs one fetch per second.
-    const keySet = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: 10 * 60_000 });
+    const keySet = createRemoteJWKSet(new URL(jwksUrl), {
+      cooldownDuration: JWKS_COOLDOWN_MS,
+      cacheMaxAge: 10 * 60_000,
+    });
     this.keySets.set(issuer.issuer, keySet);
     return keySet;
   }
 
   private async resolveApiKey(secret: string): Promise<Identity> {
-    if (!this.options.aegisUrl) throw new AuthenticationError('API keys are not accepted here: this supergraph has no Aegis to resolve them');
+    if (!this.options.aegisUrl)
+      throw new AuthenticationError('API keys are not accepted here: this supergraph has no Aegis to resolve them');
     const cacheKey = createHash('sha256').update(secret).digest('hex');
     const cached = this.apiKeys.get(cacheKey);
     if (cached) return cached;
@@ -164,7 +166,12 @@ export class Authenticator {
     });
     if (response.status === 404) throw new AuthenticationError('Unknown, revoked or expired API key');
     if (!response.ok) throw new Error(`API-key resolution failed with HTTP ${response.status}`);
-    const body = (await response.json()) as { userId: string; roles: string[]; scopes: string[]; expiresAt: string | null };
+    const body = (await response.json()) as {
+      userId: string;
+      roles: string[];
+      scopes: string[];
+      expiresAt: string | null;
+    };
     const identity: Identity = {
       kind: 'apiKey',
       userId: body.userId,

@@ -32,7 +32,8 @@ export function ruleFor(policy: Policy, typeName: string, fieldName: string): Sh
   // Introspection types (__Schema, __Type, ...) included: whether introspection runs at all is Apollo's setting.
   if (fieldName.startsWith('__') || typeName.startsWith('__')) return allow;
   // Own properties only: a field named `constructor` or `toString` must not find Object.prototype's.
-  const own = <T>(record: Record<string, T> | undefined, key: string) => (record && Object.hasOwn(record, key) ? record[key] : undefined);
+  const own = <T>(record: Record<string, T> | undefined, key: string) =>
+    record && Object.hasOwn(record, key) ? record[key] : undefined;
   const rules = own(policy, typeName);
   return own(rules, fieldName) ?? own(rules, ANY) ?? own(own(policy, ANY), ANY) ?? deny;
 }
@@ -41,15 +42,27 @@ export function ruleFor(policy: Policy, typeName: string, fieldName: string): Sh
 const shieldContext = (identity: Identity) => ({ identity, _shield: { cache: {} } });
 
 /** Whether a rule lets this identity use a field, ignoring arguments (for documentation and tests). */
-export async function allows(rule: ShieldRule, identity: Identity, schema: GraphQLSchema, typeName: string, fieldName: string) {
+export async function allows(
+  rule: ShieldRule,
+  identity: Identity,
+  schema: GraphQLSchema,
+  typeName: string,
+  fieldName: string,
+) {
   const info = { fieldName, parentType: schema.getType(typeName), schema } as GraphQLResolveInfo;
   return (await rule.resolve(undefined as never, {}, shieldContext(identity), info, SHIELD_OPTIONS)) === true;
 }
 
 /** The operation that will run and every fragment it reaches, so nothing else in the document is judged. */
 function reachable(document: DocumentNode, operationName?: string | null): DocumentNode | null {
-  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  const operations = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
+  const operation = operationName
+    ? operations.find((o) => o.name?.value === operationName)
+    : operations.length === 1
+      ? operations[0]
+      : undefined;
   if (!operation) return null;
   const fragments = new Map(
     document.definitions
@@ -121,7 +134,8 @@ async function evaluate(input: Parameters<typeof authorizeOperation>[0]): Promis
   const coerced = getVariableValues(input.schema, operation.variableDefinitions ?? [], input.variables ?? {});
   if (coerced.errors) return null; // Execution reports bad variables as BAD_USER_INPUT.
 
-  const checks: { coordinate: string; rule: ShieldRule; args: Record<string, unknown>; info: GraphQLResolveInfo }[] = [];
+  const checks: { coordinate: string; rule: ShieldRule; args: Record<string, unknown>; info: GraphQLResolveInfo }[] =
+    [];
   const typeInfo = new TypeInfo(input.schema);
   visit(
     selected,
@@ -135,7 +149,12 @@ async function evaluate(input: Parameters<typeof authorizeOperation>[0]): Promis
           rule: ruleFor(input.policy, parent.name, field.name),
           args: getArgumentValues(field, node, coerced.coerced),
           // Rules at the router see no parent object; they judge the caller, the field and its arguments.
-          info: { fieldName: field.name, parentType: parent, returnType: field.type, schema: input.schema } as GraphQLResolveInfo,
+          info: {
+            fieldName: field.name,
+            parentType: parent,
+            returnType: field.type,
+            schema: input.schema,
+          } as GraphQLResolveInfo,
         });
       },
     }),

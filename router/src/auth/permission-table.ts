@@ -3,11 +3,25 @@ import type { Identity } from '@azora/kit';
 import { allows, ruleFor } from './authorize';
 import type { Policy } from './policy';
 
-export const ROLES = ['admin', 'faculty', 'learner', 'employer', 'treasury', 'responder', 'arbiter', 'judge', 'operator', 'analyst'];
+export const ROLES = [
+  'admin',
+  'faculty',
+  'learner',
+  'employer',
+  'treasury',
+  'responder',
+  'arbiter',
+  'judge',
+  'operator',
+  'analyst',
+];
 
 const callers: { label: string; identity: Identity }[] = [
   { label: 'anonymous', identity: { kind: 'anonymous', userId: null, roles: [], scopes: [] } },
-  ...ROLES.map((role) => ({ label: role, identity: { kind: 'user' as const, userId: 'u', roles: [role], scopes: [] } })),
+  ...ROLES.map((role) => ({
+    label: role,
+    identity: { kind: 'user' as const, userId: 'u', roles: [role], scopes: [] },
+  })),
   { label: 'machine client', identity: { kind: 'client', userId: 'c', roles: [], scopes: [] } },
 ];
 
@@ -21,7 +35,9 @@ export async function permissionTable(schema: GraphQLSchema, policy: Policy): Pr
     if (!root || !isObjectType(root)) continue;
     for (const field of Object.values(root.getFields()).sort((a, b) => a.name.localeCompare(b.name))) {
       const rule = ruleFor(policy, root.name, field.name);
-      const cells = await Promise.all(callers.map(async (c) => ((await allows(rule, c.identity, schema, root.name, field.name)) ? '✓' : '')));
+      const cells = await Promise.all(
+        callers.map(async (c) => ((await allows(rule, c.identity, schema, root.name, field.name)) ? '✓' : '')),
+      );
       rows.push(`| \`${root.name}.${field.name}\` | ${cells.join(' | ')} |`);
     }
   }

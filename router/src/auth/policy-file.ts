@@ -36,7 +36,10 @@ export const PERMISSIVE_POLICY = 'permissive';
 const permissivePolicy: Policy = { [ANY]: { [ANY]: allow } };
 
 class PolicyFileError extends Error {
-  constructor(readonly file: string, readonly problems: string[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
     super(`${file} is not a valid permission policy:\n  - ${problems.join('\n  - ')}`);
     this.name = 'PolicyFileError';
   }
@@ -56,7 +59,8 @@ function ruleOf(expression: unknown): ShieldRule | string {
   if (match) {
     const [, kind, list] = match as unknown as [string, 'role' | 'scope', string];
     const names = list.split(',').map((n) => n.trim());
-    if (!names.every((n) => NAME.test(n))) return `"${text}": ${kind} names are letters, digits, _ and - (got ${JSON.stringify(list)})`;
+    if (!names.every((n) => NAME.test(n)))
+      return `"${text}": ${kind} names are letters, digits, _ and - (got ${JSON.stringify(list)})`;
     if (kind === 'scope' && names.length !== 1) return `"${text}": scope takes one scope`;
     return kind === 'role' ? role(...names) : scope(names[0]!);
   }
@@ -67,13 +71,17 @@ function ruleOf(expression: unknown): ShieldRule | string {
 function policyFromDocument(document: unknown, schema: GraphQLSchema): Policy | string[] {
   const problems: string[] = [];
   if (!isObject(document)) return ['the file must hold an object with `version: 1` and `types`'];
-  for (const key of Object.keys(document)) if (key !== 'version' && key !== 'types') problems.push(`unknown key "${key}" (only version and types)`);
-  if (document.version !== POLICY_FILE_VERSION) problems.push(`version must be ${POLICY_FILE_VERSION}, got ${JSON.stringify(document.version)}`);
+  for (const key of Object.keys(document))
+    if (key !== 'version' && key !== 'types') problems.push(`unknown key "${key}" (only version and types)`);
+  if (document.version !== POLICY_FILE_VERSION)
+    problems.push(`version must be ${POLICY_FILE_VERSION}, got ${JSON.stringify(document.version)}`);
   if (!isObject(document.types)) return [...problems, '`types` must map type names to { field: rule }'];
   const policy: Policy = {};
   for (const [typeName, fields] of Object.entries(document.types)) {
     if (typeName === ANY) {
-      problems.push(`"${ANY}" is not a type; to allow everything, name the permissive policy explicitly (--policy ${PERMISSIVE_POLICY})`);
+      problems.push(
+        `"${ANY}" is not a type; to allow everything, name the permissive policy explicitly (--policy ${PERMISSIVE_POLICY})`,
+      );
       continue;
     }
     const type = schema.getType(typeName);
@@ -167,7 +175,8 @@ export function choosePolicy({ policy, nodeEnv, confirmation, apiSchema, log }: 
 }
 
 /** The client-facing schema of a composed supergraph SDL (federation internals removed). */
-export const apiSchemaOf = (supergraphSdl: string): GraphQLSchema => Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+export const apiSchemaOf = (supergraphSdl: string): GraphQLSchema =>
+  Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
 
 /** A policy that may change while the router runs: what it is now, told when the served schema changes. */
 export interface LivePolicy {
@@ -220,7 +229,10 @@ export class WatchedPolicyFile implements LivePolicy {
     try {
       text = readSettled([this.file], this.pollMs, () => readFileSync(this.file, 'utf8'));
     } catch (error) {
-      this.log.error({ policy: this.file, cause, problems: [(error as Error).message] }, 'permission policy not reloaded; the one in force stays');
+      this.log.error(
+        { policy: this.file, cause, problems: [(error as Error).message] },
+        'permission policy not reloaded; the one in force stays',
+      );
       return;
     }
     if (text === undefined) return this.later(cause);

@@ -35,20 +35,30 @@ export const isIdentityOnly = (rule: ShieldRule): boolean => identityOnlyRules.h
 
 /** Any verified caller: a person, an API key or a machine client. */
 export const authenticated = identityOnly(
-  rule('authenticated', { cache: 'contextual' })((_p, _a, { identity }: RuleContext) => (signedIn(identity) ? true : unauthenticated())),
+  rule('authenticated', { cache: 'contextual' })((_p, _a, { identity }: RuleContext) =>
+    signedIn(identity) ? true : unauthenticated(),
+  ),
 );
 
 /** A person: signed in with a token of their own or an API key acting for them. Not a machine client. */
 export const person = identityOnly(
   rule('person', { cache: 'contextual' })((_p, _a, { identity }: RuleContext) =>
-    !signedIn(identity) ? unauthenticated() : identity.kind === 'user' || identity.kind === 'apiKey' ? true : forbidden('people only'),
+    !signedIn(identity)
+      ? unauthenticated()
+      : identity.kind === 'user' || identity.kind === 'apiKey'
+        ? true
+        : forbidden('people only'),
   ),
 );
 
 /** A person signed in with their own token: not an API key, not a machine client. */
 export const signedInPerson = identityOnly(
   rule('signedInPerson', { cache: 'contextual' })((_p, _a, { identity }: RuleContext) =>
-    !signedIn(identity) ? unauthenticated() : identity.kind === 'user' ? true : forbidden('sign in as a person to do this'),
+    !signedIn(identity)
+      ? unauthenticated()
+      : identity.kind === 'user'
+        ? true
+        : forbidden('sign in as a person to do this'),
   ),
 );
 
@@ -69,7 +79,11 @@ export function role(...roles: string[]): ShieldRule {
 export function scope(name: string): ShieldRule {
   return identityOnly(
     rule(`scope(${name})`, { cache: 'contextual' })((_p, _a, { identity }: RuleContext) =>
-      !signedIn(identity) ? unauthenticated() : identity.scopes.includes(name) ? true : forbidden(`needs the scope ${name}`),
+      !signedIn(identity)
+        ? unauthenticated()
+        : identity.scopes.includes(name)
+          ? true
+          : forbidden(`needs the scope ${name}`),
     ),
   );
 }

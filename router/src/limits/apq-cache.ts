@@ -13,7 +13,10 @@ const DEFAULT_TTL_SECONDS = 24 * 60 * 60;
 export class RedisApqCache implements KeyValueCache<string> {
   private readonly local = new InMemoryLRUCache<string>({ maxSize: 8 * 1024 * 1024 });
 
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
 
   async get(key: string): Promise<string | undefined> {
     const near = await this.local.get(key);

@@ -6,8 +6,17 @@ import type { OperationGuard } from './operation-limits';
 import { isObject, type GraphQLParams, type TrustedDocumentsResolver } from './trusted-documents';
 
 /** Answers in the GraphQL-over-HTTP error shape, the way Apollo Server answers its own request errors. */
-function sendError(res: Response, status: number, code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): void {
-  res.status(status).type('application/json').send(JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] }));
+function sendError(
+  res: Response,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  extensions: Record<string, unknown> = {},
+): void {
+  res
+    .status(status)
+    .type('application/json')
+    .send(JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] }));
 }
 
 /** `application/json` with optional parameters (`; charset=utf-8`). */
@@ -47,7 +56,12 @@ export interface HttpGuardOptions {
  * document size and token limits, which must run before anything parses the document.
  * Apollo Server then applies CSRF prevention, refuses mutations over GET and runs the remaining limits.
  */
-export function graphqlHttpGuards({ http, guard, resolveDocument, onRefused }: HttpGuardOptions): (RequestHandler | ErrorRequestHandler)[] {
+export function graphqlHttpGuards({
+  http,
+  guard,
+  resolveDocument,
+  onRefused,
+}: HttpGuardOptions): (RequestHandler | ErrorRequestHandler)[] {
   const check = (params: GraphQLParams): GraphQLParams => {
     const resolved = resolveDocument(params);
     if (typeof resolved.query === 'string') guard.checkSource(resolved.query);
@@ -82,7 +96,11 @@ export function graphqlHttpGuards({ http, guard, resolveDocument, onRefused }: H
       next();
     } catch (error) {
       if (!(error instanceof GraphQLError)) return next(error);
-      const { http: head, ...extensions } = error.extensions as { http?: { status?: number }; code: ErrorCode; limit?: string };
+      const { http: head, ...extensions } = error.extensions as {
+        http?: { status?: number };
+        code: ErrorCode;
+        limit?: string;
+      };
       onRefused(extensions.limit ?? extensions.code.toLowerCase());
       sendError(res, head?.status ?? 400, extensions.code, error.message, extensions);
     }
@@ -100,7 +118,9 @@ function rewriteQueryString(req: express.Request, check: (params: GraphQLParams)
     try {
       return JSON.parse(raw) as unknown;
     } catch {
-      throw new GraphQLError(`${name} is not valid JSON`, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+      throw new GraphQLError(`${name} is not valid JSON`, {
+        extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+      });
     }
   };
   const params: GraphQLParams = {

@@ -22,7 +22,10 @@ export interface Protection {
   /** Express handlers to put in front of Apollo Server's middleware on `/graphql`. */
   httpGuards: ReturnType<typeof graphqlHttpGuards>;
   plugin: ReturnType<typeof operationLimitsPlugin>;
-  apolloOptions: Pick<ApolloServerOptions<RouterContext>, 'validationRules' | 'allowBatchedHttpRequests' | 'persistedQueries'>;
+  apolloOptions: Pick<
+    ApolloServerOptions<RouterContext>,
+    'validationRules' | 'allowBatchedHttpRequests' | 'persistedQueries'
+  >;
   close(): Promise<void>;
 }
 
@@ -35,7 +38,11 @@ export interface ProtectionCounters {
 /** APQ entries are content-addressed (sha256 of the text), so deployments sharing a Redis can share them too. */
 const APQ_PREFIX = 'azora:apq:';
 
-export async function createProtection(settings: RouterSettings, log: Logger, counters: ProtectionCounters): Promise<Protection> {
+export async function createProtection(
+  settings: RouterSettings,
+  log: Logger,
+  counters: ProtectionCounters,
+): Promise<Protection> {
   const guard = createOperationGuard(settings.limits);
   const { mode, manifestFile, apq } = settings.trustedDocuments;
   const documents = manifestFile ? loadTrustedDocuments(manifestFile) : new Map<string, string>();
@@ -47,7 +54,12 @@ export async function createProtection(settings: RouterSettings, log: Logger, co
   return {
     guard,
     admit,
-    httpGuards: graphqlHttpGuards({ http: settings.http, guard, resolveDocument: trustedDocumentsResolver(mode, documents), onRefused: counters.refused }),
+    httpGuards: graphqlHttpGuards({
+      http: settings.http,
+      guard,
+      resolveDocument: trustedDocumentsResolver(mode, documents),
+      onRefused: counters.refused,
+    }),
     plugin: operationLimitsPlugin(admit),
     apolloOptions: {
       validationRules: guard.validationRules,

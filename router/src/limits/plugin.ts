@@ -25,7 +25,11 @@ export interface Admission {
  * to the caller's token bucket. An event a subscription delivers is not charged again: subscribing was.
  */
 export function operationAdmission({ guard, limiter, keyOf, onRateLimited }: OperationLimitsOptions) {
-  return async (operation: OperationArgs, context: RouterContext, transport: 'http' | 'websocket' = 'http'): Promise<Admission> => {
+  return async (
+    operation: OperationArgs,
+    context: RouterContext,
+    transport: 'http' | 'websocket' = 'http',
+  ): Promise<Admission> => {
     const cost = guard.checkOperation(operation);
     if (!limiter || context.subscriptionEvent) return { headers: [] };
     const decision = await limiter.take(keyOf(context), Math.max(1, cost));
@@ -47,7 +51,10 @@ export function operationLimitsPlugin(admit: OperationAdmission): ApolloServerPl
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operationName, request, contextValue, response }) {
-          const { headers, refusal } = await admit({ schema, document, operationName, variables: request.variables }, contextValue);
+          const { headers, refusal } = await admit(
+            { schema, document, operationName, variables: request.variables },
+            contextValue,
+          );
           for (const [name, value] of headers) response.http.headers.set(name, value);
           if (refusal) throw refusal;
         },

@@ -35,12 +35,18 @@ class MemoryBuckets implements BucketStore {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly capacity: number, private readonly perMs: number) {
+  constructor(
+    private readonly capacity: number,
+    private readonly perMs: number,
+  ) {
     const fullAfterMs = Math.ceil(capacity / perMs);
-    this.sweeper = setInterval(() => {
-      const now = Date.now();
-      for (const [key, bucket] of this.buckets) if (now - bucket.at >= fullAfterMs) this.buckets.delete(key);
-    }, Math.min(Math.max(fullAfterMs, 1000), 60_000)).unref();
+    this.sweeper = setInterval(
+      () => {
+        const now = Date.now();
+        for (const [key, bucket] of this.buckets) if (now - bucket.at >= fullAfterMs) this.buckets.delete(key);
+      },
+      Math.min(Math.max(fullAfterMs, 1000), 60_000),
+    ).unref();
   }
 
   async take(key: string, cost: number) {
@@ -88,13 +94,23 @@ type RedisWithTake = Redis & {
 class RedisBuckets implements BucketStore {
   private readonly redis: RedisWithTake;
 
-  constructor(redis: Redis, private readonly prefix: string, private readonly capacity: number, private readonly perMs: number) {
+  constructor(
+    redis: Redis,
+    private readonly prefix: string,
+    private readonly capacity: number,
+    private readonly perMs: number,
+  ) {
     redis.defineCommand('azoraTakeTokens', { numberOfKeys: 1, lua: TAKE_SCRIPT });
     this.redis = redis as RedisWithTake;
   }
 
   async take(key: string, cost: number) {
-    const [allowed, tokens] = await this.redis.azoraTakeTokens(`${this.prefix}:${key}`, this.capacity, this.perMs, cost);
+    const [allowed, tokens] = await this.redis.azoraTakeTokens(
+      `${this.prefix}:${key}`,
+      this.capacity,
+      this.perMs,
+      cost,
+    );
     return { allowed: allowed === 1, tokens: Number(tokens) };
   }
 }
@@ -135,7 +151,10 @@ export function createRateLimiter(settings: RateLimitSettings, log: Logger, redi
       degraded = true;
       if (Date.now() - lastWarning > 10_000) {
         lastWarning = Date.now();
-        log.warn({ err: error }, 'rate-limit store (Redis) unavailable; limiting with this replica\'s in-memory buckets');
+        log.warn(
+          { err: error },
+          "rate-limit store (Redis) unavailable; limiting with this replica's in-memory buckets",
+        );
       }
       return memory.take(key, cost);
     }
@@ -157,7 +176,8 @@ export function createRateLimiter(settings: RateLimitSettings, log: Logger, redi
         ['ratelimit-reset', String(Math.ceil(decision.resetMs / 1000))],
         ['ratelimit-policy', `${capacity};w=${windowSeconds}`],
       ];
-      if (!decision.allowed) headers.push(['retry-after', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)))]);
+      if (!decision.allowed)
+        headers.push(['retry-after', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)))]);
       return headers;
     },
     // The Redis connection is the router's (limits/redis.ts), closed by its owner.

@@ -34,6 +34,10 @@ export async function connectRedis(url: string, log: Logger): Promise<Redis> {
       resolve(true);
     });
   });
-  if (!ready) log.warn({ redis: url.replace(/\/\/[^@/]*@/, '//***@') }, 'redis unavailable at start; carrying on without it until it answers');
+  if (!ready)
+    log.warn(
+      { redis: url.replace(/\/\/[^@/]*@/, '//***@') },
+      'redis unavailable at start; carrying on without it until it answers',
+    );
   return redis;
 }

@@ -13,7 +13,8 @@ export interface GraphQLParams {
 }
 
 /** A JSON object (not an array, not null). */
-export const isObject = (value: unknown): value is Record<string, any> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isObject = (value: unknown): value is Record<string, any> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const HASH = /^(?:sha256:)?([0-9a-f]{64})$/;
 
@@ -35,12 +36,15 @@ export function loadTrustedDocuments(file: string): Map<string, string> {
     else if (sha256(document) !== hash) problems.push(`${key}: does not match the sha256 of its document`);
     else documents.set(hash, document);
   }
-  if (problems.length > 0) throw new Error(`${file} is not a valid trusted-documents manifest:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length > 0)
+    throw new Error(`${file} is not a valid trusted-documents manifest:\n  - ${problems.join('\n  - ')}`);
   return documents;
 }
 
-const refuse = (code: 'BAD_REQUEST' | 'PERSISTED_QUERY_NOT_FOUND' | 'PERSISTED_QUERY_NOT_SUPPORTED' | 'DOCUMENT_NOT_TRUSTED', message: string) =>
-  new DomainError(code, message, { http: { status: 400 } });
+const refuse = (
+  code: 'BAD_REQUEST' | 'PERSISTED_QUERY_NOT_FOUND' | 'PERSISTED_QUERY_NOT_SUPPORTED' | 'DOCUMENT_NOT_TRUSTED',
+  message: string,
+) => new DomainError(code, message, { http: { status: 400 } });
 
 /**
  * Turns `{"documentId": "sha256:..."}` and APQ hashes found in the manifest into `{query}` for Apollo Server, and in
@@ -59,7 +63,8 @@ export function trustedDocumentsResolver(mode: TrustedDocumentsMode, documents: 
       if (!hash) throw refuse('BAD_REQUEST', 'documentId must be "sha256:" followed by 64 hex digits');
       const query = documents.get(hash);
       if (query === undefined) throw refuse('PERSISTED_QUERY_NOT_FOUND', `No trusted document ${documentId}`);
-      if (rest.query !== undefined && rest.query !== query) throw refuse('BAD_REQUEST', 'query does not match documentId');
+      if (rest.query !== undefined && rest.query !== query)
+        throw refuse('BAD_REQUEST', 'query does not match documentId');
       return { ...rest, query };
     }
     const extensions = isObject(rest.extensions) ? rest.extensions : undefined;
@@ -72,7 +77,10 @@ export function trustedDocumentsResolver(mode: TrustedDocumentsMode, documents: 
     }
     if (mode === 'enforce') {
       if (typeof rest.query !== 'string' || !texts.has(rest.query)) {
-        throw refuse('DOCUMENT_NOT_TRUSTED', 'Only trusted documents are accepted; send a documentId from the manifest');
+        throw refuse(
+          'DOCUMENT_NOT_TRUSTED',
+          'Only trusted documents are accepted; send a documentId from the manifest',
+        );
       }
       // The text is trusted; an APQ extension alongside it must not reach Apollo, whose APQ is off in this mode.
       if (apqHash !== undefined) return { ...rest, extensions: { ...extensions, persistedQuery: undefined } };

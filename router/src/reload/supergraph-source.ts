@@ -60,7 +60,8 @@ export function watchedSupergraph({ load, files, pollMs, log }: WatchedSupergrap
         return; // keep watching what we watch; the next change retries
       }
       for (const file of watched) if (!wanted.has(file)) unwatchFile(file, onChange);
-      for (const file of wanted) if (!watched.has(file)) watchFile(file, { interval: pollMs, persistent: false }, onChange);
+      for (const file of wanted)
+        if (!watched.has(file)) watchFile(file, { interval: pollMs, persistent: false }, onChange);
       watched = wanted;
     };
     watch();

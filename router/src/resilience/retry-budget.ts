@@ -8,7 +8,10 @@ export class RetryBudget {
   private balance: number;
   private at = Date.now();
 
-  constructor(private readonly ratio: number, private readonly minPerSecond: number) {
+  constructor(
+    private readonly ratio: number,
+    private readonly minPerSecond: number,
+  ) {
     // The most retries a burst can spend at once, however long the router was quiet before.
     this.cap = Math.max(10, minPerSecond * 10);
     this.balance = this.cap;

@@ -1,5 +1,12 @@
 import type { FetcherHeaders, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
-import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
+import {
+  BrokenCircuitError,
+  circuitBreaker,
+  CircuitState,
+  ConsecutiveBreaker,
+  handleWhen,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
 import { Pool } from 'undici';
 import { annotateActiveSpan, type Logger } from '@azora/kit';
 import type { RouterMetrics } from '../metrics';
@@ -13,7 +20,11 @@ type Resilience = RouterSettings['resilience'];
 export type FetchFailure = 'unreachable' | 'connection_lost' | 'timeout' | 'deadline' | 'bad_gateway' | 'circuit_open';
 
 export class SubgraphFetchError extends Error {
-  constructor(readonly reason: FetchFailure, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: FetchFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'SubgraphFetchError';
   }
@@ -39,7 +50,14 @@ interface Replica {
   healthy: boolean;
 }
 
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 function errorCode(error: unknown): string | undefined {
   for (let e = error as { code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
@@ -198,7 +216,8 @@ export class SubgraphClient {
     } catch (error) {
       // The fetch joined ran out of the deadline of the caller who started it, which can come before this caller's
       // (their plan may have reached this subgraph sooner): with time left, this caller asks for itself.
-      if (error instanceof SubgraphFetchError && error.reason === 'deadline' && Date.now() < call.deadline) return fetcherResponse(await send());
+      if (error instanceof SubgraphFetchError && error.reason === 'deadline' && Date.now() < call.deadline)
+        return fetcherResponse(await send());
       throw error;
     }
   }
@@ -242,7 +261,12 @@ export class SubgraphClient {
       } catch (error) {
         if (!(error instanceof SubgraphFetchError)) throw error;
         const sendable = call.idempotent ? error.retriable : error.reason === 'unreachable';
-        if (attempt >= this.settings.retry.maxAttempts || !sendable || Date.now() >= call.deadline || !this.budget.tryRetry()) {
+        if (
+          attempt >= this.settings.retry.maxAttempts ||
+          !sendable ||
+          Date.now() >= call.deadline ||
+          !this.budget.tryRetry()
+        ) {
           throw error;
         }
         this.metrics.subgraphRetries.inc({ subgraph: this.name });
@@ -285,15 +309,24 @@ export class SubgraphClient {
       });
       const text = await response.body.text();
       if (response.statusCode >= 500) {
-        throw new SubgraphFetchError('bad_gateway', `${this.name} answered HTTP ${response.statusCode}: ${text.slice(0, 200)}`);
+        throw new SubgraphFetchError(
+          'bad_gateway',
+          `${this.name} answered HTTP ${response.statusCode}: ${text.slice(0, 200)}`,
+        );
       }
       return { url: replica.url.href, status: response.statusCode, headers: response.headers, text };
     } catch (error) {
       if (error instanceof SubgraphFetchError) throw error;
       if (signal.aborted) {
         throw byDeadline
-          ? new SubgraphFetchError('deadline', `request deadline passed while waiting for ${this.name}`, { cause: error })
-          : new SubgraphFetchError('timeout', `${this.name} did not answer within ${this.settings.subgraphTimeoutMs} ms`, { cause: error });
+          ? new SubgraphFetchError('deadline', `request deadline passed while waiting for ${this.name}`, {
+              cause: error,
+            })
+          : new SubgraphFetchError(
+              'timeout',
+              `${this.name} did not answer within ${this.settings.subgraphTimeoutMs} ms`,
+              { cause: error },
+            );
       }
       const code = errorCode(error);
       const refused = code !== undefined && CONNECT_ERRORS.has(code);
@@ -310,7 +343,10 @@ export class SubgraphClient {
     if (replica.healthy === healthy) return;
     replica.healthy = healthy;
     this.metrics.replicaHealthy.set({ subgraph: this.name, replica: replica.url.href }, healthy ? 1 : 0);
-    this.log[healthy ? 'info' : 'warn']({ subgraph: this.name, replica: replica.url.href }, healthy ? 'replica healthy' : 'replica unhealthy');
+    this.log[healthy ? 'info' : 'warn'](
+      { subgraph: this.name, replica: replica.url.href },
+      healthy ? 'replica healthy' : 'replica unhealthy',
+    );
   }
 
   /** Probes every replica's `/ready` now and records the outcome; true when at least one replica is ready. */
@@ -319,7 +355,11 @@ export class SubgraphClient {
       this.replicas.map(async (replica) => {
         let ok = false;
         try {
-          const response = await replica.pool.request({ path: '/ready', method: 'GET', signal: AbortSignal.timeout(timeoutMs) });
+          const response = await replica.pool.request({
+            path: '/ready',
+            method: 'GET',
+            signal: AbortSignal.timeout(timeoutMs),
+          });
           await response.body.dump();
           ok = response.statusCode === 200;
         } catch {

@@ -33,11 +33,21 @@ export function subscriptionRoutes(supergraphSdl: string, apiSchema: GraphQLSche
       if (name?.kind === 'StringValue') graphNames.set(value.name, name.value);
     }
   }
-  const graphOf = (directives: readonly { name: { value: string }; arguments?: readonly { name: { value: string }; value: { kind: string } }[] }[] | undefined, directive: string) =>
+  const graphOf = (
+    directives:
+      | readonly {
+          name: { value: string };
+          arguments?: readonly { name: { value: string }; value: { kind: string } }[];
+        }[]
+      | undefined,
+    directive: string,
+  ) =>
     (directives ?? [])
       .filter((d) => d.name.value === directive)
       .map((d) => d.arguments?.find((a) => a.name.value === 'graph')?.value)
-      .flatMap((v) => (v && v.kind === 'EnumValue' ? [graphNames.get((v as unknown as { value: string }).value)!] : []));
+      .flatMap((v) =>
+        v && v.kind === 'EnumValue' ? [graphNames.get((v as unknown as { value: string }).value)!] : [],
+      );
 
   const routes = new Map<string, SubscriptionRoute>();
   const subscription = supergraph.getSubscriptionType();

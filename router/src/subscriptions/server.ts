@@ -102,7 +102,8 @@ interface SocketState {
 
 const QUERY_CREDENTIALS = /[?&](access_token|token|api_?key)=/i;
 const ID_SELECTION = (parse('{ id }').definitions[0] as OperationDefinitionNode).selectionSet;
-const EVENT_ID_VARIABLE = (parse('query($__azoraId: ID!) { __typename }').definitions[0] as OperationDefinitionNode).variableDefinitions![0]!;
+const EVENT_ID_VARIABLE = (parse('query($__azoraId: ID!) { __typename }').definitions[0] as OperationDefinitionNode)
+  .variableDefinitions![0]!;
 const CLOSE = { forbidden: 4403, tooMany: 4429 } as const;
 
 /** A router error as a socket sends it: its HTTP status and headers mean nothing there. */
@@ -116,7 +117,10 @@ const asErrors = (errors: readonly GraphQLFormattedError[]) =>
   errors.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
 
 /** Which variables a piece of a document uses, so a derived operation declares exactly those. */
-function usedVariables(nodes: readonly (SelectionSetNode | FieldNode | FragmentDefinitionNode)[], definitions: readonly VariableDefinitionNode[]) {
+function usedVariables(
+  nodes: readonly (SelectionSetNode | FieldNode | FragmentDefinitionNode)[],
+  definitions: readonly VariableDefinitionNode[],
+) {
   const used = new Set<string>();
   for (const node of nodes) visit(node, { Variable: (v) => void used.add(v.name.value) });
   return definitions.filter((d) => used.has(d.variable.name.value));
@@ -217,7 +221,11 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   const upstreams = new SharedUpstreams();
   const followUps = new Map<string, Promise<ExecutionResult | null>>();
 
-  const wss = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: limits.maxPayloadBytes });
+  const wss = new WebSocketServer({
+    server: options.httpServer,
+    path: options.path,
+    maxPayload: limits.maxPayloadBytes,
+  });
   const count = (map: Map<string, number>, key: string, delta: number) => {
     const next = (map.get(key) ?? 0) + delta;
     if (next <= 0) map.delete(key);
@@ -239,16 +247,28 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     return { authorization: authorization ?? apiKey };
   };
 
-  const routeSubscription = async function* (args: ExecutionArgs, state: SocketState, left: AbortSignal): AsyncGenerator<ExecutionResult> {
+  const routeSubscription = async function* (
+    args: ExecutionArgs,
+    state: SocketState,
+    left: AbortSignal,
+  ): AsyncGenerator<ExecutionResult> {
     const topology = options.topology();
     const operation = getOperationAST(args.document, args.operationName) as OperationDefinitionNode;
     const root = operation.selectionSet.selections[0] as FieldNode;
     const route = topology.routes.get(root.name.value);
     if (!route) {
-      yield { errors: [new GraphQLError(`No subgraph serves Subscription.${root.name.value}`, { extensions: { code: ErrorCode.BAD_REQUEST } })] };
+      yield {
+        errors: [
+          new GraphQLError(`No subgraph serves Subscription.${root.name.value}`, {
+            extensions: { code: ErrorCode.BAD_REQUEST },
+          }),
+        ],
+      };
       return;
     }
-    const fragments = args.document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION);
+    const fragments = args.document.definitions.filter(
+      (d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION,
+    );
     const variableDefinitions = operation.variableDefinitions ?? [];
     // To the owner: the field with the client's arguments, selecting only the id of each payload.
     const upstreamQuery = print({
@@ -285,7 +305,13 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
                 kind: Kind.FIELD,
                 alias: { kind: Kind.NAME, value: responseKey },
                 name: { kind: Kind.NAME, value: route.lookupField },
-                arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'id' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: '__azoraId' } } }],
+                arguments: [
+                  {
+                    kind: Kind.ARGUMENT,
+                    name: { kind: Kind.NAME, value: 'id' },
+                    value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: '__azoraId' } },
+                  },
+                ],
                 selectionSet: root.selectionSet,
               },
             ],
@@ -304,7 +330,10 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         createClient({
           url: topology.subgraphUrl(route.subgraph).replace(/^http/, 'ws'),
           webSocketImpl: WebSocket,
-          connectionParams: async () => ({ [IDENTITY_HEADER]: await context.assertion(), [REQUEST_ID_HEADER]: context.requestId }),
+          connectionParams: async () => ({
+            [IDENTITY_HEADER]: await context.assertion(),
+            [REQUEST_ID_HEADER]: context.requestId,
+          }),
           lazy: true,
           retryAttempts: 0,
         }),
@@ -322,7 +351,11 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
           // The owner refused the subscription (its own rules) or went away: tell the client, end this operation.
           const errors = Array.isArray(item.error)
             ? asErrors(item.error as GraphQLFormattedError[])
-            : [new GraphQLError(`Subgraph "${route.subgraph}" is unavailable`, { extensions: { code: ErrorCode.DOWNSTREAM_UNAVAILABLE, serviceName: route.subgraph } })];
+            : [
+                new GraphQLError(`Subgraph "${route.subgraph}" is unavailable`, {
+                  extensions: { code: ErrorCode.DOWNSTREAM_UNAVAILABLE, serviceName: route.subgraph },
+                }),
+              ];
           yield { errors };
           return;
         }
@@ -339,7 +372,14 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         const traceparent = (item.result.extensions as Record<string, unknown> | undefined)?.traceparent;
         const delivered = inSpan(
           `subscription ${root.name.value}`,
-          { kind: SpanKind.SERVER, attributes: { 'graphql.operation.type': 'subscription', 'azora.service': 'router', 'azora.subgraph': route.subgraph } },
+          {
+            kind: SpanKind.SERVER,
+            attributes: {
+              'graphql.operation.type': 'subscription',
+              'azora.service': 'router',
+              'azora.subgraph': route.subgraph,
+            },
+          },
           eventTraceContext({ traceparent: typeof traceparent === 'string' ? traceparent : undefined }),
           async () => {
             // Subscribers with the same identity, operation and variables get one read of each event between them.
@@ -350,12 +390,20 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
                 .executeOperation(
                   { query: followUpQuery, variables: { ...variables, __azoraId: id } },
                   // Delivering an event is not a client request: its read is not charged to the rate limit again.
-                  { contextValue: { ...options.contextFor(state.identity, context.requestId, state.ip), subscriptionEvent: true } },
+                  {
+                    contextValue: {
+                      ...options.contextFor(state.identity, context.requestId, state.ip),
+                      subscriptionEvent: true,
+                    },
+                  },
                 )
                 .then((response) => {
                   if (response.body.kind !== 'single') return null;
                   const { data, errors } = response.body.singleResult;
-                  return { data: data ?? null, ...(errors?.length ? { errors: asErrors(errors) } : {}) } as ExecutionResult;
+                  return {
+                    data: data ?? null,
+                    ...(errors?.length ? { errors: asErrors(errors) } : {}),
+                  } as ExecutionResult;
                 });
               followUps.set(key, read);
               // Shared only by the deliveries of this one event, which all arrive together from the shared upstream; a
@@ -429,7 +477,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         try {
           identity = await options.authenticator.authenticate(credentialsOf(ctx.connectionParams), undefined, ip);
         } catch (error) {
-          if (!(error instanceof AuthenticationError)) log.error({ err: error }, 'subscription authentication unavailable');
+          if (!(error instanceof AuthenticationError))
+            log.error({ err: error }, 'subscription authentication unavailable');
           return false;
         }
         if (identity.kind === 'anonymous') return false;
@@ -475,7 +524,9 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
       async onSubscribe(ctx, _id, payload) {
         const state = ctx.extra.state!;
         if (state.subscriptions >= limits.maxSubscriptionsPerSocket) {
-          return [new GraphQLError('Too many subscriptions on this socket', { extensions: { code: ErrorCode.RATE_LIMITED } })];
+          return [
+            new GraphQLError('Too many subscriptions on this socket', { extensions: { code: ErrorCode.RATE_LIMITED } }),
+          ];
         }
         const { apiSchema } = options.topology();
         let document: DocumentNode;
@@ -488,7 +539,17 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         }
         const invalid = validate(apiSchema, document, [...specifiedRules, ...options.guard.validationRules]);
         // Errors our limit rules report carry their own code (OPERATION_LIMIT_EXCEEDED); the rest are plain validation.
-        if (invalid.length) return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: (e.extensions.code as string | undefined) ?? ErrorCode.GRAPHQL_VALIDATION_FAILED, ...(e.extensions.limit ? { limit: e.extensions.limit } : {}) } }));
+        if (invalid.length)
+          return invalid.map(
+            (e) =>
+              new GraphQLError(e.message, {
+                nodes: e.nodes,
+                extensions: {
+                  code: (e.extensions.code as string | undefined) ?? ErrorCode.GRAPHQL_VALIDATION_FAILED,
+                  ...(e.extensions.limit ? { limit: e.extensions.limit } : {}),
+                },
+              }),
+          );
         const denied = await authorizeOperation({
           schema: apiSchema,
           document,
@@ -501,7 +562,12 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         const contextValue = { ...options.contextFor(state.identity, state.requestId, state.ip), socketState: state };
         try {
           const { refusal } = await options.admit(
-            { schema: apiSchema, document, operationName: payload.operationName, variables: payload.variables ?? undefined },
+            {
+              schema: apiSchema,
+              document,
+              operationName: payload.operationName,
+              variables: payload.variables ?? undefined,
+            },
             contextValue,
             'websocket',
           );
@@ -528,10 +594,15 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
       async execute(args) {
         const context = args.contextValue as RouterContext;
         const response = await options.apollo.executeOperation(
-          { query: print(args.document), variables: args.variableValues ?? {}, operationName: args.operationName ?? undefined },
+          {
+            query: print(args.document),
+            variables: args.variableValues ?? {},
+            operationName: args.operationName ?? undefined,
+          },
           { contextValue: context },
         );
-        if (response.body.kind !== 'single') return { errors: [new GraphQLError('Incremental delivery is not supported')] };
+        if (response.body.kind !== 'single')
+          return { errors: [new GraphQLError('Incremental delivery is not supported')] };
         const { data, errors } = response.body.singleResult;
         return { data: data ?? null, ...(errors?.length ? { errors: asErrors(errors) } : {}) } as ExecutionResult;
       },

@@ -12,7 +12,8 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 export function parseScopes(scopes: string[], field = 'scopes'): string[] {
   if (scopes.length > 32) throw badInput('At most 32 scopes', field);
   for (const scope of scopes) {
-    if (!SCOPE.test(scope)) throw badInput(`"${scope}" is not a valid scope (lower-case letters, digits and :._-)`, field);
+    if (!SCOPE.test(scope))
+      throw badInput(`"${scope}" is not a valid scope (lower-case letters, digits and :._-)`, field);
   }
   return [...new Set(scopes)];
 }
@@ -29,7 +30,8 @@ export class ApiKeyService {
     if (caller.kind !== 'user' || !caller.userId) throw forbidden('Only a signed-in person can create API keys');
     const name = input.name.trim();
     if (name.length < 1 || name.length > 120) throw badInput('A key name has 1 to 120 characters', 'name');
-    if (input.expiresAt && input.expiresAt <= new Date()) throw badInput('expiresAt must be in the future', 'expiresAt');
+    if (input.expiresAt && input.expiresAt <= new Date())
+      throw badInput('expiresAt must be in the future', 'expiresAt');
     const secret = newSecret('azk');
     const apiKey = this.em.create(ApiKey, {
       userId: caller.userId,
@@ -61,7 +63,9 @@ export class ApiKeyService {
    * The identity behind a secret, for the router: found by its public prefix, then compared digest to digest in
    * constant time. Null when unknown, revoked or expired.
    */
-  async resolve(secret: string): Promise<{ userId: string; roles: string[]; scopes: string[]; expiresAt: Date | null } | null> {
+  async resolve(
+    secret: string,
+  ): Promise<{ userId: string; roles: string[]; scopes: string[]; expiresAt: Date | null } | null> {
     if (!secret.startsWith('azk_') || secret.length > 100) return null;
     const digest = hmac(this.runtime.config.AEGIS_SECRET_PEPPER, secret);
     const candidates = await this.em.find(ApiKey, { prefix: secret.slice(0, PREFIX_LENGTH) });

@@ -39,9 +39,16 @@ export class AuthService {
     const email = normaliseEmail(input.email);
     assertPasswordAcceptable(input.password);
     const displayName = input.displayName.normalize('NFKC').trim();
-    if (displayName.length < 1 || displayName.length > 120) throw badInput('A display name has 1 to 120 characters', 'displayName');
+    if (displayName.length < 1 || displayName.length > 120)
+      throw badInput('A display name has 1 to 120 characters', 'displayName');
     if ((await this.em.count(User, { email })) > 0) throw conflict('An account with this email already exists');
-    const user = this.em.create(User, { id: newId(), email, displayName, roles: ['learner'], passwordHash: await hashPassword(input.password) });
+    const user = this.em.create(User, {
+      id: newId(),
+      email,
+      displayName,
+      roles: ['learner'],
+      passwordHash: await hashPassword(input.password),
+    });
     // The same flush writes the user and the event: an account nobody hears about, or an event for none, cannot be.
     recordEvent(this.em, 'aegis', { topic: 'aegis.user', type: 'aegis.user.signed_up', payload: { userId: user.id } });
     try {

@@ -8,14 +8,23 @@ const aegisEnvSchema = z.object({
   AZORA_ISSUER: z.string().url().default('http://localhost:4000'),
   AZORA_JWT_AUDIENCE: z.string().min(1).default('azora'),
   AEGIS_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
-  AEGIS_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(90 * 86400).default(30 * 86400),
+  AEGIS_REFRESH_TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .max(90 * 86400)
+    .default(30 * 86400),
   /** Encrypts signing keys at rest. */
   AEGIS_KEY_ENCRYPTION_SECRET: z.string().min(32).default(DEV_ONLY),
   /** HMAC key for API-key and client-secret digests: a stolen table alone cannot check guesses. */
   AEGIS_SECRET_PEPPER: z.string().min(32).default(DEV_ONLY),
   AEGIS_SIGN_IN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
   AEGIS_SIGN_IN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
-  AEGIS_SIGN_IN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(15 * 60),
+  AEGIS_SIGN_IN_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(15 * 60),
   AZORA_ADMIN_EMAIL: z.string().email().optional(),
   AZORA_ADMIN_PASSWORD: z.string().optional(),
 });
@@ -38,4 +47,3 @@ const aegisRules =
 export function loadAegisConfig(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv): AegisConfig {
   return parseEnv(aegisEnvSchema, env, [aegisRules(nodeEnv)]);
 }
-

@@ -64,9 +64,11 @@ export class OAuthService {
     if (!client || client.revokedAt || !digestsEqual(client.secretDigest, digest)) {
       throw new OAuthError('invalid_client', 401, 'Unknown client or wrong secret');
     }
-    const requested = typeof form.scope === 'string' && form.scope.trim() ? form.scope.trim().split(/\s+/) : client.scopes;
+    const requested =
+      typeof form.scope === 'string' && form.scope.trim() ? form.scope.trim().split(/\s+/) : client.scopes;
     const notAllowed = requested.filter((s) => !client.scopes.includes(s));
-    if (notAllowed.length) throw new OAuthError('invalid_scope', 400, `Scopes not granted to this client: ${notAllowed.join(' ')}`);
+    if (notAllowed.length)
+      throw new OAuthError('invalid_scope', 400, `Scopes not granted to this client: ${notAllowed.join(' ')}`);
     const { token, expiresIn } = await this.runtime.keys.accessToken({
       subject: client.id,
       kind: 'client',

@@ -50,7 +50,10 @@ export class SigningKeys {
       kid,
       algorithm: ALGORITHM,
       publicJwk: { ...(publicJwk as unknown as Record<string, string>), kid, alg: ALGORITHM, use: 'sig' },
-      encryptedPrivateKey: encrypt(this.config.AEGIS_KEY_ENCRYPTION_SECRET, JSON.stringify(await exportJWK(privateKey))),
+      encryptedPrivateKey: encrypt(
+        this.config.AEGIS_KEY_ENCRYPTION_SECRET,
+        JSON.stringify(await exportJWK(privateKey)),
+      ),
     });
     await em.flush();
     return kid;
@@ -70,7 +73,11 @@ export class SigningKeys {
     const horizon = new Date(Date.now() - (this.config.AEGIS_ACCESS_TOKEN_TTL_SECONDS + CLOCK_SKEW_SECONDS) * 1000);
     const rows = await this.orm.em
       .fork()
-      .find(SigningKey, { $or: [{ retiredAt: null }, { retiredAt: { $gt: horizon } }] }, { orderBy: { createdAt: 'desc' } });
+      .find(
+        SigningKey,
+        { $or: [{ retiredAt: null }, { retiredAt: { $gt: horizon } }] },
+        { orderBy: { createdAt: 'desc' } },
+      );
     return { keys: rows.map((row) => row.publicJwk) };
   }
 

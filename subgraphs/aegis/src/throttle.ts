@@ -34,7 +34,9 @@ export class SignInThrottles {
         const retryAfterSeconds = Math.ceil(
           (row.windowStartedAt.getTime() + this.config.AEGIS_SIGN_IN_WINDOW_SECONDS * 1000 - Date.now()) / 1000,
         );
-        throw new DomainError('RATE_LIMITED', 'Too many failed sign-in attempts; try again later', { retryAfterSeconds });
+        throw new DomainError('RATE_LIMITED', 'Too many failed sign-in attempts; try again later', {
+          retryAfterSeconds,
+        });
       }
     }
   }

@@ -8,11 +8,10 @@ export class UserService {
   /** Users oldest first; ids are time-ordered, so the id is the cursor. */
   async list(args: ConnectionArgs) {
     const { limit, afterKey } = pageRequest(args);
-    const rows = await this.em.find(
-      User,
-      afterKey ? { id: { $gt: afterKey } } : {},
-      { orderBy: { id: 'asc' }, limit: limit + 1 },
-    );
+    const rows = await this.em.find(User, afterKey ? { id: { $gt: afterKey } } : {}, {
+      orderBy: { id: 'asc' },
+      limit: limit + 1,
+    });
     return toConnection(rows, limit, (user) => user.id);
   }
 }

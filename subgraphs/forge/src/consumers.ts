@@ -27,7 +27,9 @@ const holdOutcome = z.object({
 });
 
 /** Mint's answers to the contract saga, and the move each one makes. */
-const ANSWERS: Partial<Record<string, (contracts: ContractService, answer: z.infer<typeof holdOutcome>) => Promise<unknown>>> = {
+const ANSWERS: Partial<
+  Record<string, (contracts: ContractService, answer: z.infer<typeof holdOutcome>) => Promise<unknown>>
+> = {
   'mint.hold.placed': (contracts, { contractId }) => contracts.funded(contractId),
   'mint.hold.released': (contracts, { contractId }) => contracts.paid(contractId),
   'mint.hold.refunded': (contracts, { contractId }) => contracts.refunded(contractId),
@@ -50,7 +52,10 @@ export const contractSagaConsumer: EventConsumer = {
       await answer(new ContractService(em), outcome);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
-      log.warn({ contractId: outcome.contractId, type: event.type, reason: error.message }, 'escrow answer no longer fits the contract; dropped');
+      log.warn(
+        { contractId: outcome.contractId, type: event.type, reason: error.message },
+        'escrow answer no longer fits the contract; dropped',
+      );
     }
   },
 };

@@ -1,4 +1,12 @@
-export const CONTRACT_STATUSES = ['PENDING_FUNDING', 'ACTIVE', 'COMPLETING', 'COMPLETED', 'CANCELLING', 'CANCELLED', 'DISPUTED'] as const;
+export const CONTRACT_STATUSES = [
+  'PENDING_FUNDING',
+  'ACTIVE',
+  'COMPLETING',
+  'COMPLETED',
+  'CANCELLING',
+  'CANCELLED',
+  'DISPUTED',
+] as const;
 export type ContractStatus = (typeof CONTRACT_STATUSES)[number];
 
 /**

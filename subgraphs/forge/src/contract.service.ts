@@ -52,12 +52,13 @@ export class ContractService {
     const application = await this.em.findOne(Application, { id: applicationId });
     if (!application) throw notFound('Application', applicationId);
     const job = await this.em.findOneOrFail(Job, { id: application.jobId });
-    if (job.posterId !== employerId) throw forbidden('Only the job\'s poster can hire for it');
+    if (job.posterId !== employerId) throw forbidden("Only the job's poster can hire for it");
     const earlier = await this.liveContractOf(applicationId);
     if (earlier) return earlier;
     try {
       return await this.em.transactional(async (em) => {
-        if ((await em.nativeUpdate(Job, { id: job.id, status: 'OPEN' }, { status: 'FILLED' })) === 0) throw conflict('This job is already filled');
+        if ((await em.nativeUpdate(Job, { id: job.id, status: 'OPEN' }, { status: 'FILLED' })) === 0)
+          throw conflict('This job is already filled');
         if ((await em.nativeUpdate(Application, { id: applicationId, status: 'PENDING' }, { status: 'HIRED' })) === 0) {
           throw conflict('This application was already accepted');
         }
@@ -73,8 +74,16 @@ export class ContractService {
           updatedAt: new Date(),
         });
         await em.flush();
-        recordEvent(em, SOURCE, { topic: 'forge.job', type: 'forge.job.filled', payload: { jobId: job.id, applicationId, contractId: contract.id } });
-        recordEvent(em, SOURCE, { topic: 'forge.contract', type: EVENT_OF.PENDING_FUNDING, payload: payloadOf(contract) });
+        recordEvent(em, SOURCE, {
+          topic: 'forge.job',
+          type: 'forge.job.filled',
+          payload: { jobId: job.id, applicationId, contractId: contract.id },
+        });
+        recordEvent(em, SOURCE, {
+          topic: 'forge.contract',
+          type: EVENT_OF.PENDING_FUNDING,
+          payload: payloadOf(contract),
+        });
         return contract;
       });
     } catch (error) {
@@ -141,7 +150,11 @@ export class ContractService {
     return this.transaction(id, async (em, contract) => {
       contract.statusReason = `Mint could not settle: ${reason}`.slice(0, 500);
       contract.updatedAt = new Date();
-      recordEvent(em, SOURCE, { topic: 'forge.contract', type: 'forge.contract.settlement_refused', payload: payloadOf(contract) });
+      recordEvent(em, SOURCE, {
+        topic: 'forge.contract',
+        type: 'forge.contract.settlement_refused',
+        payload: payloadOf(contract),
+      });
       return contract;
     });
   }
@@ -167,14 +180,20 @@ export class ContractService {
     const userId = personId(caller);
     return this.transaction(id, async (em, contract) => {
       const allowed = options.employerOnly ? contract.employerId === userId : this.isParty(caller, contract);
-      if (!allowed) throw forbidden(options.employerOnly ? 'Only the employer can do this' : 'Only a party to the contract can do this');
+      if (!allowed)
+        throw forbidden(
+          options.employerOnly ? 'Only the employer can do this' : 'Only a party to the contract can do this',
+        );
       if (alreadyDone.includes(contract.status)) return contract;
       return this.move(em, contract, to, options.reason);
     });
   }
 
   /** Runs `work` on the contract, locked, in a transaction (nested in the caller's, when it has one). */
-  private transaction(id: string, work: (em: SqlEntityManager, contract: Contract) => Promise<Contract>): Promise<Contract> {
+  private transaction(
+    id: string,
+    work: (em: SqlEntityManager, contract: Contract) => Promise<Contract>,
+  ): Promise<Contract> {
     return this.em.transactional(async (em) => {
       const contract = await em.findOne(Contract, { id }, forUpdate(em));
       if (!contract) throw notFound('Contract', id);
@@ -183,11 +202,22 @@ export class ContractService {
   }
 
   /** One step along the state machine, with its event; anything else is a CONFLICT naming both ends. */
-  private async move(em: SqlEntityManager, contract: Contract, to: ContractStatus, reason?: string | null): Promise<Contract> {
+  private async move(
+    em: SqlEntityManager,
+    contract: Contract,
+    to: ContractStatus,
+    reason?: string | null,
+  ): Promise<Contract> {
     if (!canMove(contract.status, to)) {
-      throw conflict(`A ${contract.status.toLowerCase().replace('_', ' ')} contract cannot become ${to.toLowerCase().replace('_', ' ')}`);
+      throw conflict(
+        `A ${contract.status.toLowerCase().replace('_', ' ')} contract cannot become ${to.toLowerCase().replace('_', ' ')}`,
+      );
     }
-    Object.assign(contract, { status: to, updatedAt: new Date(), ...(reason !== undefined ? { statusReason: reason } : {}) });
+    Object.assign(contract, {
+      status: to,
+      updatedAt: new Date(),
+      ...(reason !== undefined ? { statusReason: reason } : {}),
+    });
     recordEvent(em, SOURCE, { topic: 'forge.contract', type: EVENT_OF[to], payload: payloadOf(contract) });
     return contract;
   }

@@ -34,7 +34,8 @@ export function parseBudget(budget: { amount: string; currency: string }): { amo
   if (!AMOUNT.test(budget.amount) || /^0(\.0+)?$/.test(budget.amount)) {
     throw badInput('A budget is a positive amount with at most two decimals, such as "250.00"', 'budget.amount');
   }
-  if (!/^[A-Z]{3}$/.test(budget.currency)) throw badInput('A currency is an ISO-4217 code such as USD', 'budget.currency');
+  if (!/^[A-Z]{3}$/.test(budget.currency))
+    throw badInput('A currency is an ISO-4217 code such as USD', 'budget.currency');
   return { amount: budget.amount, currency: budget.currency };
 }
 
@@ -52,7 +53,13 @@ export class JobService {
     const budget = parseBudget(input.budget);
     return this.em.transactional(async (em) => {
       await catalogueSkills(em, skills);
-      const job = em.create(Job, { posterId, title, description, budgetAmount: budget.amount, budgetCurrency: budget.currency });
+      const job = em.create(Job, {
+        posterId,
+        title,
+        description,
+        budgetAmount: budget.amount,
+        budgetCurrency: budget.currency,
+      });
       await em.flush();
       skills.forEach((skillSlug, position) => em.create(JobSkill, { jobId: job.id, skillSlug, position }));
       recordEvent(em, SOURCE, {

@@ -5,7 +5,10 @@ import { Skill, SkillGrant, UserSkill } from './entities/skill.entity';
 
 export function createLoaders(em: SqlEntityManager) {
   return {
-    skillBySlug: oneByKey((keys) => em.find(Skill, { slug: inKeys(keys) }), (skill) => skill.slug),
+    skillBySlug: oneByKey(
+      (keys) => em.find(Skill, { slug: inKeys(keys) }),
+      (skill) => skill.slug,
+    ),
     /** Verified first, then by slug. */
     skillsOfUser: manyByKey(
       (keys) => em.find(UserSkill, { userId: inKeys(keys) }, { orderBy: { source: 'desc', skillSlug: 'asc' } }),
@@ -15,7 +18,10 @@ export function createLoaders(em: SqlEntityManager) {
       (keys) => em.find(SkillGrant, { certificateId: inKeys(keys) }, { orderBy: { position: 'asc' } }),
       (grant) => grant.certificateId,
     ),
-    jobById: oneByKey((keys) => em.find(Job, { id: inKeys(keys) }), (job) => job.id),
+    jobById: oneByKey(
+      (keys) => em.find(Job, { id: inKeys(keys) }),
+      (job) => job.id,
+    ),
     skillsOfJob: manyByKey(
       (keys) => em.find(JobSkill, { jobId: inKeys(keys) }, { orderBy: { position: 'asc' } }),
       (skill) => skill.jobId,
@@ -25,7 +31,10 @@ export function createLoaders(em: SqlEntityManager) {
       (keys) => em.find(Job, { posterId: inKeys(keys) }, { orderBy: { id: 'desc' } }),
       (job) => job.posterId,
     ),
-    applicationById: oneByKey((keys) => em.find(Application, { id: inKeys(keys) }), (application) => application.id),
+    applicationById: oneByKey(
+      (keys) => em.find(Application, { id: inKeys(keys) }),
+      (application) => application.id,
+    ),
     applicationsByJob: manyByKey(
       (keys) => em.find(Application, { jobId: inKeys(keys) }, { orderBy: { id: 'asc' } }),
       (application) => application.jobId,
@@ -34,7 +43,10 @@ export function createLoaders(em: SqlEntityManager) {
       (keys) => em.find(Application, { applicantId: inKeys(keys) }, { orderBy: { id: 'desc' } }),
       (application) => application.applicantId,
     ),
-    contractById: oneByKey((keys) => em.find(Contract, { id: inKeys(keys) }), (contract) => contract.id),
+    contractById: oneByKey(
+      (keys) => em.find(Contract, { id: inKeys(keys) }),
+      (contract) => contract.id,
+    ),
     /** Newest first; an application whose funding failed may have a cancelled contract before the live one. */
     contractsByApplication: manyByKey(
       (keys) => em.find(Contract, { applicationId: inKeys(keys) }, { orderBy: { id: 'desc' } }),
@@ -43,9 +55,13 @@ export function createLoaders(em: SqlEntityManager) {
     /** Each contract under both its parties, newest first. */
     contractsByParty: manyByKey(
       async (keys) =>
-        (await em.find(Contract, { $or: [{ employerId: inKeys(keys) }, { freelancerId: inKeys(keys) }] }, { orderBy: { id: 'desc' } })).flatMap(
-          (contract) => [contract.employerId, contract.freelancerId].map((partyId) => ({ partyId, contract })),
-        ),
+        (
+          await em.find(
+            Contract,
+            { $or: [{ employerId: inKeys(keys) }, { freelancerId: inKeys(keys) }] },
+            { orderBy: { id: 'desc' } },
+          )
+        ).flatMap((contract) => [contract.employerId, contract.freelancerId].map((partyId) => ({ partyId, contract }))),
       (entry) => entry.partyId,
     ),
   };

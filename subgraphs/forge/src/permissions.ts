@@ -11,7 +11,10 @@ export const permissions = {
   Job: { applications: ownerOr('jobPoster', (job: Job) => job.posterId, 'admin') },
   Application: ownerOr(
     'applicationParty',
-    async (application: Application, ctx: ForgeContext) => [application.applicantId, (await ctx.loaders.jobById.load(application.jobId))?.posterId],
+    async (application: Application, ctx: ForgeContext) => [
+      application.applicantId,
+      (await ctx.loaders.jobById.load(application.jobId))?.posterId,
+    ],
     'admin',
   ),
   Contract: ownerOr('contractParty', (contract: Contract) => [contract.employerId, contract.freelancerId], 'admin'),

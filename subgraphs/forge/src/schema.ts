@@ -23,7 +23,11 @@ export const forge = defineSubgraph({
   consumers: [skillsConsumer, contractSagaConsumer],
   async setup({ orm }) {
     // The catalogue's well-known names; skills met later are added as they come.
-    await orm.em.fork().upsertMany(Skill, DEFAULT_SKILLS.map((s) => ({ ...s })), { onConflictAction: 'ignore' });
+    await orm.em.fork().upsertMany(
+      Skill,
+      DEFAULT_SKILLS.map((s) => ({ ...s })),
+      { onConflictAction: 'ignore' },
+    );
     return {};
   },
 });

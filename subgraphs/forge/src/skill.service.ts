@@ -33,7 +33,11 @@ export function skillName(slug: string): string {
 /** Adds the skills the catalogue lacks, named by `skillName` (safe under concurrency). */
 export async function catalogueSkills(em: SqlEntityManager, slugs: readonly string[]): Promise<void> {
   if (slugs.length === 0) return;
-  await em.upsertMany(Skill, slugs.map((slug) => ({ slug, name: skillName(slug) })), { onConflictAction: 'ignore' });
+  await em.upsertMany(
+    Skill,
+    slugs.map((slug) => ({ slug, name: skillName(slug) })),
+    { onConflictAction: 'ignore' },
+  );
 }
 
 /** LMS owns certificates; Forge knows one by its key. */
@@ -65,12 +69,23 @@ export class SkillService {
     try {
       return await this.em.transactional(async (em) => {
         await catalogueSkills(em, [slug]);
-        const skill = em.create(UserSkill, { userId, skillSlug: slug, source: 'SELF_DECLARED', certificateId: null, since: new Date() });
-        recordEvent(em, SOURCE, { topic: 'forge.skill', type: 'forge.skill.declared', payload: { userId, skill: slug } });
+        const skill = em.create(UserSkill, {
+          userId,
+          skillSlug: slug,
+          source: 'SELF_DECLARED',
+          certificateId: null,
+          since: new Date(),
+        });
+        recordEvent(em, SOURCE, {
+          topic: 'forge.skill',
+          type: 'forge.skill.declared',
+          payload: { userId, skill: slug },
+        });
         return skill;
       });
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) return this.em.fork().findOneOrFail(UserSkill, { userId, skillSlug: slug });
+      if (error instanceof UniqueConstraintViolationException)
+        return this.em.fork().findOneOrFail(UserSkill, { userId, skillSlug: slug });
       throw error;
     }
   }
@@ -81,7 +96,12 @@ export class SkillService {
     const [slug] = parseSlugs([slugText], 'slug', 1) as [string];
     return this.em.transactional(async (em) => {
       const removed = await em.nativeDelete(UserSkill, { userId, skillSlug: slug, source: 'SELF_DECLARED' });
-      if (removed > 0) recordEvent(em, SOURCE, { topic: 'forge.skill', type: 'forge.skill.retracted', payload: { userId, skill: slug } });
+      if (removed > 0)
+        recordEvent(em, SOURCE, {
+          topic: 'forge.skill',
+          type: 'forge.skill.retracted',
+          payload: { userId, skill: slug },
+        });
       return removed > 0;
     });
   }
@@ -96,21 +116,42 @@ export class SkillService {
       await catalogueSkills(em, slugs);
       const now = new Date();
       const profile = new Map(
-        (await em.find(UserSkill, { userId: certificate.learnerId, skillSlug: { $in: slugs } })).map((s) => [s.skillSlug, s]),
+        (await em.find(UserSkill, { userId: certificate.learnerId, skillSlug: { $in: slugs } })).map((s) => [
+          s.skillSlug,
+          s,
+        ]),
       );
       const verified: string[] = [];
       slugs.forEach((skillSlug, position) => {
-        em.create(SkillGrant, { certificateId: certificate.certificateId, skillSlug, userId: certificate.learnerId, position, grantedAt: now });
+        em.create(SkillGrant, {
+          certificateId: certificate.certificateId,
+          skillSlug,
+          userId: certificate.learnerId,
+          position,
+          grantedAt: now,
+        });
         const held = profile.get(skillSlug);
         if (held?.source === 'VERIFIED') return;
         verified.push(skillSlug);
         if (held) Object.assign(held, { source: 'VERIFIED', certificateId: certificate.certificateId, since: now });
-        else em.create(UserSkill, { userId: certificate.learnerId, skillSlug, source: 'VERIFIED', certificateId: certificate.certificateId, since: now });
+        else
+          em.create(UserSkill, {
+            userId: certificate.learnerId,
+            skillSlug,
+            source: 'VERIFIED',
+            certificateId: certificate.certificateId,
+            since: now,
+          });
       });
       recordEvent(em, SOURCE, {
         topic: 'forge.skill',
         type: 'forge.skill.verified',
-        payload: { userId: certificate.learnerId, certificateId: certificate.certificateId, granted: slugs, newlyVerified: verified },
+        payload: {
+          userId: certificate.learnerId,
+          certificateId: certificate.certificateId,
+          granted: slugs,
+          newlyVerified: verified,
+        },
       });
     });
   }

@@ -27,7 +27,8 @@ const COMPLETE_LESSON = `mutation($l: ID!) {
 const VERIFY = `query($code: String!) {
   verifyCertificate(code: $code) { id learner { id displayName } course { title } skills { slug name } skillsGranted { slug } }
 }`;
-const SKILLS_OF = 'query($id: ID!) { user(id: $id) { skills { verified source skill { slug name } certificate { id code } } } }';
+const SKILLS_OF =
+  'query($id: ID!) { user(id: $id) { skills { verified source skill { slug name } certificate { id code } } } }';
 const COMPLETE = `mutation($id: ID!) { completeContract(contractId: $id) { ${CONTRACT_FIELDS} } }`;
 const CANCEL = `mutation($id: ID!) { cancelContract(contractId: $id, reason: "Plans changed") { ${CONTRACT_FIELDS} } }`;
 const DISPUTE = `mutation($id: ID!) { disputeContract(contractId: $id, reason: "Not delivered") { ${CONTRACT_FIELDS} } }`;
@@ -37,17 +38,25 @@ const REPORT = 'query { ledgerReport(currency: "USD") { balanced escrow { amount
 /** The event types a subgraph wrote to its outbox since `since` (an event id), once they are all published. */
 async function outboxTypes(platform: Platform, subgraph: string, since: string): Promise<string[]> {
   const em = platform.subgraphs[subgraph]!.orm.em.fork() as SqlEntityManager;
-  return until(`${subgraph}'s outbox is published`, async () => {
-    const rows = await em.find(OutboxEvent, { id: { $gt: since } }, { orderBy: { id: 'asc' } });
-    return rows.every((row) => row.publishedAt) ? rows.map((row) => row.type) : null;
-  }, 15_000);
+  return until(
+    `${subgraph}'s outbox is published`,
+    async () => {
+      const rows = await em.find(OutboxEvent, { id: { $gt: since } }, { orderBy: { id: 'asc' } });
+      return rows.every((row) => row.publishedAt) ? rows.map((row) => row.type) : null;
+    },
+    15_000,
+  );
 }
 
 /** The newest outbox id of every subgraph: events after it belong to the test that asked. */
 async function outboxMarks(platform: Platform): Promise<Record<string, string>> {
   const marks: Record<string, string> = {};
   for (const [name, subgraph] of Object.entries(platform.subgraphs)) {
-    const [last] = await (subgraph.orm.em.fork() as SqlEntityManager).find(OutboxEvent, {}, { orderBy: { id: 'desc' }, limit: 1 });
+    const [last] = await (subgraph.orm.em.fork() as SqlEntityManager).find(
+      OutboxEvent,
+      {},
+      { orderBy: { id: 'desc' }, limit: 1 },
+    );
     marks[name] = last?.id ?? '';
   }
   return marks;
@@ -69,7 +78,10 @@ describe.each(testDialects())('learn → prove → earn through the router on %s
     const learner = await platform.signUp('learner');
     const employer = await platform.userWithRoles(['employer'], 'employer');
     const accountId = funds === '0' ? null : await fundedAccount(platform, employer, funds);
-    const { jobId, applicationId } = await jobWithApplicant(platform, employer, learner, [skill], { amount: budget, currency: 'USD' });
+    const { jobId, applicationId } = await jobWithApplicant(platform, employer, learner, [skill], {
+      amount: budget,
+      currency: 'USD',
+    });
     return { learner, employer, accountId, jobId, applicationId };
   }
 
@@ -86,14 +98,28 @@ describe.each(testDialects())('learn → prove → earn through the router on %s
     const done = (await ok(platform, COMPLETE_LESSON, { l: lessonIds[1] }, learner)).completeLesson;
     expect(done.progress).toBe(1);
     expect(done.certificate.skills).toEqual([{ slug: 'typescript' }]);
-    const verified = await until('typescript is verified', async () => {
-      const { user } = await ok(platform, SKILLS_OF, { id: learner.userId }, learner);
-      return user.skills.find((s: any) => s.skill.slug === 'typescript' && s.verified) ?? null;
-    }, 15_000);
-    expect(verified).toEqual({ verified: true, source: 'VERIFIED', skill: { slug: 'typescript', name: 'TypeScript' }, certificate: done.certificate && { id: done.certificate.id, code: done.certificate.code } });
+    const verified = await until(
+      'typescript is verified',
+      async () => {
+        const { user } = await ok(platform, SKILLS_OF, { id: learner.userId }, learner);
+        return user.skills.find((s: any) => s.skill.slug === 'typescript' && s.verified) ?? null;
+      },
+      15_000,
+    );
+    expect(verified).toEqual({
+      verified: true,
+      source: 'VERIFIED',
+      skill: { slug: 'typescript', name: 'TypeScript' },
+      certificate: done.certificate && { id: done.certificate.id, code: done.certificate.code },
+    });
     // Anyone can check the certificate, and see what it granted.
     const check = (await ok(platform, VERIFY, { code: done.certificate.code.toLowerCase() }, null)).verifyCertificate;
-    expect(check).toMatchObject({ id: done.certificate.id, learner: { id: learner.userId }, skills: [{ slug: 'typescript', name: 'TypeScript' }], skillsGranted: [{ slug: 'typescript' }] });
+    expect(check).toMatchObject({
+      id: done.certificate.id,
+      learner: { id: learner.userId },
+      skills: [{ slug: 'typescript', name: 'TypeScript' }],
+      skillsGranted: [{ slug: 'typescript' }],
+    });
 
     // 3. An employer with 1,000.00 USD posts a job needing typescript, paid in USD.
     const employer = await platform.userWithRoles(['employer'], 'employer');
@@ -121,7 +147,14 @@ describe.each(testDialects())('learn → prove → earn through the router on %s
     // 6. The ledger balances, and every step left its event in its subgraph's outbox, published.
     expect((await ok(platform, REPORT, {}, treasury)).ledgerReport).toMatchObject({ balanced: true, problems: [] });
     expect(await outboxTypes(platform, 'lms', marks.lms!)).toEqual(
-      expect.arrayContaining(['lms.course.created', 'lms.course.published', 'lms.enrollment.created', 'lms.lesson.completed', 'lms.enrollment.completed', 'lms.certificate.issued']),
+      expect.arrayContaining([
+        'lms.course.created',
+        'lms.course.published',
+        'lms.enrollment.created',
+        'lms.lesson.completed',
+        'lms.enrollment.completed',
+        'lms.certificate.issued',
+      ]),
     );
     expect(await outboxTypes(platform, 'forge', marks.forge!)).toEqual([
       'forge.skill.verified',
@@ -133,14 +166,33 @@ describe.each(testDialects())('learn → prove → earn through the router on %s
       'forge.contract.completion_requested',
       'forge.contract.completed',
     ]);
-    expect((await outboxTypes(platform, 'mint', marks.mint!)).filter((t) => t.startsWith('mint.hold'))).toEqual(['mint.hold.placed', 'mint.hold.released']);
+    expect((await outboxTypes(platform, 'mint', marks.mint!)).filter((t) => t.startsWith('mint.hold'))).toEqual([
+      'mint.hold.placed',
+      'mint.hold.released',
+    ]);
     // …and every one of them reached Nexus, the durable log, once.
-    const logged = await until('the contract events are in Nexus', async () => {
-      const { events } = await ok(platform, '{ events(topic: "forge.contract", first: 100) { edges { node { type payload } } } }', {}, await platform.admin());
-      const types = events.edges.filter((e: any) => e.node.payload.contractId === contractId).map((e: any) => e.node.type);
-      return types.includes('forge.contract.completed') ? types : null;
-    }, 15_000);
-    expect(logged).toEqual(['forge.contract.created', 'forge.contract.activated', 'forge.contract.completion_requested', 'forge.contract.completed']);
+    const logged = await until(
+      'the contract events are in Nexus',
+      async () => {
+        const { events } = await ok(
+          platform,
+          '{ events(topic: "forge.contract", first: 100) { edges { node { type payload } } } }',
+          {},
+          await platform.admin(),
+        );
+        const types = events.edges
+          .filter((e: any) => e.node.payload.contractId === contractId)
+          .map((e: any) => e.node.type);
+        return types.includes('forge.contract.completed') ? types : null;
+      },
+      15_000,
+    );
+    expect(logged).toEqual([
+      'forge.contract.created',
+      'forge.contract.activated',
+      'forge.contract.completion_requested',
+      'forge.contract.completed',
+    ]);
   });
 
   /** The escrow hold Mint placed for a contract, read from Mint's own database. */
@@ -151,7 +203,10 @@ describe.each(testDialects())('learn → prove → earn through the router on %s
 
   /** Whether the subgraph has an unpublished event of this type about this contract. */
   async function waitingEvent(subgraph: string, type: string, contractId: string): Promise<boolean> {
-    const rows = await (platform.subgraphs[subgraph]!.orm.em.fork() as SqlEntityManager).find(OutboxEvent, { type, publishedAt: null });
+    const rows = await (platform.subgraphs[subgraph]!.orm.em.fork() as SqlEntityManager).find(OutboxEvent, {
+      type,
+      publishedAt: null,
+    });
     return rows.some((row) => row.payload.contractId === contractId);
   }
 
@@ -187,7 +242,10 @@ describe.each(testDialects())('learn → prove → earn through the router on %s
     await platform.subgraphs.forge!.relay.drain().catch(() => undefined); // one attempt to publish, refused by the bus
     expect(await waitingEvent('forge', 'forge.contract.created', contractId)).toBe(true);
     // The contract itself is Forge's: it reads fine while Mint is away.
-    expect((await ok(platform, 'query($id: ID!) { contract(id: $id) { status } }', { id: contractId }, employer)).contract.status).toBe('PENDING_FUNDING');
+    expect(
+      (await ok(platform, 'query($id: ID!) { contract(id: $id) { status } }', { id: contractId }, employer)).contract
+        .status,
+    ).toBe('PENDING_FUNDING');
 
     await platform.restartSubgraph('mint');
     expect((await contractReaches(platform, employer, contractId, 'ACTIVE')).escrow.status).toBe('ACTIVE');
@@ -219,19 +277,31 @@ describe.each(testDialects())('learn → prove → earn through the router on %s
     expect(await balancesOf(platform, employer)).toEqual(['50.00']);
   });
 
-  it('cancels a hire by an employer with no account in the budget\'s currency', async () => {
+  it("cancels a hire by an employer with no account in the budget's currency", async () => {
     const { employer, applicationId } = await hiringSetUp('no-account', '0');
     const contractId = await hire(platform, employer, applicationId);
-    expect((await contractReaches(platform, employer, contractId, 'CANCELLED')).statusReason).toBe('Funding failed: The employer has no USD account');
+    expect((await contractReaches(platform, employer, contractId, 'CANCELLED')).statusReason).toBe(
+      'Funding failed: The employer has no USD account',
+    );
   });
 
   it('hires once: the same application again gives the same contract, another applicant a CONFLICT', async () => {
     const { employer, jobId, applicationId } = await hiringSetUp('double-hire', '1000.00');
     const other = await platform.signUp('other');
-    const { applyToJob } = await ok(platform, 'mutation($j: ID!) { applyToJob(jobId: $j, pitch: "Me too") { id } }', { j: jobId }, other);
-    const [first, again] = await Promise.all([hire(platform, employer, applicationId), hire(platform, employer, applicationId)]);
+    const { applyToJob } = await ok(
+      platform,
+      'mutation($j: ID!) { applyToJob(jobId: $j, pitch: "Me too") { id } }',
+      { j: jobId },
+      other,
+    );
+    const [first, again] = await Promise.all([
+      hire(platform, employer, applicationId),
+      hire(platform, employer, applicationId),
+    ]);
     expect(again).toBe(first);
-    expect(await refused(platform, 'mutation($a: ID!) { hire(applicationId: $a) { id } }', { a: applyToJob.id }, employer)).toEqual(['CONFLICT']);
+    expect(
+      await refused(platform, 'mutation($a: ID!) { hire(applicationId: $a) { id } }', { a: applyToJob.id }, employer),
+    ).toEqual(['CONFLICT']);
     await contractReaches(platform, employer, first, 'ACTIVE');
     expect(await balancesOf(platform, employer)).toEqual(['750.00']);
   });
@@ -248,7 +318,10 @@ describe.each(testDialects())('learn → prove → earn through the router on %s
     expect(await refused(platform, CANCEL, { id: contractId }, stranger)).toEqual(['FORBIDDEN']);
     expect((await contractOf(platform, employer, contractId)).status).toBe('ACTIVE');
 
-    const both = await Promise.all([ok(platform, COMPLETE, { id: contractId }, employer), ok(platform, COMPLETE, { id: contractId }, employer)]);
+    const both = await Promise.all([
+      ok(platform, COMPLETE, { id: contractId }, employer),
+      ok(platform, COMPLETE, { id: contractId }, employer),
+    ]);
     for (const { completeContract } of both) expect(['COMPLETING', 'COMPLETED']).toContain(completeContract.status);
     await contractReaches(platform, employer, contractId, 'COMPLETED');
     expect((await ok(platform, COMPLETE, { id: contractId }, employer)).completeContract.status).toBe('COMPLETED');
@@ -281,15 +354,24 @@ describe.each(testDialects())('learn → prove → earn through the router on %s
     expect(await balancesOf(platform, employer)).toEqual(['350.00']);
   });
 
-  it('lets only the saga end a contract\'s escrow: the employer cannot take it back through Mint', async () => {
+  it("lets only the saga end a contract's escrow: the employer cannot take it back through Mint", async () => {
     const { learner, employer, applicationId } = await hiringSetUp('escrow-guard', '300.00');
     const contractId = await hire(platform, employer, applicationId);
     await contractReaches(platform, employer, contractId, 'ACTIVE');
     const hold = (await mintEscrow(contractId))!;
-    expect(await refused(platform, 'mutation($h: ID!) { refundHold(input: { holdId: $h }) { id } }', { h: hold.id }, employer)).toEqual(['FORBIDDEN']);
+    expect(
+      await refused(
+        platform,
+        'mutation($h: ID!) { refundHold(input: { holdId: $h }) { id } }',
+        { h: hold.id },
+        employer,
+      ),
+    ).toEqual(['FORBIDDEN']);
     // Strangers see neither the contract nor its escrow.
     const stranger = await platform.signUp('stranger');
-    expect((await ok(platform, `query($id: ID!) { contract(id: $id) { id } }`, { id: contractId }, stranger)).contract).toBeNull();
+    expect(
+      (await ok(platform, `query($id: ID!) { contract(id: $id) { id } }`, { id: contractId }, stranger)).contract,
+    ).toBeNull();
     expect((await contractOf(platform, learner, contractId)).escrow.status).toBe('ACTIVE');
     expect(await balancesOf(platform, employer)).toEqual(['50.00']);
   });

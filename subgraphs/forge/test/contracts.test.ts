@@ -16,7 +16,7 @@ describe('the contract state machine', () => {
     const terminal = CONTRACT_STATUSES.filter((s) => TRANSITIONS[s].length === 0);
     expect(terminal.sort()).toEqual(['CANCELLED', 'COMPLETED', 'DISPUTED']);
     const reached = new Set(['PENDING_FUNDING']);
-    for (let grew = true; grew; ) {
+    for (let grew = true; grew;) {
       const before = reached.size;
       for (const from of [...reached]) for (const to of TRANSITIONS[from as keyof typeof TRANSITIONS]) reached.add(to);
       grew = reached.size > before;
@@ -56,7 +56,9 @@ describe('Forge services (SQLite)', () => {
   const em = () => orm.em.fork() as SqlEntityManager;
   const contracts = () => new ContractService(em());
   const events = async (contractId: string) =>
-    (await em().find(OutboxEvent, { topic: 'forge.contract' }, { orderBy: { id: 'asc' } })).filter((e) => e.payload.contractId === contractId).map((e) => e.type);
+    (await em().find(OutboxEvent, { topic: 'forge.contract' }, { orderBy: { id: 'asc' } }))
+      .filter((e) => e.payload.contractId === contractId)
+      .map((e) => e.type);
 
   beforeAll(async () => {
     ({ orm, drop } = await scratchOrm(forge));
@@ -66,7 +68,12 @@ describe('Forge services (SQLite)', () => {
   async function application() {
     const employer = person(newId(), ['employer']);
     const freelancer = person(newId());
-    const job = await new JobService(em()).post(employer, { title: 'Build it', description: 'Well.', skills: ['go'], budget: { amount: '80.00', currency: 'EUR' } });
+    const job = await new JobService(em()).post(employer, {
+      title: 'Build it',
+      description: 'Well.',
+      skills: ['go'],
+      budget: { amount: '80.00', currency: 'EUR' },
+    });
     const applied = await new JobService(em()).apply(freelancer, job.id, 'Me');
     return { employer, freelancer, jobId: job.id, applicationId: applied.id };
   }
@@ -75,20 +82,38 @@ describe('Forge services (SQLite)', () => {
     const { employer, freelancer, jobId, applicationId } = await application();
     expect(await codeOf(contracts().hire(freelancer, applicationId))).toBe('FORBIDDEN');
     const contract = await contracts().hire(employer, applicationId);
-    expect(contract).toMatchObject({ status: 'PENDING_FUNDING', amount: '80.00', currency: 'EUR', freelancerId: freelancer.userId });
+    expect(contract).toMatchObject({
+      status: 'PENDING_FUNDING',
+      amount: '80.00',
+      currency: 'EUR',
+      freelancerId: freelancer.userId,
+    });
     expect((await contracts().hire(employer, applicationId)).id).toBe(contract.id);
     expect((await em().findOneOrFail(Job, { id: jobId })).status).toBe('FILLED');
     expect((await em().findOneOrFail(Application, { id: applicationId })).status).toBe('HIRED');
     expect(await events(contract.id)).toEqual(['forge.contract.created']);
-    const [created] = await em().find(OutboxEvent, { type: 'forge.contract.created' }, { orderBy: { id: 'desc' }, limit: 1 });
-    expect(created!.payload).toMatchObject({ contractId: contract.id, employerId: employer.userId, freelancerId: freelancer.userId, amount: '80.00', currency: 'EUR' });
+    const [created] = await em().find(
+      OutboxEvent,
+      { type: 'forge.contract.created' },
+      { orderBy: { id: 'desc' }, limit: 1 },
+    );
+    expect(created!.payload).toMatchObject({
+      contractId: contract.id,
+      employerId: employer.userId,
+      freelancerId: freelancer.userId,
+      amount: '80.00',
+      currency: 'EUR',
+    });
   });
 
   it('undoes the hire when funding is refused: the job opens again and nothing else can move the contract', async () => {
     const { employer, jobId, applicationId } = await application();
     const contract = await contracts().hire(employer, applicationId);
     const cancelled = await contracts().fundingRefused(contract.id, 'The account does not have enough money for this');
-    expect(cancelled).toMatchObject({ status: 'CANCELLED', statusReason: 'Funding failed: The account does not have enough money for this' });
+    expect(cancelled).toMatchObject({
+      status: 'CANCELLED',
+      statusReason: 'Funding failed: The account does not have enough money for this',
+    });
     expect((await em().findOneOrFail(Job, { id: jobId })).status).toBe('OPEN');
     expect((await em().findOneOrFail(Application, { id: applicationId })).status).toBe('PENDING');
     expect(await codeOf(contracts().funded(contract.id))).toBe('CONFLICT');
@@ -133,7 +158,11 @@ describe('Forge services (SQLite)', () => {
     const learner = person(newId());
     const skills = new SkillService(em());
     await skills.declare(learner, 'rust');
-    await new SkillService(em()).grant({ certificateId: 'cert-1', learnerId: learner.userId!, skills: ['rust', 'wasm'] });
+    await new SkillService(em()).grant({
+      certificateId: 'cert-1',
+      learnerId: learner.userId!,
+      skills: ['rust', 'wasm'],
+    });
     await new SkillService(em()).grant({ certificateId: 'cert-2', learnerId: learner.userId!, skills: ['wasm'] });
     const profile = await em().find(UserSkill, { userId: learner.userId! }, { orderBy: { skillSlug: 'asc' } });
     expect(profile.map((s) => [s.skillSlug, s.source, s.certificateId])).toEqual([

@@ -1,4 +1,13 @@
-import { collect, connectWs, fundedAccount, hire, ok, startPlatform, testDialects, type Platform } from '@azora/testing';
+import {
+  collect,
+  connectWs,
+  fundedAccount,
+  hire,
+  ok,
+  startPlatform,
+  testDialects,
+  type Platform,
+} from '@azora/testing';
 
 const APPLICATIONS = 'subscription($j: ID!) { jobApplications(jobId: $j) { id pitch applicant { displayName } } }';
 const CONTRACTS = 'subscription { contractUpdates { id status amount { amount currency } } }';
@@ -15,9 +24,19 @@ describe.each(testDialects())('Forge live updates through the router on %s', (di
     const freelancer = await platform.signUp('Alan');
     const outsider = await platform.signUp('Outsider');
     await fundedAccount(platform, employer, '1000.00');
-    const { postJob } = await ok(platform, 'mutation($i: PostJobInput!) { postJob(input: $i) { id } }', {
-      i: { title: 'Build a ledger', description: 'Double entry.', skills: ['typescript'], budget: { amount: '300.00', currency: 'USD' } },
-    }, employer);
+    const { postJob } = await ok(
+      platform,
+      'mutation($i: PostJobInput!) { postJob(input: $i) { id } }',
+      {
+        i: {
+          title: 'Build a ledger',
+          description: 'Double entry.',
+          skills: ['typescript'],
+          budget: { amount: '300.00', currency: 'USD' },
+        },
+      },
+      employer,
+    );
 
     const posterSocket = connectWs(platform.routerUrl, { authorization: `Bearer ${employer.accessToken}` });
     const freelancerSocket = connectWs(platform.routerUrl, { authorization: `Bearer ${freelancer.accessToken}` });
@@ -30,23 +49,36 @@ describe.each(testDialects())('Forge live updates through the router on %s', (di
       const outsiderContracts = collect(outsiderSocket, CONTRACTS);
       await new Promise((r) => setTimeout(r, 400));
 
-      const { applyToJob } = await ok(platform, 'mutation($j: ID!) { applyToJob(jobId: $j, pitch: "I built one") { id } }', { j: postJob.id }, freelancer);
+      const { applyToJob } = await ok(
+        platform,
+        'mutation($j: ID!) { applyToJob(jobId: $j, pitch: "I built one") { id } }',
+        { j: postJob.id },
+        freelancer,
+      );
       const [application] = await applications.until(1);
       if (!application?.data) throw new Error(JSON.stringify(application ?? applications.failure()));
-      expect(application.data.jobApplications).toEqual({ id: applyToJob.id, pitch: 'I built one', applicant: { displayName: 'Alan' } });
+      expect(application.data.jobApplications).toEqual({
+        id: applyToJob.id,
+        pitch: 'I built one',
+        applicant: { displayName: 'Alan' },
+      });
       await peeking.until(1);
-      expect(peeking.results[0]?.errors?.[0]?.extensions?.code ?? (peeking.failure() as any)?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(
+        peeking.results[0]?.errors?.[0]?.extensions?.code ?? (peeking.failure() as any)?.[0]?.extensions?.code,
+      ).toBe('FORBIDDEN');
 
       const contractId = await hire(platform, employer, applyToJob.id);
       for (const feed of [employerContracts, freelancerContracts]) {
         const deadline = Date.now() + 15_000;
         // Two state changes (created, activated): wait for both deliveries, the last of which must read ACTIVE.
-        const settled = () => feed.results.length >= 2 && feed.results.at(-1)?.data?.contractUpdates?.status === 'ACTIVE';
+        const settled = () =>
+          feed.results.length >= 2 && feed.results.at(-1)?.data?.contractUpdates?.status === 'ACTIVE';
         while (!settled() && Date.now() < deadline) await feed.until(feed.results.length + 1, 500);
         // One update per state change (hired, then funded); each shows the contract as it is when delivered.
         const steps = feed.results.map((r) => r.data.contractUpdates);
         expect(steps.length).toBeGreaterThanOrEqual(2);
-        for (const step of steps) expect(step).toMatchObject({ id: contractId, amount: { amount: '300.00', currency: 'USD' } });
+        for (const step of steps)
+          expect(step).toMatchObject({ id: contractId, amount: { amount: '300.00', currency: 'USD' } });
         expect(steps.at(-1)!.status).toBe('ACTIVE');
       }
       await new Promise((r) => setTimeout(r, 300));

@@ -4,7 +4,13 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
-import { dropPostgresDatabase, ensurePostgresDatabase, postgresDatabaseExists, type DatabaseTarget, type Dialect } from './database';
+import {
+  dropPostgresDatabase,
+  ensurePostgresDatabase,
+  postgresDatabaseExists,
+  type DatabaseTarget,
+  type Dialect,
+} from './database';
 
 const run = promisify(execFile);
 
@@ -39,7 +45,9 @@ export async function backupDatabase(target: DatabaseTarget, file: string): Prom
     return;
   }
   const { dbname, env } = postgresCommand(target.url);
-  await run('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--file=${file}`, `--dbname=${dbname}`], { env });
+  await run('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--file=${file}`, `--dbname=${dbname}`], {
+    env,
+  });
 }
 
 /** True when the database is missing or has no tables: a restore cannot overwrite anything there. */
@@ -48,7 +56,9 @@ export async function databaseIsEmpty(target: DatabaseTarget): Promise<boolean> 
     if (!existsSync(target.file)) return true;
     const db = new Database(target.file, { readonly: true });
     try {
-      return (db.prepare("select count(*) as n from sqlite_master where type = 'table'").get() as { n: number }).n === 0;
+      return (
+        (db.prepare("select count(*) as n from sqlite_master where type = 'table'").get() as { n: number }).n === 0
+      );
     } finally {
       db.close();
     }
@@ -82,7 +92,11 @@ async function restoreDatabase(target: DatabaseTarget, file: string, options: { 
   if (options.force) await dropPostgresDatabase(target.url);
   await ensurePostgresDatabase(target.url);
   const { dbname, env } = postgresCommand(target.url);
-  await run('pg_restore', ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', `--dbname=${dbname}`, file], { env });
+  await run(
+    'pg_restore',
+    ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', `--dbname=${dbname}`, file],
+    { env },
+  );
 }
 
 /** A database named for messages, without its password. */
@@ -97,7 +111,10 @@ export function describeTarget(target: DatabaseTarget): string {
 const folderName = (date: Date) => date.toISOString().replace(/[:.]/g, '-');
 
 /** Backs up every given database into a new dated folder under `parent`, with a manifest; returns the folder. */
-export async function backupAll(databases: { subgraph: string; target: DatabaseTarget }[], parent: string): Promise<string> {
+export async function backupAll(
+  databases: { subgraph: string; target: DatabaseTarget }[],
+  parent: string,
+): Promise<string> {
   const now = new Date();
   const folder = join(parent, folderName(now));
   mkdirSync(parent, { recursive: true });
@@ -130,11 +147,15 @@ export async function restoreAll(
   const plan = manifest.subgraphs.map((entry) => ({ ...entry, target: targetOf(entry.subgraph) }));
   const problems: string[] = [];
   for (const { subgraph, dialect, target } of plan) {
-    if (target.dialect !== dialect) problems.push(`${subgraph}: the backup is ${dialect}, the database is ${target.dialect}`);
-    else if (!options.force && !(await databaseIsEmpty(target))) problems.push(`${subgraph}: ${describeTarget(target)} is not empty`);
+    if (target.dialect !== dialect)
+      problems.push(`${subgraph}: the backup is ${dialect}, the database is ${target.dialect}`);
+    else if (!options.force && !(await databaseIsEmpty(target)))
+      problems.push(`${subgraph}: ${describeTarget(target)} is not empty`);
   }
   if (problems.length > 0) {
-    throw new Error(`Refusing to restore ${folder}:\n${problems.map((p) => `  - ${p}`).join('\n')}\nUse --force to replace non-empty databases.`);
+    throw new Error(
+      `Refusing to restore ${folder}:\n${problems.map((p) => `  - ${p}`).join('\n')}\nUse --force to replace non-empty databases.`,
+    );
   }
   for (const { file, target } of plan) await restoreDatabase(target, join(folder, file), options);
   return manifest;

@@ -47,7 +47,9 @@ export const subgraphProductionRules: EnvRule = (env) =>
     ? []
     : [
         ...(!env.DATABASE_URL && !env.AZORA_DATABASE_URL
-          ? ['DATABASE_URL: production mode needs DATABASE_URL or AZORA_DATABASE_URL (the SQLite default is for development)']
+          ? [
+              'DATABASE_URL: production mode needs DATABASE_URL or AZORA_DATABASE_URL (the SQLite default is for development)',
+            ]
           : []),
         ...(env.AZORA_DEMO_DATA === 'true' ? ['AZORA_DEMO_DATA: demo data is refused in production mode'] : []),
       ];
@@ -92,7 +94,7 @@ export const subgraphEnvSchema = databaseEnvSchema.extend({
     .transform((v) => v === 'true'),
   /** The router's Ed25519 public key (PEM): subgraphs accept only requests whose identity it signed. */
   AZORA_ROUTER_PUBLIC_KEY: z
-    .string({ error: 'required: the router\'s public key (PEM); `npm start` generates a development pair' })
+    .string({ error: "required: the router's public key (PEM); `npm start` generates a development pair" })
     .min(1),
   /** Redis for the event bus across processes; without it, events stay inside this process (the embedded default). */
   AZORA_REDIS_URL: optionalUrl,

@@ -45,7 +45,12 @@ export function readPayload<T>(schema: z.ZodType<T>, payload: unknown, log: Logg
  * Handles one event exactly once per consumer: the processed-event row and the consumer's writes commit together, and
  * a duplicate (the bus delivers at least once) finds the row and does nothing. Returns false for a duplicate.
  */
-export async function consumeOnce(orm: Orm, consumer: EventConsumer, event: DomainEvent, log: Logger): Promise<boolean> {
+export async function consumeOnce(
+  orm: Orm,
+  consumer: EventConsumer,
+  event: DomainEvent,
+  log: Logger,
+): Promise<boolean> {
   // A child of the event's publish span: the handling has exactly one cause, so it belongs to that event's trace (its
   // SQL, and any event it records to continue a saga, too).
   return inSpan(
@@ -85,7 +90,13 @@ export async function consumeOnce(orm: Orm, consumer: EventConsumer, event: Doma
  * Subscribes every consumer to the bus (durably, by its name); failures are retried by the bus. Each first handling
  * records the lag from publish to handled, and each failure is counted.
  */
-export function startConsumers(orm: Orm, bus: EventBus, consumers: EventConsumer[], log: Logger, metrics: SubgraphMetrics): () => void {
+export function startConsumers(
+  orm: Orm,
+  bus: EventBus,
+  consumers: EventConsumer[],
+  log: Logger,
+  metrics: SubgraphMetrics,
+): () => void {
   for (const consumer of consumers) {
     // Exported from the start, at zero: a dashboard or alert finds the series before the first event.
     metrics.consumerFailures.inc({ consumer: consumer.name }, 0);
@@ -103,7 +114,10 @@ export function startConsumers(orm: Orm, bus: EventBus, consumers: EventConsumer
           throw error;
         }
         if (handled && event.publishedAt) {
-          metrics.consumerLag.observe({ consumer: consumer.name }, Math.max(0, Date.now() - Date.parse(event.publishedAt)) / 1000);
+          metrics.consumerLag.observe(
+            { consumer: consumer.name },
+            Math.max(0, Date.now() - Date.parse(event.publishedAt)) / 1000,
+          );
         }
       },
       { group: consumer.name },

@@ -21,9 +21,7 @@ class MarkedMigrationGenerator extends TSMigrationGenerator {
 }
 
 /** Where one subgraph's database lives. */
-export type DatabaseTarget =
-  | { dialect: 'sqlite'; file: string }
-  | { dialect: 'postgresql'; url: string };
+export type DatabaseTarget = { dialect: 'sqlite'; file: string } | { dialect: 'postgresql'; url: string };
 
 export type SqlEntityManager = EntityManager<AbstractSqlDriver>;
 export type Orm = MikroORM<AbstractSqlDriver>;
@@ -39,7 +37,8 @@ export function resolveDatabaseTarget(
   env: { DATABASE_URL?: string; AZORA_DATABASE_URL?: string; AZORA_DATA_DIR: string },
 ): DatabaseTarget {
   if (env.DATABASE_URL) return { dialect: 'postgresql', url: env.DATABASE_URL };
-  if (env.AZORA_DATABASE_URL) return { dialect: 'postgresql', url: databaseUrlFor(env.AZORA_DATABASE_URL, `azora_${subgraph}`) };
+  if (env.AZORA_DATABASE_URL)
+    return { dialect: 'postgresql', url: databaseUrlFor(env.AZORA_DATABASE_URL, `azora_${subgraph}`) };
   return { dialect: 'sqlite', file: resolve(env.AZORA_DATA_DIR, `${subgraph}.sqlite`) };
 }
 
@@ -76,7 +75,10 @@ async function onPostgresServer<T>(url: string, work: (admin: Client) => Promise
 /** Whether the PostgreSQL database named in `url` exists on its server. */
 export async function postgresDatabaseExists(url: string): Promise<boolean> {
   const name = postgresDatabaseName(url);
-  return onPostgresServer(url, async (admin) => ((await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount ?? 0) > 0);
+  return onPostgresServer(
+    url,
+    async (admin) => ((await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount ?? 0) > 0,
+  );
 }
 
 /** Creates the PostgreSQL database named in `url` when it does not exist (safe under concurrent starts). */
@@ -198,19 +200,26 @@ function instrumentQueries(orm: Orm, { metrics, target, subgraph }: OpenDatabase
     metrics?.dbQueries.inc();
     const scope = requestStatements.getStore();
     if (scope) scope.statements += 1;
-    pending.set(q.__knexQueryUid, { started: process.hrtime.bigint(), span: startSqlSpan(q.sql, target.dialect, subgraph) });
+    pending.set(q.__knexQueryUid, {
+      started: process.hrtime.bigint(),
+      span: startSqlSpan(q.sql, target.dialect, subgraph),
+    });
   });
   const finish = (error: unknown, q: KnexQuery) => {
     const query = pending.get(q.__knexQueryUid);
     if (!query) return;
     pending.delete(q.__knexQueryUid);
-    metrics?.dbQueryDuration.observe({ outcome: error ? 'error' : 'ok' }, Number(process.hrtime.bigint() - query.started) / 1e9);
+    metrics?.dbQueryDuration.observe(
+      { outcome: error ? 'error' : 'ok' },
+      Number(process.hrtime.bigint() - query.started) / 1e9,
+    );
     endSqlSpan(query.span, error);
   };
   knex.on('query-response', (_response: unknown, q: KnexQuery) => finish(undefined, q));
   knex.on('query-error', (error: unknown, q: KnexQuery) => finish(error, q));
   // tarn's pool, created lazily by knex and gone after close.
-  const pool = () => (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
+  const pool = () =>
+    (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
   metrics?.watchPool(orm.config.get('pool')?.max ?? 1, () => {
     const p = pool();
     return p && { used: p.numUsed(), free: p.numFree(), pendingAcquires: p.numPendingAcquires() };
@@ -231,7 +240,9 @@ export async function migrateToLatest(orm: Orm, log?: Logger): Promise<string[]>
 export async function refusePendingMigrations(orm: Orm): Promise<void> {
   const pending = await orm.getMigrator().getPendingMigrations();
   if (pending.length > 0) {
-    throw new Error(`the database lacks migrations ${pending.map((m) => m.name).join(', ')}; run the migration job first`);
+    throw new Error(
+      `the database lacks migrations ${pending.map((m) => m.name).join(', ')}; run the migration job first`,
+    );
   }
 }
 

@@ -13,7 +13,8 @@ const SUBGRAPH_NAME = /^[a-z][a-z0-9_]*$/;
  */
 export function loadSubgraphDefinition(name: string): SubgraphDefinition {
   const file = join(SUBGRAPHS_DIR, name, 'src', 'schema.ts');
-  if (!SUBGRAPH_NAME.test(name) || name === 'kit' || !existsSync(file)) throw new Error(`no subgraph "${name}" (${file})`);
+  if (!SUBGRAPH_NAME.test(name) || name === 'kit' || !existsSync(file))
+    throw new Error(`no subgraph "${name}" (${file})`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const definition = (require(file) as Record<string, SubgraphDefinition>)[name];
   if (!definition) throw new Error(`${file} must export the subgraph definition as \`${name}\``);

@@ -44,7 +44,8 @@ export class DomainError extends GraphQLError {
   }
 }
 
-export const notFound = (what: string, id: string) => new DomainError('NOT_FOUND', `${what} ${id} was not found`, { id });
+export const notFound = (what: string, id: string) =>
+  new DomainError('NOT_FOUND', `${what} ${id} was not found`, { id });
 export const badInput = (message: string, field?: string) =>
   new DomainError('BAD_USER_INPUT', message, field ? { field } : undefined);
 export const conflict = (message: string) => new DomainError('CONFLICT', message);

@@ -121,7 +121,14 @@ export async function subscribeTraced(
     if (!event) return result();
     return inSpan(
       `subscription ${field}`,
-      { kind: SpanKind.SERVER, attributes: { 'graphql.operation.type': 'subscription', 'messaging.message.id': event.id, 'azora.service': service } },
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'graphql.operation.type': 'subscription',
+          'messaging.message.id': event.id,
+          'azora.service': service,
+        },
+      },
       eventTraceContext(event),
       async () => {
         const executed = await result();

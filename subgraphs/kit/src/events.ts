@@ -69,7 +69,7 @@ export class InProcessEventBus implements EventBus {
         .catch((error: unknown) => failures.push(error));
     }
     if (failures.length > 0) {
-      const reasons = failures.map((f) => (f instanceof Error ? f.message : String(f))).join("; ");
+      const reasons = failures.map((f) => (f instanceof Error ? f.message : String(f))).join('; ');
       throw new AggregateError(failures, `${failures.length} consumer(s) failed on event ${event.id}: ${reasons}`);
     }
   }

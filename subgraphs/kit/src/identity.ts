@@ -17,7 +17,12 @@ export interface Identity {
   expiresAt?: number;
 }
 
-export const ANONYMOUS: Identity = Object.freeze({ kind: 'anonymous', userId: null, roles: [], scopes: [] }) as Identity;
+export const ANONYMOUS: Identity = Object.freeze({
+  kind: 'anonymous',
+  userId: null,
+  roles: [],
+  scopes: [],
+}) as Identity;
 
 /** The header that carries the router-signed identity to subgraphs. */
 export const IDENTITY_HEADER = 'x-azora-identity';
@@ -86,5 +91,6 @@ export async function verifyIdentityAssertion(token: string, key: KeyObject): Pr
   };
 }
 
-export const hasRole = (identity: Identity, ...roles: string[]): boolean => roles.some((r) => identity.roles.includes(r));
+export const hasRole = (identity: Identity, ...roles: string[]): boolean =>
+  roles.some((r) => identity.roles.includes(r));
 export const hasScope = (identity: Identity, scope: string): boolean => identity.scopes.includes(scope);

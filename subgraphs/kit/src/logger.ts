@@ -35,7 +35,9 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
 /** The active trace, so a log line can be found from its trace and the other way round. */
 function traceFields(): { traceId?: string; spanId?: string } {
   const spanContext = trace.getSpan(context.active())?.spanContext();
-  return spanContext && isSpanContextValid(spanContext) ? { traceId: spanContext.traceId, spanId: spanContext.spanId } : {};
+  return spanContext && isSpanContextValid(spanContext)
+    ? { traceId: spanContext.traceId, spanId: spanContext.spanId }
+    : {};
 }
 
 /** One JSON logger per process part; children carry `requestId`, and every line inside a traced request its `traceId`. */

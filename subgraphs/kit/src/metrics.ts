@@ -137,7 +137,10 @@ export function operationsPlugin<Context extends { log: Logger }>(
       let labels = { operation_name: OPERATION_INVALID, operation_type: 'unknown' };
       return {
         async didResolveOperation({ operation, operationName }) {
-          labels = { operation_name: metrics.operationNames.label(operationName), operation_type: operation?.operation ?? 'unknown' };
+          labels = {
+            operation_name: metrics.operationNames.label(operationName),
+            operation_type: operation?.operation ?? 'unknown',
+          };
         },
         async didEncounterErrors({ errors, contextValue }) {
           for (const error of errors) {
@@ -185,7 +188,11 @@ export function createSubgraphMetrics(subgraph: string, ready: () => Promise<boo
   const operations = createOperationMetrics('azora_subgraph', { subgraph }, ready);
   const registers = [operations.registry];
   let poolStats: () => PoolStats | undefined = () => undefined;
-  const poolMax = new Gauge({ name: 'azora_db_pool_max', help: 'Size limit of the database connection pool.', registers });
+  const poolMax = new Gauge({
+    name: 'azora_db_pool_max',
+    help: 'Size limit of the database connection pool.',
+    registers,
+  });
   new Gauge({
     name: 'azora_db_pool_connections',
     help: 'Database connections by state: used (checked out), free (idle), pending (requests waiting for one).',
@@ -238,7 +245,7 @@ export function createSubgraphMetrics(subgraph: string, ready: () => Promise<boo
     }),
     consumerLag: new Histogram({
       name: 'azora_event_consumer_lag_seconds',
-      help: 'Time from a domain event\'s publication to a consumer of this subgraph having handled it, by consumer.',
+      help: "Time from a domain event's publication to a consumer of this subgraph having handled it, by consumer.",
       labelNames: ['consumer'],
       buckets: LAG_BUCKETS,
       registers,

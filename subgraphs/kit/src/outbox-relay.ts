@@ -61,10 +61,18 @@ export class OutboxRelay {
       const batch = await em.find(
         OutboxEvent,
         { publishedAt: null, $or: [{ claimedUntil: null }, { claimedUntil: { $lt: now } }] },
-        { orderBy: { id: 'asc' }, limit: this.options.batchSize, ...(isPostgres(em) ? { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE } : {}) },
+        {
+          orderBy: { id: 'asc' },
+          limit: this.options.batchSize,
+          ...(isPostgres(em) ? { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE } : {}),
+        },
       );
       if (batch.length > 0) {
-        await em.nativeUpdate(OutboxEvent, { id: { $in: batch.map((r) => r.id) } }, { claimedUntil: new Date(now.getTime() + LEASE_MS) });
+        await em.nativeUpdate(
+          OutboxEvent,
+          { id: { $in: batch.map((r) => r.id) } },
+          { claimedUntil: new Date(now.getTime() + LEASE_MS) },
+        );
       }
       return batch;
     });
@@ -76,9 +84,15 @@ export class OutboxRelay {
       }
     } finally {
       const em = this.orm.em.fork();
-      if (sent > 0) await em.nativeUpdate(OutboxEvent, { id: { $in: rows.slice(0, sent).map((r) => r.id) } }, { publishedAt: new Date() });
+      if (sent > 0)
+        await em.nativeUpdate(
+          OutboxEvent,
+          { id: { $in: rows.slice(0, sent).map((r) => r.id) } },
+          { publishedAt: new Date() },
+        );
       // What could not be published is released at once, for the next round.
-      if (sent < rows.length) await em.nativeUpdate(OutboxEvent, { id: { $in: rows.slice(sent).map((r) => r.id) } }, { claimedUntil: null });
+      if (sent < rows.length)
+        await em.nativeUpdate(OutboxEvent, { id: { $in: rows.slice(sent).map((r) => r.id) } }, { claimedUntil: null });
       // Measured after failed rounds too: a bus outage is exactly when the backlog must show (and alert).
       if (this.metrics) {
         this.metrics.eventsPublished.inc(sent);
@@ -98,13 +112,22 @@ export class OutboxRelay {
       `publish ${recorded.topic}`,
       {
         kind: SpanKind.PRODUCER,
-        attributes: { 'messaging.operation.type': 'send', 'messaging.destination.name': recorded.topic, 'messaging.message.id': recorded.id, 'azora.service': recorded.source },
+        attributes: {
+          'messaging.operation.type': 'send',
+          'messaging.destination.name': recorded.topic,
+          'messaging.message.id': recorded.id,
+          'azora.service': recorded.source,
+        },
       },
       eventTraceContext(recorded),
       async () => {
         const publishedAt = new Date();
         const traceparent = activeTraceparent();
-        await this.bus.publish({ ...recorded, publishedAt: publishedAt.toISOString(), ...(traceparent ? { traceparent } : {}) });
+        await this.bus.publish({
+          ...recorded,
+          publishedAt: publishedAt.toISOString(),
+          ...(traceparent ? { traceparent } : {}),
+        });
         this.metrics?.publishLag.observe(Math.max(0, publishedAt.getTime() - Date.parse(recorded.occurredAt)) / 1000);
       },
     );

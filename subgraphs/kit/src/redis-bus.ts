@@ -82,12 +82,16 @@ export class RedisEventBus implements EventBus {
           const newest = (await reader.xrevrange(this.stream, '+', '-', 'COUNT', 1)) as StreamEntries;
           lastId = newest[0]?.[0] ?? '0-0';
         }
-        const batch = (await reader.xread('COUNT', 500, 'BLOCK', BLOCK_MS, 'STREAMS', this.stream, lastId)) as [string, StreamEntries][] | null;
+        const batch = (await reader.xread('COUNT', 500, 'BLOCK', BLOCK_MS, 'STREAMS', this.stream, lastId)) as
+          [string, StreamEntries][] | null;
         for (const [id, fields] of batch?.[0]?.[1] ?? []) {
           lastId = id;
           const event = eventOf(fields);
           for (const { topics, handler } of this.live) {
-            if (matches(topics, event)) void Promise.resolve().then(() => handler(event)).catch(() => undefined);
+            if (matches(topics, event))
+              void Promise.resolve()
+                .then(() => handler(event))
+                .catch(() => undefined);
           }
         }
       } catch (error) {
@@ -134,12 +138,40 @@ export class RedisEventBus implements EventBus {
           if (Date.now() - lastRetry > RETRY_PENDING_EVERY_MS) {
             lastRetry = Date.now();
             // Our own unacknowledged events, then those of members silent for a while (crashed).
-            const mine = (await reader.xreadgroup('GROUP', group, this.consumerName, 'COUNT', 100, 'STREAMS', this.stream, '0')) as [string, StreamEntries][] | null;
+            const mine = (await reader.xreadgroup(
+              'GROUP',
+              group,
+              this.consumerName,
+              'COUNT',
+              100,
+              'STREAMS',
+              this.stream,
+              '0',
+            )) as [string, StreamEntries][] | null;
             await handle(mine?.[0]?.[1] ?? []);
-            const claimed = (await reader.xautoclaim(this.stream, group, this.consumerName, CLAIM_IDLE_MS, '0-0', 'COUNT', 100)) as [string, StreamEntries];
+            const claimed = (await reader.xautoclaim(
+              this.stream,
+              group,
+              this.consumerName,
+              CLAIM_IDLE_MS,
+              '0-0',
+              'COUNT',
+              100,
+            )) as [string, StreamEntries];
             await handle((claimed?.[1] ?? []).filter((entry) => entry && entry[1]));
           }
-          const fresh = (await reader.xreadgroup('GROUP', group, this.consumerName, 'COUNT', 100, 'BLOCK', BLOCK_MS, 'STREAMS', this.stream, '>')) as [string, StreamEntries][] | null;
+          const fresh = (await reader.xreadgroup(
+            'GROUP',
+            group,
+            this.consumerName,
+            'COUNT',
+            100,
+            'BLOCK',
+            BLOCK_MS,
+            'STREAMS',
+            this.stream,
+            '>',
+          )) as [string, StreamEntries][] | null;
           await handle(fresh?.[0]?.[1] ?? []);
         } catch (error) {
           if (stopped || this.closed) return;

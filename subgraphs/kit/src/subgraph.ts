@@ -270,7 +270,9 @@ export async function startSubgraph<Loaders>(
           try {
             if (typeof assertion !== 'string') throw new Error('missing identity assertion');
             ctx.extra.identity = await verifyIdentityAssertion(assertion, routerKey);
-            ctx.extra.requestId = requestIdFrom({ [REQUEST_ID_HEADER]: String(ctx.connectionParams?.[REQUEST_ID_HEADER] ?? '') });
+            ctx.extra.requestId = requestIdFrom({
+              [REQUEST_ID_HEADER]: String(ctx.connectionParams?.[REQUEST_ID_HEADER] ?? ''),
+            });
             metrics.websocketConnections.inc();
             ctx.extra.socket.once('close', () => metrics.websocketConnections.dec());
             return true;
@@ -336,7 +338,13 @@ export async function startSubgraph<Loaders>(
     const url = `http://${host}:${port}/graphql`;
     log.info({ url, database: options.target.dialect }, 'subgraph listening');
     relay.start();
-    const stopConsumers = startConsumers(orm, bus, [...(definition.consumers ?? []), ...(extension.consumers ?? [])], log, metrics);
+    const stopConsumers = startConsumers(
+      orm,
+      bus,
+      [...(definition.consumers ?? []), ...(extension.consumers ?? [])],
+      log,
+      metrics,
+    );
 
     let stopped: Promise<void> | undefined;
     return {

@@ -77,7 +77,12 @@ export function eventTraceContext(event: { traceparent?: string } | undefined): 
 }
 
 /** Runs `work` in a new span, child of `parent`, active for everything `work` does; failures mark the span. */
-export async function inSpan<T>(name: string, options: SpanOptions, parent: Context, work: (span: Span) => Promise<T>): Promise<T> {
+export async function inSpan<T>(
+  name: string,
+  options: SpanOptions,
+  parent: Context,
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
   const span = tracer.startSpan(name, options, parent);
   try {
     return await context.with(trace.setSpan(parent, span), () => work(span));
@@ -109,7 +114,10 @@ export function requestScope(service: string, log: Logger): RequestHandler {
     const span = tracer.startSpan(
       `${req.method} ${route}`,
       // Attribute names from the OpenTelemetry HTTP semantic conventions.
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': route, 'azora.service': service } },
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': req.method, 'url.path': route, 'azora.service': service },
+      },
       parent,
     );
     const active = trace.setSpan(parent, span);
@@ -150,7 +158,12 @@ export function startSqlSpan(sql: string, dialect: string, service: string): Spa
     `${operation} ${service}`,
     {
       kind: SpanKind.CLIENT,
-      attributes: { 'db.system.name': dialect, 'db.query.text': sanitizeSql(sql), 'db.operation.name': operation, 'azora.service': service },
+      attributes: {
+        'db.system.name': dialect,
+        'db.query.text': sanitizeSql(sql),
+        'db.operation.name': operation,
+        'azora.service': service,
+      },
     },
     parent,
   );
@@ -159,6 +172,7 @@ export function startSqlSpan(sql: string, dialect: string, service: string): Spa
 /** Ends a SQL span, marking it failed when the statement failed. */
 export function endSqlSpan(span: Span | undefined, error?: unknown): void {
   if (!span) return;
-  if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  if (error)
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
   span.end();
 }

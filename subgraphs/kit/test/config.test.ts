@@ -6,15 +6,20 @@ describe('subgraph configuration', () => {
   it('has development defaults that need nothing but the router key', () => {
     const env = parseEnv(subgraphEnvSchema, KEY);
     expect(env).toMatchObject({ NODE_ENV: 'development', AZORA_DATA_DIR: '.data', AZORA_DEMO_DATA: false });
-    expect(resolveDatabaseTarget('mint', env)).toEqual({ dialect: 'sqlite', file: expect.stringMatching(/\.data\/mint\.sqlite$/) });
+    expect(resolveDatabaseTarget('mint', env)).toEqual({
+      dialect: 'sqlite',
+      file: expect.stringMatching(/\.data\/mint\.sqlite$/),
+    });
   });
 
   it('lists every problem at once', () => {
     let error: unknown;
     try {
-      parseEnv(subgraphEnvSchema, { NODE_ENV: 'production', PORT: 'eighty', LOG_LEVEL: 'loud', AZORA_DEMO_DATA: 'true' }, [
-        subgraphProductionRules,
-      ]);
+      parseEnv(
+        subgraphEnvSchema,
+        { NODE_ENV: 'production', PORT: 'eighty', LOG_LEVEL: 'loud', AZORA_DEMO_DATA: 'true' },
+        [subgraphProductionRules],
+      );
     } catch (e) {
       error = e;
     }
@@ -28,12 +33,18 @@ describe('subgraph configuration', () => {
 
   it('gives each subgraph its own PostgreSQL database, and lets DATABASE_URL override', () => {
     const shared = parseEnv(subgraphEnvSchema, { ...KEY, AZORA_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432' });
-    expect(resolveDatabaseTarget('mint', shared)).toEqual({ dialect: 'postgresql', url: 'postgres://postgres@127.0.0.1:5432/azora_mint' });
+    expect(resolveDatabaseTarget('mint', shared)).toEqual({
+      dialect: 'postgresql',
+      url: 'postgres://postgres@127.0.0.1:5432/azora_mint',
+    });
     const own = parseEnv(subgraphEnvSchema, {
       ...KEY,
       AZORA_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432',
       DATABASE_URL: 'postgres://mint:pw@db.internal:5432/ledger',
     });
-    expect(resolveDatabaseTarget('mint', own)).toEqual({ dialect: 'postgresql', url: 'postgres://mint:pw@db.internal:5432/ledger' });
+    expect(resolveDatabaseTarget('mint', own)).toEqual({
+      dialect: 'postgresql',
+      url: 'postgres://mint:pw@db.internal:5432/ledger',
+    });
   });
 });

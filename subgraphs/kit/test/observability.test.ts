@@ -19,7 +19,14 @@ describe('log redaction', () => {
     };
     expect(redactSecrets(input)).toEqual({
       headers: { authorization: REDACTED, cookie: REDACTED, 'x-api-key': REDACTED, accept: '*/*' },
-      variables: { input: { email: 'a@b.c', newPassword: REDACTED, sessions: [{ refreshToken: REDACTED }], clientSecret: REDACTED } },
+      variables: {
+        input: {
+          email: 'a@b.c',
+          newPassword: REDACTED,
+          sessions: [{ refreshToken: REDACTED }],
+          clientSecret: REDACTED,
+        },
+      },
     });
     expect(input.headers.authorization).toBe('Bearer abc');
   });
@@ -40,9 +47,16 @@ describe('log redaction', () => {
   it('applies to every line a kit logger writes, children included', () => {
     let out = '';
     const log = createLogger('test', 'debug', new Writable({ write: (chunk, _e, done) => ((out += chunk), done()) }));
-    log.child({ requestId: 'r1' }).info({ req: { headers: { authorization: 'Bearer hunter2' } }, apiKey: 'hunter2' }, 'hello');
+    log
+      .child({ requestId: 'r1' })
+      .info({ req: { headers: { authorization: 'Bearer hunter2' } }, apiKey: 'hunter2' }, 'hello');
     const line = JSON.parse(out);
-    expect(line).toMatchObject({ requestId: 'r1', service: 'test', apiKey: REDACTED, req: { headers: { authorization: REDACTED } } });
+    expect(line).toMatchObject({
+      requestId: 'r1',
+      service: 'test',
+      apiKey: REDACTED,
+      req: { headers: { authorization: REDACTED } },
+    });
     expect(out).not.toContain('hunter2');
   });
 });
@@ -61,7 +75,7 @@ describe('operation name labels', () => {
 });
 
 describe('request outcome', () => {
-  it('tells the caller\'s mistakes from the platform\'s failures', () => {
+  it("tells the caller's mistakes from the platform's failures", () => {
     const error = (code?: string) => ({ extensions: code ? { code } : {} });
     expect(outcomeOf(undefined)).toBe('ok');
     expect(outcomeOf([error('BAD_USER_INPUT'), error('FORBIDDEN')])).toBe('client_error');
@@ -73,9 +87,13 @@ describe('request outcome', () => {
 describe('SQL in spans', () => {
   it('keeps the statement and drops every literal value', () => {
     expect(
-      sanitizeSql("select `a0`.* from `accounts` as `a0` where `a0`.`owner_id` in ('u-1', 'it''s') and balance > -12.50 limit 21"),
+      sanitizeSql(
+        "select `a0`.* from `accounts` as `a0` where `a0`.`owner_id` in ('u-1', 'it''s') and balance > -12.50 limit 21",
+      ),
     ).toBe('select `a0`.* from `accounts` as `a0` where `a0`.`owner_id` in (?, ?) and balance > ? limit ?');
-    expect(sanitizeSql('insert into "users" ("email", "n") values ($1, $2)')).toBe('insert into "users" ("email", "n") values ($1, $2)');
+    expect(sanitizeSql('insert into "users" ("email", "n") values ($1, $2)')).toBe(
+      'insert into "users" ("email", "n") values ($1, $2)',
+    );
   });
 });
 

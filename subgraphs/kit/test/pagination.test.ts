@@ -13,7 +13,10 @@ const codeOf = (fn: () => unknown) => {
 describe('cursor connections', () => {
   it('round-trips cursors and defaults the page size', () => {
     expect(pageRequest({})).toEqual({ limit: 20, afterKey: null });
-    expect(pageRequest({ first: 5, after: encodeCursor('01930000-key') })).toEqual({ limit: 5, afterKey: '01930000-key' });
+    expect(pageRequest({ first: 5, after: encodeCursor('01930000-key') })).toEqual({
+      limit: 5,
+      afterKey: '01930000-key',
+    });
   });
 
   it('rejects bad sizes and forged cursors as BAD_USER_INPUT', () => {

@@ -49,7 +49,10 @@ export async function skillsOfCourse(em: SqlEntityManager, courseId: string): Pr
 export class CourseService {
   constructor(private readonly em: SqlEntityManager) {}
 
-  async create(caller: Identity, input: { title: string; summary: string; level: CourseLevel; skills: readonly string[] }): Promise<Course> {
+  async create(
+    caller: Identity,
+    input: { title: string; summary: string; level: CourseLevel; skills: readonly string[] },
+  ): Promise<Course> {
     const instructorId = personId(caller);
     if (!hasRole(caller, 'faculty', 'admin')) throw forbidden('Only faculty create courses');
     const fields = this.validate(input);
@@ -140,7 +143,13 @@ export class CourseService {
       recordEvent(em, SOURCE, {
         topic: 'lms.course',
         type: 'lms.course.published',
-        payload: { courseId: course.id, instructorId: course.instructorId, title: course.title, skills, lessonCount: course.lessonCount },
+        payload: {
+          courseId: course.id,
+          instructorId: course.instructorId,
+          title: course.title,
+          skills,
+          lessonCount: course.lessonCount,
+        },
       });
       return course;
     });
@@ -193,14 +202,16 @@ export class CourseService {
   private async manageable(em: SqlEntityManager, caller: Identity, id: string): Promise<Course> {
     const course = await em.findOne(Course, { id }, forUpdate(em));
     if (!course || !canSeeCourse(caller, course)) throw notFound('Course', id);
-    if (course.instructorId !== caller.userId && !hasRole(caller, 'admin')) throw forbidden('Only the course\'s instructor can change it');
+    if (course.instructorId !== caller.userId && !hasRole(caller, 'admin'))
+      throw forbidden("Only the course's instructor can change it");
     return course;
   }
 
   /** Learners' progress is measured against the syllabus, so it changes only before anyone can enroll. */
   private async editableSyllabus(em: SqlEntityManager, caller: Identity, courseId: string): Promise<Course> {
     const course = await this.manageable(em, caller, courseId);
-    if (course.status !== 'DRAFT') throw conflict('The syllabus of a published course is fixed; make a new course instead');
+    if (course.status !== 'DRAFT')
+      throw conflict('The syllabus of a published course is fixed; make a new course instead');
     return course;
   }
 

@@ -20,7 +20,8 @@ export async function seedDemoData(em: SqlEntityManager, log: Logger): Promise<v
   ];
   for (const { module, lessons } of syllabus) {
     const { id } = await courses.addModule(GRACE, course.id, module);
-    for (const title of lessons) await courses.addLesson(GRACE, id, { title, content: `# ${title}\n\nRead, then try it in the playground.` });
+    for (const title of lessons)
+      await courses.addLesson(GRACE, id, { title, content: `# ${title}\n\nRead, then try it in the playground.` });
   }
   await courses.publish(GRACE, course.id);
   log.info({ courseId: course.id }, 'demo course published');

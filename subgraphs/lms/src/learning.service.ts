@@ -1,6 +1,15 @@
 import { randomInt } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { conflict, forbidden, forUpdate, notFound, personId, recordEvent, type Identity, type SqlEntityManager } from '@azora/kit';
+import {
+  conflict,
+  forbidden,
+  forUpdate,
+  notFound,
+  personId,
+  recordEvent,
+  type Identity,
+  type SqlEntityManager,
+} from '@azora/kit';
 import { skillsOfCourse, SOURCE } from './course.service';
 import { Course } from './entities/course.entity';
 import { Certificate, Enrollment, LessonCompletion } from './entities/enrollment.entity';
@@ -42,7 +51,8 @@ export class LearningService {
       });
     } catch (error) {
       // A concurrent enroll of the same learner won: theirs is this one.
-      if (error instanceof UniqueConstraintViolationException) return this.em.fork().findOneOrFail(Enrollment, { courseId, learnerId });
+      if (error instanceof UniqueConstraintViolationException)
+        return this.em.fork().findOneOrFail(Enrollment, { courseId, learnerId });
       throw error;
     }
   }
@@ -110,6 +120,8 @@ export class LearningService {
   /** The certificate with this code, if there is one. Codes are compared case-insensitively, as people type them. */
   verify(code: string): Promise<Certificate | null> {
     const normalized = code.trim().toUpperCase();
-    return /^AZ(-[0-9A-Z]{4}){3}$/.test(normalized) ? this.em.findOne(Certificate, { code: normalized }) : Promise.resolve(null);
+    return /^AZ(-[0-9A-Z]{4}){3}$/.test(normalized)
+      ? this.em.findOne(Certificate, { code: normalized })
+      : Promise.resolve(null);
   }
 }

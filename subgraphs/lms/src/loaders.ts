@@ -8,9 +8,13 @@ export const enrollmentKey = (courseId: string, learnerId: string) => `${courseI
 
 export function createLoaders(em: SqlEntityManager) {
   return {
-    courseById: oneByKey((keys) => em.find(Course, { id: inKeys(keys) }), (course) => course.id),
+    courseById: oneByKey(
+      (keys) => em.find(Course, { id: inKeys(keys) }),
+      (course) => course.id,
+    ),
     coursesByInstructor: manyByKey(
-      (keys) => em.find(Course, { instructorId: inKeys(keys), status: { $ne: 'ARCHIVED' } }, { orderBy: { id: 'asc' } }),
+      (keys) =>
+        em.find(Course, { instructorId: inKeys(keys), status: { $ne: 'ARCHIVED' } }, { orderBy: { id: 'asc' } }),
       (course) => course.instructorId,
     ),
     skillsByCourse: manyByKey(
@@ -41,8 +45,14 @@ export function createLoaders(em: SqlEntityManager) {
       (keys) => em.find(LessonCompletion, { enrollmentId: inKeys(keys) }, { orderBy: { completedAt: 'asc' } }),
       (completion) => completion.enrollmentId,
     ),
-    certificateById: oneByKey((keys) => em.find(Certificate, { id: inKeys(keys) }), (certificate) => certificate.id),
-    certificateByEnrollment: oneByKey((keys) => em.find(Certificate, { enrollmentId: inKeys(keys) }), (certificate) => certificate.enrollmentId),
+    certificateById: oneByKey(
+      (keys) => em.find(Certificate, { id: inKeys(keys) }),
+      (certificate) => certificate.id,
+    ),
+    certificateByEnrollment: oneByKey(
+      (keys) => em.find(Certificate, { enrollmentId: inKeys(keys) }),
+      (certificate) => certificate.enrollmentId,
+    ),
   };
 }
 export type LmsLoaders = ReturnType<typeof createLoaders>;

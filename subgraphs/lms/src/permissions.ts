@@ -7,7 +7,8 @@ import type { Enrollment } from './entities/enrollment.entity';
 import type { Lesson } from './entities/syllabus.entity';
 import { enrollmentKey } from './loaders';
 
-const instructorOf = async (courseId: string, { loaders }: LmsContext) => (await loaders.courseById.load(courseId))?.instructorId;
+const instructorOf = async (courseId: string, { loaders }: LmsContext) =>
+  (await loaders.courseById.load(courseId))?.instructorId;
 
 /**
  * Drafts are their instructor's; lessons are for the course's learners; progress is the learner's and their
@@ -22,7 +23,9 @@ export const permissions = {
       'courseMember',
       async (lesson: Lesson, ctx: LmsContext) => {
         const learnerId = ctx.identity.userId;
-        const enrolled = learnerId ? await ctx.loaders.enrollmentOf.load(enrollmentKey(lesson.courseId, learnerId)) : null;
+        const enrolled = learnerId
+          ? await ctx.loaders.enrollmentOf.load(enrollmentKey(lesson.courseId, learnerId))
+          : null;
         return [enrolled?.learnerId, await instructorOf(lesson.courseId, ctx)];
       },
       'admin',
@@ -30,7 +33,10 @@ export const permissions = {
   },
   Enrollment: ownerOr(
     'enrollmentParty',
-    async (enrollment: Enrollment, ctx: LmsContext) => [enrollment.learnerId, await instructorOf(enrollment.courseId, ctx)],
+    async (enrollment: Enrollment, ctx: LmsContext) => [
+      enrollment.learnerId,
+      await instructorOf(enrollment.courseId, ctx),
+    ],
     'admin',
   ),
   User: { enrollments: ownerOr('ownEnrollments', (user: { id: string }) => user.id, 'admin') },

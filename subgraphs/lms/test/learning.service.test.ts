@@ -29,16 +29,26 @@ describe('LMS services (SQLite)', () => {
 
   async function course(lessons: number, publish = true) {
     const faculty = person(['faculty']);
-    const created = await courses().create(faculty, { title: 'Go, gently', summary: '', level: 'BEGINNER', skills: ['go'] });
+    const created = await courses().create(faculty, {
+      title: 'Go, gently',
+      summary: '',
+      level: 'BEGINNER',
+      skills: ['go'],
+    });
     const module = await courses().addModule(faculty, created.id, 'Only');
     const lessonIds = [];
-    for (let i = 0; i < lessons; i++) lessonIds.push((await courses().addLesson(faculty, module.id, { title: `L${i}`, content: 'x' })).id);
+    for (let i = 0; i < lessons; i++)
+      lessonIds.push((await courses().addLesson(faculty, module.id, { title: `L${i}`, content: 'x' })).id);
     if (publish) await courses().publish(faculty, created.id);
     return { faculty, courseId: created.id, lessonIds };
   }
 
   it('lets faculty alone create courses, and shows drafts to their instructor and admins only', async () => {
-    expect(await codeOf(courses().create(person(['learner']), { title: 'Mine', summary: '', level: 'BEGINNER', skills: [] }))).toBe('FORBIDDEN');
+    expect(
+      await codeOf(
+        courses().create(person(['learner']), { title: 'Mine', summary: '', level: 'BEGINNER', skills: [] }),
+      ),
+    ).toBe('FORBIDDEN');
     const { faculty, courseId } = await course(1, false);
     const draft = (await courses().visible(faculty, courseId))!;
     expect(canSeeCourse(faculty, draft)).toBe(true);
@@ -70,9 +80,18 @@ describe('LMS services (SQLite)', () => {
     const certificates = await em().find(Certificate, { enrollmentId: enrollment.id });
     expect(certificates).toHaveLength(1);
     expect(certificates[0]).toMatchObject({ learnerId: learner.userId, courseTitle: 'Go, gently', skills: ['go'] });
-    const issued = (await em().find(OutboxEvent, { type: 'lms.certificate.issued' })).filter((e) => e.payload.courseId === courseId);
+    const issued = (await em().find(OutboxEvent, { type: 'lms.certificate.issued' })).filter(
+      (e) => e.payload.courseId === courseId,
+    );
     expect(issued.map((e) => e.payload)).toEqual([
-      { certificateId: certificates[0]!.id, code: certificates[0]!.code, learnerId: learner.userId, courseId, courseTitle: 'Go, gently', skills: ['go'] },
+      {
+        certificateId: certificates[0]!.id,
+        code: certificates[0]!.code,
+        learnerId: learner.userId,
+        courseId,
+        courseTitle: 'Go, gently',
+        skills: ['go'],
+      },
     ]);
     expect((await learning().verify(` ${certificates[0]!.code.toLowerCase()} `))?.id).toBe(certificates[0]!.id);
     expect(await learning().verify('AZ-not-a-code')).toBeNull();

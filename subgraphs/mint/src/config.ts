@@ -8,4 +8,3 @@ const mintEnvSchema = z.object({
 export type MintConfig = z.infer<typeof mintEnvSchema>;
 
 export const loadMintConfig = (env: NodeJS.ProcessEnv): MintConfig => parseEnv(mintEnvSchema, env);
-

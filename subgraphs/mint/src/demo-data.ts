@@ -14,7 +14,12 @@ export async function seedDemoData(em: SqlEntityManager, log: Logger): Promise<v
   const ledger = new LedgerService(em, loadMintConfig(process.env));
   for (const user of DEMO_USERS) {
     const account = await ledger.openAccount({ kind: 'user', userId: user.id, roles: [], scopes: [] }, 'USD');
-    await ledger.deposit(DEMO_TREASURY, { accountId: account.id, amount: '1000.00', idempotencyKey: `demo-${user.id}`, memo: 'Welcome to Azora' });
+    await ledger.deposit(DEMO_TREASURY, {
+      accountId: account.id,
+      amount: '1000.00',
+      idempotencyKey: `demo-${user.id}`,
+      memo: 'Welcome to Azora',
+    });
   }
   await ledger.openAccount({ kind: 'user', userId: DEMO_USERS[0].id, roles: [], scopes: [] }, 'EUR');
   log.info({ accounts: DEMO_USERS.length + 1 }, 'demo accounts funded');

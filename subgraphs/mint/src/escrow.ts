@@ -6,7 +6,12 @@ import { Transfer } from './entities/transfer.entity';
  * Who Mint acts as when it moves money for Forge's contract saga: the initiator of those transfers. Only Mint's own
  * saga consumer uses it; no client can present it (the router asserts a service identity only for its own calls).
  */
-export const FORGE_SAGA: Identity = Object.freeze({ kind: 'service', userId: 'system:forge', roles: [], scopes: [] }) as Identity;
+export const FORGE_SAGA: Identity = Object.freeze({
+  kind: 'service',
+  userId: 'system:forge',
+  roles: [],
+  scopes: [],
+}) as Identity;
 
 /** The idempotency key of a contract's escrow hold: one hold per contract, however often the request arrives. */
 export const contractEscrowKey = (contractId: string) => `forge-contract:${contractId}`;

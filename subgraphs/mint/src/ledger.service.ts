@@ -32,13 +32,29 @@ const MAX_ATTEMPTS = 4;
 const KEY = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /** PostgreSQL codes worth retrying the whole transaction for: serialization failure, deadlock, lost connection. */
-const TRANSIENT = new Set(['40001', '40P01', '57P01', '57P02', '57P03', '08000', '08003', '08006', 'ECONNRESET', 'EPIPE']);
+const TRANSIENT = new Set([
+  '40001',
+  '40P01',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  'ECONNRESET',
+  'EPIPE',
+]);
 function isTransient(error: unknown): boolean {
   const e = error as { code?: string; cause?: { code?: string }; message?: string };
-  return TRANSIENT.has(e.code ?? '') || TRANSIENT.has(e.cause?.code ?? '') || /Connection terminated|connection.*(closed|ended)/i.test(e.message ?? '');
+  return (
+    TRANSIENT.has(e.code ?? '') ||
+    TRANSIENT.has(e.cause?.code ?? '') ||
+    /Connection terminated|connection.*(closed|ended)/i.test(e.message ?? '')
+  );
 }
 
-const insufficientFunds = () => new DomainError('INSUFFICIENT_FUNDS', 'The account does not have enough money for this');
+const insufficientFunds = () =>
+  new DomainError('INSUFFICIENT_FUNDS', 'The account does not have enough money for this');
 const idempotencyConflict = () =>
   new DomainError('IDEMPOTENCY_CONFLICT', 'This idempotency key was already used for a different request');
 
@@ -125,11 +141,13 @@ export class LedgerService {
       [escrowAccountId(currency), 'ESCROW'],
     ] as [string, AccountKind][]) {
       if (await this.fresh().findOne(Account, { id })) continue;
-      await this.em
-        .fork()
-        .upsert(Account, { id, kind, ownerId: null, currency, balanceMinor: 0n, version: 0, status: 'ACTIVE', createdAt: new Date() }, {
+      await this.em.fork().upsert(
+        Account,
+        { id, kind, ownerId: null, currency, balanceMinor: 0n, version: 0, status: 'ACTIVE', createdAt: new Date() },
+        {
           onConflictAction: 'ignore',
-        });
+        },
+      );
     }
   }
 
@@ -159,18 +177,24 @@ export class LedgerService {
   }
 
   /** Between two USER accounts of one currency; the caller must own the source. */
-  async transfer(caller: Identity, input: MoneyInput & { fromAccountId: string; toAccountId: string }): Promise<Transfer> {
-    if (input.fromAccountId === input.toAccountId) throw badInput('An account cannot transfer to itself', 'toAccountId');
+  async transfer(
+    caller: Identity,
+    input: MoneyInput & { fromAccountId: string; toAccountId: string },
+  ): Promise<Transfer> {
+    if (input.fromAccountId === input.toAccountId)
+      throw badInput('An account cannot transfer to itself', 'toAccountId');
     const from = await this.userAccount(input.fromAccountId);
     if (from.ownerId !== caller.userId) throw forbidden('Only the owner can move money out of an account');
     const to = await this.userAccount(input.toAccountId, 'toAccountId');
-    if (to.currency !== from.currency) throw badInput(`Currencies differ (${from.currency} → ${to.currency})`, 'toAccountId');
+    if (to.currency !== from.currency)
+      throw badInput(`Currencies differ (${from.currency} → ${to.currency})`, 'toAccountId');
     return this.post(caller, 'TRANSFER', from.id, to.id, from.currency, input);
   }
 
   private async userAccount(id: string, field = 'accountId'): Promise<Account> {
     const account = await this.em.findOne(Account, { id });
-    if (!account || account.kind !== 'USER') throw notFound(field === 'accountId' ? 'Account' : 'Destination account', id);
+    if (!account || account.kind !== 'USER')
+      throw notFound(field === 'accountId' ? 'Account' : 'Destination account', id);
     return account;
   }
 
@@ -186,7 +210,8 @@ export class LedgerService {
   ): Promise<Transfer> {
     if (!caller.userId) throw forbidden('Moving money needs a known caller');
     const initiatorId = caller.userId;
-    if (!KEY.test(input.idempotencyKey)) throw badInput('idempotencyKey has 1 to 100 letters, digits or ._:-', 'idempotencyKey');
+    if (!KEY.test(input.idempotencyKey))
+      throw badInput('idempotencyKey has 1 to 100 letters, digits or ._:-', 'idempotencyKey');
     const memo = input.memo?.trim() || null;
     if (memo && memo.length > 200) throw badInput('A memo has at most 200 characters', 'memo');
     const currency = await this.currency(currencyCode);
@@ -214,7 +239,10 @@ export class LedgerService {
    */
   private async once(posting: Posting, work: (em: SqlEntityManager) => Promise<Transfer>): Promise<Transfer> {
     const existing = async () => {
-      const found = await this.fresh().findOne(Transfer, { initiatorId: posting.initiatorId, idempotencyKey: posting.idempotencyKey });
+      const found = await this.fresh().findOne(Transfer, {
+        initiatorId: posting.initiatorId,
+        idempotencyKey: posting.idempotencyKey,
+      });
       if (found && found.requestDigest !== posting.requestDigest) throw idempotencyConflict();
       return found;
     };
@@ -228,7 +256,8 @@ export class LedgerService {
           const winner = await existing();
           if (winner) return winner;
         }
-        if (attempt < MAX_ATTEMPTS && (isTransient(error) || error instanceof UniqueConstraintViolationException)) continue;
+        if (attempt < MAX_ATTEMPTS && (isTransient(error) || error instanceof UniqueConstraintViolationException))
+          continue;
         throw error;
       }
     }
@@ -279,7 +308,11 @@ export class LedgerService {
         kind: transfer.kind,
         currency: transfer.currency,
         amountMinor: transfer.amountMinor.toString(),
-        entries: entries.map((e) => ({ id: e.id, accountId: e.accountId, ownerId: accounts.get(e.accountId)!.ownerId })),
+        entries: entries.map((e) => ({
+          id: e.id,
+          accountId: e.accountId,
+          ownerId: accounts.get(e.accountId)!.ownerId,
+        })),
       },
     });
     return transfer;
@@ -312,17 +345,34 @@ export class LedgerService {
   // ---- escrow holds -------------------------------------------------------------------------------------------
 
   /** Moves money from the payer's account into escrow. Idempotent by key. */
-  async placeHold(caller: Identity, input: MoneyInput & { accountId: string; reference?: string | null }): Promise<Hold> {
+  async placeHold(
+    caller: Identity,
+    input: MoneyInput & { accountId: string; reference?: string | null },
+  ): Promise<Hold> {
     const account = await this.userAccount(input.accountId);
     if (account.ownerId !== caller.userId && caller.kind !== 'service') {
       throw forbidden('Only the owner can place a hold on an account');
     }
     const reference = input.reference?.trim() || null;
-    const transfer = await this.post(caller, 'HOLD', account.id, escrowAccountId(account.currency), account.currency, input, {
-      after: async (em, t) => {
-        em.create(Hold, { accountId: account.id, amountMinor: t.amountMinor, currency: t.currency, reference, placeTransferId: t.id });
+    const transfer = await this.post(
+      caller,
+      'HOLD',
+      account.id,
+      escrowAccountId(account.currency),
+      account.currency,
+      input,
+      {
+        after: async (em, t) => {
+          em.create(Hold, {
+            accountId: account.id,
+            amountMinor: t.amountMinor,
+            currency: t.currency,
+            reference,
+            placeTransferId: t.id,
+          });
+        },
       },
-    });
+    );
     return this.fresh().findOneOrFail(Hold, { placeTransferId: transfer.id });
   }
 
@@ -336,7 +386,12 @@ export class LedgerService {
     return this.endHold(caller, input.holdId, 'REFUNDED');
   }
 
-  private async endHold(caller: Identity, holdId: string, outcome: 'RELEASED' | 'REFUNDED', payeeAccountId?: string): Promise<Hold> {
+  private async endHold(
+    caller: Identity,
+    holdId: string,
+    outcome: 'RELEASED' | 'REFUNDED',
+    payeeAccountId?: string,
+  ): Promise<Hold> {
     const hold = await this.fresh().findOne(Hold, { id: holdId });
     if (!hold) throw notFound('Hold', holdId);
     const payer = await this.fresh().findOneOrFail(Account, { id: hold.accountId });
@@ -348,7 +403,8 @@ export class LedgerService {
     if (placement.initiatorId.startsWith('system:') && caller.kind !== 'service') {
       throw forbidden('This hold secures an agreement; it ends with that agreement');
     }
-    const target = outcome === 'RELEASED' ? (await this.userAccount(payeeAccountId!, 'payeeAccountId')).id : hold.accountId;
+    const target =
+      outcome === 'RELEASED' ? (await this.userAccount(payeeAccountId!, 'payeeAccountId')).id : hold.accountId;
     if (hold.status === 'ACTIVE') {
       const currency = await this.currency(hold.currency);
       try {
@@ -366,7 +422,12 @@ export class LedgerService {
               const claimed = await em.nativeUpdate(
                 Hold,
                 { id: hold.id, status: 'ACTIVE' },
-                { status: outcome, payeeAccountId: outcome === 'RELEASED' ? target : null, endedAt: new Date(), endTransferId: transferId },
+                {
+                  status: outcome,
+                  payeeAccountId: outcome === 'RELEASED' ? target : null,
+                  endedAt: new Date(),
+                  endTransferId: transferId,
+                },
               );
               if (claimed === 0) throw conflict('This hold has already ended');
             },

@@ -25,9 +25,14 @@ export function parseAmount(text: string, currency: { code: string; minorDigits:
   if (fraction.length > currency.minorDigits) {
     throw badInput(`${currency.code} amounts have at most ${currency.minorDigits} decimal places`, 'amount');
   }
-  const minor = BigInt(whole) * 10n ** BigInt(currency.minorDigits) + BigInt(fraction.padEnd(currency.minorDigits, '0') || '0');
+  const minor =
+    BigInt(whole) * 10n ** BigInt(currency.minorDigits) + BigInt(fraction.padEnd(currency.minorDigits, '0') || '0');
   if (minor <= 0n) throw badInput('An amount must be greater than zero', 'amount');
-  if (minor > maxMinor) throw badInput(`The amount is above the maximum of ${formatMinor(maxMinor, currency.minorDigits)} ${currency.code}`, 'amount');
+  if (minor > maxMinor)
+    throw badInput(
+      `The amount is above the maximum of ${formatMinor(maxMinor, currency.minorDigits)} ${currency.code}`,
+      'amount',
+    );
   return minor;
 }
 

@@ -6,13 +6,18 @@ import type { Hold } from './entities/hold.entity';
 import type { LedgerEntry } from './entities/ledger-entry.entity';
 import type { Transfer } from './entities/transfer.entity';
 
-const ownerOfAccount = async (accountId: string, { loaders }: MintContext) => (await loaders.accountById.load(accountId))?.ownerId;
+const ownerOfAccount = async (accountId: string, { loaders }: MintContext) =>
+  (await loaders.accountById.load(accountId))?.ownerId;
 const STAFF = ['treasury', 'admin'];
 
 /** Money is private: accounts, their entries, transfers and holds are for their owners, treasury and admins. */
 export const permissions = {
   Account: ownerOr('accountOwner', (account: Account) => account.ownerId, ...STAFF),
-  LedgerEntry: ownerOr('entryOwner', (entry: LedgerEntry, ctx: MintContext) => ownerOfAccount(entry.accountId, ctx), ...STAFF),
+  LedgerEntry: ownerOr(
+    'entryOwner',
+    (entry: LedgerEntry, ctx: MintContext) => ownerOfAccount(entry.accountId, ctx),
+    ...STAFF,
+  ),
   Transfer: ownerOr(
     'transferParty',
     async (transfer: Transfer, ctx: MintContext) => [
@@ -25,7 +30,11 @@ export const permissions = {
   Hold: ownerOr('holdPayer', (hold: Hold, ctx: MintContext) => ownerOfAccount(hold.accountId, ctx), ...STAFF),
   // The contract's parties come from Forge (`@requires`): the freelancer may see the escrow that secures their pay.
   Contract: {
-    escrow: ownerOr('contractParty', (contract: ContractReference) => [contract.employer?.id, contract.freelancer?.id], ...STAFF),
+    escrow: ownerOr(
+      'contractParty',
+      (contract: ContractReference) => [contract.employer?.id, contract.freelancer?.id],
+      ...STAFF,
+    ),
   },
   User: { accounts: ownerOr('ownAccounts', (user: { id: string }) => user.id, ...STAFF) },
 };

@@ -30,7 +30,12 @@ const big = (value: unknown): bigint => BigInt(String(value ?? 0).split('.')[0]!
  */
 export async function ledgerReport(outer: SqlEntityManager, currency: Currency): Promise<LedgerReport> {
   // One snapshot for every query: transfers committed while the report runs must not show up in some of them only.
-  return outer.fork().transactional((em) => reconcile(em, currency), isPostgres(outer) ? { isolationLevel: IsolationLevel.REPEATABLE_READ } : {});
+  return outer
+    .fork()
+    .transactional(
+      (em) => reconcile(em, currency),
+      isPostgres(outer) ? { isolationLevel: IsolationLevel.REPEATABLE_READ } : {},
+    );
 }
 
 async function reconcile(em: SqlEntityManager, currency: Currency): Promise<LedgerReport> {
@@ -48,10 +53,9 @@ async function reconcile(em: SqlEntityManager, currency: Currency): Promise<Ledg
        from ledger_entries where currency = ? group by transfer_id`,
     [currency.code],
   );
-  const [transferCount] = await run<{ n: unknown }[]>(
-    'select count(*) as n from transfers where currency = ?',
-    [currency.code],
-  );
+  const [transferCount] = await run<{ n: unknown }[]>('select count(*) as n from transfers where currency = ?', [
+    currency.code,
+  ]);
 
   const problems: LedgerProblem[] = [];
   const computed = new Map(perAccount.map((row) => [row.account_id, row]));
@@ -62,26 +66,44 @@ async function reconcile(em: SqlEntityManager, currency: Currency): Promise<Ledg
     const sum = big(row?.total);
     const count = Number(row?.n ?? 0);
     if (sum !== account.balanceMinor) {
-      problems.push({ accountId: account.id, transferId: null, problem: `balance ${account.balanceMinor} but entries sum to ${sum}` });
+      problems.push({
+        accountId: account.id,
+        transferId: null,
+        problem: `balance ${account.balanceMinor} but entries sum to ${sum}`,
+      });
     }
     if (count !== account.version || Number(row?.max_version ?? 0) !== account.version) {
-      problems.push({ accountId: account.id, transferId: null, problem: `version ${account.version} but ${count} entries up to version ${row?.max_version ?? 0}` });
+      problems.push({
+        accountId: account.id,
+        transferId: null,
+        problem: `version ${account.version} but ${count} entries up to version ${row?.max_version ?? 0}`,
+      });
     }
     if (account.kind !== 'SYSTEM' && account.balanceMinor < 0n) {
       problems.push({ accountId: account.id, transferId: null, problem: `negative balance ${account.balanceMinor}` });
     }
     computed.delete(account.id);
   }
-  for (const orphan of computed.keys()) problems.push({ accountId: orphan, transferId: null, problem: 'entries for an unknown account' });
+  for (const orphan of computed.keys())
+    problems.push({ accountId: orphan, transferId: null, problem: 'entries for an unknown account' });
   for (const row of perTransfer) {
     if (Number(row.n) !== 2 || big(row.total) !== 0n) {
-      problems.push({ accountId: null, transferId: row.transfer_id, problem: `${row.n} entries summing to ${big(row.total)}` });
+      problems.push({
+        accountId: null,
+        transferId: row.transfer_id,
+        problem: `${row.n} entries summing to ${big(row.total)}`,
+      });
     }
   }
   if (perTransfer.length !== Number(transferCount?.n ?? 0)) {
-    problems.push({ accountId: null, transferId: null, problem: `${transferCount?.n} transfers but ${perTransfer.length} have entries` });
+    problems.push({
+      accountId: null,
+      transferId: null,
+      problem: `${transferCount?.n} transfers but ${perTransfer.length} have entries`,
+    });
   }
-  if (totalMinor !== 0n) problems.push({ accountId: null, transferId: null, problem: `balances sum to ${totalMinor}, not zero` });
+  if (totalMinor !== 0n)
+    problems.push({ accountId: null, transferId: null, problem: `balances sum to ${totalMinor}, not zero` });
 
   const byKind = (kind: string) => accounts.filter((a) => a.kind === kind).reduce((sum, a) => sum + a.balanceMinor, 0n);
   return {

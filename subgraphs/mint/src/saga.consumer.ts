@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { DomainError, notFound, readPayload, recordEvent, type DomainEvent, type EventConsumer, type SqlEntityManager } from '@azora/kit';
+import {
+  DomainError,
+  notFound,
+  readPayload,
+  recordEvent,
+  type DomainEvent,
+  type EventConsumer,
+  type SqlEntityManager,
+} from '@azora/kit';
 import type { MintConfig } from './config';
 import { contractEscrowKey, contractEscrows, FORGE_SAGA } from './escrow';
 import type { Hold } from './entities/hold.entity';
@@ -19,7 +27,15 @@ type ContractEvent = z.infer<typeof contractEvent>;
 type Step = 'place' | 'release' | 'refund';
 
 /** Forge's requests, and what Mint does for each. */
-const STEPS: Partial<Record<string, { step: Step; run: (ledger: LedgerService, em: SqlEntityManager, c: ContractEvent) => Promise<{ type: string; hold: Hold }> }>> = {
+const STEPS: Partial<
+  Record<
+    string,
+    {
+      step: Step;
+      run: (ledger: LedgerService, em: SqlEntityManager, c: ContractEvent) => Promise<{ type: string; hold: Hold }>;
+    }
+  >
+> = {
   // A new contract: hold the budget from the employer's account in its currency.
   'forge.contract.created': {
     step: 'place',
@@ -41,7 +57,10 @@ const STEPS: Partial<Record<string, { step: Step; run: (ledger: LedgerService, e
     async run(ledger, em, c) {
       const hold = await escrowOf(em, c.contractId);
       const payee = await ledger.payeeAccountOf(c.freelancerId, hold.currency);
-      return { type: 'mint.hold.released', hold: await ledger.releaseHold(FORGE_SAGA, { holdId: hold.id, payeeAccountId: payee.id }) };
+      return {
+        type: 'mint.hold.released',
+        hold: await ledger.releaseHold(FORGE_SAGA, { holdId: hold.id, payeeAccountId: payee.id }),
+      };
     },
   },
   // The contract was cancelled: give the employer their money back.
@@ -93,11 +112,19 @@ export const contractEscrowConsumer = (config: MintConfig): EventConsumer => ({
       });
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
-      log.warn({ contractId: contract.contractId, step: handler.step, reason: error.message }, 'contract escrow step refused');
+      log.warn(
+        { contractId: contract.contractId, step: handler.step, reason: error.message },
+        'contract escrow step refused',
+      );
       recordEvent(em, SOURCE, {
         topic: 'mint.hold',
         type: 'mint.hold.failed',
-        payload: { contractId: contract.contractId, step: handler.step, code: error.extensions.code, reason: error.message },
+        payload: {
+          contractId: contract.contractId,
+          step: handler.step,
+          code: error.extensions.code,
+          reason: error.message,
+        },
       });
     }
     await em.flush();

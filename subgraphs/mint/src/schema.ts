@@ -27,7 +27,11 @@ export const mint = defineSubgraph({
   async setup({ orm, env }) {
     const mintConfig = loadMintConfig(env);
     // The currency table is the source of truth; these are only the ones a new database starts with.
-    await orm.em.fork().upsertMany(Currency, DEFAULT_CURRENCIES.map((c) => ({ ...c })), { onConflictAction: 'ignore' });
+    await orm.em.fork().upsertMany(
+      Currency,
+      DEFAULT_CURRENCIES.map((c) => ({ ...c })),
+      { onConflictAction: 'ignore' },
+    );
     return { context: () => ({ mintConfig }), consumers: [contractEscrowConsumer(mintConfig)] };
   },
 });

@@ -10,7 +10,8 @@ const DEPOSIT = 'mutation($input: DepositInput!) { deposit(input: $input) { id }
 const TRANSFER = `mutation($input: TransferInput!) {
   transfer(input: $input) { id kind amount { amount currency } fromAccountId toAccountId memo idempotencyKey createdAt }
 }`;
-const REPORT = 'query { ledgerReport(currency: "USD") { balanced total { amount } transfers problems { accountId transferId problem } } }';
+const REPORT =
+  'query { ledgerReport(currency: "USD") { balanced total { amount } transfers problems { accountId transferId problem } } }';
 
 /** A small deterministic generator, so a failure can be replayed. */
 function random(seed: number) {
@@ -48,7 +49,11 @@ async function setUp(platform: Platform, users: number): Promise<{ parties: Part
     const user = await platform.signUp(`payer${i}`);
     const { body } = await platform.request(OPEN, {}, user.headers);
     const accountId = body.data.openAccount.id;
-    const deposit = await platform.request(DEPOSIT, { input: { accountId, amount: '1000.00', idempotencyKey: `fund-${i}` } }, treasury.headers);
+    const deposit = await platform.request(
+      DEPOSIT,
+      { input: { accountId, amount: '1000.00', idempotencyKey: `fund-${i}` } },
+      treasury.headers,
+    );
     expect(deposit.body.errors).toBeUndefined();
     parties.push({ user, accountId });
   }
@@ -58,9 +63,15 @@ async function setUp(platform: Platform, users: number): Promise<{ parties: Part
 /** Sends a transfer, retrying (same key) on anything that is not a business answer, as a careful client does. */
 async function sendWithRetry(platform: Platform, headers: Record<string, string>, input: Record<string, unknown>) {
   for (let attempt = 0; ; attempt++) {
-    const response = await platform.request(TRANSFER, { input }, headers).catch((error: Error) => ({ status: 0, body: { errors: [{ message: error.message, extensions: {} }] } }) as never);
+    const response = await platform
+      .request(TRANSFER, { input }, headers)
+      .catch(
+        (error: Error) => ({ status: 0, body: { errors: [{ message: error.message, extensions: {} }] } }) as never,
+      );
     const code = response.body.errors?.[0]?.extensions?.code;
-    const business = response.body.data?.transfer || ['INSUFFICIENT_FUNDS', 'IDEMPOTENCY_CONFLICT', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(code);
+    const business =
+      response.body.data?.transfer ||
+      ['INSUFFICIENT_FUNDS', 'IDEMPOTENCY_CONFLICT', 'BAD_USER_INPUT', 'FORBIDDEN'].includes(code);
     if (business || attempt >= 20) return response.body;
     await new Promise((r) => setTimeout(r, Math.min(25 * (attempt + 1), 300)));
   }
@@ -73,20 +84,28 @@ async function assertInvariants(platform: Platform, expectedUserTotalMinor: bigi
   const entries = await em.find(LedgerEntry, { currency: 'USD' });
   const transfers = await em.find(Transfer, { currency: 'USD' });
   expect(accounts.reduce((sum, a) => sum + a.balanceMinor, 0n)).toBe(0n);
-  expect(accounts.filter((a) => a.kind === 'USER').reduce((sum, a) => sum + a.balanceMinor, 0n)).toBe(expectedUserTotalMinor);
+  expect(accounts.filter((a) => a.kind === 'USER').reduce((sum, a) => sum + a.balanceMinor, 0n)).toBe(
+    expectedUserTotalMinor,
+  );
   const byTransfer = new Map<string, bigint[]>();
   for (const e of entries) byTransfer.set(e.transferId, [...(byTransfer.get(e.transferId) ?? []), e.amountMinor]);
   for (const t of transfers) {
     const sides = byTransfer.get(t.id) ?? [];
-    expect({ transfer: t.id, sides: sides.length, sum: sides.reduce((a, b) => a + b, 0n) }).toEqual({ transfer: t.id, sides: 2, sum: 0n });
+    expect({ transfer: t.id, sides: sides.length, sum: sides.reduce((a, b) => a + b, 0n) }).toEqual({
+      transfer: t.id,
+      sides: 2,
+      sum: 0n,
+    });
   }
   for (const account of accounts) {
     const own = entries.filter((e) => e.accountId === account.id);
-    expect({ account: account.id, balance: own.reduce((a, e) => a + e.amountMinor, 0n), versions: own.length }).toEqual({
-      account: account.id,
-      balance: account.balanceMinor,
-      versions: account.version,
-    });
+    expect({ account: account.id, balance: own.reduce((a, e) => a + e.amountMinor, 0n), versions: own.length }).toEqual(
+      {
+        account: account.id,
+        balance: account.balanceMinor,
+        versions: account.version,
+      },
+    );
     if (account.kind === 'USER') expect(account.balanceMinor >= 0n).toBe(true);
   }
   const keys = transfers.map((t) => `${t.initiatorId}/${t.idempotencyKey}`);
@@ -114,7 +133,12 @@ describe.each(testDialects())('the ledger under concurrency, through the router,
       const cents = 1 + Math.floor(rand() * 500);
       return {
         from: parties[from]!,
-        input: { fromAccountId: parties[from]!.accountId, toAccountId: parties[to]!.accountId, amount: (cents / 100).toFixed(2), idempotencyKey: `t-${i}` },
+        input: {
+          fromAccountId: parties[from]!.accountId,
+          toAccountId: parties[to]!.accountId,
+          amount: (cents / 100).toFixed(2),
+          idempotencyKey: `t-${i}`,
+        },
         replay: rand() < 0.2 ? (rand() < 0.5 ? 'concurrent' : 'after') : 'none',
       };
     });
@@ -122,7 +146,10 @@ describe.each(testDialects())('the ledger under concurrency, through the router,
     const record = (key: string, body: unknown) => responses.set(key, [...(responses.get(key) ?? []), body]);
     await pool(
       plans.map((plan) => async () => {
-        const send = () => sendWithRetry(platform, plan.from.user.headers, plan.input).then((body) => record(plan.input.idempotencyKey, body));
+        const send = () =>
+          sendWithRetry(platform, plan.from.user.headers, plan.input).then((body) =>
+            record(plan.input.idempotencyKey, body),
+          );
         if (plan.replay === 'concurrent') await Promise.all([send(), send()]);
         else await send();
         if (plan.replay === 'after') await send();
@@ -131,7 +158,10 @@ describe.each(testDialects())('the ledger under concurrency, through the router,
     );
     // A reused key with a different amount is a conflict, never a second movement.
     for (const plan of plans.slice(0, 10)) {
-      const body = await sendWithRetry(platform, plan.from.user.headers, { ...plan.input, amount: '0.01' === plan.input.amount ? '0.02' : '0.01' });
+      const body = await sendWithRetry(platform, plan.from.user.headers, {
+        ...plan.input,
+        amount: '0.01' === plan.input.amount ? '0.02' : '0.01',
+      });
       expect(body.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_CONFLICT');
     }
 
@@ -156,21 +186,49 @@ describe.each(testDialects())('the ledger under concurrency, through the router,
     const { parties, treasury } = await setUp(platform, 2);
     const [a, b] = parties as [Party, Party];
     for (const amount of ['0', '-3.00', '1.234', '1e3', 'NaN', '99999999999']) {
-      const { body } = await platform.request(TRANSFER, { input: { fromAccountId: a.accountId, toAccountId: b.accountId, amount, idempotencyKey: `bad-${amount}` } }, a.user.headers);
+      const { body } = await platform.request(
+        TRANSFER,
+        { input: { fromAccountId: a.accountId, toAccountId: b.accountId, amount, idempotencyKey: `bad-${amount}` } },
+        a.user.headers,
+      );
       expect({ amount, code: body.errors?.[0]?.extensions?.code }).toEqual({ amount, code: 'BAD_USER_INPUT' });
     }
-    const stolen = await platform.request(TRANSFER, { input: { fromAccountId: b.accountId, toAccountId: a.accountId, amount: '1', idempotencyKey: 'steal' } }, a.user.headers);
+    const stolen = await platform.request(
+      TRANSFER,
+      { input: { fromAccountId: b.accountId, toAccountId: a.accountId, amount: '1', idempotencyKey: 'steal' } },
+      a.user.headers,
+    );
     expect(stolen.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const overdraft = await platform.request(TRANSFER, { input: { fromAccountId: a.accountId, toAccountId: b.accountId, amount: '1000.01', idempotencyKey: 'too-much' } }, a.user.headers);
+    const overdraft = await platform.request(
+      TRANSFER,
+      {
+        input: { fromAccountId: a.accountId, toAccountId: b.accountId, amount: '1000.01', idempotencyKey: 'too-much' },
+      },
+      a.user.headers,
+    );
     expect(overdraft.body.errors?.[0]?.extensions?.code).toBe('INSUFFICIENT_FUNDS');
-    const selfDeposit = await platform.request(DEPOSIT, { input: { accountId: a.accountId, amount: '5', idempotencyKey: 'self' } }, a.user.headers);
+    const selfDeposit = await platform.request(
+      DEPOSIT,
+      { input: { accountId: a.accountId, amount: '5', idempotencyKey: 'self' } },
+      a.user.headers,
+    );
     expect(selfDeposit.status).toBe(403);
-    const peek = await platform.request('query($id: ID!) { account(id: $id) { balance { amount } } }', { id: a.accountId }, b.user.headers);
+    const peek = await platform.request(
+      'query($id: ID!) { account(id: $id) { balance { amount } } }',
+      { id: a.accountId },
+      b.user.headers,
+    );
     expect(peek.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const mine = await platform.request('query($id: ID!) { account(id: $id) { balance { amount } entries(first: 5) { edges { node { direction amount { amount } balanceAfter { amount } } } } } }', { id: a.accountId }, a.user.headers);
+    const mine = await platform.request(
+      'query($id: ID!) { account(id: $id) { balance { amount } entries(first: 5) { edges { node { direction amount { amount } balanceAfter { amount } } } } } }',
+      { id: a.accountId },
+      a.user.headers,
+    );
     expect(mine.body.data.account).toEqual({
       balance: { amount: '1000.00' },
-      entries: { edges: [{ node: { direction: 'CREDIT', amount: { amount: '1000.00' }, balanceAfter: { amount: '1000.00' } } }] },
+      entries: {
+        edges: [{ node: { direction: 'CREDIT', amount: { amount: '1000.00' }, balanceAfter: { amount: '1000.00' } } }],
+      },
     });
     expect((await platform.request(REPORT, {}, treasury.headers)).body.data.ledgerReport.balanced).toBe(true);
   }, 180_000);
@@ -184,7 +242,7 @@ postgres('the ledger when database connections die mid-run (PostgreSQL)', () => 
   });
   afterAll(() => platform?.stop());
 
-  it('keeps every invariant while pg_terminate_backend kills Mint\'s connections', async () => {
+  it("keeps every invariant while pg_terminate_backend kills Mint's connections", async () => {
     const { parties, treasury } = await setUp(platform, 8);
     const mintDb = new URL(platform.subgraphs.mint!.orm.config.getClientUrl()).pathname.slice(1);
     const admin = new Client({ connectionString: databaseUrlFor(process.env.AZORA_TEST_POSTGRES!, 'postgres') });
@@ -195,7 +253,10 @@ postgres('the ledger when database connections die mid-run (PostgreSQL)', () => 
       // A dozen rounds of killing every Mint connection while the transfers run.
       for (let round = 0; round < 12 && !stop; round++) {
         await new Promise((r) => setTimeout(r, 150));
-        const { rowCount } = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [mintDb]);
+        const { rowCount } = await admin.query(
+          'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+          [mintDb],
+        );
         killed += rowCount ?? 0;
       }
     })();
@@ -204,7 +265,12 @@ postgres('the ledger when database connections die mid-run (PostgreSQL)', () => 
       Array.from({ length: 400 }, (_, i) => async () => {
         const from = parties[i % parties.length]!;
         const to = parties[(i + 1 + Math.floor(rand() * (parties.length - 1))) % parties.length]!;
-        return sendWithRetry(platform, from.user.headers, { fromAccountId: from.accountId, toAccountId: to.accountId, amount: '1.00', idempotencyKey: `fault-${i}` });
+        return sendWithRetry(platform, from.user.headers, {
+          fromAccountId: from.accountId,
+          toAccountId: to.accountId,
+          amount: '1.00',
+          idempotencyKey: `fault-${i}`,
+        });
       }),
       16,
     );

@@ -21,13 +21,20 @@ describe('LedgerService (SQLite)', () => {
   const service = () => new LedgerService(orm.em.fork() as SqlEntityManager, { AZORA_MINT_MAX_AMOUNT: 1_000_000 });
   const counts = async () => {
     const em = orm.em.fork();
-    return { transfers: await em.count(Transfer), entries: await em.count(LedgerEntry), events: await em.count(OutboxEvent) };
+    return {
+      transfers: await em.count(Transfer),
+      entries: await em.count(LedgerEntry),
+      events: await em.count(OutboxEvent),
+    };
   };
   const balanceOf = async (id: string) => (await orm.em.fork().findOneOrFail(Account, { id })).balanceMinor;
 
   beforeAll(async () => {
     ({ orm, drop } = await scratchOrm(mint));
-    await orm.em.fork().upsertMany(Currency, DEFAULT_CURRENCIES.map((c) => ({ ...c })));
+    await orm.em.fork().upsertMany(
+      Currency,
+      DEFAULT_CURRENCIES.map((c) => ({ ...c })),
+    );
   });
   afterAll(() => drop?.());
 
@@ -40,15 +47,28 @@ describe('LedgerService (SQLite)', () => {
   it('opens accounts for people only, in supported currencies only', async () => {
     expect((await service().openAccount(ada, 'USD')).balanceMinor).toBe(0n);
     expect(await codeOf(service().openAccount(ada, 'XYZ'))).toBe('BAD_USER_INPUT');
-    expect(await codeOf(service().openAccount({ kind: 'client', userId: 'c', roles: [], scopes: [] }, 'USD'))).toBe('FORBIDDEN');
+    expect(await codeOf(service().openAccount({ kind: 'client', userId: 'c', roles: [], scopes: [] }, 'USD'))).toBe(
+      'FORBIDDEN',
+    );
   });
 
   it('deposits as double entry from the SYSTEM account, which goes negative', async () => {
     const account = await service().openAccount(ada, 'EUR');
     const before = await balanceOf('system:EUR').catch(() => 0n);
-    const transfer = await service().deposit(treasury, { accountId: account.id, amount: '12.34', idempotencyKey: 'eur-dep-1' });
-    expect(transfer).toMatchObject({ kind: 'DEPOSIT', amountMinor: 1234n, fromAccountId: 'system:EUR', toAccountId: account.id });
-    const entries = await orm.em.fork().find(LedgerEntry, { transferId: transfer.id }, { orderBy: { amountMinor: 'asc' } });
+    const transfer = await service().deposit(treasury, {
+      accountId: account.id,
+      amount: '12.34',
+      idempotencyKey: 'eur-dep-1',
+    });
+    expect(transfer).toMatchObject({
+      kind: 'DEPOSIT',
+      amountMinor: 1234n,
+      fromAccountId: 'system:EUR',
+      toAccountId: account.id,
+    });
+    const entries = await orm.em
+      .fork()
+      .find(LedgerEntry, { transferId: transfer.id }, { orderBy: { amountMinor: 'asc' } });
     expect(entries.map((e) => [e.accountId, e.amountMinor, e.balanceAfterMinor])).toEqual([
       ['system:EUR', -1234n, before - 1234n],
       [account.id, 1234n, 1234n],
@@ -58,17 +78,25 @@ describe('LedgerService (SQLite)', () => {
 
   it('lets only treasury and admins deposit and withdraw', async () => {
     const account = await service().openAccount(ada, 'USD');
-    expect(await codeOf(service().deposit(ada, { accountId: account.id, amount: '5', idempotencyKey: 'self-dep' }))).toBe('FORBIDDEN');
-    expect(await codeOf(service().withdraw(bob, { accountId: account.id, amount: '5', idempotencyKey: 'steal' }))).toBe('FORBIDDEN');
+    expect(
+      await codeOf(service().deposit(ada, { accountId: account.id, amount: '5', idempotencyKey: 'self-dep' })),
+    ).toBe('FORBIDDEN');
+    expect(await codeOf(service().withdraw(bob, { accountId: account.id, amount: '5', idempotencyKey: 'steal' }))).toBe(
+      'FORBIDDEN',
+    );
   });
 
   it('refuses bad amounts with BAD_USER_INPUT and writes nothing', async () => {
     const account = await service().openAccount(ada, 'USD');
     const before = await counts();
     for (const amount of ['0', '-1', '1.001', '1e2', 'NaN', 'abc', '1000000.01']) {
-      expect(await codeOf(service().deposit(treasury, { accountId: account.id, amount, idempotencyKey: `bad-${amount}` }))).toBe('BAD_USER_INPUT');
+      expect(
+        await codeOf(service().deposit(treasury, { accountId: account.id, amount, idempotencyKey: `bad-${amount}` })),
+      ).toBe('BAD_USER_INPUT');
     }
-    expect(await codeOf(service().deposit(treasury, { accountId: account.id, amount: '1', idempotencyKey: 'has spaces' }))).toBe('BAD_USER_INPUT');
+    expect(
+      await codeOf(service().deposit(treasury, { accountId: account.id, amount: '1', idempotencyKey: 'has spaces' })),
+    ).toBe('BAD_USER_INPUT');
     expect(await counts()).toEqual(before);
   });
 
@@ -76,8 +104,21 @@ describe('LedgerService (SQLite)', () => {
     const account = await funded(ada, '10.00');
     const other = await service().openAccount(bob, 'USD');
     const before = await counts();
-    expect(await codeOf(service().withdraw(treasury, { accountId: account.id, amount: '10.01', idempotencyKey: 'w-too-much' }))).toBe('INSUFFICIENT_FUNDS');
-    expect(await codeOf(service().transfer(ada, { fromAccountId: account.id, toAccountId: other.id, amount: '10.01', idempotencyKey: 't-too-much' }))).toBe('INSUFFICIENT_FUNDS');
+    expect(
+      await codeOf(
+        service().withdraw(treasury, { accountId: account.id, amount: '10.01', idempotencyKey: 'w-too-much' }),
+      ),
+    ).toBe('INSUFFICIENT_FUNDS');
+    expect(
+      await codeOf(
+        service().transfer(ada, {
+          fromAccountId: account.id,
+          toAccountId: other.id,
+          amount: '10.01',
+          idempotencyKey: 't-too-much',
+        }),
+      ),
+    ).toBe('INSUFFICIENT_FUNDS');
     expect(await counts()).toEqual(before);
     expect(await balanceOf(account.id)).toBe(1000n);
   });
@@ -86,11 +127,38 @@ describe('LedgerService (SQLite)', () => {
     const from = await funded(ada, '50.00');
     const to = await service().openAccount(bob, 'USD');
     const euros = await service().openAccount(bob, 'EUR');
-    expect(await codeOf(service().transfer(bob, { fromAccountId: from.id, toAccountId: to.id, amount: '1', idempotencyKey: 'k1' }))).toBe('FORBIDDEN');
-    expect(await codeOf(service().transfer(ada, { fromAccountId: from.id, toAccountId: from.id, amount: '1', idempotencyKey: 'k2' }))).toBe('BAD_USER_INPUT');
-    expect(await codeOf(service().transfer(ada, { fromAccountId: from.id, toAccountId: euros.id, amount: '1', idempotencyKey: 'k3' }))).toBe('BAD_USER_INPUT');
-    expect(await codeOf(service().transfer(ada, { fromAccountId: from.id, toAccountId: 'system:USD', amount: '1', idempotencyKey: 'k4' }))).toBe('NOT_FOUND');
-    const transfer = await service().transfer(ada, { fromAccountId: from.id, toAccountId: to.id, amount: '20.5', idempotencyKey: 'k5', memo: ' rent ' });
+    expect(
+      await codeOf(
+        service().transfer(bob, { fromAccountId: from.id, toAccountId: to.id, amount: '1', idempotencyKey: 'k1' }),
+      ),
+    ).toBe('FORBIDDEN');
+    expect(
+      await codeOf(
+        service().transfer(ada, { fromAccountId: from.id, toAccountId: from.id, amount: '1', idempotencyKey: 'k2' }),
+      ),
+    ).toBe('BAD_USER_INPUT');
+    expect(
+      await codeOf(
+        service().transfer(ada, { fromAccountId: from.id, toAccountId: euros.id, amount: '1', idempotencyKey: 'k3' }),
+      ),
+    ).toBe('BAD_USER_INPUT');
+    expect(
+      await codeOf(
+        service().transfer(ada, {
+          fromAccountId: from.id,
+          toAccountId: 'system:USD',
+          amount: '1',
+          idempotencyKey: 'k4',
+        }),
+      ),
+    ).toBe('NOT_FOUND');
+    const transfer = await service().transfer(ada, {
+      fromAccountId: from.id,
+      toAccountId: to.id,
+      amount: '20.5',
+      idempotencyKey: 'k5',
+      memo: ' rent ',
+    });
     expect(transfer).toMatchObject({ amountMinor: 2050n, memo: 'rent' });
     expect([await balanceOf(from.id), await balanceOf(to.id)]).toEqual([2950n, 2050n]);
   });
@@ -106,7 +174,12 @@ describe('LedgerService (SQLite)', () => {
     expect(await codeOf(service().transfer(ada, { ...input, amount: '8.00' }))).toBe('IDEMPOTENCY_CONFLICT');
     expect(await codeOf(service().transfer(ada, { ...input, memo: 'different' }))).toBe('IDEMPOTENCY_CONFLICT');
     // Keys are per caller: Bob may use the same key for his own request.
-    await service().transfer(bob, { fromAccountId: to.id, toAccountId: from.id, amount: '1.00', idempotencyKey: 'pay-once' });
+    await service().transfer(bob, {
+      fromAccountId: to.id,
+      toAccountId: from.id,
+      amount: '1.00',
+      idempotencyKey: 'pay-once',
+    });
   });
 
   it('applies concurrent duplicates once', async () => {
@@ -122,36 +195,81 @@ describe('LedgerService (SQLite)', () => {
     const from = await funded(ada, '5.00');
     const to = await service().openAccount(bob, 'USD');
     const before = await counts();
-    const transfer = await service().transfer(ada, { fromAccountId: from.id, toAccountId: to.id, amount: '1', idempotencyKey: 'evt' });
-    await codeOf(service().transfer(ada, { fromAccountId: from.id, toAccountId: to.id, amount: '100', idempotencyKey: 'evt-fail' }));
-    expect(await counts()).toEqual({ transfers: before.transfers + 1, entries: before.entries + 2, events: before.events + 1 });
-    const event = await orm.em.fork().findOneOrFail(OutboxEvent, { type: 'mint.transfer.completed' }, { orderBy: { id: 'desc' } });
+    const transfer = await service().transfer(ada, {
+      fromAccountId: from.id,
+      toAccountId: to.id,
+      amount: '1',
+      idempotencyKey: 'evt',
+    });
+    await codeOf(
+      service().transfer(ada, {
+        fromAccountId: from.id,
+        toAccountId: to.id,
+        amount: '100',
+        idempotencyKey: 'evt-fail',
+      }),
+    );
+    expect(await counts()).toEqual({
+      transfers: before.transfers + 1,
+      entries: before.entries + 2,
+      events: before.events + 1,
+    });
+    const event = await orm.em
+      .fork()
+      .findOneOrFail(OutboxEvent, { type: 'mint.transfer.completed' }, { orderBy: { id: 'desc' } });
     expect(event.payload).toMatchObject({ transferId: transfer.id, amountMinor: '100', currency: 'USD' });
   });
 
   it('holds money in escrow until it is released or refunded, exactly once', async () => {
     const payer = await funded(ada, '100.00');
     const payee = await service().openAccount(bob, 'USD');
-    const hold = await service().placeHold(ada, { accountId: payer.id, amount: '40.00', idempotencyKey: 'hold-1', reference: 'forge:contract:1' });
+    const hold = await service().placeHold(ada, {
+      accountId: payer.id,
+      amount: '40.00',
+      idempotencyKey: 'hold-1',
+      reference: 'forge:contract:1',
+    });
     expect(hold).toMatchObject({ status: 'ACTIVE', amountMinor: 4000n });
-    expect((await service().placeHold(ada, { accountId: payer.id, amount: '40.00', idempotencyKey: 'hold-1', reference: 'forge:contract:1' })).id).toBe(hold.id);
+    expect(
+      (
+        await service().placeHold(ada, {
+          accountId: payer.id,
+          amount: '40.00',
+          idempotencyKey: 'hold-1',
+          reference: 'forge:contract:1',
+        })
+      ).id,
+    ).toBe(hold.id);
     expect(await balanceOf(payer.id)).toBe(6000n);
     // Held money is not spendable.
-    expect(await codeOf(service().withdraw(treasury, { accountId: payer.id, amount: '60.01', idempotencyKey: 'spend-held' }))).toBe('INSUFFICIENT_FUNDS');
+    expect(
+      await codeOf(
+        service().withdraw(treasury, { accountId: payer.id, amount: '60.01', idempotencyKey: 'spend-held' }),
+      ),
+    ).toBe('INSUFFICIENT_FUNDS');
     expect(await codeOf(service().releaseHold(bob, { holdId: hold.id, payeeAccountId: payee.id }))).toBe('FORBIDDEN');
 
     const released = await service().releaseHold(ada, { holdId: hold.id, payeeAccountId: payee.id });
     expect(released).toMatchObject({ status: 'RELEASED', payeeAccountId: payee.id });
-    expect((await service().releaseHold(treasury, { holdId: hold.id, payeeAccountId: payee.id })).status).toBe('RELEASED');
+    expect((await service().releaseHold(treasury, { holdId: hold.id, payeeAccountId: payee.id })).status).toBe(
+      'RELEASED',
+    );
     expect(await codeOf(service().refundHold(ada, { holdId: hold.id }))).toBe('CONFLICT');
     expect([await balanceOf(payer.id), await balanceOf(payee.id)]).toEqual([6000n, 4000n]);
 
     const second = await service().placeHold(ada, { accountId: payer.id, amount: '10.00', idempotencyKey: 'hold-2' });
-    const [a, b] = await Promise.allSettled([service().refundHold(ada, { holdId: second.id }), service().releaseHold(treasury, { holdId: second.id, payeeAccountId: payee.id })]);
-    const outcomes = [a, b].map((r) => (r.status === 'fulfilled' ? r.value.status : (r.reason as GraphQLError).extensions.code));
+    const [a, b] = await Promise.allSettled([
+      service().refundHold(ada, { holdId: second.id }),
+      service().releaseHold(treasury, { holdId: second.id, payeeAccountId: payee.id }),
+    ]);
+    const outcomes = [a, b].map((r) =>
+      r.status === 'fulfilled' ? r.value.status : (r.reason as GraphQLError).extensions.code,
+    );
     expect(outcomes.sort()).toEqual(expect.arrayContaining(['CONFLICT']));
     expect(outcomes.filter((o) => o === 'REFUNDED' || o === 'RELEASED')).toHaveLength(1);
-    expect(await codeOf(service().placeHold(ada, { accountId: payer.id, amount: '1000', idempotencyKey: 'hold-3' }))).toBe('INSUFFICIENT_FUNDS');
+    expect(
+      await codeOf(service().placeHold(ada, { accountId: payer.id, amount: '1000', idempotencyKey: 'hold-3' })),
+    ).toBe('INSUFFICIENT_FUNDS');
   });
 
   it('reconciles to balanced, and names a tampered balance', async () => {
@@ -164,7 +282,11 @@ describe('LedgerService (SQLite)', () => {
     await em.nativeUpdate(Account, { id: victim.id }, { balanceMinor: 999_999n });
     const tampered = await ledgerReport(orm.em.fork() as SqlEntityManager, usd);
     expect(tampered.balanced).toBe(false);
-    expect(tampered.problems).toEqual(expect.arrayContaining([expect.objectContaining({ accountId: victim.id, problem: expect.stringMatching(/entries sum to 100/) })]));
+    expect(tampered.problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ accountId: victim.id, problem: expect.stringMatching(/entries sum to 100/) }),
+      ]),
+    );
     await em.nativeUpdate(Account, { id: victim.id }, { balanceMinor: 100n });
   });
 });

@@ -46,7 +46,10 @@ describe('money', () => {
     ['1000000.01', /above the maximum/],
     ['9'.repeat(40), /positive decimal/],
   ])('refuses %p with BAD_USER_INPUT', (amount, message) => {
-    expect(rejection(() => parseAmount(amount, USD, MAX))).toEqual({ code: 'BAD_USER_INPUT', message: expect.stringMatching(message) });
+    expect(rejection(() => parseAmount(amount, USD, MAX))).toEqual({
+      code: 'BAD_USER_INPUT',
+      message: expect.stringMatching(message),
+    });
   });
 
   it('refuses decimals for a currency without minor units', () => {

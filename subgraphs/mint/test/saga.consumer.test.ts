@@ -1,4 +1,14 @@
-import { consumeOnce, createLogger, newId, OutboxEvent, ProcessedEvent, type DomainEvent, type Identity, type Orm, type SqlEntityManager } from '@azora/kit';
+import {
+  consumeOnce,
+  createLogger,
+  newId,
+  OutboxEvent,
+  ProcessedEvent,
+  type DomainEvent,
+  type Identity,
+  type Orm,
+  type SqlEntityManager,
+} from '@azora/kit';
 import { scratchOrm } from '@azora/testing';
 import { Account } from '../src/entities/account.entity';
 import { Currency } from '../src/entities/currency.entity';
@@ -14,7 +24,7 @@ const log = createLogger('mint', 'silent');
 const treasury: Identity = { kind: 'user', userId: 'treasurer', roles: ['treasury'], scopes: [] };
 const person = (userId: string): Identity => ({ kind: 'user', userId, roles: [], scopes: [] });
 
-describe('Mint\'s side of the contract saga (SQLite)', () => {
+describe("Mint's side of the contract saga (SQLite)", () => {
   let orm: Orm;
   let drop: () => Promise<void>;
   const em = () => orm.em.fork() as SqlEntityManager;
@@ -24,7 +34,10 @@ describe('Mint\'s side of the contract saga (SQLite)', () => {
 
   beforeAll(async () => {
     ({ orm, drop } = await scratchOrm(mint));
-    await em().upsertMany(Currency, DEFAULT_CURRENCIES.map((c) => ({ ...c })));
+    await em().upsertMany(
+      Currency,
+      DEFAULT_CURRENCIES.map((c) => ({ ...c })),
+    );
   });
   afterAll(() => drop?.());
 
@@ -40,17 +53,20 @@ describe('Mint\'s side of the contract saga (SQLite)', () => {
   const handle = (event: DomainEvent, escrow = consumer) => consumeOnce(orm, escrow, event, log);
   /** Mint's answers about one contract, oldest first. */
   const answers = async (contractId: string) =>
-    (await em().find(OutboxEvent, { topic: 'mint.hold' }, { orderBy: { id: 'asc' } })).filter((e) => e.payload.contractId === contractId).map((e) => e.payload);
+    (await em().find(OutboxEvent, { topic: 'mint.hold' }, { orderBy: { id: 'asc' } }))
+      .filter((e) => e.payload.contractId === contractId)
+      .map((e) => e.payload);
   const balance = async (id: string) => (await em().findOneOrFail(Account, { id })).balanceMinor;
 
   async function parties(funds: string) {
     const employerId = newId();
     const account = await ledger().openAccount(person(employerId), 'USD');
-    if (funds !== '0') await ledger().deposit(treasury, { accountId: account.id, amount: funds, idempotencyKey: `fund-${account.id}` });
+    if (funds !== '0')
+      await ledger().deposit(treasury, { accountId: account.id, amount: funds, idempotencyKey: `fund-${account.id}` });
     return { contractId: newId(), employerId, freelancerId: newId(), accountId: account.id };
   }
 
-  it('holds the budget from the employer\'s account once, however often the request comes', async () => {
+  it("holds the budget from the employer's account once, however often the request comes", async () => {
     const c = await parties('1000.00');
     const created = forgeEvent('forge.contract.created', c);
     expect(await handle(created)).toBe(true);
@@ -58,7 +74,12 @@ describe('Mint\'s side of the contract saga (SQLite)', () => {
     await handle(forgeEvent('forge.contract.created', c)); // asked again (a new event): the key finds the same hold
     const holds = await contractEscrows(em(), [c.contractId]);
     expect(holds).toHaveLength(1);
-    expect(holds[0]!.hold).toMatchObject({ accountId: c.accountId, amountMinor: 25_000n, status: 'ACTIVE', reference: `forge:contract:${c.contractId}` });
+    expect(holds[0]!.hold).toMatchObject({
+      accountId: c.accountId,
+      amountMinor: 25_000n,
+      status: 'ACTIVE',
+      reference: `forge:contract:${c.contractId}`,
+    });
     expect(await balance(c.accountId)).toBe(75_000n);
     expect(await answers(c.contractId)).toEqual([
       { contractId: c.contractId, holdId: holds[0]!.hold.id, amount: '250.00', currency: 'USD', payeeAccountId: null },
@@ -74,9 +95,17 @@ describe('Mint\'s side of the contract saga (SQLite)', () => {
     expect(await contractEscrows(em(), [poor.contractId, none.contractId])).toEqual([]);
     expect(await balance(poor.accountId)).toBe(10_000n);
     expect(await answers(poor.contractId)).toEqual([
-      { contractId: poor.contractId, step: 'place', code: 'INSUFFICIENT_FUNDS', reason: 'The account does not have enough money for this' },
+      {
+        contractId: poor.contractId,
+        step: 'place',
+        code: 'INSUFFICIENT_FUNDS',
+        reason: 'The account does not have enough money for this',
+      },
     ]);
-    expect((await answers(none.contractId))[0]).toMatchObject({ step: 'place', reason: 'The employer has no USD account' });
+    expect((await answers(none.contractId))[0]).toMatchObject({
+      step: 'place',
+      reason: 'The employer has no USD account',
+    });
     // The refusal is an answer, not a failure: the event counts as handled and is not retried.
     expect(await em().count(ProcessedEvent, { consumer: consumer.name })).toBeGreaterThanOrEqual(2);
   });
@@ -129,7 +158,9 @@ describe('Mint\'s side of the contract saga (SQLite)', () => {
     await handle(forgeEvent('forge.contract.created', c));
     const { hold } = (await contractEscrows(em(), [c.contractId]))[0]!;
     for (const caller of [person(c.employerId), treasury]) {
-      await expect(ledger().refundHold(caller, { holdId: hold.id })).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+      await expect(ledger().refundHold(caller, { holdId: hold.id })).rejects.toMatchObject({
+        extensions: { code: 'FORBIDDEN' },
+      });
     }
     expect(await balance(c.accountId)).toBe(5_000n);
   });

@@ -71,11 +71,13 @@ export class EventLogService {
         while (!done) {
           if (replaying) {
             if (replayed.length === 0) {
-              const rows = await this.em.fork().find(
-                LoggedEvent,
-                { topic: { $in: topics }, id: { $gt: lastId! } },
-                { orderBy: { id: 'asc' }, limit: REPLAY_BATCH },
-              );
+              const rows = await this.em
+                .fork()
+                .find(
+                  LoggedEvent,
+                  { topic: { $in: topics }, id: { $gt: lastId! } },
+                  { orderBy: { id: 'asc' }, limit: REPLAY_BATCH },
+                );
               replayed.push(...rows.map((row) => row.id));
               if (rows.length === 0) replaying = false;
             }

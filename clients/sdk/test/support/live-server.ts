@@ -23,13 +23,19 @@ import type { TypedDocumentNode } from '@azora/sdk';
 interface Tick {
   seq: number;
 }
-const TickType = new GraphQLObjectType<Tick>({ name: 'Tick', fields: { seq: { type: new GraphQLNonNull(GraphQLInt) } } });
+const TickType = new GraphQLObjectType<Tick>({
+  name: 'Tick',
+  fields: { seq: { type: new GraphQLNonNull(GraphQLInt) } },
+});
 
 export const TICKS = parse('subscription Ticks($after: String) { ticks(after: $after) { seq } }') as TypedDocumentNode<
   { ticks: Tick },
   { after?: string | null }
 >;
-export const TICK_COUNT = parse('query TickCount { tickCount }') as TypedDocumentNode<{ tickCount: number }, Record<string, never>>;
+export const TICK_COUNT = parse('query TickCount { tickCount }') as TypedDocumentNode<
+  { tickCount: number },
+  Record<string, never>
+>;
 
 /** A live event log the server streams from: every tick after the cursor, then new ones as they are published. */
 class TickLog {
@@ -81,7 +87,10 @@ export async function startLiveServer(refuse: Refusals = {}): Promise<LiveServer
   let httpQueries = 0;
   const authorizationOf = (params: unknown) => (params as { authorization?: string } | undefined)?.authorization;
   const schema = new GraphQLSchema({
-    query: new GraphQLObjectType({ name: 'Query', fields: { tickCount: { type: new GraphQLNonNull(GraphQLInt), resolve: () => log.ticks.length } } }),
+    query: new GraphQLObjectType({
+      name: 'Query',
+      fields: { tickCount: { type: new GraphQLNonNull(GraphQLInt), resolve: () => log.ticks.length } },
+    }),
     subscription: new GraphQLObjectType({
       name: 'Subscription',
       fields: {

@@ -52,7 +52,15 @@ function CreateKeyForm({ onCreated }: { onCreated: () => void }) {
     <>
       <form className="inline-form" onSubmit={submit} aria-labelledby="create-key-heading">
         <h3 id="create-key-heading">New key</h3>
-        <TextField id="key-name" label="Name" required maxLength={120} value={name} onChange={(e) => setName(e.target.value)} placeholder="freezer-7 sensor" />
+        <TextField
+          id="key-name"
+          label="Name"
+          required
+          maxLength={120}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="freezer-7 sensor"
+        />
         <TextField
           id="key-scopes"
           label="Scopes"
@@ -72,7 +80,8 @@ function CreateKeyForm({ onCreated }: { onCreated: () => void }) {
             The secret of <strong>{secret.name}</strong>. Store it now: it is never shown again.
           </p>
           <p>
-            <code data-testid="api-key-secret">{secret.secret}</code> <CopyButton text={secret.secret} label="Copy the secret" />
+            <code data-testid="api-key-secret">{secret.secret}</code>{' '}
+            <CopyButton text={secret.secret} label="Copy the secret" />
           </p>
         </div>
       )}
@@ -86,7 +95,8 @@ function KeyItem({ apiKey, onRevoked }: { apiKey: ApiKeyFieldsFragment; onRevoke
   return (
     <li className={revoked ? 'key revoked' : 'key'} aria-label={`API key ${apiKey.name}`}>
       <p className="key-name">
-        {apiKey.name} <code>{apiKey.prefix}…</code> {revoked && <span className="badge">revoked {when(apiKey.revokedAt)}</span>}
+        {apiKey.name} <code>{apiKey.prefix}…</code>{' '}
+        {revoked && <span className="badge">revoked {when(apiKey.revokedAt)}</span>}
       </p>
       <p className="hint">
         {apiKey.scopes.length ? `Scopes: ${apiKey.scopes.join(', ')}` : 'No scopes'} · created {when(apiKey.createdAt)}

@@ -1,4 +1,11 @@
-import { GrantRoleDocument, RevokeRoleDocument, UsersDocument, type Role, type UsersQuery, type UsersQueryVariables } from '@azora/sdk';
+import {
+  GrantRoleDocument,
+  RevokeRoleDocument,
+  UsersDocument,
+  type Role,
+  type UsersQuery,
+  type UsersQueryVariables,
+} from '@azora/sdk';
 import { useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
 import { useSignedIn } from '../app';
@@ -21,7 +28,11 @@ const ROLES: Record<Role, string> = {
 const ALL_ROLES = Object.keys(ROLES) as Role[];
 
 type UserNode = UsersQuery['users']['edges'][number]['node'];
-const USERS: PagedQuery<UsersQuery, UsersQueryVariables, UserNode> = { query: UsersDocument, variables: {}, connection: (data) => data.users };
+const USERS: PagedQuery<UsersQuery, UsersQueryVariables, UserNode> = {
+  query: UsersDocument,
+  variables: {},
+  connection: (data) => data.users,
+};
 
 export function UserList() {
   // Each page is its own query: a change to a user fetches again only the page it is on.

@@ -94,7 +94,8 @@ function PostedJobs() {
                 {job.title}
               </Link>
               <p className="meta">
-                {job.status === 'OPEN' ? 'Open' : 'Filled'} · {count} {count === 1 ? 'application' : 'applications'} · pays {formatMoney(job.budget)}
+                {job.status === 'OPEN' ? 'Open' : 'Filled'} · {count} {count === 1 ? 'application' : 'applications'} ·
+                pays {formatMoney(job.budget)}
               </p>
             </li>
           );
@@ -118,12 +119,7 @@ function OpenJobs() {
       <h2 id="open-jobs-heading">Open jobs</h2>
       <div className="field narrow-field">
         <label htmlFor="job-skill">Needs the skill</label>
-        <select
-          id="job-skill"
-          value={skill}
-          disabled={!skills.data}
-          onChange={(e) => setSkill(e.target.value)}
-        >
+        <select id="job-skill" value={skill} disabled={!skills.data} onChange={(e) => setSkill(e.target.value)}>
           <option value="">Any skill</option>
           {skills.data?.skills.map((s) => (
             <option key={s.slug} value={s.slug}>

@@ -1,4 +1,11 @@
-import { ApplyToJobDocument, JobApplicationsDocument, JobDocument, MyApplicationsDocument, NewJobApplicationsDocument, type JobSummaryFragment } from '@azora/sdk';
+import {
+  ApplyToJobDocument,
+  JobApplicationsDocument,
+  JobDocument,
+  MyApplicationsDocument,
+  NewJobApplicationsDocument,
+  type JobSummaryFragment,
+} from '@azora/sdk';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { PageHeading, useApp } from '../app';
@@ -16,7 +23,10 @@ const FRESH = { requestPolicy: 'network-only' } as const;
 const PITCH_MAX = 2_000;
 
 const APPLY_MESSAGES: ErrorMessages = {
-  BAD_USER_INPUT: ({ field, message }) => (field === 'pitch' ? `Tell the employer why you fit the job, in 1 to ${PITCH_MAX.toLocaleString()} characters` : message),
+  BAD_USER_INPUT: ({ field, message }) =>
+    field === 'pitch'
+      ? `Tell the employer why you fit the job, in 1 to ${PITCH_MAX.toLocaleString()} characters`
+      : message,
   // The server's sentence names the reason (one's own job), which "not allowed" alone would not.
   FORBIDDEN: ({ message }) => message,
 };
@@ -119,7 +129,8 @@ function Apply({ job }: { job: JobSummaryFragment }) {
             }}
           />
           <p className="hint" id="apply-pitch-hint">
-            Your experience with the skills it needs; up to {PITCH_MAX.toLocaleString()} characters ({pitch.length} so far).
+            Your experience with the skills it needs; up to {PITCH_MAX.toLocaleString()} characters ({pitch.length} so
+            far).
           </p>
         </div>
         {problem !== null && (
@@ -154,7 +165,11 @@ function Applications({ jobId }: { jobId: string }) {
         loaded={Boolean(applications)}
         empty="Nobody has applied yet."
         card={(application) => (
-          <li key={application.id} className="card" aria-label={`Application from ${application.applicant.displayName}`}>
+          <li
+            key={application.id}
+            className="card"
+            aria-label={`Application from ${application.applicant.displayName}`}
+          >
             <p className="card-title">{application.applicant.displayName}</p>
             <p className="meta">
               <span className="badge">{applicationStatusName(application)}</span> · applied{' '}

@@ -1,4 +1,10 @@
-import { CoursesDocument, MyEnrollmentsDocument, type CourseSummaryFragment, type CoursesQuery, type CoursesQueryVariables } from '@azora/sdk';
+import {
+  CoursesDocument,
+  MyEnrollmentsDocument,
+  type CourseSummaryFragment,
+  type CoursesQuery,
+  type CoursesQueryVariables,
+} from '@azora/sdk';
 import { useState, type FormEvent } from 'react';
 import { useQuery } from 'urql';
 import { PageHeading, useApp } from '../app';
@@ -104,7 +110,8 @@ function CourseCard({ course }: { course: CourseSummaryFragment }) {
       </Link>
       <p>{course.summary}</p>
       <p className="meta">
-        {levelName(course.level)} · {course.lessonCount} {course.lessonCount === 1 ? 'lesson' : 'lessons'} · by {course.instructor.displayName}
+        {levelName(course.level)} · {course.lessonCount} {course.lessonCount === 1 ? 'lesson' : 'lessons'} · by{' '}
+        {course.instructor.displayName}
       </p>
       <Tags label="Skills taught" items={course.skills.map((skill) => ({ key: skill.slug, text: skill.slug }))} />
     </li>

@@ -48,7 +48,8 @@ export function CoursePage({ id }: { id: string }) {
       <PageHeading title={course.title}>{course.title}</PageHeading>
       <p>{course.summary}</p>
       <p className="meta">
-        {levelName(course.level)} · {course.lessonCount} {course.lessonCount === 1 ? 'lesson' : 'lessons'} · taught by {course.instructor.displayName}
+        {levelName(course.level)} · {course.lessonCount} {course.lessonCount === 1 ? 'lesson' : 'lessons'} · taught by{' '}
+        {course.instructor.displayName}
         {course.status === 'ARCHIVED' && ' · archived: no new enrolments'}
       </p>
       {session ? (
@@ -72,7 +73,8 @@ function Learning({ course }: { course: Course }) {
   const enrollments = mine.data?.me?.enrollments;
   // The answer of the last mutation (enrol, lesson done) is the newest state of this course's enrolment: the list is
   // not fetched again for it.
-  const enrollment = completed?.course.id === course.id ? completed : enrollments?.find((e) => e.course.id === course.id);
+  const enrollment =
+    completed?.course.id === course.id ? completed : enrollments?.find((e) => e.course.id === course.id);
   // The enrol button goes away once it worked: the keyboard focus moves to what replaced it.
   const [justEnrolled, setJustEnrolled] = useState(false);
   const progressHeading = useRef<HTMLHeadingElement>(null);
@@ -123,8 +125,8 @@ function Learning({ course }: { course: Course }) {
         </div>
         {enrollment.certificate ? (
           <Success>
-            Course complete. Certificate <code data-testid="certificate-code">{enrollment.certificate.code}</code> issued{' '}
-            {new Date(enrollment.certificate.issuedAt).toLocaleDateString()}; anyone can check it by its code.
+            Course complete. Certificate <code data-testid="certificate-code">{enrollment.certificate.code}</code>{' '}
+            issued {new Date(enrollment.certificate.issuedAt).toLocaleDateString()}; anyone can check it by its code.
           </Success>
         ) : (
           <p className="hint">Complete every lesson to earn the course's certificate.</p>
@@ -155,7 +157,15 @@ function Syllabus({ course }: { course: Course }) {
   );
 }
 
-function Lessons({ course, enrollment, onCompleted }: { course: Course; enrollment: EnrollmentProgressFragment; onCompleted: (e: EnrollmentProgressFragment) => void }) {
+function Lessons({
+  course,
+  enrollment,
+  onCompleted,
+}: {
+  course: Course;
+  enrollment: EnrollmentProgressFragment;
+  onCompleted: (e: EnrollmentProgressFragment) => void;
+}) {
   // Lesson content is for enrolled learners only, so it is asked for once the enrolment exists.
   const [lessons, refetch] = useQuery({ query: CourseLessonsDocument, variables: { id: course.id }, ...FRESH });
   const [completing, complete] = useMutation(CompleteLessonDocument);
@@ -167,7 +177,9 @@ function Lessons({ course, enrollment, onCompleted }: { course: Course; enrollme
     document.getElementById(`lesson-done-${justDone}`)?.focus();
     setJustDone(null); // once: a later refetch must not take the focus again
   }, [justDone, enrollment]);
-  const contentOf = new Map(lessons.data?.course?.modules.flatMap((m) => m.lessons.map((l) => [l.id, l.content] as const)) ?? []);
+  const contentOf = new Map(
+    lessons.data?.course?.modules.flatMap((m) => m.lessons.map((l) => [l.id, l.content] as const)) ?? [],
+  );
   const done = new Set(enrollment.completedLessonIds);
   const markDone = async (lessonId: string) => {
     setFailedLesson(null);
@@ -198,7 +210,12 @@ function Lessons({ course, enrollment, onCompleted }: { course: Course; enrollme
                       ✓ Done
                     </p>
                   ) : (
-                    <button type="button" className="secondary" disabled={completing.fetching} onClick={() => void markDone(lesson.id)}>
+                    <button
+                      type="button"
+                      className="secondary"
+                      disabled={completing.fetching}
+                      onClick={() => void markDone(lesson.id)}
+                    >
                       Mark “{lesson.title}” as done
                     </button>
                   )}

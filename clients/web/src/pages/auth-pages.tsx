@@ -44,10 +44,25 @@ export function SignInPage() {
   const [password, setPassword] = useState('');
   const { busy, error, submit } = useAuthForm(() => azora.session.signIn({ email, password }));
   return (
-    <AuthCard title="Sign in" footer={<>New to Azora? <Link to="/sign-up">Create an account</Link></>}>
+    <AuthCard
+      title="Sign in"
+      footer={
+        <>
+          New to Azora? <Link to="/sign-up">Create an account</Link>
+        </>
+      }
+    >
       {sessionEnded && !error && <p className="notice">Your session has ended. Please sign in again.</p>}
       <form onSubmit={submit}>
-        <TextField id="sign-in-email" label="Email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <TextField
+          id="sign-in-email"
+          label="Email"
+          type="email"
+          autoComplete="username"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
         <TextField
           id="sign-in-password"
           label="Password"
@@ -73,7 +88,14 @@ export function SignUpPage() {
   const [password, setPassword] = useState('');
   const { busy, error, submit } = useAuthForm(() => azora.session.signUp({ email, password, displayName }));
   return (
-    <AuthCard title="Create your account" footer={<>Already have an account? <Link to="/sign-in">Sign in</Link></>}>
+    <AuthCard
+      title="Create your account"
+      footer={
+        <>
+          Already have an account? <Link to="/sign-in">Sign in</Link>
+        </>
+      }
+    >
       <form onSubmit={submit}>
         <TextField
           id="sign-up-name"
@@ -84,7 +106,15 @@ export function SignUpPage() {
           value={displayName}
           onChange={(e) => setDisplayName(e.target.value)}
         />
-        <TextField id="sign-up-email" label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <TextField
+          id="sign-up-email"
+          label="Email"
+          type="email"
+          autoComplete="email"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
         <TextField
           id="sign-up-password"
           label="Password"

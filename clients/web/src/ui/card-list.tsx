@@ -5,7 +5,11 @@ import { MorePages, type MorePagesProps } from './cursor-pages';
  * A list of cards, and its empty-state text once loaded. For a cursor-paged list, `items` is the first page
  * (`useCursorPage`) and `more` brings the pages after it, each on request.
  */
-export function CardList<T extends { id: string }, TData = unknown, TVariables extends { first?: number | null; after?: string | null } = {}>(props: {
+export function CardList<
+  T extends { id: string },
+  TData = unknown,
+  TVariables extends { first?: number | null; after?: string | null } = {},
+>(props: {
   label: string;
   items: readonly T[];
   loaded: boolean;

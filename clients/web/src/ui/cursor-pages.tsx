@@ -72,7 +72,9 @@ export interface MorePagesProps<TData, TVariables extends PageVariables, TNode> 
  * (`after` the previous page's `endCursor`), fetched and refreshed on its own. A change of the query's variables (a new
  * search) goes back to the first page.
  */
-export function MorePages<TData, TVariables extends PageVariables, TNode>(props: MorePagesProps<TData, TVariables, TNode>) {
+export function MorePages<TData, TVariables extends PageVariables, TNode>(
+  props: MorePagesProps<TData, TVariables, TNode>,
+) {
   return <MoreButton key={JSON.stringify(props.paged.variables)} {...props} />;
 }
 
@@ -89,7 +91,9 @@ function MoreButton<TData, TVariables extends PageVariables, TNode>(props: MoreP
   );
 }
 
-function NextPage<TData, TVariables extends PageVariables, TNode>(props: MorePagesProps<TData, TVariables, TNode> & { after: string }) {
+function NextPage<TData, TVariables extends PageVariables, TNode>(
+  props: MorePagesProps<TData, TVariables, TNode> & { after: string },
+) {
   const { paged, after, loading, item } = props;
   const page = useCursorPage(paged, after);
   const { result } = page;

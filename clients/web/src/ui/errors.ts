@@ -15,7 +15,11 @@ export function errorDetails(error: unknown): ErrorDetails {
     const first = error.graphQLErrors[0];
     if (first) {
       const { code, field } = first.extensions ?? {};
-      return { code: typeof code === 'string' ? code : undefined, message: first.message, field: typeof field === 'string' ? field : undefined };
+      return {
+        code: typeof code === 'string' ? code : undefined,
+        message: first.message,
+        field: typeof field === 'string' ? field : undefined,
+      };
     }
     return errorDetails(error.networkError);
   }
@@ -38,7 +42,9 @@ function sentence(text: string): string {
 export function readableError(error: unknown, messages: ErrorMessages = {}): string {
   const details = errorDetails(error);
   const special = details.code !== undefined ? messages[details.code] : undefined;
-  return sentence(special === undefined ? generalSentence(details) : typeof special === 'function' ? special(details) : special);
+  return sentence(
+    special === undefined ? generalSentence(details) : typeof special === 'function' ? special(details) : special,
+  );
 }
 
 function generalSentence({ code, message }: ErrorDetails): string {

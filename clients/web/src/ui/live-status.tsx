@@ -7,7 +7,13 @@ import { ErrorNotice } from './status';
  * that and while a lost connection is re-established, or the error that ended it. `subscription` is the first value
  * `useSubscription` returns; `children` says what being live brings.
  */
-export function LiveStatus({ subscription, children }: { subscription: { error?: unknown; extensions?: Record<string, unknown> }; children: ReactNode }) {
+export function LiveStatus({
+  subscription,
+  children,
+}: {
+  subscription: { error?: unknown; extensions?: Record<string, unknown> };
+  children: ReactNode;
+}) {
   if (subscription.error) return <ErrorNotice error={subscription.error} />;
   const live = isLive(subscription);
   return (

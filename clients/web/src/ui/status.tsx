@@ -12,7 +12,15 @@ export function Loading({ children }: { children: ReactNode }) {
 }
 
 /** An error, announced at once (role="alert"), with a way to try again when there is one. */
-export function ErrorNotice({ error, messages, retry }: { error: unknown; messages?: ErrorMessages; retry?: () => void }) {
+export function ErrorNotice({
+  error,
+  messages,
+  retry,
+}: {
+  error: unknown;
+  messages?: ErrorMessages;
+  retry?: () => void;
+}) {
   return (
     <div className="notice notice-error" role="alert">
       <p>{readableError(error, messages)}</p>

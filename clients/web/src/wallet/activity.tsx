@@ -1,4 +1,9 @@
-import { AccountActivityDocument, AccountEntriesDocument, type AccountSummaryFragment, type LedgerEntryFieldsFragment } from '@azora/sdk';
+import {
+  AccountActivityDocument,
+  AccountEntriesDocument,
+  type AccountSummaryFragment,
+  type LedgerEntryFieldsFragment,
+} from '@azora/sdk';
 import { useEffect, useRef, type ReactNode } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { LiveStatus } from '../ui/live-status';
@@ -10,10 +15,10 @@ type Entry = LedgerEntryFieldsFragment;
 /** The shown account's ledger entries, newest first, with new ones arriving live by subscription. It never polls. */
 export function Activity({ account, onLiveEntry }: { account: AccountSummaryFragment; onLiveEntry: () => void }) {
   // The handler is urql's reducer (it may run twice under StrictMode): it only accumulates, newest first.
-  const [subscription] = useSubscription({ query: AccountActivityDocument, variables: { accountId: account.id } }, (previous: Entry[] = [], event) => [
-    event.accountActivity,
-    ...previous,
-  ]);
+  const [subscription] = useSubscription(
+    { query: AccountActivityDocument, variables: { accountId: account.id } },
+    (previous: Entry[] = [], event) => [event.accountActivity, ...previous],
+  );
   const live = subscription.data ?? [];
   const latest = live[0];
   // Each new entry changes a balance: the wallet asks the ledger again.
@@ -30,7 +35,15 @@ export function Activity({ account, onLiveEntry }: { account: AccountSummaryFrag
   );
 }
 
-function ActivityList({ account, live, children }: { account: AccountSummaryFragment; live: Entry[]; children: ReactNode }) {
+function ActivityList({
+  account,
+  live,
+  children,
+}: {
+  account: AccountSummaryFragment;
+  live: Entry[];
+  children: ReactNode;
+}) {
   const [{ data, fetching, error }, refetch] = useQuery({
     query: AccountEntriesDocument,
     variables: { accountId: account.id, first: 20 },
@@ -90,7 +103,12 @@ function describe(entry: Entry): string {
 
 function EntryItem({ entry }: { entry: Entry }) {
   const credit = entry.direction === 'CREDIT';
-  const counterpart = entry.transfer.kind === 'TRANSFER' ? (credit ? `from ${entry.transfer.fromAccountId}` : `to ${entry.transfer.toAccountId}`) : null;
+  const counterpart =
+    entry.transfer.kind === 'TRANSFER'
+      ? credit
+        ? `from ${entry.transfer.fromAccountId}`
+        : `to ${entry.transfer.toAccountId}`
+      : null;
   return (
     <li className={credit ? 'entry credit' : 'entry debit'}>
       <span className="entry-what">

@@ -4,7 +4,8 @@
  */
 
 const grouping = new Intl.NumberFormat(undefined, { useGrouping: true });
-const decimalSeparator = new Intl.NumberFormat(undefined).formatToParts(1.5).find((part) => part.type === 'decimal')?.value ?? '.';
+const decimalSeparator =
+  new Intl.NumberFormat(undefined).formatToParts(1.5).find((part) => part.type === 'decimal')?.value ?? '.';
 
 /** `"1234.50"` → `"1,234.50"` in the reader's locale, digit for digit. */
 export function formatAmount(amount: string): string {

@@ -3,7 +3,13 @@ import { useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
 import { ErrorNotice, Success } from '../ui/status';
 
-export function OpenAccountForm({ currencies, onOpened }: { currencies: WalletQuery['currencies']; onOpened: () => void }) {
+export function OpenAccountForm({
+  currencies,
+  onOpened,
+}: {
+  currencies: WalletQuery['currencies'];
+  onOpened: () => void;
+}) {
   const [currency, setCurrency] = useState(currencies[0]?.code ?? '');
   const [opened, setOpened] = useState<string | null>(null);
   const [{ fetching, error }, openAccount] = useMutation(OpenAccountDocument);

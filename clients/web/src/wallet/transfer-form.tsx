@@ -28,23 +28,33 @@ export function TransferForm({ accounts, onSent }: { accounts: AccountSummaryFra
   // One key per intended payment: resending the same form after a failure whose outcome is unknown (the connection
   // dropped) cannot pay twice. Changing anything makes it a different payment with a new key.
   const key = useRef(newIdempotencyKey());
-  const edit = <T,>(set: (value: T) => void) => (value: T) => {
-    key.current = newIdempotencyKey();
-    setProblem(null);
-    set(value);
-  };
+  const edit =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => {
+      key.current = newIdempotencyKey();
+      setProblem(null);
+      set(value);
+    };
   const from = accounts.find((a) => a.id === fromId) ?? accounts[0]!;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setSent(null);
     const toAccountId = to.trim();
-    if (!toAccountId) return setProblem({ kind: 'input', field: 'to', message: "Enter the recipient's account number." });
+    if (!toAccountId)
+      return setProblem({ kind: 'input', field: 'to', message: "Enter the recipient's account number." });
     const value = parseAmountInput(amount);
-    if (value === null) return setProblem({ kind: 'input', field: 'amount', message: 'Enter the amount as a number, like 12.50.' });
+    if (value === null)
+      return setProblem({ kind: 'input', field: 'amount', message: 'Enter the amount as a number, like 12.50.' });
     setProblem(null);
     const result = await transfer({
-      input: { fromAccountId: from.id, toAccountId, amount: value, memo: memo.trim() || null, idempotencyKey: key.current },
+      input: {
+        fromAccountId: from.id,
+        toAccountId,
+        amount: value,
+        memo: memo.trim() || null,
+        idempotencyKey: key.current,
+      },
     });
     if (result.error) return setProblem({ kind: 'server', error: result.error });
     if (result.data) {
@@ -60,10 +70,15 @@ export function TransferForm({ accounts, onSent }: { accounts: AccountSummaryFra
   const messages: ErrorMessages = {
     INSUFFICIENT_FUNDS: `Not enough money: your ${from.currency} account holds ${formatMoney(from.balance)}. Send less, or add money first.`,
     BAD_USER_INPUT: ({ message, field: blamed }) =>
-      blamed === 'amount' ? `Check the amount: ${message}` : blamed === 'toAccountId' ? `Check the recipient: ${message}` : message,
+      blamed === 'amount'
+        ? `Check the amount: ${message}`
+        : blamed === 'toAccountId'
+          ? `Check the recipient: ${message}`
+          : message,
     NOT_FOUND: "No account has that number. Check the recipient's account number.",
   };
-  const describedBy = (name: 'amount' | 'to', hint?: string) => [hint, field === name ? 'transfer-problem' : undefined].filter(Boolean).join(' ') || undefined;
+  const describedBy = (name: 'amount' | 'to', hint?: string) =>
+    [hint, field === name ? 'transfer-problem' : undefined].filter(Boolean).join(' ') || undefined;
 
   return (
     <section aria-labelledby="transfer-heading" className="panel">

@@ -33,7 +33,12 @@ export function WalletPage() {
             ) : (
               <ul className="accounts">
                 {accounts.map((account) => (
-                  <AccountCard key={account.id} account={account} shown={account.id === shown?.id} onShow={() => setSelected(account.id)} />
+                  <AccountCard
+                    key={account.id}
+                    account={account}
+                    shown={account.id === shown?.id}
+                    onShow={() => setSelected(account.id)}
+                  />
                 ))}
               </ul>
             )}
@@ -47,7 +52,15 @@ export function WalletPage() {
   );
 }
 
-function AccountCard({ account, shown, onShow }: { account: AccountSummaryFragment; shown: boolean; onShow: () => void }) {
+function AccountCard({
+  account,
+  shown,
+  onShow,
+}: {
+  account: AccountSummaryFragment;
+  shown: boolean;
+  onShow: () => void;
+}) {
   const numberId = `account-number-${account.id}`;
   return (
     <li className={shown ? 'account shown' : 'account'} aria-label={`${account.currency} account`}>

@@ -24,7 +24,15 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -62,14 +70,20 @@ export interface BrowserPerson {
 }
 
 /** A new browser profile opens the app, checks the CSP header it is served with, and signs up through the form. */
-export async function signUpInBrowser(browser: Browser, origin: string, name: string, viewport = DESKTOP): Promise<BrowserPerson> {
+export async function signUpInBrowser(
+  browser: Browser,
+  origin: string,
+  name: string,
+  viewport = DESKTOP,
+): Promise<BrowserPerson> {
   const context = await browser.newContext({ viewport });
   const violations = await cspViolations(context);
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const email = `${name.toLowerCase()}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.test`;
   const response = await page.goto(`${origin}/`);
-  if (response?.headers()['content-security-policy'] !== WEB_APP_CSP) throw new Error(`the app was served without its CSP: ${JSON.stringify(response?.headers())}`);
+  if (response?.headers()['content-security-policy'] !== WEB_APP_CSP)
+    throw new Error(`the app was served without its CSP: ${JSON.stringify(response?.headers())}`);
   await page.getByRole('link', { name: 'Create account' }).click();
   await page.getByLabel('Your name').fill(name);
   await page.getByLabel('Email').fill(email);
@@ -83,12 +97,23 @@ export async function signUpInBrowser(browser: Browser, origin: string, name: st
  * A browser profile already signed in as `who` (signed in through the API): the app takes the session from its
  * sessionStorage, as after a reload. The credentials are the platform's secret, never typed into the page.
  */
-export async function openSignedIn(browser: Browser, url: string, routerUrl: string, who: SignedIn, viewport = DESKTOP): Promise<{ page: Page; violations: string[] }> {
+export async function openSignedIn(
+  browser: Browser,
+  url: string,
+  routerUrl: string,
+  who: SignedIn,
+  viewport = DESKTOP,
+): Promise<{ page: Page; violations: string[] }> {
   const { me } = await createAzoraClient({ url: routerUrl, getToken: () => who.accessToken }).query(MeDocument);
   if (!me) throw new Error('no such user');
   const context = await browser.newContext({ viewport });
   const violations = await cspViolations(context);
-  const session: StoredSession = { accessToken: who.accessToken, refreshToken: who.refreshToken, expiresAt: Date.now() + 10 * 60_000, user: me };
+  const session: StoredSession = {
+    accessToken: who.accessToken,
+    refreshToken: who.refreshToken,
+    expiresAt: Date.now() + 10 * 60_000,
+    user: me,
+  };
   // Only on the first document: a reload keeps whatever the app itself stored since (a refreshed session, say).
   await context.addInitScript({
     content: `if (!sessionStorage.getItem('azora.session')) sessionStorage.setItem('azora.session', ${JSON.stringify(JSON.stringify(session))});`,
@@ -102,5 +127,7 @@ export async function openSignedIn(browser: Browser, url: string, routerUrl: str
 /** True when the page fits its viewport's width (nothing to scroll sideways at phone width). */
 export async function fitsWidth(page: Page): Promise<boolean> {
   // Runs in the page; the test's tsconfig has no DOM types.
-  return page.evaluate('document.documentElement.scrollWidth <= document.documentElement.clientWidth') as Promise<boolean>;
+  return page.evaluate(
+    'document.documentElement.scrollWidth <= document.documentElement.clientWidth',
+  ) as Promise<boolean>;
 }

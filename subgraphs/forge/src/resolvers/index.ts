@@ -12,7 +12,8 @@ const contracts = (ctx: ForgeContext) => new ContractService(ctx.em);
 const skills = (ctx: ForgeContext) => new SkillService(ctx.em);
 
 /** A skill by slug: the catalogue's entry, or, for one only LMS has named so far, the name it will get. */
-const skill = async (slug: string, { loaders }: ForgeContext) => (await loaders.skillBySlug.load(slug)) ?? { slug, name: skillName(slug) };
+const skill = async (slug: string, { loaders }: ForgeContext) =>
+  (await loaders.skillBySlug.load(slug)) ?? { slug, name: skillName(slug) };
 
 export const resolvers: Resolvers = {
   Decimal: DecimalScalar,
@@ -29,10 +30,13 @@ export const resolvers: Resolvers = {
       subscribe: async (_p, { jobId }, ctx) => {
         const job = await ctx.loaders.jobById.load(jobId);
         if (!job) throw notFound('Job', jobId);
-        if (job.posterId !== ctx.identity.userId && !hasRole(ctx.identity, 'admin')) throw forbidden("Only the job's poster sees its applications");
+        if (job.posterId !== ctx.identity.userId && !hasRole(ctx.identity, 'admin'))
+          throw forbidden("Only the job's poster sees its applications");
         // Each event's application is read afresh: the object-level rule judges the whole row.
         return eventStream(ctx.bus, ['forge.application'], async (event) =>
-          event.payload.jobId === jobId ? ((await ctx.em.fork().findOne(Application, { id: String(event.payload.applicationId) })) ?? undefined) : undefined,
+          event.payload.jobId === jobId
+            ? ((await ctx.em.fork().findOne(Application, { id: String(event.payload.applicationId) })) ?? undefined)
+            : undefined,
         );
       },
       resolve: (application: ApplicationEntity) => application,
@@ -69,7 +73,8 @@ export const resolvers: Resolvers = {
   },
   Job: {
     __resolveReference: (reference, { loaders }) => loaders.jobById.load(reference.id),
-    skills: async (job, _a, ctx) => Promise.all((await ctx.loaders.skillsOfJob.load(job.id)).map((s) => skill(s.skillSlug, ctx))),
+    skills: async (job, _a, ctx) =>
+      Promise.all((await ctx.loaders.skillsOfJob.load(job.id)).map((s) => skill(s.skillSlug, ctx))),
     budget: (job) => ({ amount: job.budgetAmount, currency: job.budgetCurrency }),
     poster: (job) => userRef(job.posterId),
     applications: (job, _a, { loaders }) => loaders.applicationsByJob.load(job.id),
@@ -77,7 +82,8 @@ export const resolvers: Resolvers = {
   Application: {
     job: (application, _a, { loaders }) => loaders.jobById.load(application.jobId).then((job) => job!),
     applicant: (application) => userRef(application.applicantId),
-    contract: async (application, _a, { loaders }) => (await loaders.contractsByApplication.load(application.id))[0] ?? null,
+    contract: async (application, _a, { loaders }) =>
+      (await loaders.contractsByApplication.load(application.id))[0] ?? null,
   },
   Contract: {
     __resolveReference: (reference, { loaders }) => loaders.contractById.load(reference.id),

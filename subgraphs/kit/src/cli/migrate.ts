@@ -15,14 +15,23 @@ async function main(names: string[]): Promise<void> {
   if (names.length === 0) throw new Error('usage: migrate <subgraph>...');
   const env = parseEnv(databaseEnvSchema, process.env, [subgraphProductionRules]);
   log.level = env.LOG_LEVEL;
-  if (env.DATABASE_URL && names.length > 1) throw new Error('DATABASE_URL names one database: migrate one subgraph with it');
+  if (env.DATABASE_URL && names.length > 1)
+    throw new Error('DATABASE_URL names one database: migrate one subgraph with it');
   for (const name of names) {
     const definition = loadSubgraphDefinition(name);
     const target = resolveDatabaseTarget(name, env);
-    const orm = await openDatabase({ subgraph: name, target, entities: subgraphEntities(definition), migrationsDir: definition.migrationsDir });
+    const orm = await openDatabase({
+      subgraph: name,
+      target,
+      entities: subgraphEntities(definition),
+      migrationsDir: definition.migrationsDir,
+    });
     try {
       const applied = await migrateToLatest(orm);
-      log.info({ subgraph: name, database: target.dialect, applied }, applied.length ? 'migrated' : 'already up to date');
+      log.info(
+        { subgraph: name, database: target.dialect, applied },
+        applied.length ? 'migrated' : 'already up to date',
+      );
     } finally {
       await orm.close(true);
     }

@@ -28,7 +28,8 @@ export const resolvers: Resolvers = {
   },
   Course: {
     __resolveReference: (reference, { loaders }) => loaders.courseById.load(reference.id),
-    skills: async (course, _a, { loaders }) => (await loaders.skillsByCourse.load(course.id)).map((s) => skill(s.skillSlug)),
+    skills: async (course, _a, { loaders }) =>
+      (await loaders.skillsByCourse.load(course.id)).map((s) => skill(s.skillSlug)),
     instructor: (course) => userRef(course.instructorId),
     modules: (course, _a, { loaders }) => loaders.modulesByCourse.load(course.id),
   },
