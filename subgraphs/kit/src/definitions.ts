@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { SubgraphDefinition } from './subgraph';
+import type { SubgraphDefinition } from './definition';
 
 /** The repository's `subgraphs/` folder (this file is subgraphs/kit/src/definitions.ts). */
 export const SUBGRAPHS_DIR = resolve(__dirname, '..', '..');

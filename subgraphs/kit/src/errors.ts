@@ -1,8 +1,9 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 /**
- * The closed list of error codes a client can see. Anything else is an unexpected error: it is logged with the
- * request id and masked as INTERNAL_SERVER_ERROR.
+ * The closed list of platform-wide error codes a client can see. A subgraph adds its own domain codes with
+ * `errorCodes(...)` in its definition. Anything else is an unexpected error: it is logged with the request id and
+ * masked as INTERNAL_SERVER_ERROR.
  */
 export const ErrorCode = {
   // Apollo Server's own request-level codes.
@@ -28,20 +29,53 @@ export const ErrorCode = {
   /** The request body is not JSON (HTTP 415). */
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   DOWNSTREAM_UNAVAILABLE: 'DOWNSTREAM_UNAVAILABLE',
-  INSUFFICIENT_FUNDS: 'INSUFFICIENT_FUNDS',
-  IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-const knownCodes = new Set<string>(Object.values(ErrorCode));
+/**
+ * Compatibility until Mint declares these with `errorCodes(...)` (issue 14): Mint's domain codes, still accepted
+ * from anywhere. Remove once Mint's definition declares them.
+ */
+const LEGACY_DOMAIN_CODES = ['INSUFFICIENT_FUNDS', 'IDEMPOTENCY_CONFLICT'] as const;
+type LegacyDomainCode = (typeof LEGACY_DOMAIN_CODES)[number];
 
-/** An expected business outcome, reported to the client with a code from the closed list. */
+const knownCodes = new Set<string>([...Object.values(ErrorCode), ...LEGACY_DOMAIN_CODES]);
+
+/** A domain code a subgraph declared (`errorCodes(...)`); only the factories it returns make one. */
+export type DeclaredErrorCode = string & { readonly declared: unique symbol };
+
+/** A code a `DomainError` may carry: a platform code, or one its subgraph declared. */
+export type DomainErrorCode = Exclude<ErrorCode, 'INTERNAL_SERVER_ERROR'> | LegacyDomainCode | DeclaredErrorCode;
+
+/** An expected business outcome, reported to the client with a platform code or one its subgraph declared. */
 export class DomainError extends GraphQLError {
-  constructor(code: Exclude<ErrorCode, 'INTERNAL_SERVER_ERROR'>, message: string, details?: Record<string, unknown>) {
+  constructor(code: DomainErrorCode, message: string, details?: Record<string, unknown>) {
     super(message, { extensions: { code, ...details } });
     this.name = 'DomainError';
   }
+}
+
+const DECLARED_CODE = /^[A-Z][A-Z0-9_]{2,59}$/;
+
+/** One factory per declared code: `mintErrors.INSUFFICIENT_FUNDS('Not enough money')`. */
+export type ErrorCodes<C extends string = string> = {
+  readonly [K in C]: (message: string, details?: Record<string, unknown>) => DomainError;
+};
+
+/**
+ * A subgraph's own domain error codes (e.g. Mint's `INSUFFICIENT_FUNDS`), given to `defineSubgraph` as `errorCodes`
+ * so its errors pass the subgraph's masking, and thrown through the factories this returns. Platform codes
+ * (NOT_FOUND, CONFLICT, …) are not redeclared: use `notFound`, `conflict`, `badInput` and `forbidden`.
+ */
+export function errorCodes<const C extends string>(...codes: C[]): ErrorCodes<C> {
+  const factories: Record<string, (message: string, details?: Record<string, unknown>) => DomainError> = {};
+  for (const code of codes) {
+    if (!DECLARED_CODE.test(code)) throw new Error(`Error code ${code} is not UPPER_SNAKE_CASE`);
+    if (knownCodes.has(code)) throw new Error(`Error code ${code} is a platform code: use the kit's`);
+    factories[code] = (message, details) => new DomainError(code as string as DeclaredErrorCode, message, details);
+  }
+  return factories as ErrorCodes<C>;
 }
 
 export const notFound = (what: string, id: string) =>
@@ -50,10 +84,14 @@ export const badInput = (message: string, field?: string) =>
   new DomainError('BAD_USER_INPUT', message, field ? { field } : undefined);
 export const conflict = (message: string) => new DomainError('CONFLICT', message);
 
-/** True when the error is expected and safe to show as-is. */
+/**
+ * True when the error is expected and safe to show as-is: a platform code, or a domain code its subgraph declared
+ * (the subgraph's masking marks those with `declaredBy`, so the router passes them without knowing every domain).
+ */
 export function isExpectedError(formatted: GraphQLFormattedError): boolean {
   const code = formatted.extensions?.code;
-  return typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR && knownCodes.has(code);
+  if (typeof code !== 'string' || code === ErrorCode.INTERNAL_SERVER_ERROR) return false;
+  return knownCodes.has(code) || (typeof formatted.extensions?.declaredBy === 'string' && DECLARED_CODE.test(code));
 }
 
 /**
@@ -65,6 +103,27 @@ export function maskError(formatted: GraphQLFormattedError): GraphQLFormattedErr
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
+  return masked(formatted);
+}
+
+/**
+ * A subgraph's `formatError`: like `maskError`, and its own declared codes pass too, marked `declaredBy` with the
+ * subgraph's name. A `declaredBy` the subgraph did not set itself is not trusted.
+ */
+export function subgraphErrorMask(subgraph: string, declared: ErrorCodes) {
+  const own = new Set(Object.keys(declared));
+  return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
+    const { declaredBy: _claimed, ...extensions } = formatted.extensions ?? {};
+    const code = extensions.code;
+    if (typeof code === 'string' && own.has(code)) {
+      const { stacktrace: _stacktrace, ...shown } = extensions;
+      return { ...formatted, extensions: { ...shown, declaredBy: subgraph } };
+    }
+    return maskError({ ...formatted, extensions });
+  };
+}
+
+function masked(formatted: GraphQLFormattedError): GraphQLFormattedError {
   return {
     message: 'Internal server error',
     locations: formatted.locations,

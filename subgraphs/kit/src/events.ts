@@ -1,9 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import type { z } from 'zod';
 import { idProperty } from './entity';
 import { newId } from './ids';
 import type { SqlEntityManager } from './database';
+import type { Logger } from './logger';
 import { activeTraceparent } from './telemetry';
+import { currentTransaction } from './transaction';
 
 /** A domain event: something that happened in one subgraph that others may react to. */
 export interface DomainEvent<Payload = Record<string, unknown>> {
@@ -151,3 +154,62 @@ export const toDomainEvent = (row: OutboxEvent): DomainEvent => ({
   occurredAt: row.occurredAt.toISOString(),
   ...(row.traceparent ? { traceparent: row.traceparent } : {}),
 });
+
+/** One kind of event a subgraph records: the topic it travels on and its payload's schema. */
+export interface EventSpec<Payload extends z.ZodType = z.ZodType> {
+  topic: string;
+  payload: Payload;
+}
+
+/** A subgraph's events by type, e.g. `{ 'lms.course.created': event('lms.course', z.object({…})) }`. */
+export type EventCatalog = Record<string, EventSpec>;
+
+/** Declares one kind of event (in a catalogue that `defineSubgraph` takes as `context.events`). */
+export function event<Payload extends z.ZodType>(topic: string, payload: Payload): EventSpec<Payload> {
+  return { topic, payload };
+}
+
+/** The payload an event of this type carries, as its consumers read it. */
+export type EventPayload<Catalog extends EventCatalog, Type extends keyof Catalog> = z.output<Catalog[Type]['payload']>;
+
+/** `ctx.events`: records this subgraph's events, with its name as the source. */
+export interface EventRecorder<Catalog extends EventCatalog> {
+  /**
+   * Validates the payload against the type's schema and records the event in the current `transaction` (else in the
+   * request's unit of work, written by its next flush). A payload that does not fit is a bug: it throws.
+   */
+  record<Type extends keyof Catalog & string>(type: Type, payload: z.input<Catalog[Type]['payload']>): DomainEvent;
+}
+
+/** The recorder behind `ctx.events`; `em` is used when no `transaction` is running. */
+export function eventRecorder<Catalog extends EventCatalog>(
+  source: string,
+  catalog: Catalog,
+  em: SqlEntityManager,
+): EventRecorder<Catalog> {
+  return {
+    record(type, payload) {
+      const spec = catalog[type];
+      if (!spec) throw new Error(`${source} declares no event ${type}`);
+      const parsed = spec.payload.parse(payload) as Record<string, unknown>;
+      return recordEvent(currentTransaction() ?? em, source, { topic: spec.topic, type, payload: parsed });
+    },
+  };
+}
+
+/**
+ * A consumer's read of another subgraph's event with the producer's own schema: the payload, or null when the event
+ * is of another type, or its payload is one this version cannot read (logged; retrying would never help).
+ */
+export function readEvent<Catalog extends EventCatalog, Type extends keyof Catalog & string>(
+  catalog: Catalog,
+  type: Type,
+  event: DomainEvent,
+  log: Logger,
+): EventPayload<Catalog, Type> | null {
+  if (event.type !== type) return null;
+  const parsed = catalog[type]!.payload.safeParse(event.payload);
+  if (!parsed.success)
+    log.error({ type, issues: parsed.error.issues }, 'event payload this consumer cannot read; skipped');
+  return parsed.success ? (parsed.data as EventPayload<Catalog, Type>) : null;
+}

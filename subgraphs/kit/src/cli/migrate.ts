@@ -7,7 +7,7 @@
 import { databaseEnvSchema, parseEnv, subgraphProductionRules } from '../config';
 import { migrateToLatest, openDatabase, resolveDatabaseTarget } from '../database';
 import { loadSubgraphDefinition } from '../definitions';
-import { subgraphEntities } from '../subgraph';
+import { subgraphEntities } from '../definition';
 import { createLogger } from '../logger';
 
 async function main(names: string[]): Promise<void> {

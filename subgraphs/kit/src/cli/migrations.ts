@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { databaseUrlFor, dropPostgresDatabase, migrateToLatest, openDatabase, type DatabaseTarget } from '../database';
 import { loadSubgraphDefinition } from '../definitions';
-import { subgraphEntities, type SubgraphDefinition } from '../subgraph';
+import { subgraphEntities, type SubgraphDefinition } from '../definition';
 
 async function createFor(definition: SubgraphDefinition, target: DatabaseTarget): Promise<void> {
   const orm = await openDatabase({
