@@ -1,4 +1,5 @@
-import type { SubgraphContext } from '@azora/kit';
-import type { LmsLoaders } from './loaders';
-
-export type LmsContext = SubgraphContext<LmsLoaders>;
+/**
+ * Compatibility until codegen.yml's `contextType` is `../schema#Context` (issue 14): the generated resolver types
+ * still import this name. Delete this file when the codegen convention lands and `npm run codegen` has run.
+ */
+export type { Context as LmsContext } from './schema';

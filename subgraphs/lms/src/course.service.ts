@@ -3,6 +3,7 @@ import {
   badInput,
   boundedText,
   conflict,
+  entityRef,
   forbidden,
   forUpdate,
   hasRole,
@@ -10,16 +11,16 @@ import {
   pageRequest,
   parseSlugs,
   personId,
-  recordEvent,
   toConnection,
+  transaction,
   type ConnectionArgs,
   type Identity,
   type SqlEntityManager,
 } from '@azora/kit';
 import { COURSE_LEVELS, Course, CourseSkill, type CourseLevel } from './entities/course.entity';
 import { CourseModule, Lesson } from './entities/syllabus.entity';
+import type { Context } from './schema';
 
-export const SOURCE = 'lms';
 export const MAX_COURSE_SKILLS = 10;
 
 export interface CourseInput {
@@ -45,18 +46,26 @@ export async function skillsOfCourse(em: SqlEntityManager, courseId: string): Pr
   return (await em.find(CourseSkill, { courseId }, { orderBy: { position: 'asc' } })).map((s) => s.skillSlug);
 }
 
-/** Faculty's side of LMS: writing courses, publishing and retiring them, and the catalogue. */
-export class CourseService {
-  constructor(private readonly em: SqlEntityManager) {}
+/** A skill, by its slug, as Forge resolves it. */
+export const skillRef = (slug: string) => entityRef('Skill', 'slug', slug);
 
-  async create(
-    caller: Identity,
-    input: { title: string; summary: string; level: CourseLevel; skills: readonly string[] },
-  ): Promise<Course> {
-    const instructorId = personId(caller);
-    if (!hasRole(caller, 'faculty', 'admin')) throw forbidden('Only faculty create courses');
+/**
+ * Faculty's side of LMS: writing courses, publishing and retiring them, and the catalogue. Who may call each
+ * mutation at all (faculty, admins) is the router's, from the SDL; here only what depends on the course: its
+ * instructor or an admin may change it.
+ */
+export class CourseService {
+  constructor(private readonly ctx: Context) {}
+
+  async create(input: {
+    title: string;
+    summary: string;
+    level: CourseLevel;
+    skills: readonly string[];
+  }): Promise<Course> {
+    const instructorId = personId(this.ctx.identity);
     const fields = this.validate(input);
-    return this.em.transactional(async (em) => {
+    return transaction(this.ctx.em, async (em) => {
       const course = em.create(Course, {
         instructorId,
         title: fields.title!,
@@ -66,19 +75,20 @@ export class CourseService {
       });
       await em.flush();
       this.replaceSkills(em, course.id, fields.skills!);
-      recordEvent(em, SOURCE, {
-        topic: 'lms.course',
-        type: 'lms.course.created',
-        payload: { courseId: course.id, instructorId, title: course.title, skills: fields.skills },
+      this.ctx.events.record('lms.course.created', {
+        courseId: course.id,
+        instructorId,
+        title: course.title,
+        skills: fields.skills!,
       });
       return course;
     });
   }
 
-  async update(caller: Identity, id: string, input: CourseInput): Promise<Course> {
+  async update(id: string, input: CourseInput): Promise<Course> {
     const fields = this.validate(input);
-    return this.em.transactional(async (em) => {
-      const course = await this.manageable(em, caller, id);
+    return transaction(this.ctx.em, async (em) => {
+      const course = await this.manageable(em, id);
       if (course.status === 'ARCHIVED') throw conflict('An archived course no longer changes');
       if (fields.title) Object.assign(course, { title: fields.title, titleSearch: fields.title.toLowerCase() });
       if (fields.summary != null) course.summary = fields.summary;
@@ -87,88 +97,102 @@ export class CourseService {
         await em.nativeDelete(CourseSkill, { courseId: course.id });
         this.replaceSkills(em, course.id, fields.skills);
       }
-      recordEvent(em, SOURCE, {
-        topic: 'lms.course',
-        type: 'lms.course.updated',
-        payload: { courseId: course.id, changed: Object.keys(fields) },
-      });
+      this.ctx.events.record('lms.course.updated', { courseId: course.id, changed: Object.keys(fields) });
       return course;
     });
   }
 
-  async addModule(caller: Identity, courseId: string, title: string): Promise<CourseModule> {
+  async addModule(courseId: string, title: string): Promise<CourseModule> {
     const moduleTitle = boundedText(title, 'title', 1, 120);
-    return this.em.transactional(async (em) => {
-      const course = await this.editableSyllabus(em, caller, courseId);
+    return transaction(this.ctx.em, async (em) => {
+      const course = await this.editableSyllabus(em, courseId);
       const position = (await em.count(CourseModule, { courseId: course.id })) + 1;
       const module = em.create(CourseModule, { courseId: course.id, title: moduleTitle, position });
       await em.flush();
-      recordEvent(em, SOURCE, {
-        topic: 'lms.course',
-        type: 'lms.course.module_added',
-        payload: { courseId: course.id, moduleId: module.id, position },
-      });
+      this.ctx.events.record('lms.course.module_added', { courseId: course.id, moduleId: module.id, position });
       return module;
     });
   }
 
-  async addLesson(caller: Identity, moduleId: string, input: { title: string; content: string }): Promise<Lesson> {
+  async addLesson(moduleId: string, input: { title: string; content: string }): Promise<Lesson> {
     const title = boundedText(input.title, 'title', 1, 120);
     const content = boundedText(input.content, 'content', 1, 20_000);
-    return this.em.transactional(async (em) => {
+    return transaction(this.ctx.em, async (em) => {
       const module = await em.findOne(CourseModule, { id: moduleId });
       if (!module) throw notFound('Module', moduleId);
-      const course = await this.editableSyllabus(em, caller, module.courseId);
+      const course = await this.editableSyllabus(em, module.courseId);
       const position = (await em.count(Lesson, { moduleId })) + 1;
       const lesson = em.create(Lesson, { courseId: course.id, moduleId, title, content, position });
       course.lessonCount += 1;
       await em.flush();
-      recordEvent(em, SOURCE, {
-        topic: 'lms.course',
-        type: 'lms.course.lesson_added',
-        payload: { courseId: course.id, moduleId, lessonId: lesson.id, position },
+      this.ctx.events.record('lms.course.lesson_added', {
+        courseId: course.id,
+        moduleId,
+        lessonId: lesson.id,
+        position,
       });
       return lesson;
     });
   }
 
-  async publish(caller: Identity, id: string): Promise<Course> {
-    return this.em.transactional(async (em) => {
-      const course = await this.manageable(em, caller, id);
+  async publish(id: string): Promise<Course> {
+    return transaction(this.ctx.em, async (em) => {
+      const course = await this.manageable(em, id);
       if (course.status === 'PUBLISHED') return course;
       if (course.status !== 'DRAFT') throw conflict('Only a draft can be published');
       if (course.lessonCount === 0) throw conflict('A course needs at least one lesson to be published');
       Object.assign(course, { status: 'PUBLISHED', publishedAt: new Date() });
-      const skills = await skillsOfCourse(em, course.id);
-      recordEvent(em, SOURCE, {
-        topic: 'lms.course',
-        type: 'lms.course.published',
-        payload: {
-          courseId: course.id,
-          instructorId: course.instructorId,
-          title: course.title,
-          skills,
-          lessonCount: course.lessonCount,
-        },
+      this.ctx.events.record('lms.course.published', {
+        courseId: course.id,
+        instructorId: course.instructorId,
+        title: course.title,
+        skills: await skillsOfCourse(em, course.id),
+        lessonCount: course.lessonCount,
       });
       return course;
     });
   }
 
-  async archive(caller: Identity, id: string): Promise<Course> {
-    return this.em.transactional(async (em) => {
-      const course = await this.manageable(em, caller, id);
+  async archive(id: string): Promise<Course> {
+    return transaction(this.ctx.em, async (em) => {
+      const course = await this.manageable(em, id);
       if (course.status === 'ARCHIVED') return course;
       Object.assign(course, { status: 'ARCHIVED', archivedAt: new Date() });
-      recordEvent(em, SOURCE, { topic: 'lms.course', type: 'lms.course.archived', payload: { courseId: course.id } });
+      this.ctx.events.record('lms.course.archived', { courseId: course.id });
       return course;
     });
   }
 
   /** The course if the caller may see it; a draft of someone else's is as good as missing. */
-  async visible(caller: Identity, id: string): Promise<Course | null> {
-    const course = await this.em.findOne(Course, { id });
-    return course && canSeeCourse(caller, course) ? course : null;
+  async visible(id: string): Promise<Course | null> {
+    const course = await this.ctx.loaders.courseById.load(id);
+    return course && canSeeCourse(this.ctx.identity, course) ? course : null;
+  }
+
+  /** The course a record (enrollment, certificate) belongs to; it always exists, so a missing one is a bug. */
+  async courseOf(record: { courseId: string }): Promise<Course> {
+    const course = await this.ctx.loaders.courseById.load(record.courseId);
+    if (!course) throw new Error(`course ${record.courseId} is missing`);
+    return course;
+  }
+
+  /** The courses a person teaches that the caller may see: drafts only to their instructor and admins. */
+  async teaching(instructorId: string): Promise<Course[]> {
+    const courses = await this.ctx.loaders.coursesByInstructor.load(instructorId);
+    return courses.filter((course) => canSeeCourse(this.ctx.identity, course));
+  }
+
+  /** The skills a course teaches, as Forge's `Skill` references, in the instructor's order. */
+  async skillsOf(course: Course) {
+    return (await this.ctx.loaders.skillsByCourse.load(course.id)).map((s) => skillRef(s.skillSlug));
+  }
+
+  modulesOf(course: Course): Promise<CourseModule[]> {
+    return this.ctx.loaders.modulesByCourse.load(course.id);
+  }
+
+  lessonsOf(module: CourseModule): Promise<Lesson[]> {
+    return this.ctx.loaders.lessonsByModule.load(module.id);
   }
 
   /** The catalogue: published courses, oldest first. */
@@ -179,7 +203,11 @@ export class CourseService {
     if (afterKey) ids.$gt = afterKey;
     if (filter?.skill) {
       const [skill] = parseSlugs([filter.skill], 'skill', 1);
-      ids.$in = this.em.createQueryBuilder(CourseSkill).select('courseId').where({ skillSlug: skill }).getKnexQuery();
+      ids.$in = this.ctx.em
+        .createQueryBuilder(CourseSkill)
+        .select('courseId')
+        .where({ skillSlug: skill })
+        .getKnexQuery();
     }
     if (Object.keys(ids).length > 0) where.id = ids;
     if (filter?.level) where.level = filter.level;
@@ -190,7 +218,7 @@ export class CourseService {
       if (words.length === 0) return toConnection([], limit, (course: Course) => course.id);
       where.$and = words.map((word) => ({ titleSearch: { $like: `%${word}%` } }));
     }
-    const rows = await this.em.find(Course, where, { orderBy: { id: 'asc' }, limit: limit + 1 });
+    const rows = await this.ctx.em.find(Course, where, { orderBy: { id: 'asc' }, limit: limit + 1 });
     return toConnection(rows, limit, (course) => course.id);
   }
 
@@ -198,8 +226,9 @@ export class CourseService {
     skills.forEach((skillSlug, position) => em.create(CourseSkill, { courseId, skillSlug, position }));
   }
 
-  /** The course, locked for change, if the caller teaches it or is an admin. */
-  private async manageable(em: SqlEntityManager, caller: Identity, id: string): Promise<Course> {
+  /** The course, locked for change, if the caller teaches it or is an admin (who may change any course). */
+  private async manageable(em: SqlEntityManager, id: string): Promise<Course> {
+    const caller = this.ctx.identity;
     const course = await em.findOne(Course, { id }, forUpdate(em));
     if (!course || !canSeeCourse(caller, course)) throw notFound('Course', id);
     if (course.instructorId !== caller.userId && !hasRole(caller, 'admin'))
@@ -208,8 +237,8 @@ export class CourseService {
   }
 
   /** Learners' progress is measured against the syllabus, so it changes only before anyone can enroll. */
-  private async editableSyllabus(em: SqlEntityManager, caller: Identity, courseId: string): Promise<Course> {
-    const course = await this.manageable(em, caller, courseId);
+  private async editableSyllabus(em: SqlEntityManager, courseId: string): Promise<Course> {
+    const course = await this.manageable(em, courseId);
     if (course.status !== 'DRAFT')
       throw conflict('The syllabus of a published course is fixed; make a new course instead');
     return course;

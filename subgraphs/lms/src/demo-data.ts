@@ -1,14 +1,18 @@
 import { DEMO_USERS, type Identity, type Logger, type SqlEntityManager } from '@azora/kit';
-import { CourseService } from './course.service';
 import { Course } from './entities/course.entity';
+import type { Context } from './schema';
 
 const GRACE: Identity = { kind: 'user', userId: DEMO_USERS[1].id, roles: ['faculty'], scopes: [] };
 
-/** Grace Hopper's published TypeScript course, on an empty database only (development). */
-export async function seedDemoData(em: SqlEntityManager, log: Logger): Promise<void> {
+/** Grace Hopper's published TypeScript course, on an empty database only (development), made through the services. */
+export async function seedDemoData(
+  em: SqlEntityManager,
+  log: Logger,
+  as: (identity: Identity) => Context,
+): Promise<void> {
   if ((await em.count(Course)) > 0) return;
-  const courses = new CourseService(em);
-  const course = await courses.create(GRACE, {
+  const { courses } = as(GRACE).services;
+  const course = await courses.create({
     title: 'TypeScript for working programmers',
     summary: 'Types that catch bugs before your users do: from the basics to typing a GraphQL API.',
     level: 'BEGINNER',
@@ -19,10 +23,10 @@ export async function seedDemoData(em: SqlEntityManager, log: Logger): Promise<v
     { module: 'Typing an API', lessons: ['Generated resolver types'] },
   ];
   for (const { module, lessons } of syllabus) {
-    const { id } = await courses.addModule(GRACE, course.id, module);
+    const { id } = await courses.addModule(course.id, module);
     for (const title of lessons)
-      await courses.addLesson(GRACE, id, { title, content: `# ${title}\n\nRead, then try it in the playground.` });
+      await courses.addLesson(id, { title, content: `# ${title}\n\nRead, then try it in the playground.` });
   }
-  await courses.publish(GRACE, course.id);
+  await courses.publish(course.id);
   log.info({ courseId: course.id }, 'demo course published');
 }

@@ -1,4 +1,4 @@
-import { inKeys, manyByKey, oneByKey, type SqlEntityManager } from '@azora/kit';
+import { byId, inKeys, manyByKey, oneByKey, type SqlEntityManager } from '@azora/kit';
 import { Course, CourseSkill } from './entities/course.entity';
 import { Certificate, Enrollment, LessonCompletion } from './entities/enrollment.entity';
 import { CourseModule, Lesson } from './entities/syllabus.entity';
@@ -6,12 +6,10 @@ import { CourseModule, Lesson } from './entities/syllabus.entity';
 /** `enrollmentOf` keys: one learner in one course. */
 export const enrollmentKey = (courseId: string, learnerId: string) => `${courseId}/${learnerId}`;
 
+/** This request's loaders: each batches the reads of one plan step into one statement. */
 export function createLoaders(em: SqlEntityManager) {
   return {
-    courseById: oneByKey(
-      (keys) => em.find(Course, { id: inKeys(keys) }),
-      (course) => course.id,
-    ),
+    courseById: byId(em, Course),
     coursesByInstructor: manyByKey(
       (keys) =>
         em.find(Course, { instructorId: inKeys(keys), status: { $ne: 'ARCHIVED' } }, { orderBy: { id: 'asc' } }),
@@ -45,14 +43,10 @@ export function createLoaders(em: SqlEntityManager) {
       (keys) => em.find(LessonCompletion, { enrollmentId: inKeys(keys) }, { orderBy: { completedAt: 'asc' } }),
       (completion) => completion.enrollmentId,
     ),
-    certificateById: oneByKey(
-      (keys) => em.find(Certificate, { id: inKeys(keys) }),
-      (certificate) => certificate.id,
-    ),
+    certificateById: byId(em, Certificate),
     certificateByEnrollment: oneByKey(
       (keys) => em.find(Certificate, { enrollmentId: inKeys(keys) }),
       (certificate) => certificate.enrollmentId,
     ),
   };
 }
-export type LmsLoaders = ReturnType<typeof createLoaders>;

@@ -88,6 +88,7 @@ describe.each(testDialects())('LMS through the router on %s', (dialect) => {
 
   it('refuses course changes to anyone but faculty, and to other faculty', async () => {
     const learner = await platform.signUp('learner');
+    // Only the router refuses a learner (the whole field is faculty's); the service does not repeat it.
     expect(await refused(platform, CREATE, draft('Not mine'), learner)).toEqual(['FORBIDDEN']);
     expect(await refused(platform, CREATE, draft('Anonymous'), null)).toEqual(['UNAUTHENTICATED']);
     for (const bad of [

@@ -1,64 +1,55 @@
-import { DateTimeScalar, userRef } from '@azora/kit';
-import type { LmsContext } from '../context';
-import { canSeeCourse, CourseService } from '../course.service';
+import { byReference, DateTimeScalar, userRef } from '@azora/kit';
 import type { Resolvers } from '../generated/resolvers-types';
-import { LearningService } from '../learning.service';
+import type { Context } from '../schema';
 
-const courses = (ctx: LmsContext) => new CourseService(ctx.em);
-const learning = (ctx: LmsContext) => new LearningService(ctx.em);
-const skill = (slug: string) => ({ __typename: 'Skill' as const, slug });
+type Loaders = Context['loaders'];
 
+/** Every resolver hands its work to a service: the rules live there. */
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   Query: {
-    courses: (_p, { filter, ...page }, ctx) => courses(ctx).catalogue(filter, page),
-    course: (_p, { id }, ctx) => courses(ctx).visible(ctx.identity, id),
-    certificate: (_p, { id }, { loaders }) => loaders.certificateById.load(id),
-    verifyCertificate: (_p, { code }, ctx) => learning(ctx).verify(code),
+    courses: (_p, { filter, ...page }, ctx) => ctx.services.courses.catalogue(filter, page),
+    course: (_p, { id }, ctx) => ctx.services.courses.visible(id),
+    certificate: (_p, { id }, ctx) => ctx.services.learning.certificate(id),
+    verifyCertificate: (_p, { code }, ctx) => ctx.services.learning.verify(code),
   },
   Mutation: {
-    createCourse: (_p, { input }, ctx) => courses(ctx).create(ctx.identity, input),
-    updateCourse: (_p, { id, input }, ctx) => courses(ctx).update(ctx.identity, id, input),
-    addModule: (_p, { courseId, title }, ctx) => courses(ctx).addModule(ctx.identity, courseId, title),
-    addLesson: (_p, { moduleId, input }, ctx) => courses(ctx).addLesson(ctx.identity, moduleId, input),
-    publishCourse: (_p, { id }, ctx) => courses(ctx).publish(ctx.identity, id),
-    archiveCourse: (_p, { id }, ctx) => courses(ctx).archive(ctx.identity, id),
-    enroll: (_p, { courseId }, ctx) => learning(ctx).enroll(ctx.identity, courseId),
-    completeLesson: (_p, { lessonId }, ctx) => learning(ctx).completeLesson(ctx.identity, lessonId),
+    createCourse: (_p, { input }, ctx) => ctx.services.courses.create(input),
+    updateCourse: (_p, { id, input }, ctx) => ctx.services.courses.update(id, input),
+    addModule: (_p, { courseId, title }, ctx) => ctx.services.courses.addModule(courseId, title),
+    addLesson: (_p, { moduleId, input }, ctx) => ctx.services.courses.addLesson(moduleId, input),
+    publishCourse: (_p, { id }, ctx) => ctx.services.courses.publish(id),
+    archiveCourse: (_p, { id }, ctx) => ctx.services.courses.archive(id),
+    enroll: (_p, { courseId }, ctx) => ctx.services.learning.enroll(courseId),
+    completeLesson: (_p, { lessonId }, ctx) => ctx.services.learning.completeLesson(lessonId),
   },
   Course: {
-    __resolveReference: (reference, { loaders }) => loaders.courseById.load(reference.id),
-    skills: async (course, _a, { loaders }) =>
-      (await loaders.skillsByCourse.load(course.id)).map((s) => skill(s.skillSlug)),
+    __resolveReference: byReference((loaders: Loaders) => loaders.courseById),
+    skills: (course, _a, ctx) => ctx.services.courses.skillsOf(course),
     instructor: (course) => userRef(course.instructorId),
-    modules: (course, _a, { loaders }) => loaders.modulesByCourse.load(course.id),
+    modules: (course, _a, ctx) => ctx.services.courses.modulesOf(course),
   },
   CourseModule: {
-    lessons: (module, _a, { loaders }) => loaders.lessonsByModule.load(module.id),
+    lessons: (module, _a, ctx) => ctx.services.courses.lessonsOf(module),
   },
   Enrollment: {
-    course: (enrollment, _a, { loaders }) => loaders.courseById.load(enrollment.courseId).then((c) => c!),
+    course: (enrollment, _a, ctx) => ctx.services.courses.courseOf(enrollment),
     learner: (enrollment) => userRef(enrollment.learnerId),
-    progress: async (enrollment, _a, { loaders }) => {
-      const course = await loaders.courseById.load(enrollment.courseId);
-      return course && course.lessonCount > 0 ? Math.min(1, enrollment.completedLessons / course.lessonCount) : 0;
-    },
-    completedLessonIds: async (enrollment, _a, { loaders }) =>
-      (await loaders.completionsByEnrollment.load(enrollment.id)).map((c) => c.lessonId),
-    certificate: (enrollment, _a, { loaders }) => loaders.certificateByEnrollment.load(enrollment.id),
+    progress: (enrollment, _a, ctx) => ctx.services.learning.progress(enrollment),
+    completedLessonIds: (enrollment, _a, ctx) => ctx.services.learning.completedLessonIds(enrollment),
+    certificate: (enrollment, _a, ctx) => ctx.services.learning.certificateOf(enrollment),
     enrolledAt: (enrollment) => enrollment.createdAt,
   },
   Certificate: {
-    __resolveReference: (reference, { loaders }) => loaders.certificateById.load(reference.id),
+    __resolveReference: byReference((loaders: Loaders) => loaders.certificateById),
     learner: (certificate) => userRef(certificate.learnerId),
-    course: (certificate, _a, { loaders }) => loaders.courseById.load(certificate.courseId).then((c) => c!),
-    skills: (certificate) => certificate.skills.map(skill),
+    course: (certificate, _a, ctx) => ctx.services.courses.courseOf(certificate),
+    skills: (certificate, _a, ctx) => ctx.services.learning.skillsOf(certificate),
   },
   User: {
     // LMS keeps no user rows: the reference itself is all it needs.
     __resolveReference: (reference) => ({ id: reference.id }),
-    enrollments: (u, _a, { loaders }) => loaders.enrollmentsByLearner.load(u.id),
-    teaching: async (u, _a, { loaders, identity }) =>
-      (await loaders.coursesByInstructor.load(u.id)).filter((course) => canSeeCourse(identity, course)),
+    enrollments: (user, _a, ctx) => ctx.services.learning.enrollmentsOf(user.id),
+    teaching: (user, _a, ctx) => ctx.services.courses.teaching(user.id),
   },
 };
