@@ -15,27 +15,58 @@ import { activeTraceparent, eventTraceContext, inSpan } from './telemetry';
 /** Which event each payload an event stream yielded came from, for the delivery's trace. */
 const payloadEvents = new WeakMap<object, DomainEvent>();
 
+/** Events recorded before the subscription, read from a durable log before the live ones (e.g. Nexus's replay). */
+export interface EventReplay {
+  /** Replay the events after this id (ids are time-ordered UUIDv7). */
+  after: string;
+  /** The next events after `after`, oldest first; an empty page ends the replay. */
+  page(after: string): Promise<DomainEvent[]>;
+}
+
+export interface EventStreamOptions {
+  /** Live events waiting while the consumer is busy; past it the oldest are dropped (default 1,000). */
+  maxQueue?: number;
+  /** Replays a log first; live events at or before the last replayed id are then skipped. */
+  replay?: EventReplay;
+}
+
+/** How many event ids a stream remembers to pass each event on once. */
+const SEEN_IDS = 10_000;
+
 /**
- * The live events of some topics as an async iterator, for a subscription's `subscribe`: events that arrive while
- * the consumer is busy wait in a bounded queue (the oldest are dropped past `maxQueue`), and `return()` — the client
- * unsubscribing — unsubscribes from the bus at once.
+ * The events of some topics as an async iterator, for every subscription's `subscribe`:
+ *
+ * - bounded: live events that arrive while the consumer is busy wait in a queue of `maxQueue`, the oldest dropped;
+ * - de-duplicated: the bus delivers at least once (an outbox may republish after a crash or by two replicas), so each
+ *   event id is passed on once (the last 10,000 ids are remembered);
+ * - able to end: `return()` (the client leaving) unsubscribes from the bus at once, even while waiting.
+ *
+ * `map` turns an event into the subscription's payload (read in the event's trace); undefined skips it. With
+ * `replay`, the live feed is subscribed first and buffered while the log is read, so an event committed during the
+ * replay is neither missed nor delivered twice.
  */
 export function eventStream<T = DomainEvent>(
   bus: EventBus,
   topics: string[],
-  map: (event: DomainEvent) => T | undefined | Promise<T | undefined>,
-  maxQueue = 1_000,
+  map: (event: DomainEvent, origin: { replayed: boolean }) => T | undefined | Promise<T | undefined>,
+  options: EventStreamOptions | number = {},
 ): AsyncIterableIterator<T> {
+  const { maxQueue = 1_000, replay } = typeof options === 'number' ? { maxQueue: options } : options;
   const queue: DomainEvent[] = [];
-  // The bus delivers at least once (an outbox may republish after a crash or by two replicas): each event id is passed
-  // on once, so every subscriber gets every event exactly once.
   const seen = new Set<string>();
+  const firstSight = (event: DomainEvent) => {
+    if (seen.has(event.id)) return false;
+    seen.add(event.id);
+    if (seen.size > SEEN_IDS) seen.delete(seen.values().next().value!);
+    return true;
+  };
+  let lastReplayed = replay?.after ?? null;
+  let replaying = replay !== undefined;
+  const replayed: DomainEvent[] = [];
   let waiting: ((event: DomainEvent | null) => void) | undefined;
   let done = false;
   const unsubscribe = bus.subscribe(topics, (event) => {
-    if (done || seen.has(event.id)) return;
-    seen.add(event.id);
-    if (seen.size > 10_000) seen.delete(seen.values().next().value!);
+    if (done || !firstSight(event)) return;
     if (waiting) {
       const resolve = waiting;
       waiting = undefined;
@@ -51,16 +82,41 @@ export function eventStream<T = DomainEvent>(
     waiting?.(null);
     waiting = undefined;
     queue.length = 0;
+    replayed.length = 0;
+  };
+  /** The next replayed event, or null once the log has nothing after the last one. */
+  const nextReplayed = async (): Promise<DomainEvent | null> => {
+    if (replayed.length === 0) replayed.push(...(await replay!.page(lastReplayed!)));
+    const event = replayed.shift();
+    if (!event) return null;
+    lastReplayed = event.id;
+    seen.add(event.id);
+    return event;
   };
   const iterator: AsyncIterableIterator<T> = {
     async next(): Promise<IteratorResult<T>> {
       while (!done) {
-        const event = queue.shift() ?? (await new Promise<DomainEvent | null>((resolve) => (waiting = resolve)));
-        if (!event) break;
+        let event: DomainEvent | null;
+        let wasReplayed = false;
+        if (replaying) {
+          event = await nextReplayed();
+          if (!event) {
+            replaying = false;
+            continue;
+          }
+          wasReplayed = true;
+        } else {
+          event = queue.shift() ?? (await new Promise<DomainEvent | null>((resolve) => (waiting = resolve)));
+          if (!event) break;
+          // Already delivered by the replay (the ids are time-ordered).
+          if (lastReplayed !== null && event.id <= lastReplayed) continue;
+        }
+        if (done) break;
         // The payload is read in the event's trace (its SQL spans join the trace of the change that caused it).
-        const value = await context.with(eventTraceContext(event), () => map(event));
+        const current = event;
+        const value = await context.with(eventTraceContext(current), () => map(current, { replayed: wasReplayed }));
         if (value !== undefined) {
-          if (typeof value === 'object' && value !== null) payloadEvents.set(value, event);
+          if (typeof value === 'object' && value !== null) payloadEvents.set(value, current);
           return { value, done: false };
         }
       }
