@@ -2,14 +2,15 @@ import {
   badInput,
   decodeCursor,
   encodeCursor,
+  eventStream,
   pageRequest,
   toConnection,
   type ConnectionArgs,
   type DomainEvent,
-  type EventBus,
   type SqlEntityManager,
 } from '@azora/kit';
 import { LoggedEvent } from './entities/logged-event.entity';
+import type { Context } from './schema';
 
 const TOPIC = /^[a-z][a-z0-9._-]{0,119}$/;
 const REPLAY_BATCH = 200;
@@ -31,13 +32,22 @@ export async function logEvent(em: SqlEntityManager, event: DomainEvent): Promis
   );
 }
 
+const asDomainEvent = (row: LoggedEvent): DomainEvent => ({
+  id: row.id,
+  topic: row.topic,
+  type: row.type,
+  source: row.source,
+  payload: row.payload,
+  occurredAt: row.occurredAt.toISOString(),
+});
+
 /** The durable log: reading it by cursor, and following it live after a replay. */
 export class EventLogService {
-  constructor(private readonly em: SqlEntityManager) {}
+  constructor(private readonly ctx: Context) {}
 
   async page(args: ConnectionArgs & { topic?: string | null }) {
     const { limit, afterKey } = pageRequest(args);
-    const rows = await this.em.find(
+    const rows = await this.ctx.em.find(
       LoggedEvent,
       { ...(args.topic ? { topic: args.topic } : {}), ...(afterKey ? { id: { $gt: afterKey } } : {}) },
       { orderBy: { id: 'asc' }, limit: limit + 1 },
@@ -45,72 +55,47 @@ export class EventLogService {
     return toConnection(rows, limit, (event) => event.id);
   }
 
+  byId(id: string): Promise<LoggedEvent | null> {
+    return this.ctx.loaders.eventById.load(id);
+  }
+
   /**
-   * Everything after the cursor, then live. The live feed is subscribed first and buffered while the log is read, so
-   * an event committed during the replay is neither missed nor delivered twice (ids are ordered; anything at or
-   * before the last replayed id is dropped). Every live event is logged before it is delivered, so the router's
-   * follow-up read by id finds it.
+   * Everything after the cursor, then live, through the kit's event stream (bounded, de-duplicated, ended by the
+   * client leaving). Every live event is logged before it is delivered, so the router's follow-up read by id finds
+   * it even before the log consumer has stored it.
    */
-  follow(bus: EventBus, topics: string[], after: string | null | undefined): AsyncIterableIterator<{ id: string }> {
+  follow(topics: readonly string[], after: string | null | undefined): AsyncIterableIterator<{ id: string }> {
     const invalid = topics.find((t) => !TOPIC.test(t));
     if (invalid !== undefined || topics.length === 0 || topics.length > 20) {
       throw badInput(invalid !== undefined ? `"${invalid}" is not a topic` : 'Follow 1 to 20 topics', 'topics');
     }
-    let lastId = after ? decodeCursor(after) : null;
-    const live: DomainEvent[] = [];
-    let wake: (() => void) | undefined;
-    let done = false;
-    const unsubscribe = bus.subscribe(topics, (event) => {
-      live.push(event);
-      wake?.();
-    });
-    let replaying = lastId !== null;
-    const replayed: string[] = [];
-    const iterator: AsyncIterableIterator<{ id: string }> = {
-      next: async () => {
-        while (!done) {
-          if (replaying) {
-            if (replayed.length === 0) {
-              const rows = await this.em
+    const replay = after
+      ? {
+          after: decodeCursor(after),
+          page: async (afterId: string) =>
+            (
+              await this.ctx.em
                 .fork()
                 .find(
                   LoggedEvent,
-                  { topic: { $in: topics }, id: { $gt: lastId! } },
+                  { topic: { $in: [...topics] }, id: { $gt: afterId } },
                   { orderBy: { id: 'asc' }, limit: REPLAY_BATCH },
-                );
-              replayed.push(...rows.map((row) => row.id));
-              if (rows.length === 0) replaying = false;
-            }
-            const id = replayed.shift();
-            if (id) {
-              lastId = id;
-              return { value: { id }, done: false };
-            }
-            continue;
-          }
-          const event = live.shift();
-          if (!event) {
-            await new Promise<void>((resolve) => (wake = resolve));
-            wake = undefined;
-            continue;
-          }
-          if (lastId !== null && event.id <= lastId) continue;
-          await logEvent(this.em.fork(), event);
-          lastId = event.id;
-          return { value: { id: event.id }, done: false };
+                )
+            ).map(asDomainEvent),
         }
-        return { value: undefined, done: true };
+      : undefined;
+    return eventStream(
+      this.ctx.bus,
+      [...topics],
+      async (event, { replayed }) => {
+        if (!replayed) await logEvent(this.ctx.em.fork(), event);
+        return { id: event.id };
       },
-      return: async () => {
-        done = true;
-        unsubscribe();
-        wake?.();
-        return { value: undefined, done: true };
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+      { replay },
+    );
+  }
+
+  cursorOf(event: { id: string }): string {
+    return encodeCursor(event.id);
   }
 }
-
-export const cursorOf = (event: { id: string }) => encodeCursor(event.id);

@@ -1,12 +1,7 @@
-import { inKeys, oneByKey, type SqlEntityManager } from '@azora/kit';
+import { byId, type SqlEntityManager } from '@azora/kit';
 import { LoggedEvent } from './entities/logged-event.entity';
 
+/** This request's loaders. */
 export function createLoaders(em: SqlEntityManager) {
-  return {
-    eventById: oneByKey(
-      (ids) => em.find(LoggedEvent, { id: inKeys(ids) }),
-      (event) => event.id,
-    ),
-  };
+  return { eventById: byId(em, LoggedEvent) };
 }
-export type NexusLoaders = ReturnType<typeof createLoaders>;

@@ -1,17 +1,26 @@
 import { join } from 'node:path';
-import { buildSchema, defineSubgraph, loadTypeDefs } from '@azora/kit';
+import { defineSubgraph, loadTypeDefs, subgraphContext, type ContextOf } from '@azora/kit';
 import { LoggedEvent } from './entities/logged-event.entity';
-import { logEvent } from './event-log.service';
+import { EventLogService, logEvent } from './event-log.service';
 import { createLoaders } from './loaders';
 import { resolvers } from './resolvers';
+
+/** What a Nexus request's context is made of. Nexus records no events of its own: it keeps everyone else's. */
+const context = subgraphContext({
+  loaders: createLoaders,
+  services: { eventLog: EventLogService },
+});
+
+/** What every Nexus resolver and service receives (codegen's `contextType`). */
+export type Context = ContextOf<typeof context>;
 
 /** Azora Nexus: the durable log of every domain event. Reading it is for admins and operators (router rule tree). */
 export const nexus = defineSubgraph({
   name: 'nexus',
   typeDefs: loadTypeDefs(join(__dirname, '..', 'schema.graphql')),
+  context,
   resolvers,
   entities: [LoggedEvent],
-  loaders: createLoaders,
   migrationsDir: join(__dirname, 'migrations'),
   consumers: [
     {
@@ -22,5 +31,3 @@ export const nexus = defineSubgraph({
     },
   ],
 });
-
-export const schema = buildSchema(nexus);
