@@ -13,7 +13,7 @@ import {
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values';
 import { allow, deny } from 'graphql-shield';
-import { ErrorCode, type Identity } from '@azora/kit';
+import type { Identity } from '@azora/kit';
 import { ANY, type Policy } from './policy';
 import { forbidden, isIdentityOnly, unauthenticated, type ShieldRule } from './rules';
 
@@ -173,6 +173,3 @@ async function evaluate(input: Parameters<typeof authorizeOperation>[0]): Promis
   }
   return rememberable ? undefined : null;
 }
-
-export const isAccessError = (error: GraphQLError) =>
-  error.extensions?.code === ErrorCode.UNAUTHENTICATED || error.extensions?.code === ErrorCode.FORBIDDEN;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { buildSchema, defineSubgraph, loadTypeDefs, problemsOf, type SubgraphContext } from '@azora/kit';
+import { defineSubgraph, loadTypeDefs, problemsOf, type SubgraphContext } from '@azora/kit';
 import { loadAegisConfig } from './config';
 import { seedDemoData } from './demo-data';
 import { ApiKey } from './entities/api-key.entity';
@@ -40,5 +40,3 @@ export const aegis = defineSubgraph({
     };
   },
 });
-
-export const schema = buildSchema(aegis);

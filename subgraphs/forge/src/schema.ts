@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { buildSchema, defineSubgraph, loadTypeDefs } from '@azora/kit';
+import { defineSubgraph, loadTypeDefs } from '@azora/kit';
 import { contractSagaConsumer, skillsConsumer } from './consumers';
 import { seedDemoData } from './demo-data';
 import { Contract } from './entities/contract.entity';
@@ -31,5 +31,3 @@ export const forge = defineSubgraph({
     return {};
   },
 });
-
-export const schema = buildSchema(forge);

@@ -104,4 +104,3 @@ export const subgraphEnvSchema = databaseEnvSchema.extend({
     .default('true')
     .transform((v) => v === 'true'),
 });
-export type SubgraphEnv = z.infer<typeof subgraphEnvSchema>;

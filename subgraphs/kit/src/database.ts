@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MikroORM, type AnyEntity, type EntitySchema, type Options } from '@mikro-orm/core';
+import { MikroORM, type AnyEntity, type EntityClass, type EntitySchema, type Options } from '@mikro-orm/core';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import type { AbstractSqlDriver, EntityManager } from '@mikro-orm/knex';
 import { Migrator, TSMigrationGenerator } from '@mikro-orm/migrations';
@@ -25,8 +25,8 @@ export type DatabaseTarget = { dialect: 'sqlite'; file: string } | { dialect: 'p
 
 export type SqlEntityManager = EntityManager<AbstractSqlDriver>;
 export type Orm = MikroORM<AbstractSqlDriver>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type EntityDefinition = EntitySchema<any, any> | (new (...args: any[]) => AnyEntity);
+/** An entity as MikroORM's `entities` option takes it (a `defineEntity` schema or a decorated class). */
+export type EntityDefinition = EntitySchema | EntityClass<AnyEntity>;
 
 /**
  * The database selection rule, in order: this subgraph's own `DATABASE_URL`; else `AZORA_DATABASE_URL`, a server on

