@@ -1,10 +1,11 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { FetcherResponse } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
-import { ErrorCode, IDENTITY_HEADER, injectTraceContext, isExpectedError, REQUEST_ID_HEADER } from '@azora/kit';
+import { ErrorCode, IDENTITY_HEADER, isExpectedError, REQUEST_ID_HEADER } from '@azora/kit';
 import type { RouterContext } from './context';
 import { isObject } from './limits/trusted-documents';
 import type { RouterMetrics } from './metrics';
+import { injectTraceContext } from './telemetry';
 import { SubgraphFetchError, type SubgraphCall, type SubgraphClient } from './resilience/subgraph-client';
 
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;

@@ -8,9 +8,10 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import { Pool } from 'undici';
-import { annotateActiveSpan, type Logger } from '@azora/kit';
+import type { Logger } from '@azora/kit';
 import type { RouterMetrics } from '../metrics';
 import type { RouterSettings } from '../settings';
+import { annotateActiveSpan } from '../telemetry';
 import { fetchKey, type SharedFetches } from './in-flight';
 import { RetryBudget } from './retry-budget';
 

@@ -51,16 +51,6 @@ export function startTelemetry(serviceName: string, spanProcessors?: SpanProcess
   return { shutdown: () => sdk.shutdown() };
 }
 
-/** Writes the active trace context (W3C `traceparent`) into outgoing request headers. */
-export function injectTraceContext(headers: { set(name: string, value: string): void }): void {
-  propagation.inject(context.active(), headers, { set: (carrier, key, value) => carrier.set(key, value) });
-}
-
-/** Adds attributes to the active span, if one is being recorded: what a trace should say about work done elsewhere. */
-export function annotateActiveSpan(attributes: Record<string, string | number | boolean>): void {
-  trace.getActiveSpan()?.setAttributes(attributes);
-}
-
 /** The W3C `traceparent` of a context (the active one by default); undefined when tracing is off or nothing is traced. */
 export function activeTraceparent(from: Context = context.active()): string | undefined {
   const carrier: Record<string, string> = {};
