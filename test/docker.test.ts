@@ -62,6 +62,12 @@ describe('docker/compose.yaml', () => {
     );
   });
 
+  it('runs Node 24 LTS in every stage of the image', () => {
+    const bases = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!).filter((b) => b.startsWith('node:'));
+    expect(bases.length).toBeGreaterThanOrEqual(3);
+    for (const base of bases) expect(base).toMatch(/^node:24-/);
+  });
+
   it('runs Prometheus and Grafana on the files in docker/observability, with no default password', () => {
     const mounts = [...compose.services.prometheus.volumes, ...compose.services.grafana.volumes]
       .map((volume: string) => volume.split(':')[0]!)
