@@ -29,6 +29,7 @@ const overridesSchema = z
         maxReplicas: z.number().int().min(1).default(6),
       })
       .strict()
+      .refine((a) => a.minReplicas <= a.maxReplicas, 'minReplicas exceeds maxReplicas')
       .default({ minReplicas: 2, maxReplicas: 6 }),
     /** Secrets of this subgraph alone: required variables in Compose, Secret keys in Kubernetes. */
     secrets: z
@@ -60,8 +61,8 @@ const overridesSchema = z
 export type Overrides = z.infer<typeof overridesSchema>;
 
 /** A template's values: text, or a list of nested values for a `{{#name}}…{{/name}}` section. */
-export interface Context {
-  [key: string]: string | number | Context[];
+export interface TemplateValues {
+  [key: string]: string | number | TemplateValues[];
 }
 
 const STANDALONE_TAG = /^[ \t]*(\{\{[#/]\w+\}\})[ \t]*\n/gm;
@@ -73,8 +74,8 @@ const VARIABLE = /\{\{(\w+)\}\}/g;
  * over the outer ones). A section tag alone on its line takes the line with it. An unknown name throws, so a typo in
  * a template fails instead of writing an empty value.
  */
-export function render(template: string, context: Context): string {
-  const expand = (text: string, values: Context): string =>
+export function render(template: string, context: TemplateValues): string {
+  const expand = (text: string, values: TemplateValues): string =>
     text
       .replace(SECTION, (_match, name: string, body: string) => {
         const list = values[name];
@@ -103,7 +104,7 @@ function readOverrides(folder: string): Overrides {
  * Codegen mappers by convention: every entity exported from `src/entities/*.entity.ts` (`export const X =
  * defineEntity(` or `export class X`) whose name is an object type of the schema; then the overrides, which win.
  */
-function mappersOf(folder: string, schemaFile: string, overrides: Overrides): Context[] {
+function mappersOf(folder: string, schemaFile: string, overrides: Overrides): TemplateValues[] {
   const objectTypes = new Set(
     parseGraphql(readFileSync(schemaFile, 'utf8')).definitions.flatMap((d) =>
       d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION ? [d.name.value] : [],
@@ -124,7 +125,10 @@ function mappersOf(folder: string, schemaFile: string, overrides: Overrides): Co
 }
 
 /** The values one subgraph's templates see. */
-function subgraphContext(root: string, entry: { name: string; url: string; schemaFile: string }): Context {
+function subgraphValues(root: string, entry: { name: string; url: string; schemaFile: string }): TemplateValues {
+  // The name is also its Compose service, Kubernetes objects and Secret names: a DNS label.
+  if (!/^[a-z][a-z0-9]*$/.test(entry.name))
+    throw new Error(`supergraph.yaml: ${entry.name} is not a DNS label (lower-case letters and digits)`);
   const port = new URL(entry.url).port;
   if (!port) throw new Error(`supergraph.yaml: ${entry.name}'s routing_url names no port`);
   const folder = join(root, 'subgraphs', entry.name);
@@ -161,7 +165,7 @@ const header = (template: string) =>
 
 /** Every generated file, by path from `root`, rendered from `root`'s supergraph.yaml and templates. */
 export function generate(root: string): Map<string, string> {
-  const subgraphs = readSupergraphConfig(join(root, 'supergraph.yaml')).map((entry) => subgraphContext(root, entry));
+  const subgraphs = readSupergraphConfig(join(root, 'supergraph.yaml')).map((entry) => subgraphValues(root, entry));
   const templates = join(root, TEMPLATES);
   const files = new Map<string, string>();
   for (const template of templateFiles(templates)) {

@@ -142,12 +142,24 @@ describe('a new entry in supergraph.yaml', () => {
     expect(entry.config.mappers).toEqual({ Gadget: '../entities/gadget.entity#Gadget' });
   });
 
-  it('refuses a generate.yaml key it does not know, naming the file', () => {
+  it('refuses a generate.yaml key it does not know, or bounds that cannot hold, naming the file', () => {
     const overrides = join(root, 'subgraphs', 'lms', 'generate.yaml');
     const before = readFileSync(overrides, 'utf8');
     writeFileSync(overrides, 'autoscalling: { minReplicas: 3 }\n');
     expect(() => generate(root)).toThrow(/subgraphs\/lms\/generate\.yaml: .*autoscalling/);
+    writeFileSync(overrides, 'autoscaling: { minReplicas: 7, maxReplicas: 3 }\n');
+    expect(() => generate(root)).toThrow(
+      /subgraphs\/lms\/generate\.yaml: autoscaling: minReplicas exceeds maxReplicas/,
+    );
     writeFileSync(overrides, before);
+  });
+
+  it('refuses a subgraph name that cannot name its Kubernetes objects', () => {
+    const config = join(root, 'supergraph.yaml');
+    const before = readFileSync(config, 'utf8');
+    writeFileSync(config, before.replace('  demo:\n', '  demo_x:\n'));
+    expect(() => generate(root)).toThrow('demo_x is not a DNS label');
+    writeFileSync(config, before);
   });
 
   it('removes the generated files of a subgraph taken out again', () => {
