@@ -45,7 +45,7 @@ const overridesSchema = z
           .strict(),
       )
       .default([]),
-    /** Plain environment of its Compose service only (Kubernetes takes shared settings from the azora-env ConfigMap). */
+    /** Plain environment of its Compose service only (Kubernetes has shared settings in the azora-env ConfigMap). */
     compose: z
       .object({ environment: z.record(z.string(), z.string()).default({}) })
       .strict()

@@ -63,7 +63,8 @@ describe('a new entry in supergraph.yaml', () => {
     mkdirSync(join(demo, 'src', 'entities'), { recursive: true });
     writeFileSync(
       join(demo, 'schema.graphql'),
-      '"A gadget." type Gadget @key(fields: "id") { "Its id." id: ID! }\n"Entry points." type Query { "One." gadget: Gadget }\n',
+      '"A gadget." type Gadget @key(fields: "id") { "Its id." id: ID! }\n' +
+        '"Entry points." type Query { "One." gadget: Gadget }\n',
     );
     writeFileSync(
       join(demo, 'src', 'entities', 'gadget.entity.ts'),
@@ -76,7 +77,8 @@ describe('a new entry in supergraph.yaml', () => {
     );
     appendFileSync(
       join(root, 'supergraph.yaml'),
-      '  demo:\n    routing_url: http://127.0.0.1:4011/graphql\n    schema:\n      file: ./subgraphs/demo/schema.graphql\n',
+      '  demo:\n    routing_url: http://127.0.0.1:4011/graphql\n' +
+        '    schema:\n      file: ./subgraphs/demo/schema.graphql\n',
     );
     files = generate(root);
   });
