@@ -7,6 +7,7 @@ import { CourseModule, Lesson } from './entities/syllabus.entity';
 import { createLoaders } from './loaders';
 import { permissions } from './permissions';
 import { resolvers } from './resolvers';
+export type { LmsContext as Context } from './context';
 
 /** Azora LMS: courses and their syllabus, enrollments and progress, certificates. */
 export const lms = defineSubgraph({

@@ -4,6 +4,7 @@ import { LoggedEvent } from './entities/logged-event.entity';
 import { logEvent } from './event-log.service';
 import { createLoaders } from './loaders';
 import { resolvers } from './resolvers';
+export type { NexusContext as Context } from './context';
 
 /** Azora Nexus: the durable log of every domain event. Reading it is for admins and operators (router rule tree). */
 export const nexus = defineSubgraph({
