@@ -31,4 +31,17 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Tests read arbitrary GraphQL response bodies and fixtures; typing each one would restate the schema in every
+    // assertion, so `any` is allowed there (and only there).
+    files: ['**/test/**/*.ts', '**/*.test.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' },
+    },
+  },
 );

@@ -15,6 +15,7 @@ import { RoleService } from './roles.service';
 import { aegisRoutes } from './routes';
 import type { AegisRuntime } from './runtime';
 import { SigningKeys } from './signing-keys';
+export type { AegisContext as Context } from './context';
 
 /** Azora Aegis: people, roles and credentials; issues tokens and serves the JWKS. */
 export const aegis = defineSubgraph({

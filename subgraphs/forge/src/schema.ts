@@ -9,6 +9,7 @@ import { createLoaders } from './loaders';
 import { permissions } from './permissions';
 import { resolvers } from './resolvers';
 import { DEFAULT_SKILLS } from './skill.service';
+export type { ForgeContext as Context } from './context';
 
 /** Azora Forge: the skills marketplace — skills, jobs, applications, and contracts paid through Mint escrow. */
 export const forge = defineSubgraph({

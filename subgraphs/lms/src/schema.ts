@@ -10,7 +10,6 @@ import { LearningService } from './learning.service';
 import { createLoaders } from './loaders';
 import { permissions } from './permissions';
 import { resolvers } from './resolvers';
-
 export { lmsEvents } from './events';
 
 /** What an LMS request's context is made of: its loaders, the events it records, and its services. */

@@ -12,6 +12,7 @@ import { DEFAULT_CURRENCIES } from './money';
 import { permissions } from './permissions';
 import { resolvers } from './resolvers';
 import { contractEscrowConsumer } from './saga.consumer';
+export type { MintContext as Context } from './context';
 
 /** Azora Mint: accounts, the double-entry ledger and escrow holds. */
 export const mint = defineSubgraph({

@@ -4,7 +4,6 @@ import { LoggedEvent } from './entities/logged-event.entity';
 import { EventLogService, logEvent } from './event-log.service';
 import { createLoaders } from './loaders';
 import { resolvers } from './resolvers';
-
 /** What a Nexus request's context is made of. Nexus records no events of its own: it keeps everyone else's. */
 const context = subgraphContext({
   loaders: createLoaders,
