@@ -1,7 +1,7 @@
-import { badInput, forbidden, hasRole, notFound, type Identity, type SqlEntityManager } from '@azora/kit';
+import { badInput, forbidden, hasRole, notFound } from '@azora/kit';
 import { ApiKey } from './entities/api-key.entity';
 import { User } from './entities/user.entity';
-import type { AegisRuntime } from './runtime';
+import type { Context } from './schema';
 import { digestsEqual, hmac, newSecret } from './secrets';
 
 const SCOPE = /^[a-z][a-z0-9:._-]{0,63}$/;
@@ -20,41 +20,44 @@ export function parseScopes(scopes: string[], field = 'scopes'): string[] {
 
 /** API keys for devices and integrations: shown once, stored as an HMAC digest, scoped, expiring, revocable. */
 export class ApiKeyService {
-  constructor(
-    private readonly em: SqlEntityManager,
-    private readonly runtime: AegisRuntime,
-  ) {}
+  constructor(private readonly ctx: Context) {}
 
-  async create(caller: Identity, input: { name: string; scopes: string[]; expiresAt?: Date | null }) {
+  /** A new key of the caller's. */
+  async create(input: { name: string; scopes: string[]; expiresAt?: Date | null }) {
     // A key cannot mint keys: only a person signed in with a password can.
+    const caller = this.ctx.identity;
     if (caller.kind !== 'user' || !caller.userId) throw forbidden('Only a signed-in person can create API keys');
+    const userId = caller.userId;
     const name = input.name.trim();
     if (name.length < 1 || name.length > 120) throw badInput('A key name has 1 to 120 characters', 'name');
     if (input.expiresAt && input.expiresAt <= new Date())
       throw badInput('expiresAt must be in the future', 'expiresAt');
     const secret = newSecret('azk');
-    const apiKey = this.em.create(ApiKey, {
-      userId: caller.userId,
+    const apiKey = this.ctx.em.create(ApiKey, {
+      userId,
       name,
       prefix: secret.slice(0, PREFIX_LENGTH),
-      digest: hmac(this.runtime.config.AEGIS_SECRET_PEPPER, secret),
+      digest: hmac(this.ctx.config.AEGIS_SECRET_PEPPER, secret),
       scopes: parseScopes(input.scopes),
       expiresAt: input.expiresAt ?? null,
     });
-    await this.em.flush();
+    await this.ctx.em.flush();
     return { apiKey, secret };
   }
 
-  list(caller: Identity) {
-    return this.em.find(ApiKey, { userId: caller.userId ?? '' }, { orderBy: { id: 'asc' } });
+  /** The caller's own keys, oldest first. */
+  list() {
+    return this.ctx.em.find(ApiKey, { userId: this.ctx.identity.userId ?? '' }, { orderBy: { id: 'asc' } });
   }
 
-  async revoke(caller: Identity, id: string) {
-    const apiKey = await this.em.findOne(ApiKey, { id });
+  /** Revokes one of the caller's keys; an admin may revoke anyone's. Someone else's key is as good as missing. */
+  async revoke(id: string) {
+    const caller = this.ctx.identity;
+    const apiKey = await this.ctx.em.findOne(ApiKey, { id });
     if (!apiKey || (apiKey.userId !== caller.userId && !hasRole(caller, 'admin'))) throw notFound('API key', id);
     if (!apiKey.revokedAt) {
       apiKey.revokedAt = new Date();
-      await this.em.flush();
+      await this.ctx.em.flush();
     }
     return apiKey;
   }
@@ -67,15 +70,16 @@ export class ApiKeyService {
     secret: string,
   ): Promise<{ userId: string; roles: string[]; scopes: string[]; expiresAt: Date | null } | null> {
     if (!secret.startsWith('azk_') || secret.length > 100) return null;
-    const digest = hmac(this.runtime.config.AEGIS_SECRET_PEPPER, secret);
-    const candidates = await this.em.find(ApiKey, { prefix: secret.slice(0, PREFIX_LENGTH) });
+    const { em } = this.ctx;
+    const digest = hmac(this.ctx.config.AEGIS_SECRET_PEPPER, secret);
+    const candidates = await em.find(ApiKey, { prefix: secret.slice(0, PREFIX_LENGTH) });
     const apiKey = candidates.find((c) => digestsEqual(c.digest, digest));
     const now = new Date();
     if (!apiKey || apiKey.revokedAt || (apiKey.expiresAt && apiKey.expiresAt <= now)) return null;
-    const owner = await this.em.findOne(User, { id: apiKey.userId });
+    const owner = await em.findOne(User, { id: apiKey.userId });
     if (!owner) return null;
     if (!apiKey.lastUsedAt || now.getTime() - apiKey.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await this.em.nativeUpdate(ApiKey, { id: apiKey.id }, { lastUsedAt: now });
+      await em.nativeUpdate(ApiKey, { id: apiKey.id }, { lastUsedAt: now });
     }
     return { userId: owner.id, roles: owner.roles, scopes: apiKey.scopes, expiresAt: apiKey.expiresAt ?? null };
   }

@@ -1,10 +1,10 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { z } from 'zod';
-import { badInput, conflict, DomainError, newId, recordEvent, type Identity, type SqlEntityManager } from '@azora/kit';
+import { badInput, conflict, DomainError, ErrorCode, newId } from '@azora/kit';
 import { Session } from './entities/session.entity';
 import { User, type Role } from './entities/user.entity';
 import { assertPasswordAcceptable, hashPassword, verifyPassword } from './passwords';
-import type { AegisRuntime } from './runtime';
+import type { Context } from './schema';
 import { newSecret, sha256 } from './secrets';
 import { SignInThrottles } from './throttle';
 
@@ -15,7 +15,7 @@ export interface AuthPayload {
   user: User;
 }
 
-const unauthenticated = (message: string) => new DomainError('UNAUTHENTICATED', message);
+const unauthenticated = (message: string) => new DomainError(ErrorCode.UNAUTHENTICATED, message);
 const INCORRECT = 'Email or password is incorrect';
 
 /** Normalised email: trimmed, Unicode NFKC, lower case; one account per address. */
@@ -29,20 +29,29 @@ export function normaliseEmail(email: string): string {
 
 /** Sign-up, sign-in and refresh-token sessions with rotation and reuse detection. */
 export class AuthService {
-  constructor(
-    private readonly em: SqlEntityManager,
-    private readonly runtime: AegisRuntime,
-    private readonly caller: Identity,
-  ) {}
+  /**
+   * The user this request has just signed in (signUp, signIn, refreshSession): the caller's own token arrives only
+   * with the next request, yet the payload may show them their own private fields. The service lives for one
+   * request, so this does too.
+   */
+  private signedInUserId: string | undefined;
+
+  constructor(private readonly ctx: Context) {}
+
+  /** Whether this request signed this user in (the shield lets them see their own private fields). */
+  signedIn(userId: string): boolean {
+    return this.signedInUserId === userId;
+  }
 
   async signUp(input: { email: string; password: string; displayName: string }): Promise<AuthPayload> {
+    const { em } = this.ctx;
     const email = normaliseEmail(input.email);
     assertPasswordAcceptable(input.password);
     const displayName = input.displayName.normalize('NFKC').trim();
     if (displayName.length < 1 || displayName.length > 120)
       throw badInput('A display name has 1 to 120 characters', 'displayName');
-    if ((await this.em.count(User, { email })) > 0) throw conflict('An account with this email already exists');
-    const user = this.em.create(User, {
+    if ((await em.count(User, { email })) > 0) throw conflict('An account with this email already exists');
+    const user = em.create(User, {
       id: newId(),
       email,
       displayName,
@@ -50,9 +59,9 @@ export class AuthService {
       passwordHash: await hashPassword(input.password),
     });
     // The same flush writes the user and the event: an account nobody hears about, or an event for none, cannot be.
-    recordEvent(this.em, 'aegis', { topic: 'aegis.user', type: 'aegis.user.signed_up', payload: { userId: user.id } });
+    this.ctx.events.record('aegis.user.signed_up', { userId: user.id });
     try {
-      await this.em.flush();
+      await em.flush();
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) {
         throw conflict('An account with this email already exists');
@@ -63,13 +72,14 @@ export class AuthService {
   }
 
   async signIn(input: { email: string; password: string }): Promise<AuthPayload> {
+    const { em, identity } = this.ctx;
     const email = normaliseEmail(input.email);
-    const throttles = new SignInThrottles(this.em, this.runtime.config);
-    await throttles.assertAllowed(email, this.caller.ip);
-    const user = await this.em.findOne(User, { email });
+    const throttles = new SignInThrottles(em, this.ctx.config);
+    await throttles.assertAllowed(email, identity.ip);
+    const user = await em.findOne(User, { email });
     // A decoy hash is verified when there is no such user, so timing and answer are the same either way.
     if (!(await verifyPassword(input.password, user?.passwordHash)) || !user) {
-      await throttles.recordFailure(email, this.caller.ip);
+      await throttles.recordFailure(email, identity.ip);
       throw unauthenticated(INCORRECT);
     }
     await throttles.recordSuccess(email);
@@ -81,14 +91,15 @@ export class AuthService {
    * one succeeds; presenting a token that was already rotated (a replay, or the loser of that race) revokes the family.
    */
   async refresh(refreshToken: string): Promise<AuthPayload> {
-    const session = await this.em.findOne(Session, { tokenDigest: sha256(refreshToken) });
+    const { em } = this.ctx;
+    const session = await em.findOne(Session, { tokenDigest: sha256(refreshToken) });
     if (!session || session.revokedAt) throw unauthenticated('This session has ended; sign in again');
     if (session.rotatedAt) {
       await this.revokeFamily(session.familyId);
       throw unauthenticated('This refresh token was already used; the session has been ended');
     }
     if (session.expiresAt <= new Date()) throw unauthenticated('This session has expired; sign in again');
-    const claimed = await this.em.nativeUpdate(
+    const claimed = await em.nativeUpdate(
       Session,
       { id: session.id, rotatedAt: null, revokedAt: null },
       { rotatedAt: new Date() },
@@ -97,40 +108,41 @@ export class AuthService {
       await this.revokeFamily(session.familyId);
       throw unauthenticated('This refresh token was already used; the session has been ended');
     }
-    const user = await this.em.findOneOrFail(User, { id: session.userId });
+    const user = await em.findOneOrFail(User, { id: session.userId });
     return this.startSession(user, session.familyId);
   }
 
   /** Ends the session (its whole token family). False when the token was unknown or already ended. */
   async signOut(refreshToken: string): Promise<boolean> {
-    const session = await this.em.findOne(Session, { tokenDigest: sha256(refreshToken) });
+    const session = await this.ctx.em.findOne(Session, { tokenDigest: sha256(refreshToken) });
     if (!session || session.revokedAt) return false;
     await this.revokeFamily(session.familyId);
     return true;
   }
 
   private async revokeFamily(familyId: string): Promise<void> {
-    await this.em.nativeUpdate(Session, { familyId, revokedAt: null }, { revokedAt: new Date() });
+    await this.ctx.em.nativeUpdate(Session, { familyId, revokedAt: null }, { revokedAt: new Date() });
   }
 
   private async startSession(user: User, familyId?: string): Promise<AuthPayload> {
     const refreshToken = newSecret('azr');
     const id = newId();
-    this.em.create(Session, {
+    this.ctx.em.create(Session, {
       id,
       // A new family is named after its first session.
       familyId: familyId ?? id,
       userId: user.id,
       tokenDigest: sha256(refreshToken),
-      expiresAt: new Date(Date.now() + this.runtime.config.AEGIS_REFRESH_TOKEN_TTL_SECONDS * 1000),
+      expiresAt: new Date(Date.now() + this.ctx.config.AEGIS_REFRESH_TOKEN_TTL_SECONDS * 1000),
     });
-    await this.em.flush();
-    const { token, expiresIn } = await this.runtime.keys.accessToken({
+    await this.ctx.em.flush();
+    const { token, expiresIn } = await this.ctx.services.signingKeys.accessToken({
       subject: user.id,
       kind: 'user',
       roles: user.roles as Role[],
       scopes: [],
     });
+    this.signedInUserId = user.id;
     return { accessToken: token, refreshToken, expiresIn, user };
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseEnv, type EnvRule, type NodeEnv } from '@azora/kit';
+import { ActiveKeyCache } from './signing-keys';
 
 const DEV_ONLY = 'development-only-secret-never-used-in-production';
 
@@ -46,4 +47,18 @@ const aegisRules =
 
 export function loadAegisConfig(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv): AegisConfig {
   return parseEnv(aegisEnvSchema, env, [aegisRules(nodeEnv)]);
+}
+
+/** `ctx.config`: Aegis's settings, and the one thing it keeps for as long as it runs. */
+export type AegisRunningConfig = AegisConfig & {
+  /**
+   * The decrypted active signing key. The kit reads `config` once per start, so this cache lives as long as the
+   * running Aegis (as the signing keys' in-memory key always did), shared by every request.
+   */
+  activeKey: ActiveKeyCache;
+};
+
+/** The kit's `context.config`: reads the settings (what it throws is a start-up problem) and makes the key cache. */
+export function aegisConfig(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv): AegisRunningConfig {
+  return { ...loadAegisConfig(env, nodeEnv), activeKey: new ActiveKeyCache() };
 }

@@ -1,12 +1,9 @@
-import { inKeys, oneByKey, type SqlEntityManager } from '@azora/kit';
+import { byId, type SqlEntityManager } from '@azora/kit';
 import { User } from './entities/user.entity';
 
+/** This request's loaders: each batches the reads of one plan step into one statement. */
 export function createLoaders(em: SqlEntityManager) {
   return {
-    userById: oneByKey(
-      (ids) => em.find(User, { id: inKeys(ids) }),
-      (user) => user.id,
-    ),
+    userById: byId(em, User),
   };
 }
-export type AegisLoaders = ReturnType<typeof createLoaders>;

@@ -1,8 +1,8 @@
-import { badInput, type SqlEntityManager } from '@azora/kit';
+import { badInput } from '@azora/kit';
 import { parseScopes } from './api-keys.service';
 import { OAuthClient } from './entities/oauth-client.entity';
 import { ROLES, type Role } from './entities/user.entity';
-import type { AegisRuntime } from './runtime';
+import type { Context } from './schema';
 import { digestsEqual, hmac, newSecret } from './secrets';
 
 /** An RFC 6749 §5.2 error: the token endpoint answers it as JSON with this status. */
@@ -18,25 +18,22 @@ export class OAuthError extends Error {
 
 /** OAuth2 client-credentials (RFC 6749 §4.4) for machine clients. */
 export class OAuthService {
-  constructor(
-    private readonly em: SqlEntityManager,
-    private readonly runtime: AegisRuntime,
-  ) {}
+  constructor(private readonly ctx: Context) {}
 
-  /** Admin only (router rule). The secret is returned exactly once. */
+  /** A new client (only admins may register one: the router's rule). The secret is returned exactly once. */
   async registerClient(input: { name: string; roles: string[]; scopes: string[] }) {
     const name = input.name.trim();
     if (name.length < 1 || name.length > 120) throw badInput('A client name has 1 to 120 characters', 'name');
     const unknown = input.roles.filter((r) => !ROLES.includes(r as Role));
     if (unknown.length) throw badInput(`Unknown roles: ${unknown.join(', ')}`, 'roles');
     const clientSecret = newSecret('azc');
-    const client = this.em.create(OAuthClient, {
+    const client = this.ctx.em.create(OAuthClient, {
       name,
       roles: [...new Set(input.roles)] as Role[],
       scopes: parseScopes(input.scopes),
-      secretDigest: hmac(this.runtime.config.AEGIS_SECRET_PEPPER, clientSecret),
+      secretDigest: hmac(this.ctx.config.AEGIS_SECRET_PEPPER, clientSecret),
     });
-    await this.em.flush();
+    await this.ctx.em.flush();
     return { client, clientSecret };
   }
 
@@ -59,8 +56,8 @@ export class OAuthService {
       }
     }
     if (!clientId || !clientSecret) throw new OAuthError('invalid_client', 401, 'Client authentication is required');
-    const client = clientId.length <= 36 ? await this.em.findOne(OAuthClient, { id: clientId }) : null;
-    const digest = hmac(this.runtime.config.AEGIS_SECRET_PEPPER, clientSecret);
+    const client = clientId.length <= 36 ? await this.ctx.em.findOne(OAuthClient, { id: clientId }) : null;
+    const digest = hmac(this.ctx.config.AEGIS_SECRET_PEPPER, clientSecret);
     if (!client || client.revokedAt || !digestsEqual(client.secretDigest, digest)) {
       throw new OAuthError('invalid_client', 401, 'Unknown client or wrong secret');
     }
@@ -69,7 +66,7 @@ export class OAuthService {
     const notAllowed = requested.filter((s) => !client.scopes.includes(s));
     if (notAllowed.length)
       throw new OAuthError('invalid_scope', 400, `Scopes not granted to this client: ${notAllowed.join(' ')}`);
-    const { token, expiresIn } = await this.runtime.keys.accessToken({
+    const { token, expiresIn } = await this.ctx.services.signingKeys.accessToken({
       subject: client.id,
       kind: 'client',
       roles: client.roles,

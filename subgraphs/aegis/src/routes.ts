@@ -1,18 +1,27 @@
 import express from 'express';
-import { IDENTITY_HEADER } from '@azora/kit';
-import { ApiKeyService } from './api-keys.service';
-import { OAuthError, OAuthService } from './oauth.service';
-import type { AegisRuntime } from './runtime';
+import { ANONYMOUS, IDENTITY_HEADER, type Identity } from '@azora/kit';
+import type { AegisRunningConfig } from './config';
+import { OAuthError } from './oauth.service';
+import type { Context } from './schema';
+
+export interface AegisRoutesDeps {
+  /** The settings the services see as `ctx.config`. */
+  config: AegisRunningConfig;
+  /** A request context for this caller, with a fresh entity manager: routes go through the services too. */
+  as(identity: Identity): Context;
+  /** Verifies a router-signed identity assertion. */
+  verifyAssertion(token: string): Promise<Identity>;
+}
 
 /**
  * Aegis's HTTP endpoints beside GraphQL: the JWKS and discovery document (public, proxied by the router), the OAuth2
  * token endpoint (public, proxied by the router), and API-key resolution (the router only).
  */
-export function aegisRoutes(runtime: AegisRuntime) {
+export function aegisRoutes({ config, as, verifyAssertion }: AegisRoutesDeps) {
   return (app: express.Express) => {
-    const issuer = runtime.config.AZORA_ISSUER.replace(/\/$/, '');
+    const issuer = config.AZORA_ISSUER.replace(/\/$/, '');
     app.get('/.well-known/jwks.json', async (_req, res) => {
-      res.set('cache-control', 'public, max-age=60').json(await runtime.keys.jwks());
+      res.set('cache-control', 'public, max-age=60').json(await as(ANONYMOUS).services.signingKeys.jwks());
     });
     app.get('/.well-known/openid-configuration', (_req, res) => {
       res.set('cache-control', 'public, max-age=300').json({
@@ -27,8 +36,9 @@ export function aegisRoutes(runtime: AegisRuntime) {
     app.post('/oauth/token', express.urlencoded({ extended: false, limit: '8kb' }), async (req, res) => {
       res.set({ 'cache-control': 'no-store', pragma: 'no-cache' });
       try {
-        const service = new OAuthService(runtime.orm.em.fork(), runtime);
-        res.json(await service.clientCredentials(req.body ?? {}, req.headers.authorization));
+        // The client authenticates with its own secret, in the request: to everything else it is anonymous.
+        const { oauth } = as(ANONYMOUS).services;
+        res.json(await oauth.clientCredentials(req.body ?? {}, req.headers.authorization));
       } catch (error) {
         if (!(error instanceof OAuthError)) throw error;
         if (error.status === 401) res.set('www-authenticate', 'Basic realm="azora"');
@@ -37,13 +47,13 @@ export function aegisRoutes(runtime: AegisRuntime) {
     });
     app.post('/internal/api-keys/resolve', express.json({ limit: '4kb' }), async (req, res) => {
       const assertion = req.headers[IDENTITY_HEADER];
-      const caller = typeof assertion === 'string' ? await runtime.verifyAssertion(assertion).catch(() => null) : null;
+      const caller = typeof assertion === 'string' ? await verifyAssertion(assertion).catch(() => null) : null;
       if (caller?.kind !== 'service') {
         res.status(401).json({ error: 'only the router may resolve API keys' });
         return;
       }
       const secret = typeof req.body?.secret === 'string' ? req.body.secret : '';
-      const resolved = await new ApiKeyService(runtime.orm.em.fork(), runtime).resolve(secret);
+      const resolved = await as(caller).services.apiKeys.resolve(secret);
       if (!resolved) {
         res.status(404).json({ error: 'unknown, revoked or expired key' });
         return;

@@ -1,6 +1,19 @@
 import { join } from 'node:path';
-import { defineSubgraph, loadTypeDefs, problemsOf, type SubgraphContext } from '@azora/kit';
-import { loadAegisConfig } from './config';
+import {
+  ANONYMOUS,
+  defineSubgraph,
+  loadTypeDefs,
+  requestContext,
+  subgraphConfig,
+  subgraphContext,
+  type ContextOf,
+  type Identity,
+  type SetupDeps,
+  type SubgraphExtension,
+} from '@azora/kit';
+import { ApiKeyService } from './api-keys.service';
+import { AuthService } from './auth.service';
+import { aegisConfig } from './config';
 import { seedDemoData } from './demo-data';
 import { ApiKey } from './entities/api-key.entity';
 import { OAuthClient } from './entities/oauth-client.entity';
@@ -8,36 +21,58 @@ import { Session } from './entities/session.entity';
 import { SignInThrottle } from './entities/sign-in-throttle.entity';
 import { SigningKey } from './entities/signing-key.entity';
 import { User } from './entities/user.entity';
+import { aegisEvents } from './events';
 import { createLoaders } from './loaders';
+import { OAuthService } from './oauth.service';
 import { permissions } from './permissions';
 import { resolvers } from './resolvers';
 import { RoleService } from './roles.service';
 import { aegisRoutes } from './routes';
-import type { AegisRuntime } from './runtime';
-import { SigningKeys } from './signing-keys';
-export type { AegisContext as Context } from './context';
+import { SigningKeyService } from './signing-keys';
+import { UserService } from './user.service';
+export { aegisEvents } from './events';
+
+/** What an Aegis request's context is made of: its loaders, the events it records, its services and settings. */
+const context = subgraphContext({
+  loaders: createLoaders,
+  events: aegisEvents,
+  services: {
+    users: UserService,
+    auth: AuthService,
+    apiKeys: ApiKeyService,
+    oauth: OAuthService,
+    roles: RoleService,
+    signingKeys: SigningKeyService,
+  },
+  config: aegisConfig,
+});
+
+/** What every Aegis resolver, rule and service receives (codegen's `contextType`). */
+export type Context = ContextOf<typeof context>;
 
 /** Azora Aegis: people, roles and credentials; issues tokens and serves the JWKS. */
 export const aegis = defineSubgraph({
   name: 'aegis',
   typeDefs: loadTypeDefs(join(__dirname, '..', 'schema.graphql')),
+  context,
   resolvers,
   permissions,
   entities: [User, Session, SigningKey, ApiKey, OAuthClient, SignInThrottle],
-  loaders: createLoaders,
   migrationsDir: join(__dirname, 'migrations'),
   seedDemoData,
-  checkEnv: (env, nodeEnv) => problemsOf(() => loadAegisConfig(env, nodeEnv)),
-  async setup({ orm, log, env, nodeEnv, verifyAssertion }) {
-    const config = loadAegisConfig(env, nodeEnv);
-    const runtime: AegisRuntime = { orm, config, keys: new SigningKeys(orm, config), verifyAssertion };
-    await runtime.keys.ensureKey();
-    if (config.AZORA_ADMIN_EMAIL && config.AZORA_ADMIN_PASSWORD) {
-      await new RoleService(orm.em.fork()).bootstrapAdmin(config.AZORA_ADMIN_EMAIL, config.AZORA_ADMIN_PASSWORD, log);
-    }
-    return {
-      context: (_base: SubgraphContext<unknown>) => ({ aegis: runtime, signedIn: {} }),
-      routes: aegisRoutes(runtime),
-    };
-  },
+  setup: setupAegis,
 });
+
+/** Makes the first signing key and the start-up admin, then serves Aegis's HTTP routes: all through the services. */
+async function setupAegis({ orm, log, env, nodeEnv, verifyAssertion, bus }: SetupDeps): Promise<SubgraphExtension> {
+  // The settings every request sees as `ctx.config`, read as the kit reads them.
+  const config = subgraphConfig(aegis, { ...env, NODE_ENV: nodeEnv });
+  const as = (identity: Identity): Context => requestContext(aegis, { em: orm.em.fork(), identity, config, log, bus });
+  // Aegis's own start-up work: there is no caller, and nothing in it depends on one.
+  const { signingKeys, roles } = as(ANONYMOUS).services;
+  await signingKeys.ensureKey();
+  if (config.AZORA_ADMIN_EMAIL && config.AZORA_ADMIN_PASSWORD) {
+    await roles.bootstrapAdmin(config.AZORA_ADMIN_EMAIL, config.AZORA_ADMIN_PASSWORD);
+  }
+  return { routes: aegisRoutes({ config, as, verifyAssertion }) };
+}

@@ -1,5 +1,5 @@
 import { raw } from '@mikro-orm/core';
-import { DomainError, type SqlEntityManager } from '@azora/kit';
+import { DomainError, ErrorCode, type SqlEntityManager } from '@azora/kit';
 import type { AegisConfig } from './config';
 import { SignInThrottle } from './entities/sign-in-throttle.entity';
 
@@ -34,7 +34,7 @@ export class SignInThrottles {
         const retryAfterSeconds = Math.ceil(
           (row.windowStartedAt.getTime() + this.config.AEGIS_SIGN_IN_WINDOW_SECONDS * 1000 - Date.now()) / 1000,
         );
-        throw new DomainError('RATE_LIMITED', 'Too many failed sign-in attempts; try again later', {
+        throw new DomainError(ErrorCode.RATE_LIMITED, 'Too many failed sign-in attempts; try again later', {
           retryAfterSeconds,
         });
       }

@@ -1,60 +1,38 @@
-import { DateTimeScalar, eventStream, forbidden, hasRole } from '@azora/kit';
-import type { User as UserEntity } from '../entities/user.entity';
-import { ApiKeyService } from '../api-keys.service';
-import { AuthService, type AuthPayload } from '../auth.service';
-import type { AegisContext } from '../context';
+import { byReference, DateTimeScalar } from '@azora/kit';
+import type { User } from '../entities/user.entity';
 import type { Resolvers } from '../generated/resolvers-types';
-import { OAuthService } from '../oauth.service';
-import { RoleService } from '../roles.service';
-import { UserService } from '../user.service';
+import type { Context } from '../schema';
 
-const auth = (ctx: AegisContext) => new AuthService(ctx.em, ctx.aegis, ctx.identity);
-const apiKeys = (ctx: AegisContext) => new ApiKeyService(ctx.em, ctx.aegis);
+type Loaders = Context['loaders'];
 
-/** Remembers who this request signed in, so the payload may show them their own private fields. */
-async function signedIn(ctx: AegisContext, payload: Promise<AuthPayload>): Promise<AuthPayload> {
-  const result = await payload;
-  ctx.signedIn.userId = result.user.id;
-  return result;
-}
-
+/** Every resolver hands its work to a service: the rules live there. */
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   Query: {
-    me: (_parent, _args, { identity, loaders }) =>
-      identity.kind === 'user' || identity.kind === 'apiKey' ? loaders.userById.load(identity.userId!) : null,
-    user: (_parent, { id }, { loaders }) => loaders.userById.load(id),
-    users: (_parent, args, { em }) => new UserService(em).list(args),
-    apiKeys: (_parent, _args, ctx) => apiKeys(ctx).list(ctx.identity),
+    me: (_p, _a, ctx) => ctx.services.users.me(),
+    user: (_p, { id }, ctx) => ctx.services.users.byId(id),
+    users: (_p, args, ctx) => ctx.services.users.list(args),
+    apiKeys: (_p, _a, ctx) => ctx.services.apiKeys.list(),
   },
   Mutation: {
-    signUp: (_parent, { input }, ctx) => signedIn(ctx, auth(ctx).signUp(input)),
-    signIn: (_parent, { input }, ctx) => signedIn(ctx, auth(ctx).signIn(input)),
-    refreshSession: (_parent, { refreshToken }, ctx) => signedIn(ctx, auth(ctx).refresh(refreshToken)),
-    signOut: (_parent, { refreshToken }, ctx) => auth(ctx).signOut(refreshToken),
-    createApiKey: (_parent, { input }, ctx) => apiKeys(ctx).create(ctx.identity, input),
-    revokeApiKey: (_parent, { id }, ctx) => apiKeys(ctx).revoke(ctx.identity, id),
-    registerOAuthClient: (_parent, { input }, ctx) => new OAuthService(ctx.em, ctx.aegis).registerClient(input),
-    grantRole: (_parent, { userId, role }, { em }) => new RoleService(em).grant(userId, role),
-    revokeRole: (_parent, { userId, role }, { em, identity }) => new RoleService(em).revoke(identity, userId, role),
-    rotateSigningKey: async (_parent, _args, { aegis, identity }) => {
-      // Defence in depth: the router's rule tree already limits this to admins.
-      if (!hasRole(identity, 'admin')) throw forbidden();
-      const kid = await aegis.keys.rotate();
-      return { kid, publishedKids: (await aegis.keys.jwks()).keys.map((k) => k.kid!) };
-    },
+    signUp: (_p, { input }, ctx) => ctx.services.auth.signUp(input),
+    signIn: (_p, { input }, ctx) => ctx.services.auth.signIn(input),
+    refreshSession: (_p, { refreshToken }, ctx) => ctx.services.auth.refresh(refreshToken),
+    signOut: (_p, { refreshToken }, ctx) => ctx.services.auth.signOut(refreshToken),
+    createApiKey: (_p, { input }, ctx) => ctx.services.apiKeys.create(input),
+    revokeApiKey: (_p, { id }, ctx) => ctx.services.apiKeys.revoke(id),
+    registerOAuthClient: (_p, { input }, ctx) => ctx.services.oauth.registerClient(input),
+    grantRole: (_p, { userId, role }, ctx) => ctx.services.roles.grant(userId, role),
+    revokeRole: (_p, { userId, role }, ctx) => ctx.services.roles.revoke(userId, role),
+    rotateSigningKey: (_p, _a, ctx) => ctx.services.signingKeys.rotate(),
   },
   Subscription: {
     userSignedUp: {
-      subscribe: (_p, _a, { bus, identity }) => {
-        // Defence in depth: the router's rule tree already limits this to admins.
-        if (!hasRole(identity, 'admin')) throw forbidden();
-        return eventStream(bus, ['aegis.user'], (event) => ({ id: String(event.payload.userId) }) as UserEntity);
-      },
-      resolve: (user: UserEntity) => user,
+      subscribe: (_p, _a, ctx) => ctx.services.users.signUps(),
+      resolve: (user: User) => user,
     },
   },
   User: {
-    __resolveReference: (reference, { loaders }) => loaders.userById.load(reference.id),
+    __resolveReference: byReference((loaders: Loaders) => loaders.userById),
   },
 };

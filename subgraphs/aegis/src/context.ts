@@ -1,1 +1,0 @@
-export type { AegisContext } from './runtime';
