@@ -1,4 +1,4 @@
-import { badInput, forbidden, hasRole, notFound } from '@azora/kit';
+import { badInput, hasRole, notFound, personId } from '@azora/kit';
 import { ApiKey } from './entities/api-key.entity';
 import { User } from './entities/user.entity';
 import type { Context } from './schema';
@@ -22,12 +22,12 @@ export function parseScopes(scopes: string[], field = 'scopes'): string[] {
 export class ApiKeyService {
   constructor(private readonly ctx: Context) {}
 
-  /** A new key of the caller's. */
+  /**
+   * A new key of the caller's. Only a person signed in with a password may call this (a key cannot mint keys): that
+   * is the field's rule, enforced by the router.
+   */
   async create(input: { name: string; scopes: string[]; expiresAt?: Date | null }) {
-    // A key cannot mint keys: only a person signed in with a password can.
-    const caller = this.ctx.identity;
-    if (caller.kind !== 'user' || !caller.userId) throw forbidden('Only a signed-in person can create API keys');
-    const userId = caller.userId;
+    const userId = personId(this.ctx.identity, 'Only a signed-in person can create API keys');
     const name = input.name.trim();
     if (name.length < 1 || name.length > 120) throw badInput('A key name has 1 to 120 characters', 'name');
     if (input.expiresAt && input.expiresAt <= new Date())

@@ -1,4 +1,4 @@
-import { eventStream, forbidden, hasRole, pageRequest, readEvent, toConnection, type ConnectionArgs } from '@azora/kit';
+import { eventStream, pageRequest, readEvent, toConnection, type ConnectionArgs } from '@azora/kit';
 import { User } from './entities/user.entity';
 import { aegisEvents } from './events';
 import type { Context } from './schema';
@@ -31,11 +31,10 @@ export class UserService {
   }
 
   /**
-   * Every new account as it signs up (admins). Each is the user's id only; the rest of the user is read by id.
+   * Every new account as it signs up (only admins may follow it: the router's rule). Each is the user's id only;
+   * the rest of the user is read by id.
    */
   signUps() {
-    // Defence in depth: the router's rule tree already limits this to admins.
-    if (!hasRole(this.ctx.identity, 'admin')) throw forbidden();
     return eventStream(this.ctx.bus, ['aegis.user'], (event) => {
       const signedUp = readEvent(aegisEvents, 'aegis.user.signed_up', event, this.ctx.log);
       return signedUp ? ({ id: signedUp.userId } as User) : undefined;

@@ -286,6 +286,10 @@ describe.each(testDialects())('Aegis identity through the router on %s', (dialec
         learner.headers,
       );
       expect(codes(grant.body)).toEqual(['FORBIDDEN']);
+      // Aegis does not repeat the router's whole-field rule: this refusal is the router's alone.
+      const rotate = await platform.request('mutation { rotateSigningKey { kid } }', {}, learner.headers);
+      expect(rotate.status).toBe(403);
+      expect(codes(rotate.body)).toEqual(['FORBIDDEN']);
       const treasurer = await platform.userWithRoles(['treasury'], 'treasurer');
       const me = await platform.request(ME, {}, treasurer.headers);
       expect(me.body.data.me.roles.sort()).toEqual(['learner', 'treasury']);
