@@ -133,7 +133,3 @@ export function anyOf(rules: ShieldRule[]): ShieldRule {
   };
   return possible.every(isIdentityOnly) ? identityOnly(combined) : combined;
 }
-
-/** The same rule for several fields of one type, each still named explicitly. */
-export const each = (rule: ShieldRule, fields: string[]): Record<string, ShieldRule> =>
-  Object.fromEntries(fields.map((field) => [field, rule]));

@@ -18,6 +18,8 @@ export type Scalars = {
   /** A point in time, as an ISO-8601 string in UTC, e.g. `2026-11-26T06:19:59.000Z`. */
   DateTime: { input: Date; output: Date; }
   federation__FieldSet: { input: unknown; output: unknown; }
+  federation__Policy: { input: unknown; output: unknown; }
+  federation__Scope: { input: unknown; output: unknown; }
   link__Import: { input: unknown; output: unknown; }
 };
 
@@ -435,6 +437,8 @@ export type ResolversTypes = ResolversObject<{
   UserConnection: ResolverTypeWrapper<Omit<UserConnection, 'edges'> & { edges: Array<ResolversTypes['UserEdge']> }>;
   UserEdge: ResolverTypeWrapper<Omit<UserEdge, 'node'> & { node: ResolversTypes['User'] }>;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
+  federation__Policy: ResolverTypeWrapper<Scalars['federation__Policy']['output']>;
+  federation__Scope: ResolverTypeWrapper<Scalars['federation__Scope']['output']>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   link__Purpose: Link__Purpose;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -464,10 +468,16 @@ export type ResolversParentTypes = ResolversObject<{
   UserConnection: Omit<UserConnection, 'edges'> & { edges: Array<ResolversParentTypes['UserEdge']> };
   UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
+  federation__Policy: Scalars['federation__Policy']['output'];
+  federation__Scope: Scalars['federation__Scope']['output'];
   link__Import: Scalars['link__Import']['output'];
   Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
 }>;
+
+export type AuthenticatedDirectiveArgs = { };
+
+export type AuthenticatedDirectiveResolver<Result, Parent, ContextType = AegisContext, Args = AuthenticatedDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type InaccessibleDirectiveArgs = { };
 
@@ -487,6 +497,18 @@ export type OverrideDirectiveArgs = {
 };
 
 export type OverrideDirectiveResolver<Result, Parent, ContextType = AegisContext, Args = OverrideDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type PolicyDirectiveArgs = {
+  policies: Array<Array<Scalars['federation__Policy']['input']>>;
+};
+
+export type PolicyDirectiveResolver<Result, Parent, ContextType = AegisContext, Args = PolicyDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type RequiresScopesDirectiveArgs = {
+  scopes: Array<Array<Scalars['federation__Scope']['input']>>;
+};
+
+export type RequiresScopesDirectiveResolver<Result, Parent, ContextType = AegisContext, Args = RequiresScopesDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type ShareableDirectiveArgs = { };
 
@@ -595,6 +617,14 @@ export interface Federation__FieldSetScalarConfig extends GraphQLScalarTypeConfi
   name: 'federation__FieldSet';
 }
 
+export interface Federation__PolicyScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__Policy'], any> {
+  name: 'federation__Policy';
+}
+
+export interface Federation__ScopeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__Scope'], any> {
+  name: 'federation__Scope';
+}
+
 export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['link__Import'], any> {
   name: 'link__Import';
 }
@@ -615,13 +645,18 @@ export type Resolvers<ContextType = AegisContext> = ResolversObject<{
   UserConnection?: UserConnectionResolvers<ContextType>;
   UserEdge?: UserEdgeResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
+  federation__Policy?: GraphQLScalarType;
+  federation__Scope?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;
 }>;
 
 export type DirectiveResolvers<ContextType = AegisContext> = ResolversObject<{
+  authenticated?: AuthenticatedDirectiveResolver<any, any, ContextType>;
   inaccessible?: InaccessibleDirectiveResolver<any, any, ContextType>;
   link?: LinkDirectiveResolver<any, any, ContextType>;
   override?: OverrideDirectiveResolver<any, any, ContextType>;
+  policy?: PolicyDirectiveResolver<any, any, ContextType>;
+  requiresScopes?: RequiresScopesDirectiveResolver<any, any, ContextType>;
   shareable?: ShareableDirectiveResolver<any, any, ContextType>;
   tag?: TagDirectiveResolver<any, any, ContextType>;
 }>;

@@ -21,6 +21,8 @@ export type Scalars = {
   /** An exact decimal number serialised as a string, such as `"12.34"`; never a float. */
   Decimal: { input: string; output: string; }
   federation__FieldSet: { input: unknown; output: unknown; }
+  federation__Policy: { input: unknown; output: unknown; }
+  federation__Scope: { input: unknown; output: unknown; }
   link__Import: { input: unknown; output: unknown; }
 };
 
@@ -516,6 +518,8 @@ export type ResolversTypes = ResolversObject<{
   User: ResolverTypeWrapper<Omit<User, 'applications' | 'contracts' | 'postedJobs' | 'skills'> & { applications?: Maybe<Array<ResolversTypes['Application']>>, contracts?: Maybe<Array<ResolversTypes['Contract']>>, postedJobs?: Maybe<Array<ResolversTypes['Job']>>, skills?: Maybe<Array<ResolversTypes['UserSkill']>> }>;
   UserSkill: ResolverTypeWrapper<UserSkillEntity>;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
+  federation__Policy: ResolverTypeWrapper<Scalars['federation__Policy']['output']>;
+  federation__Scope: ResolverTypeWrapper<Scalars['federation__Scope']['output']>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   link__Purpose: Link__Purpose;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -546,10 +550,16 @@ export type ResolversParentTypes = ResolversObject<{
   User: Omit<User, 'applications' | 'contracts' | 'postedJobs' | 'skills'> & { applications?: Maybe<Array<ResolversParentTypes['Application']>>, contracts?: Maybe<Array<ResolversParentTypes['Contract']>>, postedJobs?: Maybe<Array<ResolversParentTypes['Job']>>, skills?: Maybe<Array<ResolversParentTypes['UserSkill']>> } | FederationReferenceTypes['User'];
   UserSkill: UserSkillEntity;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
+  federation__Policy: Scalars['federation__Policy']['output'];
+  federation__Scope: Scalars['federation__Scope']['output'];
   link__Import: Scalars['link__Import']['output'];
   Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
 }>;
+
+export type AuthenticatedDirectiveArgs = { };
+
+export type AuthenticatedDirectiveResolver<Result, Parent, ContextType = ForgeContext, Args = AuthenticatedDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type InaccessibleDirectiveArgs = { };
 
@@ -569,6 +579,18 @@ export type OverrideDirectiveArgs = {
 };
 
 export type OverrideDirectiveResolver<Result, Parent, ContextType = ForgeContext, Args = OverrideDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type PolicyDirectiveArgs = {
+  policies: Array<Array<Scalars['federation__Policy']['input']>>;
+};
+
+export type PolicyDirectiveResolver<Result, Parent, ContextType = ForgeContext, Args = PolicyDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type RequiresScopesDirectiveArgs = {
+  scopes: Array<Array<Scalars['federation__Scope']['input']>>;
+};
+
+export type RequiresScopesDirectiveResolver<Result, Parent, ContextType = ForgeContext, Args = RequiresScopesDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type ShareableDirectiveArgs = { };
 
@@ -702,6 +724,14 @@ export interface Federation__FieldSetScalarConfig extends GraphQLScalarTypeConfi
   name: 'federation__FieldSet';
 }
 
+export interface Federation__PolicyScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__Policy'], any> {
+  name: 'federation__Policy';
+}
+
+export interface Federation__ScopeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__Scope'], any> {
+  name: 'federation__Scope';
+}
+
 export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['link__Import'], any> {
   name: 'link__Import';
 }
@@ -724,13 +754,18 @@ export type Resolvers<ContextType = ForgeContext> = ResolversObject<{
   User?: UserResolvers<ContextType>;
   UserSkill?: UserSkillResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
+  federation__Policy?: GraphQLScalarType;
+  federation__Scope?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;
 }>;
 
 export type DirectiveResolvers<ContextType = ForgeContext> = ResolversObject<{
+  authenticated?: AuthenticatedDirectiveResolver<any, any, ContextType>;
   inaccessible?: InaccessibleDirectiveResolver<any, any, ContextType>;
   link?: LinkDirectiveResolver<any, any, ContextType>;
   override?: OverrideDirectiveResolver<any, any, ContextType>;
+  policy?: PolicyDirectiveResolver<any, any, ContextType>;
+  requiresScopes?: RequiresScopesDirectiveResolver<any, any, ContextType>;
   shareable?: ShareableDirectiveResolver<any, any, ContextType>;
   tag?: TagDirectiveResolver<any, any, ContextType>;
 }>;

@@ -24,6 +24,8 @@ export type Scalars = {
   /** An exact decimal number serialised as a string, such as `"12.34"`; never a float. */
   Decimal: { input: string; output: string; }
   federation__FieldSet: { input: unknown; output: unknown; }
+  federation__Policy: { input: unknown; output: unknown; }
+  federation__Scope: { input: unknown; output: unknown; }
   link__Import: { input: unknown; output: unknown; }
 };
 
@@ -618,6 +620,8 @@ export type ResolversTypes = ResolversObject<{
   User: ResolverTypeWrapper<Omit<User, 'accounts'> & { accounts?: Maybe<Array<ResolversTypes['Account']>> }>;
   WithdrawInput: WithdrawInput;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
+  federation__Policy: ResolverTypeWrapper<Scalars['federation__Policy']['output']>;
+  federation__Scope: ResolverTypeWrapper<Scalars['federation__Scope']['output']>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   link__Purpose: Link__Purpose;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -655,10 +659,16 @@ export type ResolversParentTypes = ResolversObject<{
   User: Omit<User, 'accounts'> & { accounts?: Maybe<Array<ResolversParentTypes['Account']>> } | FederationReferenceTypes['User'];
   WithdrawInput: WithdrawInput;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
+  federation__Policy: Scalars['federation__Policy']['output'];
+  federation__Scope: Scalars['federation__Scope']['output'];
   link__Import: Scalars['link__Import']['output'];
   Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
 }>;
+
+export type AuthenticatedDirectiveArgs = { };
+
+export type AuthenticatedDirectiveResolver<Result, Parent, ContextType = MintContext, Args = AuthenticatedDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type InaccessibleDirectiveArgs = { };
 
@@ -678,6 +688,18 @@ export type OverrideDirectiveArgs = {
 };
 
 export type OverrideDirectiveResolver<Result, Parent, ContextType = MintContext, Args = OverrideDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type PolicyDirectiveArgs = {
+  policies: Array<Array<Scalars['federation__Policy']['input']>>;
+};
+
+export type PolicyDirectiveResolver<Result, Parent, ContextType = MintContext, Args = PolicyDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type RequiresScopesDirectiveArgs = {
+  scopes: Array<Array<Scalars['federation__Scope']['input']>>;
+};
+
+export type RequiresScopesDirectiveResolver<Result, Parent, ContextType = MintContext, Args = RequiresScopesDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type ShareableDirectiveArgs = { };
 
@@ -833,6 +855,14 @@ export interface Federation__FieldSetScalarConfig extends GraphQLScalarTypeConfi
   name: 'federation__FieldSet';
 }
 
+export interface Federation__PolicyScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__Policy'], any> {
+  name: 'federation__Policy';
+}
+
+export interface Federation__ScopeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__Scope'], any> {
+  name: 'federation__Scope';
+}
+
 export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['link__Import'], any> {
   name: 'link__Import';
 }
@@ -858,13 +888,18 @@ export type Resolvers<ContextType = MintContext> = ResolversObject<{
   Transfer?: TransferResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
+  federation__Policy?: GraphQLScalarType;
+  federation__Scope?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;
 }>;
 
 export type DirectiveResolvers<ContextType = MintContext> = ResolversObject<{
+  authenticated?: AuthenticatedDirectiveResolver<any, any, ContextType>;
   inaccessible?: InaccessibleDirectiveResolver<any, any, ContextType>;
   link?: LinkDirectiveResolver<any, any, ContextType>;
   override?: OverrideDirectiveResolver<any, any, ContextType>;
+  policy?: PolicyDirectiveResolver<any, any, ContextType>;
+  requiresScopes?: RequiresScopesDirectiveResolver<any, any, ContextType>;
   shareable?: ShareableDirectiveResolver<any, any, ContextType>;
   tag?: TagDirectiveResolver<any, any, ContextType>;
 }>;

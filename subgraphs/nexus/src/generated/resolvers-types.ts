@@ -18,6 +18,8 @@ export type Scalars = {
   /** Any JSON value. */
   JSON: { input: unknown; output: unknown; }
   federation__FieldSet: { input: unknown; output: unknown; }
+  federation__Policy: { input: unknown; output: unknown; }
+  federation__Scope: { input: unknown; output: unknown; }
   link__Import: { input: unknown; output: unknown; }
 };
 
@@ -219,6 +221,8 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
+  federation__Policy: ResolverTypeWrapper<Scalars['federation__Policy']['output']>;
+  federation__Scope: ResolverTypeWrapper<Scalars['federation__Scope']['output']>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   link__Purpose: Link__Purpose;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -238,10 +242,16 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   Subscription: Record<PropertyKey, never>;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
+  federation__Policy: Scalars['federation__Policy']['output'];
+  federation__Scope: Scalars['federation__Scope']['output'];
   link__Import: Scalars['link__Import']['output'];
   Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
 }>;
+
+export type AuthenticatedDirectiveArgs = { };
+
+export type AuthenticatedDirectiveResolver<Result, Parent, ContextType = NexusContext, Args = AuthenticatedDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type InaccessibleDirectiveArgs = { };
 
@@ -261,6 +271,18 @@ export type OverrideDirectiveArgs = {
 };
 
 export type OverrideDirectiveResolver<Result, Parent, ContextType = NexusContext, Args = OverrideDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type PolicyDirectiveArgs = {
+  policies: Array<Array<Scalars['federation__Policy']['input']>>;
+};
+
+export type PolicyDirectiveResolver<Result, Parent, ContextType = NexusContext, Args = PolicyDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type RequiresScopesDirectiveArgs = {
+  scopes: Array<Array<Scalars['federation__Scope']['input']>>;
+};
+
+export type RequiresScopesDirectiveResolver<Result, Parent, ContextType = NexusContext, Args = RequiresScopesDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type ShareableDirectiveArgs = { };
 
@@ -320,6 +342,14 @@ export interface Federation__FieldSetScalarConfig extends GraphQLScalarTypeConfi
   name: 'federation__FieldSet';
 }
 
+export interface Federation__PolicyScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__Policy'], any> {
+  name: 'federation__Policy';
+}
+
+export interface Federation__ScopeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__Scope'], any> {
+  name: 'federation__Scope';
+}
+
 export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['link__Import'], any> {
   name: 'link__Import';
 }
@@ -334,13 +364,18 @@ export type Resolvers<ContextType = NexusContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
+  federation__Policy?: GraphQLScalarType;
+  federation__Scope?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;
 }>;
 
 export type DirectiveResolvers<ContextType = NexusContext> = ResolversObject<{
+  authenticated?: AuthenticatedDirectiveResolver<any, any, ContextType>;
   inaccessible?: InaccessibleDirectiveResolver<any, any, ContextType>;
   link?: LinkDirectiveResolver<any, any, ContextType>;
   override?: OverrideDirectiveResolver<any, any, ContextType>;
+  policy?: PolicyDirectiveResolver<any, any, ContextType>;
+  requiresScopes?: RequiresScopesDirectiveResolver<any, any, ContextType>;
   shareable?: ShareableDirectiveResolver<any, any, ContextType>;
   tag?: TagDirectiveResolver<any, any, ContextType>;
 }>;
