@@ -17,7 +17,8 @@ import {
   SupergraphPolicy,
   SupergraphPolicyError,
 } from '../src/auth/supergraph-policy';
-import { composeSupergraph } from '../src/compose';
+import { composeFromConfig, composeSupergraph, CompositionError, requireRootAccess } from '../src/compose';
+import { readSupergraphConfig } from '../src/supergraph-config';
 
 const LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated", "@requiresScopes", "@policy"])';
@@ -216,5 +217,57 @@ describe('the live supergraph policy', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('composing the subgraphs of a supergraph.yaml', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'azora-compose-access-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const config = (schemas: Record<string, string>) => {
+    const lines = ['subgraphs:'];
+    for (const [name, typeDefs] of Object.entries(schemas)) {
+      writeFileSync(join(dir, `${name}.graphql`), typeDefs);
+      lines.push(
+        `  ${name}:`,
+        `    routing_url: http://${name}.test/graphql`,
+        `    schema:`,
+        `      file: ./${name}.graphql`,
+      );
+    }
+    writeFileSync(join(dir, 'supergraph.yaml'), `${lines.join('\n')}\n`);
+    return readSupergraphConfig(join(dir, 'supergraph.yaml'));
+  };
+
+  it('fails naming each root field that declares no access', () => {
+    const entries = config({
+      shop,
+      news: `${LINK}\ntype Query { headlines: String }\ntype Subscription { breaking: String }`,
+    });
+    let error: unknown;
+    try {
+      composeFromConfig(entries);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(CompositionError);
+    const errors = (error as CompositionError).errors;
+    expect(errors.map((e) => e.split(' ')[0]).sort()).toEqual([
+      'Mutation.refund',
+      'Query.headlines',
+      'Query.undeclared',
+      'Subscription.breaking',
+    ]);
+    expect(errors[0]).toContain('has no access directive: add @authenticated, @requiresScopes or @policy');
+  });
+
+  it('composes when every root field declares its access', () => {
+    const entries = config({
+      news: `${LINK}\ntype Query { headlines: String @policy(policies: [["public"]]) }`,
+    });
+    expect(() => requireRootAccess(composeFromConfig(entries).supergraphSdl)).not.toThrow();
   });
 });
