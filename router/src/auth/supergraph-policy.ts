@@ -6,16 +6,7 @@ import {
   type NamedType,
   type Schema,
 } from '@apollo/federation-internals';
-import {
-  Kind,
-  parse,
-  print,
-  visit,
-  isInterfaceType,
-  isObjectType,
-  type DirectiveNode,
-  type GraphQLSchema,
-} from 'graphql';
+import { print, type DirectiveNode, type GraphQLSchema } from 'graphql';
 import type { Logger } from '@azora/kit';
 import type { LivePolicy } from './live-policy';
 import type { Policy } from './policy';
@@ -124,21 +115,43 @@ interface FieldAccess {
   ofType: ShieldRule[];
 }
 
+interface SupergraphAccess {
+  fields: FieldAccess[];
+  problems: string[];
+  /** Where in the SDL the links to the enforced security specs with a `for:` are, and the same link without it. */
+  securityLinks: { start: number; end: number; withoutPurpose: string }[];
+}
+
+/**
+ * The last supergraphs read, by SDL: building one costs a few hundred milliseconds, and each is read when it is handed
+ * to the gateway (forGateway) and again, as the gateway's SDL, when it is served (SupergraphPolicy). A handful, as
+ * tests run several routers over the same few supergraphs.
+ */
+const recentlyRead = new Map<string, SupergraphAccess>();
+const RECENTLY_READ = 4;
+
+function remember(supergraphSdl: string, access: SupergraphAccess): SupergraphAccess {
+  recentlyRead.delete(supergraphSdl);
+  recentlyRead.set(supergraphSdl, access);
+  if (recentlyRead.size > RECENTLY_READ) recentlyRead.delete(recentlyRead.keys().next().value!);
+  return access;
+}
+
 /** The access directives on every field of a supergraph's API schema (object and interface types). */
-function readSupergraph(supergraphSdl: string): { fields: FieldAccess[]; problems: string[] } {
+function readSupergraph(supergraphSdl: string): SupergraphAccess {
+  const known = recentlyRead.get(supergraphSdl);
+  if (known) return remember(supergraphSdl, known);
   const supergraph = supergraphOf(supergraphSdl);
-  const apiSchema = supergraph.apiSchema().toGraphQLJSSchema();
+  const api = supergraph.apiSchema();
   const problems: string[] = [];
   const access = accessReader(supergraph.schema, problems);
-  const roots = new Set(
-    [apiSchema.getQueryType(), apiSchema.getMutationType(), apiSchema.getSubscriptionType()].map((t) => t?.name),
-  );
+  const roots = new Set(api.schemaDefinition.roots().map((root) => root.type.name));
   const fields: FieldAccess[] = [];
-  for (const apiType of Object.values(apiSchema.getTypeMap())) {
-    if (apiType.name.startsWith('__') || (!isObjectType(apiType) && !isInterfaceType(apiType))) continue;
+  for (const apiType of api.types()) {
+    if (apiType.kind !== 'ObjectType' && apiType.kind !== 'InterfaceType') continue;
     const type = supergraph.schema.type(apiType.name);
-    if (!type || !('field' in type)) continue;
-    for (const fieldName of Object.keys(apiType.getFields())) {
+    if (!type || (type.kind !== 'ObjectType' && type.kind !== 'InterfaceType')) continue;
+    for (const { name: fieldName } of apiType.fields()) {
       const field = type.field(fieldName);
       if (!field?.type) continue;
       const coordinate = `${apiType.name}.${fieldName}`;
@@ -152,7 +165,14 @@ function readSupergraph(supergraphSdl: string): { fields: FieldAccess[]; problem
       });
     }
   }
-  return { fields, problems };
+  const identities = new Set<string>(Object.values(SECURITY_SPECS));
+  const securityLinks = (supergraph.schema.coreFeatures?.allFeatures() ?? []).flatMap((feature) => {
+    const node = feature.directive.sourceAST as DirectiveNode | undefined;
+    if (!feature.purpose || !identities.has(feature.url.identity) || !node?.loc) return [];
+    const withoutPurpose = print({ ...node, arguments: node.arguments?.filter((a) => a.name.value !== 'for') });
+    return [{ start: node.loc.start, end: node.loc.end, withoutPurpose }];
+  });
+  return remember(supergraphSdl, { fields, problems, securityLinks });
 }
 
 export interface SupergraphPolicyOptions {
@@ -195,22 +215,16 @@ export function rootFieldsWithoutAccess(supergraphSdl: string): string[] {
  * feature is still refused. Checks the access directives first: throws a SupergraphPolicyError listing every problem.
  */
 export function forGateway(supergraphSdl: string): string {
-  policyOfSupergraph(supergraphSdl);
-  const identities = new Set<string>(Object.values(SECURITY_SPECS));
-  const isSecurityLink = (directive: DirectiveNode) => {
-    if (directive.name.value !== 'link') return false;
-    const url = directive.arguments?.find((a) => a.name.value === 'url')?.value;
-    return url?.kind === Kind.STRING && identities.has(url.value.replace(/\/v\d+\.\d+$/, ''));
-  };
-  let changed = false;
-  const document = visit(parse(supergraphSdl), {
-    Directive(node) {
-      if (!isSecurityLink(node) || !node.arguments?.some((a) => a.name.value === 'for')) return undefined;
-      changed = true;
-      return { ...node, arguments: node.arguments.filter((a) => a.name.value !== 'for') };
-    },
-  });
-  return changed ? `${print(document)}\n` : supergraphSdl;
+  const access = readSupergraph(supergraphSdl);
+  if (access.problems.length > 0) throw new SupergraphPolicyError(access.problems);
+  let sdl = supergraphSdl;
+  // Edited in place, last first so the earlier offsets hold: the rest of the SDL is left exactly as composed.
+  for (const link of [...access.securityLinks].sort((a, b) => b.start - a.start)) {
+    sdl = sdl.slice(0, link.start) + link.withoutPurpose + sdl.slice(link.end);
+  }
+  // The gateway reports this SDL back when it serves it; the policy read from it is the same.
+  if (sdl !== supergraphSdl) remember(sdl, { ...access, securityLinks: [] });
+  return sdl;
 }
 
 /** What the gateway is given, on every path: a supergraph string, or a hook's first load and each of its updates. */
