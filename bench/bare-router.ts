@@ -4,7 +4,9 @@
  *
  * The one addition is what any router needs to be heard at all: Azora's subgraphs refuse requests without an identity
  * assertion signed by the router's key, so every request carries one, signed once per request, for the identity given
- * in BENCH_IDENTITY (JSON) with the key in AZORA_ROUTER_PRIVATE_KEY.
+ * in BENCH_IDENTITY (JSON) with the key in AZORA_ROUTER_PRIVATE_KEY. And the gateway is given the supergraph with the
+ * `for: SECURITY` of its access links dropped, as the router does (forGateway), since bare @apollo/gateway refuses them;
+ * the baseline does not enforce the directives.
  * Usage: tsx bench/bare-router.ts <supergraph file> <port>
  */
 import { readFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { IDENTITY_HEADER, privateKeyFromPem, signIdentityAssertion, type Identity } from '@azora/kit';
+import { forGateway } from '../router/src/auth/supergraph-policy';
 
 async function main(): Promise<void> {
   const [file, port] = process.argv.slice(2);
@@ -19,7 +22,7 @@ async function main(): Promise<void> {
   const identity = JSON.parse(process.env.BENCH_IDENTITY!) as Identity;
   const assertions = new WeakMap<object, Promise<string>>();
   const gateway = new ApolloGateway({
-    supergraphSdl: readFileSync(file!, 'utf8'),
+    supergraphSdl: forGateway(readFileSync(file!, 'utf8')),
     buildService: ({ url }) =>
       new RemoteGraphQLDataSource({
         url,

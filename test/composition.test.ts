@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { ROUTER_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/federation-internals';
 import { composedFiles, composeRepo, REPO_ROOT } from '../router/src/repo-composition';
 
 describe('the committed supergraph', () => {
@@ -15,6 +16,13 @@ describe('the committed supergraph', () => {
       expect(readFileSync(path, 'utf8')).toBe(content);
     },
   );
+
+  it('is a standard supergraph: Apollo Router supports every feature it links, the access directives included', () => {
+    expect(composed.supergraphSdl).toContain('@link(url: "https://specs.apollo.dev/policy/v0.1", for: SECURITY)');
+    expect(() =>
+      Supergraph.build(composed.supergraphSdl, { supportedFeatures: ROUTER_SUPPORTED_SUPERGRAPH_FEATURES }),
+    ).not.toThrow();
+  });
 
   it('describes every type and field of the API schema', () => {
     const undocumented: string[] = [];

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { composeServices } from '@apollo/composition';
 import { parse, print, buildASTSchema, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { rootFieldsWithoutAccess } from './auth/supergraph-policy';
 import type { SubgraphEntry } from './supergraph-config';
 
 export interface Composed {
@@ -31,11 +32,30 @@ export function composeSupergraph(subgraphs: { name: string; url: string; typeDe
   };
 }
 
-/** Composes the subgraphs a `supergraph.yaml` lists, reading each schema file. */
+/** How a root field declares who may call it; one of these is required on each (README, "Identity and permissions"). */
+const ACCESS_DIRECTIVES = '@authenticated, @requiresScopes or @policy (anyone: @policy(policies: [["public"]]))';
+
+/**
+ * Deny by default at the root: throws a CompositionError naming each Query, Mutation and Subscription field that
+ * declares no access in its subgraph's SDL. The router would deny such a field; composition says so first.
+ */
+export function requireRootAccess(supergraphSdl: string): void {
+  const missing = rootFieldsWithoutAccess(supergraphSdl);
+  if (missing.length > 0) {
+    throw new CompositionError(missing.map((field) => `${field} has no access directive: add ${ACCESS_DIRECTIVES}`));
+  }
+}
+
+/**
+ * Composes the subgraphs a `supergraph.yaml` lists, reading each schema file (`npm run compose`, and the router in
+ * development). Every root field must declare its access (requireRootAccess).
+ */
 export function composeFromConfig(entries: SubgraphEntry[]): Composed {
-  return composeSupergraph(
+  const composed = composeSupergraph(
     entries.map((e) => ({ name: e.name, url: e.url, typeDefs: readFileSync(e.schemaFile, 'utf8') })),
   );
+  requireRootAccess(composed.supergraphSdl);
+  return composed;
 }
 
 /** The subgraphs (name and routing URL) recorded in a composed supergraph SDL, from its `join__Graph` enum. */

@@ -1,7 +1,7 @@
 /**
  * The router process: `tsx router/src/main.ts [--supergraph <file>] [--policy <file>|permissive]`. Serves at
- * http://localhost:4000/graphql, guarded by Azora's rule tree or the given policy (router/src/auth/policy-file.ts, reloaded
- * with the supergraph and whenever the file changes),
+ * http://localhost:4000/graphql, guarded by the supergraph's access directives, and by the given policy file too
+ * (router/src/auth/policy-file.ts, reloaded with the supergraph and whenever the file changes),
  * - the given supergraph file (or AZORA_SUPERGRAPH_FILE), reloaded when a new file is dropped in its place;
  * - otherwise in development, supergraph.yaml composed in-process, recomposed when it or a subgraph schema changes;
  * - otherwise (production) the repository's supergraph.graphql, reloaded like any given file.
@@ -10,12 +10,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import { createLogger, parseEnv, startTelemetry, stopOnSignals, type Logger } from '@azora/kit';
-import { apiSchemaOf, choosePolicy, PERMISSIVE_POLICY, WatchedPolicyFile, type LivePolicy } from './auth/policy-file';
+import type { LivePolicy } from './auth/live-policy';
+import { choosePolicy } from './auth/policy-file';
+import { apiSchemaOf } from './auth/supergraph-policy';
 import { composeFromConfig } from './compose';
 import { routerEnvSchema, routerProductionRules, routerAuthOf, subscriptionLimitsOf, type RouterEnv } from './config';
 import { composedSupergraph, supergraphFile } from './reload/supergraph-source';
 import { SUPERGRAPH_CONFIG, SUPERGRAPH_FILE } from './repo-composition';
-import type { Policy } from './auth/policy';
 import { startRouter } from './router';
 import { toRouterSettings, type RouterSettings } from './settings';
 import { readSupergraphConfig, subgraphUrlsFromEnv } from './supergraph-config';
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
   let env: RouterEnv;
   let settings: RouterSettings;
   let source: SupergraphSource;
-  let policy: Policy | LivePolicy;
+  let policy: LivePolicy;
   try {
     env = parseEnv(routerEnvSchema, process.env, [routerProductionRules]);
     log.level = env.LOG_LEVEL;
@@ -64,18 +65,14 @@ async function main(): Promise<void> {
       log,
     );
     // Checked against the supergraph before anything listens: a policy naming a missing field or rule fails here.
-    const choice = values.policy ?? env.AZORA_POLICY_FILE;
     policy = choosePolicy({
-      policy: choice,
+      policy: values.policy ?? env.AZORA_POLICY_FILE,
       nodeEnv: env.NODE_ENV,
       confirmation: env.AZORA_CONFIRM_PERMISSIVE_POLICY,
       apiSchema: () => apiSchemaOf(source.current()),
       log,
+      reloadPollMs: settings.reload.enabled ? settings.reload.pollMs : undefined,
     });
-    // With hot reload, a policy file follows its own edits and the supergraph's: checked again on every change.
-    if (choice && choice !== PERMISSIVE_POLICY && settings.reload.enabled) {
-      policy = new WatchedPolicyFile(choice, policy, log, settings.reload.pollMs);
-    }
   } catch (error) {
     log.fatal((error as Error).message);
     process.exit(1);

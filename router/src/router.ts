@@ -22,8 +22,9 @@ import {
 import { AssertionCache } from './auth/assertion-cache';
 import { AuthenticationError, Authenticator, type TrustedIssuer } from './auth/authenticate';
 import { authorizeOperation } from './auth/authorize';
-import { azoraPolicy, type Policy } from './auth/policy';
-import type { LivePolicy } from './auth/policy-file';
+import { fixedPolicy, type LivePolicy } from './auth/live-policy';
+import type { Policy } from './auth/policy';
+import { gatewaySupergraph, SupergraphPolicy } from './auth/supergraph-policy';
 import { subscriptionRoutes } from './subscriptions/routing';
 import { attachSubscriptionServer, type SubscriptionLimits, type SubscriptionTopology } from './subscriptions/server';
 import { subgraphsOf } from './compose';
@@ -48,7 +49,7 @@ export interface RouterOptions {
   /** Limits, rate limiting, trusted documents, resilience, shutdown; defaults from `parseRouterSettings`. */
   settings?: RouterSettings;
   auth: RouterAuthOptions;
-  /** The permission rule tree, or one that follows a policy file as it changes (hot reload); Azora's by default. */
+  /** The permission policy, or one that follows its sources as they change; the supergraph's directives by default. */
   policy?: Policy | LivePolicy;
   subscriptionLimits?: Partial<SubscriptionLimits>;
 }
@@ -74,13 +75,6 @@ export interface RunningRouter {
 
 const isLivePolicy = (policy: Policy | LivePolicy | undefined): policy is LivePolicy =>
   typeof (policy as Partial<LivePolicy> | undefined)?.current === 'function';
-
-/** A policy that never changes, as a live one: the router asks every policy the same way for the one in force. */
-const fixedPolicy = (policy: Policy): LivePolicy => ({
-  current: () => policy,
-  schemaChanged: () => undefined,
-  close: () => undefined,
-});
 
 /** Runs the permission rule tree over the operation before the gateway plans or sends anything. */
 function permissionsPlugin(live: LivePolicy): ApolloServerPlugin<RouterContext> {
@@ -155,7 +149,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   });
 
   const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl,
+    // The gateway is given the supergraph with its security links as it accepts them (checked first).
+    supergraphSdl: gatewaySupergraph(options.supergraphSdl),
     logger: log,
     buildService: ({ name, url }) => new SubgraphDataSource(name, pool.client(name, url!), metrics),
   });
@@ -165,7 +160,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   app.set('trust proxy', settings.http.trustProxy);
   const httpServer: Server = createServer(app);
   const production = options.nodeEnv === 'production';
-  const live: LivePolicy = isLivePolicy(options.policy) ? options.policy : fixedPolicy(options.policy ?? azoraPolicy);
+  const live: LivePolicy = isLivePolicy(options.policy)
+    ? options.policy
+    : options.policy
+      ? fixedPolicy(options.policy)
+      : new SupergraphPolicy(log);
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     formatError: routerFormatError(production),
@@ -189,7 +188,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   let topology: SubscriptionTopology | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     // First: the policy for the new schema is settled before anything else here can fail.
-    live.schemaChanged(apiSchema);
+    live.schemaChanged(apiSchema, coreSupergraphSdl);
     pool.serve(subgraphsOf(coreSupergraphSdl));
     schemaLoaded = true;
     metrics.zeroSubscriptionFields(Object.keys(apiSchema.getSubscriptionType()?.getFields() ?? {}));

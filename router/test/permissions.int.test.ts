@@ -3,7 +3,7 @@ import { graphql, startPlatform, testDialects, type Platform } from '@azora/test
 
 const codeOf = (body: { errors?: { extensions?: Record<string, unknown> }[] }) => body.errors?.[0]?.extensions?.code;
 
-describe.each(testDialects())('the rule tree at the router on %s', (dialect) => {
+describe.each(testDialects())('the access directives, enforced at the router on %s', (dialect) => {
   let platform: Platform;
   let learner: Awaited<ReturnType<Platform['signUp']>>;
   let admin: Awaited<ReturnType<Platform['admin']>>;

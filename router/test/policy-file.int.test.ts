@@ -21,11 +21,13 @@ import {
 } from '@azora/testing';
 
 // "A router for any supergraph": a supergraph that is not Azora's (a gadget shop, next to Aegis, which issues the
-// tokens, or alone, with an outside OIDC issuer), served by the router process with a policy file instead of Azora's
-// rule tree.
+// tokens, or alone, with an outside OIDC issuer), served by the router process with a policy file, which decides
+// together with the access directives the shop's SDL declares itself (`members`).
 const typeDefs = /* GraphQL */ `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@authenticated"])
   type Query {
     ping: String
+    members: String @authenticated
     mine: String
     treasury: String
     unlisted: String
@@ -46,6 +48,7 @@ version: 1
 types:
   Query:
     ping: allow
+    members: allow
     mine: authenticated
     treasury: role:admin,treasury
     gadget: allow
@@ -93,6 +96,7 @@ describe('the router process with --policy <file> over any supergraph', () => {
     fixture = await startFixtureSubgraph('gadgets', typeDefs, {
       Query: {
         ping: () => 'pong',
+        members: () => 'welcome',
         mine: () => 'yours',
         treasury: () => 'gold',
         unlisted: () => 'leaked',
@@ -129,6 +133,9 @@ describe('the router process with --policy <file> over any supergraph', () => {
       expect(await ask('{ ping }')).toEqual({ data: { ping: 'pong' } });
       expect(codeOf(await ask('{ mine }'))).toBe('UNAUTHENTICATED');
       expect(await ask('{ mine }', user)).toEqual({ data: { mine: 'yours' } });
+      // The file allows it, the supergraph's own @authenticated asks for a signed-in caller: both must hold.
+      expect(codeOf(await ask('{ members }'))).toBe('UNAUTHENTICATED');
+      expect(await ask('{ members }', user)).toEqual({ data: { members: 'welcome' } });
       expect(codeOf(await ask('{ treasury }', user))).toBe('FORBIDDEN');
       expect(await ask('{ treasury }', treasurer)).toEqual({ data: { treasury: 'gold' } });
       expect(await ask('{ treasury }', admin)).toEqual({ data: { treasury: 'gold' } });

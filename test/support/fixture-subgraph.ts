@@ -4,8 +4,10 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
-import { azoraPolicy, type Policy } from '../../router/src/auth/policy';
+import type { LivePolicy } from '../../router/src/auth/live-policy';
+import type { Policy } from '../../router/src/auth/policy';
 import { allow } from '../../router/src/auth/rules';
+import { SupergraphPolicy } from '../../router/src/auth/supergraph-policy';
 
 export interface FixtureSubgraph {
   name: string;
@@ -34,11 +36,26 @@ export async function startFixtureSubgraph(
   return { name, url: url.replace('localhost', '127.0.0.1'), typeDefs, stop: () => server.stop() };
 }
 
-/** Azora's rule tree plus `allow` for the given fields of a fixture subgraph (the policy denies what it does not list). */
-export function policyAllowing(fields: Record<string, string[]>): Policy {
-  const policy: Policy = { ...azoraPolicy };
-  for (const [type, names] of Object.entries(fields)) {
-    policy[type] = { ...policy[type], ...Object.fromEntries(names.map((name) => [name, allow])) };
-  }
-  return policy;
+/**
+ * The supergraph's own access directives plus `allow` for the given fields of a fixture subgraph, whose SDL declares
+ * no access (its root fields would be denied).
+ */
+export function policyAllowing(fields: Record<string, string[]>): LivePolicy {
+  const directives = new SupergraphPolicy();
+  let extended: { base: Policy; policy: Policy } | undefined;
+  return {
+    current() {
+      const base = directives.current();
+      if (extended?.base !== base) {
+        const policy: Policy = { ...base };
+        for (const [type, names] of Object.entries(fields)) {
+          policy[type] = { ...policy[type], ...Object.fromEntries(names.map((name) => [name, allow])) };
+        }
+        extended = { base, policy };
+      }
+      return extended.policy;
+    },
+    schemaChanged: (apiSchema, supergraphSdl) => directives.schemaChanged(apiSchema, supergraphSdl),
+    close: () => directives.close(),
+  };
 }

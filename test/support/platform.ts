@@ -33,6 +33,7 @@ import {
   type RunningRouter,
 } from '@azora/router';
 import type { SupergraphSdlHook } from '@apollo/gateway';
+import type { LivePolicy } from '../../router/src/auth/live-policy';
 import type { Policy } from '../../router/src/auth/policy';
 import { SUPERGRAPH_CONFIG } from '../../router/src/repo-composition';
 import type { SubscriptionLimits } from '../../router/src/subscriptions/server';
@@ -124,8 +125,8 @@ export interface SignedIn {
 export interface RouterTestOptions {
   /** Another supergraph (or a hot-reload hook) than the platform's own. */
   supergraph?: string | SupergraphSdlHook;
-  /** Another permission rule tree than Azora's (tests of fixture subgraphs). */
-  policy?: Policy;
+  /** Another permission policy than the supergraph's own directives (tests of fixture subgraphs). */
+  policy?: Policy | LivePolicy;
   /** Router settings as environment variables over the defaults, e.g. `{ AZORA_LIMIT_MAX_DEPTH: '3' }`. */
   env?: Record<string, string>;
   /** Router mode; `test` by default. */

@@ -1,9 +1,10 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
 import { parse as parseYaml } from 'yaml';
-import { Supergraph } from '@apollo/federation-internals';
 import type { Logger, NodeEnv } from '@azora/kit';
-import { ANY, azoraPolicy, type Policy } from './policy';
+import { bothPolicies, fixedPolicy, type LivePolicy } from './live-policy';
+import { ANY, type Policy } from './policy';
+import { SupergraphPolicy } from './supergraph-policy';
 import { allow, authenticated, deny, person, role, scope, signedInPerson, type ShieldRule } from './rules';
 import { isObject } from '../limits/trusted-documents';
 import { readSettled } from '../reload/settled-file';
@@ -24,8 +25,13 @@ import { readSettled } from '../reload/settled-file';
  * ```
  *
  * A rule is `allow`, `deny`, `authenticated`, `person`, `signedInPerson`, `role:<role>[,<role>...]` (any of them) or
- * `scope:<scope>`: the same building blocks as Azora's own rule tree (rules.ts). A field with no rule, and no `"*"`
- * for its type, is denied. Every type and field named must exist in the served API schema.
+ * `scope:<scope>`: the same building blocks as the named policies of the access directives (supergraph-policy.ts). A
+ * field with no rule, and no `"*"` for its type, is denied. Every type and field named must exist in the served API
+ * schema.
+ *
+ * The file does not replace the supergraph's own access directives (`@authenticated`, `@requiresScopes`, `@policy`):
+ * both must allow a field. The file is the deny-by-default list for a supergraph that was not written for this router;
+ * the directives its subgraphs declare still hold.
  */
 const POLICY_FILE_VERSION = 1;
 
@@ -141,7 +147,7 @@ function policyFromText(file: string, text: string, schema: GraphQLSchema): Poli
 const PERMISSIVE_CONFIRMATION = 'every-field-is-public';
 
 interface PolicyChoice {
-  /** `--policy` or AZORA_POLICY_FILE: a policy file, `permissive`, or nothing for Azora's rule tree. */
+  /** `--policy` or AZORA_POLICY_FILE: a policy file, `permissive`, or nothing for the supergraph's directives only. */
   policy?: string;
   nodeEnv: NodeEnv;
   /** AZORA_CONFIRM_PERMISSIVE_POLICY. */
@@ -149,14 +155,25 @@ interface PolicyChoice {
   /** The API schema of the supergraph to be served, to check a policy file against. */
   apiSchema: () => GraphQLSchema;
   log: Logger;
+  /** With hot reload, how often a policy file is polled for edits; without, the file is read once. */
+  reloadPollMs?: number;
 }
 
 /**
- * The policy the router process enforces: Azora's rule tree by default, a checked policy file, or — only when named,
- * and in production only when confirmed — the permissive policy, announced with a warning. Throws when refused.
+ * The policy the router process enforces: the served supergraph's access directives by default; those and a checked
+ * policy file, both of which must allow a field; or — only when named, and in production only when confirmed — the
+ * permissive policy, announced with a warning, under which nothing is checked, directives included. Throws when
+ * refused.
  */
-export function choosePolicy({ policy, nodeEnv, confirmation, apiSchema, log }: PolicyChoice): Policy {
-  if (!policy) return azoraPolicy;
+export function choosePolicy({
+  policy,
+  nodeEnv,
+  confirmation,
+  apiSchema,
+  log,
+  reloadPollMs,
+}: PolicyChoice): LivePolicy {
+  if (!policy) return new SupergraphPolicy(log);
   if (policy === PERMISSIVE_POLICY) {
     if (nodeEnv === 'production' && confirmation !== PERMISSIVE_CONFIRMATION) {
       throw new Error(
@@ -167,23 +184,15 @@ export function choosePolicy({ policy, nodeEnv, confirmation, apiSchema, log }: 
       { policy: PERMISSIVE_POLICY },
       'PERMISSIVE POLICY: every field of the supergraph is open to anyone, signed in or not; no permission is checked',
     );
-    return permissivePolicy;
+    return fixedPolicy(permissivePolicy);
   }
   const loaded = loadPolicyFile(policy, apiSchema());
   log.info({ policy, types: Object.keys(loaded).length }, 'permission policy loaded');
-  return loaded;
-}
-
-/** The client-facing schema of a composed supergraph SDL (federation internals removed). */
-export const apiSchemaOf = (supergraphSdl: string): GraphQLSchema =>
-  Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
-
-/** A policy that may change while the router runs: what it is now, told when the served schema changes. */
-export interface LivePolicy {
-  current(): Policy;
-  /** The gateway loaded a new supergraph (its API schema); called before any request runs on it. */
-  schemaChanged(apiSchema: GraphQLSchema): void;
-  close(): void;
+  // With hot reload, the file follows its own edits and the supergraph's: checked again on every change.
+  const file =
+    reloadPollMs === undefined ? fixedPolicy(loaded) : new WatchedPolicyFile(policy, loaded, log, reloadPollMs);
+  // The file denies what it does not name; the directives add their requirements to what it allows.
+  return bothPolicies(new SupergraphPolicy(log, { undeclaredRoots: 'allow' }), file);
 }
 
 /**

@@ -88,6 +88,48 @@ export function scope(name: string): ShieldRule {
   );
 }
 
-/** The same rule for several fields of one type, each still named explicitly. */
-export const each = (rule: ShieldRule, fields: string[]): Record<string, ShieldRule> =>
-  Object.fromEntries(fields.map((field) => [field, rule]));
+type ShieldArgs = Parameters<ShieldRule['resolve']>;
+
+/**
+ * Every rule must allow (an access directive's inner list, or several requirements on one field). The first refusal
+ * is the answer, so the caller is told what is missing first. Identity-only when every part is.
+ */
+export function allOf(rules: ShieldRule[]): ShieldRule {
+  if (rules.includes(deny)) return deny;
+  const needed = [...new Set(rules.filter((r) => r !== allow))];
+  if (needed.length === 0) return allow;
+  if (needed.length === 1) return needed[0]!;
+  const combined: ShieldRule = {
+    async resolve(...args: ShieldArgs) {
+      for (const rule of needed) {
+        const result = await rule.resolve(...args);
+        if (result !== true) return result;
+      }
+      return true;
+    },
+  };
+  return needed.every(isIdentityOnly) ? identityOnly(combined) : combined;
+}
+
+/**
+ * Any rule may allow (an access directive's outer list). When none does, the first refusal is the answer (for an
+ * anonymous caller every rule asks to sign in). Identity-only when every part is.
+ */
+export function anyOf(rules: ShieldRule[]): ShieldRule {
+  if (rules.includes(allow)) return allow;
+  const possible = [...new Set(rules.filter((r) => r !== deny))];
+  if (possible.length === 0) return deny;
+  if (possible.length === 1) return possible[0]!;
+  const combined: ShieldRule = {
+    async resolve(...args: ShieldArgs) {
+      let refusal: Awaited<ReturnType<ShieldRule['resolve']>> | undefined;
+      for (const rule of possible) {
+        const result = await rule.resolve(...args);
+        if (result === true) return true;
+        refusal ??= result;
+      }
+      return refusal!;
+    },
+  };
+  return possible.every(isIdentityOnly) ? identityOnly(combined) : combined;
+}
