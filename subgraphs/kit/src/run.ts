@@ -160,6 +160,7 @@ export async function startSubgraph(
       [...(definition.consumers ?? []), ...(extension.consumers ?? [])],
       log,
       metrics,
+      (em, identity, event) => contextFor(event.id, identity, em),
     );
 
     let stopped: Promise<void> | undefined;
