@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import {
   openDatabase,
   readEvent,
   requestContext,
+  startSubgraph,
   subgraphContext,
   subgraphEntities,
   subgraphErrorMask,
@@ -209,5 +211,42 @@ describe('the subgraph shape (SQLite)', () => {
     expect((await as(someone).services.notes.byId('copy-e-copy'))?.text).toBe('copied');
     expect(await orm.em.fork().count(OutboxEvent, { payload: { noteId: 'copy-e-copy' } })).toBe(1);
     expect(identities).toEqual([CONSUMER_IDENTITY, CONSUMER_IDENTITY]);
+  });
+
+  it('builds the runtime once at start, after migrations, for every context and for setup', async () => {
+    const built: string[] = [];
+    const withRuntime = subgraphContext({
+      config: (env) => ({ greeting: env.NOTES_GREETING ?? 'hello' }),
+      runtime: async ({ config, orm: startedOrm }) => {
+        built.push(config.greeting);
+        return { greeting: config.greeting, migrated: await startedOrm.migrator.getPendingMigrations() };
+      },
+    });
+    const seen: unknown[] = [];
+    const greeter = defineSubgraph({
+      name: 'greeter',
+      typeDefs: parse('type Query { ping: String }'),
+      resolvers: {},
+      entities: [],
+      migrationsDir: join(dir, 'no-migrations'),
+      context: withRuntime,
+      async seedDemoData(_em, _log, as) {
+        seen.push(as(someone).runtime.greeting);
+      },
+      async setup({ runtime }) {
+        seen.push(runtime.migrated);
+        return {};
+      },
+    });
+    const running = await startSubgraph(greeter, {
+      target: { dialect: 'sqlite', file: join(dir, 'greeter.sqlite') },
+      routerPublicKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey,
+      env: { NOTES_GREETING: 'bonjour' },
+      demoData: true,
+      logger: Object.assign(createLogger('greeter'), { level: 'silent' }),
+    });
+    await running.stop();
+    expect(built).toEqual(['bonjour']);
+    expect(seen).toEqual([[], 'bonjour']);
   });
 });
