@@ -74,8 +74,8 @@ function withFlakyLog(nexus: SubgraphDefinition) {
     ...nexus,
     consumers: nexus.consumers!.map((consumer) => ({
       ...consumer,
-      async handle(em, event, log) {
-        await consumer.handle(em, event, log);
+      async handle(em, event, log, as) {
+        await consumer.handle(em, event, log, as);
         if (flaky.armed && event.topic === 'mint.transfer') {
           flaky.armed = false;
           flaky.failed = event;

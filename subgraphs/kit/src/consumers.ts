@@ -2,6 +2,7 @@ import { UniqueConstraintViolationException, defineEntity, p, type InferEntity }
 import type { z } from 'zod';
 import type { Orm, SqlEntityManager } from './database';
 import type { DomainEvent, EventBus } from './events';
+import type { Identity } from './identity';
 import { SpanKind } from '@opentelemetry/api';
 import type { Logger } from './logger';
 import type { SubgraphMetrics } from './metrics';
@@ -19,17 +20,37 @@ export const ProcessedEvent = defineEntity({
 });
 export type ProcessedEvent = InferEntity<typeof ProcessedEvent>;
 
+/** Who a consumer acts as when it calls its subgraph's services: the subgraph itself, not a person. */
+export const CONSUMER_IDENTITY: Identity = Object.freeze({
+  kind: 'service',
+  userId: null,
+  roles: [],
+  scopes: [],
+}) as Identity;
+
+/** The request context of a consumer's subgraph, bound to the consumer's transaction (`as(identity?)`). */
+export type ConsumerContextFor<Context> = (identity?: Identity) => Context;
+
 /** A subgraph's reaction to other domains' events, e.g. Forge granting skills on `lms.certificate.issued`. */
-export interface EventConsumer {
+export interface EventConsumer<Context = unknown> {
   /** Unique within the platform, e.g. `forge.skills`; names its durable group on the bus. */
   name: string;
   topics: string[];
   /**
-   * Runs in one transaction with the record that the event was handled, so a crash either does both or neither;
-   * write outbox events through the same `em` to continue a saga.
+   * Runs in one transaction with the record that the event was handled, so a crash either does both or neither.
+   * `as()` gives the subgraph's request context on that same transaction (acting as `CONSUMER_IDENTITY` unless told
+   * otherwise), so the consumer calls its services as a resolver would: `as().services.skills.grant(…)`; their
+   * `transaction` joins the consumer's, and `ctx.events.record` continues a saga in it.
    */
-  handle(em: SqlEntityManager, event: DomainEvent, log: Logger): Promise<void>;
+  handle(em: SqlEntityManager, event: DomainEvent, log: Logger, as: ConsumerContextFor<Context>): Promise<void>;
 }
+
+/** Builds the subgraph's request context on a consumer's transaction (the kit passes it when it starts consumers). */
+export type ConsumerContextFactory = (em: SqlEntityManager, identity: Identity, event: DomainEvent) => unknown;
+
+const noContext: ConsumerContextFactory = () => {
+  throw new Error('this consumer was started without its subgraph, so it has no request context');
+};
 
 /**
  * Reads an event's payload with the consumer's schema; a payload this version cannot read is logged and skipped (null),
@@ -50,6 +71,7 @@ export async function consumeOnce(
   consumer: EventConsumer,
   event: DomainEvent,
   log: Logger,
+  contextFor: ConsumerContextFactory = noContext,
 ): Promise<boolean> {
   // A child of the event's publish span: the handling has exactly one cause, so it belongs to that event's trace (its
   // SQL, and any event it records to continue a saga, too).
@@ -71,7 +93,8 @@ export async function consumeOnce(
           if (await em.findOne(ProcessedEvent, { consumer: consumer.name, eventId: event.id })) return false;
           em.create(ProcessedEvent, { consumer: consumer.name, eventId: event.id, processedAt: new Date() });
           await em.flush();
-          await consumer.handle(em, event, log.child({ consumer: consumer.name, eventId: event.id }));
+          const as = (identity: Identity = CONSUMER_IDENTITY) => contextFor(em, identity, event);
+          await consumer.handle(em, event, log.child({ consumer: consumer.name, eventId: event.id }), as);
           return true;
         });
       } catch (error) {
@@ -96,6 +119,7 @@ export function startConsumers(
   consumers: EventConsumer[],
   log: Logger,
   metrics: SubgraphMetrics,
+  contextFor: ConsumerContextFactory = noContext,
 ): () => void {
   for (const consumer of consumers) {
     // Exported from the start, at zero: a dashboard or alert finds the series before the first event.
@@ -108,7 +132,7 @@ export function startConsumers(
       async (event) => {
         let handled: boolean;
         try {
-          handled = await consumeOnce(orm, consumer, event, log);
+          handled = await consumeOnce(orm, consumer, event, log, contextFor);
         } catch (error) {
           metrics.consumerFailures.inc({ consumer: consumer.name });
           throw error;

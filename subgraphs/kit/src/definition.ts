@@ -41,7 +41,13 @@ export type ServiceClasses = Record<string, { prototype: object }>;
  * What a subgraph's request context is made of. `ContextOf<typeof recipe>` is the context type its resolvers, rules
  * and services receive (codegen's `contextType` is `src/schema.ts#Context`).
  */
-export interface ContextRecipe<Loaders, Events extends EventCatalog, Services extends ServiceClasses, Config> {
+export interface ContextRecipe<
+  Loaders,
+  Events extends EventCatalog,
+  Services extends ServiceClasses,
+  Config,
+  Runtime = undefined,
+> {
   /** Builds this request's DataLoaders (see `byId`, `oneByKey`, `manyByKey`). Called per request, never shared. */
   loaders?: (em: SqlEntityManager) => Loaders;
   /** The events the subgraph records, by type: `ctx.events.record(type, payload)` validates against them. */
@@ -50,26 +56,33 @@ export interface ContextRecipe<Loaders, Events extends EventCatalog, Services ex
   services?: Services;
   /** Reads the subgraph's own settings once at start-up (`ctx.config`); what it throws is a start-up problem. */
   config?: (env: NodeJS.ProcessEnv, nodeEnv: NodeEnv) => Config;
+  /**
+   * Builds the subgraph's process-wide state once at start-up, after migrations (e.g. Aegis's signing keys):
+   * `ctx.runtime`. Per-request state belongs in a service instead (services are built per request).
+   */
+  runtime?(deps: SetupDeps & { config: Config }): Promise<Runtime>;
 }
 
-/** The request context a recipe makes: the kit's own parts, the loaders, `events`, `services` and `config`. */
+/** The request context a recipe makes: the kit's parts, the loaders, `events`, `services`, `config`, `runtime`. */
 export type RequestContext<
   Loaders,
   Events extends EventCatalog,
   Services extends ServiceClasses,
   Config,
+  Runtime = undefined,
 > = SubgraphContext<Loaders> & {
   events: EventRecorder<Events>;
   services: { [Name in keyof Services]: Services[Name]['prototype'] };
   config: Config;
+  runtime: Runtime;
 };
 
 /** The context type of a recipe (`subgraphContext(...)`) or of a definition. */
 export type ContextOf<T> =
   T extends SubgraphDefinition<infer Recipe>
     ? ContextOf<Recipe>
-    : T extends ContextRecipe<infer Loaders, infer Events, infer Services, infer Config>
-      ? RequestContext<Loaders, Events, Services, Config>
+    : T extends ContextRecipe<infer Loaders, infer Events, infer Services, infer Config, infer Runtime>
+      ? RequestContext<Loaders, Events, Services, Config, Runtime>
       : never;
 
 /**
@@ -81,11 +94,14 @@ export function subgraphContext<
   Events extends EventCatalog = Record<string, never>,
   Services extends ServiceClasses = Record<string, never>,
   Config = undefined,
->(recipe: ContextRecipe<Loaders, Events, Services, Config>): ContextRecipe<Loaders, Events, Services, Config> {
+  Runtime = undefined,
+>(
+  recipe: ContextRecipe<Loaders, Events, Services, Config, Runtime>,
+): ContextRecipe<Loaders, Events, Services, Config, Runtime> {
   return recipe;
 }
 
-type AnyRecipe = ContextRecipe<unknown, EventCatalog, ServiceClasses, unknown>;
+type AnyRecipe = ContextRecipe<unknown, EventCatalog, ServiceClasses, unknown, unknown>;
 
 /** A domain subgraph: the contract plus the code behind it. The kit supplies everything else. */
 export interface SubgraphDefinition<Recipe extends AnyRecipe = AnyRecipe> {
@@ -117,8 +133,8 @@ export interface SubgraphDefinition<Recipe extends AnyRecipe = AnyRecipe> {
   consumers?: EventConsumer[];
   /** Problems with the subgraph's own settings, reported at start-up together with the kit's (default: `config`'s). */
   checkEnv?: (env: NodeJS.ProcessEnv, nodeEnv: NodeEnv) => string[];
-  /** Runs once after migrations: reads the subgraph's own settings and adds context, HTTP routes or consumers. */
-  setup?: (deps: SetupDeps) => Promise<SubgraphExtension>;
+  /** Runs once after migrations (and after `context.runtime`): adds HTTP routes, consumers or a stop step. */
+  setup?(deps: SetupDeps & { runtime: ContextOf<Recipe>['runtime'] }): Promise<SubgraphExtension>;
   /**
    * @deprecated The old shape (before issue 14's migration of Aegis, Mint and Forge): use `context.loaders`.
    */
@@ -169,6 +185,8 @@ export interface RequestParts {
   bus?: EventBus;
   /** The subgraph's settings, read once at start-up (default: read from process.env now). */
   config?: unknown;
+  /** The subgraph's process-wide state (`context.runtime`), made once at start-up. */
+  runtime?: unknown;
   /** Extra context from the old shape's `setup` (compatibility until Aegis, Mint and Forge migrate). */
   extend?: (base: SubgraphContext<unknown>) => Record<string, unknown>;
 }
@@ -198,6 +216,7 @@ export function requestContext<Recipe extends AnyRecipe>(
     ...parts.extend?.(base),
     events: eventRecorder(definition.name, (recipe.events ?? {}) as EventCatalog, parts.em),
     config: 'config' in parts ? parts.config : subgraphConfig(definition),
+    runtime: parts.runtime,
     services,
   };
   for (const [name, Service] of Object.entries((recipe.services ?? {}) as ServiceClasses)) {

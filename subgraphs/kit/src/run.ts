@@ -104,18 +104,18 @@ export async function startSubgraph(
     const routerKey =
       typeof options.routerPublicKey === 'string' ? publicKeyFromPem(options.routerPublicKey) : options.routerPublicKey;
     const config = subgraphConfig(definition, { ...env, NODE_ENV: nodeEnv });
-    const extension: SubgraphExtension = definition.setup
-      ? await definition.setup({
-          orm,
-          log,
-          env,
-          nodeEnv,
-          verifyAssertion: (token) => verifyIdentityAssertion(token, routerKey),
-          bus,
-        })
-      : {};
+    const deps = {
+      orm,
+      log,
+      env,
+      nodeEnv,
+      verifyAssertion: (token: string) => verifyIdentityAssertion(token, routerKey),
+      bus,
+    };
+    const runtime = await definition.context?.runtime?.({ ...deps, config });
+    const extension: SubgraphExtension = definition.setup ? await definition.setup({ ...deps, runtime }) : {};
     const contextFor = (requestId: string, identity: Identity, em = orm.em.fork()) =>
-      requestContext(definition, { em, identity, requestId, log, bus, config, extend: extension.context });
+      requestContext(definition, { em, identity, requestId, log, bus, config, runtime, extend: extension.context });
     if (options.demoData && definition.seedDemoData) {
       const em = orm.em.fork();
       await definition.seedDemoData(em, log, (identity) => contextFor('demo-data', identity, em));
@@ -160,6 +160,7 @@ export async function startSubgraph(
       [...(definition.consumers ?? []), ...(extension.consumers ?? [])],
       log,
       metrics,
+      (em, identity, event) => contextFor(event.id, identity, em),
     );
 
     let stopped: Promise<void> | undefined;

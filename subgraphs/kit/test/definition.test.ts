@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,8 @@ import { parse } from 'graphql';
 import { z } from 'zod';
 import {
   byId,
+  consumeOnce,
+  CONSUMER_IDENTITY,
   createLogger,
   defineSubgraph,
   errorCodes,
@@ -15,12 +18,14 @@ import {
   openDatabase,
   readEvent,
   requestContext,
+  startSubgraph,
   subgraphContext,
   subgraphEntities,
   subgraphErrorMask,
   transaction,
   type ContextOf,
   type DomainEvent,
+  type EventConsumer,
   type Identity,
   type Orm,
 } from '../src';
@@ -173,5 +178,75 @@ describe('the subgraph shape (SQLite)', () => {
     expect(readEvent(noteEvents, 'notes.note.written', written, log)).toEqual({ noteId: 'n-1' });
     expect(readEvent(noteEvents, 'notes.note.written', { ...written, payload: { noteId: 3 } }, log)).toBeNull();
     expect(readEvent(noteEvents, 'notes.note.written', { ...written, type: 'notes.note.erased' }, log)).toBeNull();
+  });
+
+  it("gives a consumer its subgraph's services on the consumer's own transaction", async () => {
+    const log = createLogger('test');
+    log.level = 'silent';
+    const identities: Identity[] = [];
+    const copier = (failAfter: boolean): EventConsumer<NotesContext> => ({
+      name: 'notes.copier',
+      topics: ['elsewhere.note'],
+      async handle(_em, event, _log, as) {
+        const ctx = as();
+        identities.push(ctx.identity);
+        await ctx.services.notes.write(`copy-${event.id}`, 'copied');
+        if (failAfter) throw new Error('the consumer fails after the service wrote');
+      },
+    });
+    const contextFor = (em: Parameters<typeof requestContext>[1]['em'], identity: Identity) =>
+      requestContext(notes, { em, identity, config: { greeting: 'hi' } });
+    const arrived: DomainEvent = {
+      id: 'e-copy',
+      topic: 'elsewhere.note',
+      type: 'elsewhere.note.written',
+      source: 'elsewhere',
+      payload: {},
+      occurredAt: new Date().toISOString(),
+    };
+    await expect(consumeOnce(orm, copier(true), arrived, log, contextFor)).rejects.toThrow('fails after');
+    // The service's transaction joined the consumer's: nothing of it stayed, so the bus may deliver it again.
+    expect(await as(someone).services.notes.byId('copy-e-copy')).toBeNull();
+    expect(await consumeOnce(orm, copier(false), arrived, log, contextFor)).toBe(true);
+    expect((await as(someone).services.notes.byId('copy-e-copy'))?.text).toBe('copied');
+    expect(await orm.em.fork().count(OutboxEvent, { payload: { noteId: 'copy-e-copy' } })).toBe(1);
+    expect(identities).toEqual([CONSUMER_IDENTITY, CONSUMER_IDENTITY]);
+  });
+
+  it('builds the runtime once at start, after migrations, for every context and for setup', async () => {
+    const built: string[] = [];
+    const withRuntime = subgraphContext({
+      config: (env) => ({ greeting: env.NOTES_GREETING ?? 'hello' }),
+      runtime: async ({ config, orm: startedOrm }) => {
+        built.push(config.greeting);
+        return { greeting: config.greeting, migrated: await startedOrm.migrator.getPendingMigrations() };
+      },
+    });
+    const seen: unknown[] = [];
+    const greeter = defineSubgraph({
+      name: 'greeter',
+      typeDefs: parse('type Query { ping: String }'),
+      resolvers: {},
+      entities: [],
+      migrationsDir: join(dir, 'no-migrations'),
+      context: withRuntime,
+      async seedDemoData(_em, _log, as) {
+        seen.push(as(someone).runtime.greeting);
+      },
+      async setup({ runtime }) {
+        seen.push(runtime.migrated);
+        return {};
+      },
+    });
+    const running = await startSubgraph(greeter, {
+      target: { dialect: 'sqlite', file: join(dir, 'greeter.sqlite') },
+      routerPublicKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey,
+      env: { NOTES_GREETING: 'bonjour' },
+      demoData: true,
+      logger: Object.assign(createLogger('greeter'), { level: 'silent' }),
+    });
+    await running.stop();
+    expect(built).toEqual(['bonjour']);
+    expect(seen).toEqual([[], 'bonjour']);
   });
 });

@@ -138,16 +138,16 @@ describe.each(testDialects())('LMS through the router on %s', (dialect) => {
     await ok(platform, ARCHIVE, { id: ids[2] }, faculty);
 
     const byTitle = (await ok(platform, CATALOGUE, { filter: { search: tag.toUpperCase() } }, null)).courses;
-    expect(byTitle.edges.map((e: any) => e.node.id)).toEqual(ids.slice(0, 2));
+    expect(byTitle.edges.map((e: { node: { id: string; title: string } }) => e.node.id)).toEqual(ids.slice(0, 2));
     const bySkill = (await ok(platform, CATALOGUE, { filter: { skill: `${tag}-skill` } }, null)).courses;
-    expect(bySkill.edges.map((e: any) => e.node.title)).toEqual([titles[1]]);
+    expect(bySkill.edges.map((e: { node: { id: string; title: string } }) => e.node.title)).toEqual([titles[1]]);
     const page = (await ok(platform, CATALOGUE, { filter: { search: tag, level: 'BEGINNER' }, first: 1 }, null))
       .courses;
-    expect(page.edges.map((e: any) => e.node.id)).toEqual([ids[0]]);
+    expect(page.edges.map((e: { node: { id: string; title: string } }) => e.node.id)).toEqual([ids[0]]);
     const next = (
       await ok(platform, CATALOGUE, { filter: { search: tag }, first: 1, after: page.pageInfo.endCursor }, null)
     ).courses;
-    expect(next.edges.map((e: any) => e.node.id)).toEqual([ids[1]]);
+    expect(next.edges.map((e: { node: { id: string; title: string } }) => e.node.id)).toEqual([ids[1]]);
     // Wildcards are text, not patterns.
     expect((await ok(platform, CATALOGUE, { filter: { search: '%_%' } }, null)).courses.edges).toEqual([]);
   });
@@ -230,10 +230,10 @@ describe.each(testDialects())('LMS through the router on %s', (dialect) => {
 
     const teaching = 'query($id: ID!) { user(id: $id) { teaching { id } } }';
     const seenByOthers = (await ok(platform, teaching, { id: faculty.userId }, learner)).user.teaching.map(
-      (c: any) => c.id,
+      (c: { id: string }) => c.id,
     );
     const seenByTeacher = (await ok(platform, teaching, { id: faculty.userId }, faculty)).user.teaching.map(
-      (c: any) => c.id,
+      (c: { id: string }) => c.id,
     );
     expect(seenByOthers).toContain(courseId);
     expect(seenByOthers).not.toContain(createCourse.id);
