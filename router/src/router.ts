@@ -24,7 +24,7 @@ import { AuthenticationError, Authenticator, type TrustedIssuer } from './auth/a
 import { authorizeOperation } from './auth/authorize';
 import { azoraPolicy, type Policy } from './auth/policy';
 import type { LivePolicy } from './auth/policy-file';
-import { subscriptionRoutes } from './subscriptions/routing';
+import { subscriptionContract, SubscriptionContractError } from './subscriptions/routing';
 import { attachSubscriptionServer, type SubscriptionLimits, type SubscriptionTopology } from './subscriptions/server';
 import { subgraphsOf } from './compose';
 import type { RouterContext } from './context';
@@ -187,19 +187,31 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   });
   // Registered before start(): the gateway's first schema load happens inside it.
   let topology: SubscriptionTopology | undefined;
+  /** Set when the first supergraph has subscription fields the router cannot resolve: start-up then fails. */
+  let contractError: SubscriptionContractError | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     // First: the policy for the new schema is settled before anything else here can fail.
     live.schemaChanged(apiSchema);
     pool.serve(subgraphsOf(coreSupergraphSdl));
     schemaLoaded = true;
     metrics.zeroSubscriptionFields(Object.keys(apiSchema.getSubscriptionType()?.getFields() ?? {}));
-    topology = {
-      apiSchema,
-      routes: subscriptionRoutes(coreSupergraphSdl, apiSchema),
-      subgraphUrl: (name) => pool.urlOf(name) ?? '',
-    };
+    const { routes, violations } = subscriptionContract(coreSupergraphSdl, apiSchema);
+    if (violations.length) {
+      // The gateway swallows a listener's error, so it is kept: at start it fails start-up below; on a reload the new
+      // schema is already served, so it is logged, and subscribing to such a field is refused naming it.
+      const error = new SubscriptionContractError(violations);
+      if (!topology) contractError = error;
+      log.error({ violations }, error.message);
+    }
+    topology = { apiSchema, routes, violations, subgraphUrl: (name) => pool.urlOf(name) ?? '' };
   });
   await apollo.start();
+  if (contractError) {
+    await apollo.stop();
+    await Promise.all([pool.close(), protection.close()]);
+    live.close();
+    throw contractError;
+  }
 
   // Aegis is where credentials are resolved; the router asks it through its first replica's URL as loaded at start.
   // A supergraph without Aegis (any other supergraph) accepts only the tokens of AZORA_OIDC_ISSUERS, and no API keys.

@@ -66,6 +66,8 @@ export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = {
 export interface SubscriptionTopology {
   apiSchema: GraphQLSchema;
   routes: Map<string, SubscriptionRoute>;
+  /** The subscription fields this supergraph cannot resolve (a reloaded one; start-up refuses such a supergraph). */
+  violations: string[];
   subgraphUrl(name: string): string;
 }
 
@@ -259,9 +261,13 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     if (!route) {
       yield {
         errors: [
-          new GraphQLError(`No subgraph serves Subscription.${root.name.value}`, {
-            extensions: { code: ErrorCode.BAD_REQUEST },
-          }),
+          new GraphQLError(
+            topology.violations.find((v) => v.startsWith(`Subscription.${root.name.value}:`)) ??
+              `No subgraph serves Subscription.${root.name.value}`,
+            {
+              extensions: { code: ErrorCode.BAD_REQUEST },
+            },
+          ),
         ],
       };
       return;
