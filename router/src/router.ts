@@ -21,7 +21,6 @@ import {
 } from '@azora/kit';
 import { AssertionCache } from './auth/assertion-cache';
 import { AuthenticationError, Authenticator, type TrustedIssuer } from './auth/authenticate';
-import { authorizeOperation } from './auth/authorize';
 import { azoraPolicy, type Policy } from './auth/policy';
 import type { LivePolicy } from './auth/policy-file';
 import { subscriptionContract, SubscriptionContractError } from './subscriptions/routing';
@@ -31,6 +30,7 @@ import type { RouterContext } from './context';
 import { SubgraphDataSource } from './data-source';
 import { routerFormatError } from './format-error';
 import { createProtection } from './limits';
+import { judgeOperation, operationPipelinePlugin } from './pipeline';
 import { createRouterMetrics, type RefusalReason, type RouterMetrics } from './metrics';
 import { serveWebApp } from './web-app';
 import { SubgraphPool } from './resilience/subgraph-pool';
@@ -81,27 +81,6 @@ const fixedPolicy = (policy: Policy): LivePolicy => ({
   schemaChanged: () => undefined,
   close: () => undefined,
 });
-
-/** Runs the permission rule tree over the operation before the gateway plans or sends anything. */
-function permissionsPlugin(live: LivePolicy): ApolloServerPlugin<RouterContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operationName, request, contextValue }) {
-          const denied = await authorizeOperation({
-            schema,
-            document,
-            operationName,
-            variables: request.variables,
-            policy: live.current(),
-            identity: contextValue.identity,
-          });
-          if (denied) throw denied;
-        },
-      };
-    },
-  };
-}
 
 /**
  * Counts the requests Apollo Server refuses before any operation runs: CSRF prevention and disabled batching (its
@@ -166,6 +145,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const httpServer: Server = createServer(app);
   const production = options.nodeEnv === 'production';
   const live: LivePolicy = isLivePolicy(options.policy) ? options.policy : fixedPolicy(options.policy ?? azoraPolicy);
+  // One judge for HTTP (the Apollo plugin below) and graphql-ws (the subscription server's onSubscribe).
+  const judge = judgeOperation({
+    guard: protection.guard,
+    policy: () => live.current(),
+    rateLimit: protection.rateLimit,
+  });
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     formatError: routerFormatError(production),
@@ -179,10 +164,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: settings.shutdown.timeoutMs }),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
-      permissionsPlugin(live),
+      operationPipelinePlugin(judge),
       operationsPlugin<RouterContext>(metrics),
       refusalsPlugin(metrics),
-      protection.plugin,
     ],
   });
   // Registered before start(): the gateway's first schema load happens inside it.
@@ -259,12 +243,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     path: '/graphql',
     apollo,
     authenticator,
-    policy: () => live.current(),
     topology: () => topology!,
     contextFor,
-    // The same abuse limits as over HTTP, with the same document.
-    guard: protection.guard,
-    admit: protection.admit,
+    judge,
     limits: options.subscriptionLimits,
     metrics,
     log,

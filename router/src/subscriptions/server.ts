@@ -6,8 +6,6 @@ import {
   Kind,
   parse,
   print,
-  specifiedRules,
-  validate,
   visit,
   type DocumentNode,
   type ExecutionArgs,
@@ -38,11 +36,8 @@ import {
   type ResultStream,
 } from '@azora/kit';
 import { AuthenticationError, type Authenticator } from '../auth/authenticate';
-import { authorizeOperation } from '../auth/authorize';
-import type { Policy } from '../auth/policy';
 import type { RouterContext } from '../context';
-import type { OperationGuard } from '../limits/operation-limits';
-import type { OperationAdmission } from '../limits/plugin';
+import type { JudgeOperation } from '../pipeline';
 import type { SubscriptionRoute } from './routing';
 
 export interface SubscriptionLimits {
@@ -76,18 +71,11 @@ export interface SubscriptionServerOptions {
   path: string;
   apollo: ApolloServer<RouterContext>;
   authenticator: Authenticator;
-  /** The permission policy in force now (a policy file may be reloaded). */
-  policy(): Policy;
   topology(): SubscriptionTopology;
   /** The same context an HTTP request gets, for this identity. */
   contextFor(identity: Identity, requestId: string, clientIp?: string): RouterContext;
-  /**
-   * The router's abuse limits: size and tokens checked before parsing a subscription (the HTTP guards do it for HTTP),
-   * then its validation rules next to the standard ones.
-   */
-  guard: Pick<OperationGuard, 'checkSource' | 'validationRules'>;
-  /** Cost limits and the rate limit charged for a subscription, as for an HTTP operation. */
-  admit: OperationAdmission;
+  /** The operation pipeline HTTP requests go through too: guards, validation, limits, the policy, the rate limit. */
+  judge: JudgeOperation;
   limits?: Partial<SubscriptionLimits>;
   /** Sockets, running subscriptions and delivered events are counted here. */
   metrics: Pick<OperationMetrics, 'websocketConnections' | 'subscriptionsActive' | 'subscriptionEvents'>;
@@ -111,7 +99,7 @@ const CLOSE = { forbidden: 4403, tooMany: 4429 } as const;
 /** A router error as a socket sends it: its HTTP status and headers mean nothing there. */
 function forSocket(error: GraphQLError): GraphQLError {
   const { http: _http, ...extensions } = error.extensions;
-  return new GraphQLError(error.message, { extensions });
+  return new GraphQLError(error.message, { nodes: error.nodes, extensions });
 }
 
 /** graphql-ws sends errors with `toJSON`; results of executeOperation carry plain objects, so make them errors again. */
@@ -535,53 +523,19 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
           ];
         }
         const { apiSchema } = options.topology();
-        let document: DocumentNode;
-        try {
-          options.guard.checkSource(payload.query);
-          document = parse(payload.query);
-        } catch (error) {
-          if (error instanceof GraphQLError && error.extensions.code) return [forSocket(error)];
-          return [new GraphQLError((error as Error).message, { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } })];
-        }
-        const invalid = validate(apiSchema, document, [...specifiedRules, ...options.guard.validationRules]);
-        // Errors our limit rules report carry their own code (OPERATION_LIMIT_EXCEEDED); the rest are plain validation.
-        if (invalid.length)
-          return invalid.map(
-            (e) =>
-              new GraphQLError(e.message, {
-                nodes: e.nodes,
-                extensions: {
-                  code: (e.extensions.code as string | undefined) ?? ErrorCode.GRAPHQL_VALIDATION_FAILED,
-                  ...(e.extensions.limit ? { limit: e.extensions.limit } : {}),
-                },
-              }),
-          );
-        const denied = await authorizeOperation({
-          schema: apiSchema,
-          document,
-          operationName: payload.operationName,
-          variables: payload.variables,
-          policy: options.policy(),
-          identity: state.identity,
-        });
-        if (denied) return [denied];
         const contextValue = { ...options.contextFor(state.identity, state.requestId, state.ip), socketState: state };
-        try {
-          const { refusal } = await options.admit(
-            {
-              schema: apiSchema,
-              document,
-              operationName: payload.operationName,
-              variables: payload.variables ?? undefined,
-            },
-            contextValue,
-            'websocket',
-          );
-          if (refusal) return [forSocket(refusal)];
-        } catch (error) {
-          if (error instanceof GraphQLError) return [forSocket(error)];
-          throw error;
-        }
+        const verdict = await options.judge(
+          {
+            schema: apiSchema,
+            source: payload.query,
+            operationName: payload.operationName,
+            variables: payload.variables,
+          },
+          contextValue,
+          'websocket',
+        );
+        if (verdict.errors) return verdict.errors.map(forSocket);
+        const document = verdict.document;
         state.subscriptions += 1;
         return {
           schema: apiSchema,
