@@ -18,6 +18,15 @@ describe('the operations derived from a client subscription', () => {
     );
   });
 
+  it("judges the subscription field alone, with the client's arguments and no selection below it", () => {
+    const document = parse(`subscription Wallet($accountId: ID!, $currency: String) {
+      wallet: accountActivity(accountId: $accountId) { amount(currency: $currency) { amount } }
+    }`);
+    expect(print(deriveOperations(document, 'Wallet', 'ledgerEntry').fieldQuery)).toBe(
+      normalized('subscription($accountId: ID!) { wallet: accountActivity(accountId: $accountId) { __typename } }'),
+    );
+  });
+
   it("reads each event through the lookup with the client's selection, its variables and the fragments it reaches", () => {
     const document = parse(`
       subscription Activity($accountId: ID!, $currency: String) {

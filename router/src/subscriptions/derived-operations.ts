@@ -16,6 +16,7 @@ import {
 export const EVENT_ID_VARIABLE_NAME = '__azoraId';
 
 const ID_SELECTION = (parse('{ id }').definitions[0] as OperationDefinitionNode).selectionSet;
+const TYPENAME_SELECTION = (parse('{ __typename }').definitions[0] as OperationDefinitionNode).selectionSet;
 const EVENT_ID_VARIABLE = (
   parse(`query($${EVENT_ID_VARIABLE_NAME}: ID!) { __typename }`).definitions[0] as OperationDefinitionNode
 ).variableDefinitions![0]!;
@@ -28,6 +29,11 @@ export interface DerivedOperations {
   responseKey: string;
   /** To the owning subgraph: the field with the client's arguments, selecting only the `id` of each payload. */
   upstreamQuery: string;
+  /**
+   * The subscription field alone, with the client's arguments and variables and nothing below it (`__typename` is
+   * never judged): what the subscription field's own rule is evaluated on for each delivery.
+   */
+  fieldQuery: DocumentNode;
   /**
    * Per event, through the gateway: the lookup by id (aliased to the client's response key) with the client's whole
    * selection and the fragments it uses; the id in `$__azoraId`.
@@ -118,7 +124,22 @@ export function deriveOperations(
       ...reached,
     ],
   } as DocumentNode);
-  return { field: root.name.value, responseKey, upstreamQuery, followUpQuery };
+  const fieldQuery: DocumentNode = {
+    kind: Kind.DOCUMENT,
+    definitions: [
+      {
+        ...operation,
+        name: undefined,
+        directives: [],
+        variableDefinitions: usedVariables([{ ...root, selectionSet: undefined } as FieldNode], variableDefinitions),
+        selectionSet: {
+          kind: Kind.SELECTION_SET,
+          selections: [{ ...root, directives: [], selectionSet: root.selectionSet && TYPENAME_SELECTION }],
+        },
+      },
+    ],
+  };
+  return { field: root.name.value, responseKey, upstreamQuery, fieldQuery, followUpQuery };
 }
 
 /** The fragments a selection spreads, directly or through other fragments, in the document's order. */

@@ -1,6 +1,7 @@
 import type { ApolloServer } from '@apollo/server';
 import {
   GraphQLError,
+  print,
   type ExecutionArgs,
   type ExecutionResult,
   type GraphQLFormattedError,
@@ -112,11 +113,12 @@ export class RoutedSubscriptions {
       yield { errors: [new GraphQLError(message, { extensions: { code: ErrorCode.BAD_REQUEST } })] };
       return;
     }
-    const { field, upstreamQuery, followUpQuery } = deriveOperations(
+    const { field, upstreamQuery, fieldQuery, followUpQuery } = deriveOperations(
       args.document,
       args.operationName,
       route.lookupField,
     );
+    const judgedField = print(fieldQuery);
     const context = args.contextValue as RouterContext;
     const variables = args.variableValues ?? {};
     const caller = fingerprint(state.identity);
@@ -178,18 +180,23 @@ export class RoutedSubscriptions {
           },
           eventTraceContext({ traceparent: typeof traceparent === 'string' ? traceparent : undefined }),
           async () => {
-            // Subscribers with the same identity, operation and variables get one read of each event between them.
-            const key = JSON.stringify([caller, followUpQuery, variables, id]);
+            // Subscribers with the same identity (as it is now: a renewal may change it), subscription field,
+            // operation and variables get one read of each event between them.
+            const key = JSON.stringify([fingerprint(state.identity), judgedField, followUpQuery, variables, id]);
             let read = this.followUps.get(key);
             if (!read) {
               read = apollo
                 .executeOperation(
                   { query: followUpQuery, variables: { ...variables, [EVENT_ID_VARIABLE_NAME]: id } },
-                  // Delivering an event is not a client request: its read is not charged to the rate limit again.
+                  // Delivering an event is not a client request: its read is not charged to the rate limit again,
+                  // and the subscription field's rule judges it, with the caller's identity as it is now.
                   {
                     contextValue: {
                       ...contextFor(state.identity, context.requestId, state.ip),
-                      subscriptionEvent: true,
+                      subscriptionEvent: {
+                        field: { document: fieldQuery, variables },
+                        lookupField: route.lookupField,
+                      },
                     },
                   },
                 )
