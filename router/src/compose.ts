@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { composeServices } from '@apollo/composition';
 import { parse, print, buildASTSchema, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { rootFieldsWithoutAccess } from './auth/supergraph-policy';
+import { subscriptionContract } from './subscriptions/routing';
 import type { SubgraphEntry } from './supergraph-config';
 
 export interface Composed {
@@ -19,11 +20,17 @@ export class CompositionError extends Error {
   }
 }
 
-/** Composes subgraph SDLs in-process with @apollo/composition, the same library rover runs. */
+/**
+ * Composes subgraph SDLs in-process with @apollo/composition, the same library rover runs, then checks the router's
+ * subscription contract (subscriptions/routing.ts).
+ */
 export function composeSupergraph(subgraphs: { name: string; url: string; typeDefs: string }[]): Composed {
   const result = composeServices(subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(s.typeDefs) })));
   if (result.errors) throw new CompositionError(result.errors.map((e) => e.message));
   const apiSchema = lexicographicSortSchema(result.schema.toAPISchema().toGraphQLJSSchema());
+  // A subscription field the router could not resolve fails composition, as it would fail the router's start-up.
+  const { violations } = subscriptionContract(result.supergraphSdl, apiSchema);
+  if (violations.length) throw new CompositionError(violations);
   return {
     supergraphSdl: result.supergraphSdl,
     apiSchemaSdl: `${printSchema(apiSchema)}\n`,

@@ -21,17 +21,17 @@ import {
 } from '@azora/kit';
 import { AssertionCache } from './auth/assertion-cache';
 import { AuthenticationError, Authenticator, type TrustedIssuer } from './auth/authenticate';
-import { authorizeOperation } from './auth/authorize';
 import { fixedPolicy, type LivePolicy } from './auth/live-policy';
 import type { Policy } from './auth/policy';
 import { gatewaySupergraph, SupergraphPolicy } from './auth/supergraph-policy';
-import { subscriptionRoutes } from './subscriptions/routing';
+import { subscriptionContract, SubscriptionContractError } from './subscriptions/routing';
 import { attachSubscriptionServer, type SubscriptionLimits, type SubscriptionTopology } from './subscriptions/server';
 import { subgraphsOf } from './compose';
 import type { RouterContext } from './context';
 import { SubgraphDataSource } from './data-source';
 import { routerFormatError } from './format-error';
 import { createProtection } from './limits';
+import { judgeOperation, operationPipelinePlugin } from './pipeline';
 import { createRouterMetrics, type RefusalReason, type RouterMetrics } from './metrics';
 import { serveWebApp } from './web-app';
 import { SubgraphPool } from './resilience/subgraph-pool';
@@ -75,27 +75,6 @@ export interface RunningRouter {
 
 const isLivePolicy = (policy: Policy | LivePolicy | undefined): policy is LivePolicy =>
   typeof (policy as Partial<LivePolicy> | undefined)?.current === 'function';
-
-/** Runs the permission rule tree over the operation before the gateway plans or sends anything. */
-function permissionsPlugin(live: LivePolicy): ApolloServerPlugin<RouterContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operationName, request, contextValue }) {
-          const denied = await authorizeOperation({
-            schema,
-            document,
-            operationName,
-            variables: request.variables,
-            policy: live.current(),
-            identity: contextValue.identity,
-          });
-          if (denied) throw denied;
-        },
-      };
-    },
-  };
-}
 
 /**
  * Counts the requests Apollo Server refuses before any operation runs: CSRF prevention and disabled batching (its
@@ -165,6 +144,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     : options.policy
       ? fixedPolicy(options.policy)
       : new SupergraphPolicy(log);
+  // One judge for HTTP (the Apollo plugin below) and graphql-ws (the subscription server's onSubscribe).
+  const judge = judgeOperation({
+    guard: protection.guard,
+    policy: () => live.current(),
+    rateLimit: protection.rateLimit,
+  });
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     formatError: routerFormatError(production),
@@ -178,27 +163,38 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: settings.shutdown.timeoutMs }),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
-      permissionsPlugin(live),
+      operationPipelinePlugin(judge),
       operationsPlugin<RouterContext>(metrics),
       refusalsPlugin(metrics),
-      protection.plugin,
     ],
   });
   // Registered before start(): the gateway's first schema load happens inside it.
   let topology: SubscriptionTopology | undefined;
+  /** Set when the first supergraph has subscription fields the router cannot resolve: start-up then fails. */
+  let contractError: SubscriptionContractError | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     // First: the policy for the new schema is settled before anything else here can fail.
     live.schemaChanged(apiSchema, coreSupergraphSdl);
     pool.serve(subgraphsOf(coreSupergraphSdl));
     schemaLoaded = true;
     metrics.zeroSubscriptionFields(Object.keys(apiSchema.getSubscriptionType()?.getFields() ?? {}));
-    topology = {
-      apiSchema,
-      routes: subscriptionRoutes(coreSupergraphSdl, apiSchema),
-      subgraphUrl: (name) => pool.urlOf(name) ?? '',
-    };
+    const { routes, violations } = subscriptionContract(coreSupergraphSdl, apiSchema);
+    if (violations.length) {
+      // The gateway swallows a listener's error, so it is kept: at start it fails start-up below; on a reload the new
+      // schema is already served, so it is logged, and subscribing to such a field is refused naming it.
+      const error = new SubscriptionContractError(violations);
+      if (!topology) contractError = error;
+      log.error({ violations }, error.message);
+    }
+    topology = { apiSchema, routes, violations, subgraphUrl: (name) => pool.urlOf(name) ?? '' };
   });
   await apollo.start();
+  if (contractError) {
+    await apollo.stop();
+    await Promise.all([pool.close(), protection.close()]);
+    live.close();
+    throw contractError;
+  }
 
   // Aegis is where credentials are resolved; the router asks it through its first replica's URL as loaded at start.
   // A supergraph without Aegis (any other supergraph) accepts only the tokens of AZORA_OIDC_ISSUERS, and no API keys.
@@ -246,12 +242,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     path: '/graphql',
     apollo,
     authenticator,
-    policy: () => live.current(),
     topology: () => topology!,
     contextFor,
-    // The same abuse limits as over HTTP, with the same document.
-    guard: protection.guard,
-    admit: protection.admit,
+    judge,
     limits: options.subscriptionLimits,
     metrics,
     log,

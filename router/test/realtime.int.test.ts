@@ -24,6 +24,20 @@ const EVENTS =
   'subscription($t: [String!]!, $after: String) { events(topics: $t, after: $after) { id cursor type payload } }';
 const redisBus = (stream: string, url = TEST_REDIS_URL): EventBus => new RedisEventBus(url, undefined, { stream });
 
+/**
+ * Runs `subscribe` and waits until the subgraph that owns `field` runs one more subscription to it (its own gauge,
+ * raised once the subscription listens for events): the signal that it is established upstream.
+ */
+async function subscribedAt<T>(platform: Platform, subgraph: string, field: string, subscribe: () => T): Promise<T> {
+  const running = async () =>
+    (await platform.subgraphs[subgraph]!.metrics.subscriptionsActive.get()).values.find((v) => v.labels.field === field)
+      ?.value ?? 0;
+  const before = await running();
+  const subscribed = subscribe();
+  await until(`a ${field} subscription established at ${subgraph}`, async () => (await running()) > before);
+  return subscribed;
+}
+
 describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
   let platform: Platform;
   let admin: SignedIn;
@@ -49,8 +63,9 @@ describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
 
     // A live follower that will disconnect, then come back with its last cursor.
     const first = connectWs(platform.routerUrl, { authorization: `Bearer ${admin.accessToken}` });
-    const live = collect(first, EVENTS, { t: ['mint.transfer'] });
-    await new Promise((r) => setTimeout(r, 300));
+    const live = await subscribedAt(platform, 'nexus', 'events', () =>
+      collect(first, EVENTS, { t: ['mint.transfer'] }),
+    );
     await send('before-disconnect');
     const [one] = await live.until(1);
     expect(one.data.events.type).toBe('mint.transfer.completed');
@@ -93,8 +108,7 @@ describe('the event bus across processes (Redis)', () => {
       const treasury = await a.userWithRoles(['treasury'], 't');
       const { bob, b: bobAccount, send } = await twoAccounts(a, treasury);
       const onB = connectWs(b.routerUrl, { authorization: `Bearer ${bob.accessToken}` });
-      const live = collect(onB, ACTIVITY, { a: bobAccount });
-      await new Promise((r) => setTimeout(r, 500));
+      const live = await subscribedAt(b, 'mint', 'accountActivity', () => collect(onB, ACTIVITY, { a: bobAccount }));
       expect((await send('across-routers')).body.errors).toBeUndefined();
       const [event] = await live.until(1);
       expect(event.data.accountActivity).toEqual({
@@ -123,8 +137,9 @@ describe('the event bus across processes (Redis)', () => {
       const treasury = await platform.userWithRoles(['treasury'], 't');
       const { bob, b: bobAccount, send } = await twoAccounts(platform, treasury);
       const client = connectWs(platform.routerUrl, { authorization: `Bearer ${bob.accessToken}` });
-      const live = collect(client, ACTIVITY, { a: bobAccount });
-      await new Promise((r) => setTimeout(r, 500));
+      const live = await subscribedAt(platform, 'mint', 'accountActivity', () =>
+        collect(client, ACTIVITY, { a: bobAccount }),
+      );
 
       proxy.cut();
       const memos = ['down-1', 'down-2', 'down-3'];

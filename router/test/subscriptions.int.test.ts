@@ -8,6 +8,7 @@ import {
   ok,
   startPlatform,
   testDialects,
+  until,
   wsUrlOf,
   type Platform,
   type SignedIn,
@@ -23,6 +24,22 @@ const ACTIVITY = `subscription Activity($accountId: ID!) {
     transfer { kind memo }
   }
 }`;
+
+/**
+ * How many subscriptions to `field` run at the subgraph that owns it (its own gauge, raised once the subscription
+ * listens for events): the signal that a subscription through the router is established upstream.
+ */
+async function upstream(platform: Platform, subgraph: string, field: string): Promise<number> {
+  const { values } = await platform.subgraphs[subgraph]!.metrics.subscriptionsActive.get();
+  return values.find((v) => v.labels.field === field)?.value ?? 0;
+}
+
+/** Waits until `count` more subscriptions to `field` run at its subgraph than `before`. */
+async function established(platform: Platform, subgraph: string, field: string, before: number, count = 1) {
+  await until(`${count} ${field} subscription(s) established at ${subgraph}`, async () =>
+    (await upstream(platform, subgraph, field)) >= before + count ? true : undefined,
+  );
+}
 
 /** A new, empty USD account of `who`'s. */
 async function emptyAccount(platform: Platform, who: SignedIn): Promise<string> {
@@ -45,9 +62,11 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
     const bobClient = connect(platform, { authorization: `Bearer ${bob.accessToken}` });
     const intruder = connect(platform, { authorization: `Bearer ${alice.accessToken}` });
     try {
+      const before = await upstream(platform, 'mint', 'accountActivity');
       const live = collect(bobClient, ACTIVITY, { accountId: bobAccount });
       const spying = collect(intruder, ACTIVITY, { accountId: bobAccount });
-      await new Promise((r) => setTimeout(r, 300)); // both subscriptions established upstream
+      // Bob's is established at Mint; Alice's is refused there (not her account), so it never counts.
+      await established(platform, 'mint', 'accountActivity', before);
       const sent = await platform.request(
         'mutation($i: TransferInput!) { transfer(input: $i) { id } }',
         {
@@ -102,8 +121,9 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
       const tooManyTokens = `subscription($accountId: ID!) { accountActivity(accountId: $accountId) { ${'direction '.repeat(1100)} } }`;
       expect(await refusal(tooManyTokens)).toEqual({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'tokens' });
 
+      const before = await upstream(platform, 'mint', 'accountActivity');
       const live = collect(client, ACTIVITY, { accountId: account });
-      await new Promise((r) => setTimeout(r, 300));
+      await established(platform, 'mint', 'accountActivity', before);
       await deposit(platform, account, '1.00');
       const [event] = await live.until(1);
       expect(event?.data?.accountActivity?.amount).toEqual({ amount: '1.00', currency: 'USD' });
@@ -119,9 +139,10 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
     const adminClient = connect(platform, { authorization: `Bearer ${admin.accessToken}` });
     const learnerClient = connect(platform, { authorization: `Bearer ${learner.accessToken}` });
     try {
+      const before = await upstream(platform, 'aegis', 'userSignedUp');
       const feed = collect(adminClient, 'subscription { userSignedUp { id displayName email } }', {});
       const refused = collect(learnerClient, 'subscription { userSignedUp { id } }', {});
-      await new Promise((r) => setTimeout(r, 300));
+      await established(platform, 'aegis', 'userSignedUp', before);
       const newcomer = await platform.signUp('Newcomer');
       // Sign-ups committed a moment earlier may still be on their way from the outbox: find the newcomer among them.
       const deadline = Date.now() + 10_000;

@@ -1,12 +1,12 @@
 import type { ApolloServerOptions } from '@apollo/server';
 import type { Logger } from '@azora/kit';
 import type { RouterContext } from '../context';
+import type { RateLimitOptions } from '../pipeline/use-rate-limit';
 import type { RouterSettings } from '../settings';
 import { graphqlHttpGuards } from './http-guards';
 import { createOperationGuard, type OperationGuard } from './operation-limits';
-import { operationAdmission, operationLimitsPlugin, type OperationAdmission } from './plugin';
 import { RedisApqCache } from './apq-cache';
-import { createRateLimiter, rateLimitKey, type RateLimiter } from './rate-limit';
+import { createRateLimiter, rateLimitKey } from './rate-limit';
 import { connectRedis } from './redis';
 import { loadTrustedDocuments, trustedDocumentsResolver } from './trusted-documents';
 
@@ -14,14 +14,13 @@ export * from './operation-limits';
 export * from './rate-limit';
 export * from './trusted-documents';
 
-/** What the router's abuse protection adds to the HTTP route and to Apollo Server. */
+/** What the router's abuse protection adds to the HTTP route, to Apollo Server and to the operation pipeline. */
 export interface Protection {
   guard: OperationGuard;
-  /** Cost and rate checks of a resolved operation, for Apollo Server's plugin and the WebSocket server alike. */
-  admit: OperationAdmission;
+  /** The rate limit the operation pipeline charges (router/src/pipeline), over HTTP and WebSocket alike. */
+  rateLimit: RateLimitOptions;
   /** Express handlers to put in front of Apollo Server's middleware on `/graphql`. */
   httpGuards: ReturnType<typeof graphqlHttpGuards>;
-  plugin: ReturnType<typeof operationLimitsPlugin>;
   apolloOptions: Pick<
     ApolloServerOptions<RouterContext>,
     'validationRules' | 'allowBatchedHttpRequests' | 'persistedQueries'
@@ -50,17 +49,15 @@ export async function createProtection(
   const redis = settings.rateLimit.redisUrl ? await connectRedis(settings.rateLimit.redisUrl, log) : undefined;
   const limiter = settings.rateLimit.enabled ? createRateLimiter(settings.rateLimit, log, redis) : undefined;
   if (mode !== 'off') log.info({ mode, documents: documents.size }, 'trusted documents loaded');
-  const admit = operationAdmission({ guard, limiter, keyOf: rateLimitKey, onRateLimited: counters.rateLimited });
   return {
     guard,
-    admit,
+    rateLimit: { limiter, keyOf: rateLimitKey, onRateLimited: counters.rateLimited },
     httpGuards: graphqlHttpGuards({
       http: settings.http,
       guard,
       resolveDocument: trustedDocumentsResolver(mode, documents),
       onRefused: counters.refused,
     }),
-    plugin: operationLimitsPlugin(admit),
     apolloOptions: {
       validationRules: guard.validationRules,
       allowBatchedHttpRequests: settings.http.batching,

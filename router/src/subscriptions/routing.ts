@@ -5,6 +5,7 @@ import {
   isNonNullType,
   isObjectType,
   parse,
+  type ConstDirectiveNode,
   type GraphQLSchema,
 } from 'graphql';
 
@@ -16,13 +17,26 @@ export interface SubscriptionRoute {
 }
 
 /**
- * Where each subscription field lives, derived from the composed supergraph (`@join__field(graph:)`, or the only
- * `@join__type` of `Subscription`) rather than a hand-kept list, and how its payload is looked up afterwards: the
- * `Query` field that takes exactly one `id: ID!` and returns the payload's type. A subgraph that adds a subscription
- * and such a lookup needs no router change.
+ * The router resolves a subscription field in two steps: it subscribes to the subgraph that owns the field, asking
+ * only for each payload's `id`, then reads the client's selection through a `Query` field that takes exactly one
+ * `id: ID!` and returns the payload's type. A field that misses either step cannot be served, so the supergraph is
+ * refused rather than the field left out: `SubscriptionContractError` names each such field and what it lacks.
  */
-export function subscriptionRoutes(supergraphSdl: string, apiSchema: GraphQLSchema): Map<string, SubscriptionRoute> {
-  const supergraph = buildASTSchema(parse(supergraphSdl), { assumeValidSDL: true });
+export class SubscriptionContractError extends Error {
+  constructor(readonly violations: string[]) {
+    super(`Subscription fields the router cannot resolve:\n${violations.map((v) => `  - ${v}`).join('\n')}`);
+    this.name = 'SubscriptionContractError';
+  }
+}
+
+export interface SubscriptionContract {
+  routes: Map<string, SubscriptionRoute>;
+  /** One line per `Subscription` field that has no way to be resolved, naming the field and what it lacks. */
+  violations: string[];
+}
+
+/** The name each `join__Graph` value stands for (`MINT` -> `mint`). */
+function graphNamesOf(supergraph: GraphQLSchema): Map<string, string> {
   const graphNames = new Map<string, string>();
   const joinGraph = supergraph.getType('join__Graph');
   if (joinGraph && 'getValues' in joinGraph) {
@@ -33,33 +47,38 @@ export function subscriptionRoutes(supergraphSdl: string, apiSchema: GraphQLSche
       if (name?.kind === 'StringValue') graphNames.set(value.name, name.value);
     }
   }
-  const graphOf = (
-    directives:
-      | readonly {
-          name: { value: string };
-          arguments?: readonly { name: { value: string }; value: { kind: string } }[];
-        }[]
-      | undefined,
-    directive: string,
-  ) =>
+  return graphNames;
+}
+
+/**
+ * How each subscription field is resolved, derived from the composed supergraph (`@join__field(graph:)`, or the only
+ * `@join__type` of `Subscription`) rather than a hand-kept list, and every field that cannot be. A subgraph that adds
+ * a subscription and its lookup needs no router change; one that forgets the lookup is told so.
+ */
+export function subscriptionContract(supergraphSdl: string, apiSchema: GraphQLSchema): SubscriptionContract {
+  const supergraph = buildASTSchema(parse(supergraphSdl), { assumeValidSDL: true });
+  const graphNames = graphNamesOf(supergraph);
+  const graphsOf = (directives: readonly ConstDirectiveNode[] | undefined, directive: string) =>
     (directives ?? [])
       .filter((d) => d.name.value === directive)
       .map((d) => d.arguments?.find((a) => a.name.value === 'graph')?.value)
-      .flatMap((v) =>
-        v && v.kind === 'EnumValue' ? [graphNames.get((v as unknown as { value: string }).value)!] : [],
-      );
+      .flatMap((v) => (v?.kind === 'EnumValue' && graphNames.has(v.value) ? [graphNames.get(v.value)!] : []));
 
   const routes = new Map<string, SubscriptionRoute>();
+  const violations: string[] = [];
   const subscription = supergraph.getSubscriptionType();
+  // Only the fields clients can select: an @inaccessible field is never subscribed to.
+  const served = apiSchema.getSubscriptionType()?.getFields() ?? {};
+  if (!subscription) return { routes, violations };
   const query = apiSchema.getQueryType();
-  if (!subscription || !query) return routes;
-  const typeGraphs = graphOf(subscription.astNode?.directives as never, 'join__type');
+  const typeGraphs = graphsOf(subscription.astNode?.directives, 'join__type');
   for (const field of Object.values(subscription.getFields())) {
-    const owners = graphOf(field.astNode?.directives as never, 'join__field');
+    if (!Object.hasOwn(served, field.name)) continue;
+    const coordinate = `Subscription.${field.name}`;
+    const owners = graphsOf(field.astNode?.directives, 'join__field');
     const subgraph = owners[0] ?? (typeGraphs.length === 1 ? typeGraphs[0] : undefined);
-    if (!subgraph) continue;
     const payload = getNamedType(field.type).name;
-    const lookup = Object.values(query.getFields()).find(
+    const lookup = Object.values(query?.getFields() ?? {}).find(
       (candidate) =>
         getNamedType(candidate.type).name === payload &&
         isObjectType(getNullableType(candidate.type)) &&
@@ -68,7 +87,16 @@ export function subscriptionRoutes(supergraphSdl: string, apiSchema: GraphQLSche
         isNonNullType(candidate.args[0]!.type) &&
         getNamedType(candidate.args[0]!.type).name === 'ID',
     );
-    if (lookup) routes.set(field.name, { subgraph, lookupField: lookup.name });
+    if (!subgraph) violations.push(`${coordinate}: no single subgraph owns it (@join__field or one @join__type)`);
+    if (!lookup) violations.push(`${coordinate}: no Query field takes \`id: ID!\` and returns ${payload}`);
+    if (subgraph && lookup) routes.set(field.name, { subgraph, lookupField: lookup.name });
   }
+  return { routes, violations };
+}
+
+/** The routes of every subscription field; throws SubscriptionContractError when any field cannot be resolved. */
+export function subscriptionRoutes(supergraphSdl: string, apiSchema: GraphQLSchema): Map<string, SubscriptionRoute> {
+  const { routes, violations } = subscriptionContract(supergraphSdl, apiSchema);
+  if (violations.length) throw new SubscriptionContractError(violations);
   return routes;
 }
