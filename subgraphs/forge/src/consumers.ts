@@ -1,61 +1,88 @@
 import { z } from 'zod';
-import { DomainError, readPayload, type EventConsumer, type SqlEntityManager } from '@azora/kit';
-import { ContractService } from './contract.service';
-import { SkillService } from './skill.service';
+import { lmsEvents } from '@azora/lms';
+import {
+  DomainError,
+  event,
+  readEvent,
+  type EventConsumer,
+  type EventPayload,
+  type Identity,
+  type Logger,
+  type SqlEntityManager,
+} from '@azora/kit';
+import type { ContractService } from './contract.service';
+import type { Context } from './schema';
 
-const certificateIssued = z.object({
-  certificateId: z.string().min(1),
-  learnerId: z.string().min(1),
-  skills: z.array(z.string()),
-});
+/** Forge's request context for handling one event, with the consumer's transaction as its `em` (from schema.ts). */
+export type ConsumerContext = (em: SqlEntityManager, log: Logger) => Context;
 
-/** LMS issued a certificate: its skills become verified on the learner's profile. */
-export const skillsConsumer: EventConsumer = {
+/** Who a consumer acts as: Forge itself, reacting to an event; no caller's rights are involved. */
+export const FORGE_ITSELF: Identity = Object.freeze({ kind: 'service', userId: null, roles: [], scopes: [] });
+
+/** LMS issued a certificate: its skills become verified on the learner's profile. Read with LMS's own schema. */
+export const skillsConsumer = (contextOf: ConsumerContext): EventConsumer => ({
   name: 'forge.skills',
   topics: ['lms.certificate'],
   async handle(em, event, log) {
-    if (event.type !== 'lms.certificate.issued') return;
-    const certificate = readPayload(certificateIssued, event.payload, log);
-    if (certificate) await new SkillService(em).grant(certificate);
+    const certificate = readEvent(lmsEvents, 'lms.certificate.issued', event, log);
+    if (certificate) await contextOf(em, log).services.skills.grant(certificate);
   },
-};
-
-const holdOutcome = z.object({
-  contractId: z.string().min(1),
-  step: z.enum(['place', 'release', 'refund']).optional(),
-  reason: z.string().optional(),
 });
 
+const holdAnswer = z.object({ contractId: z.string().min(1) });
+
+/**
+ * Mint's answers to the contract saga (topic `mint.hold`), as far as Forge reads them. Mint does not export its
+ * event schemas yet: once it does, read with those (`mintEvents` from '@azora/mint') and delete these.
+ */
+export const mintHoldAnswers = {
+  'mint.hold.placed': event('mint.hold', holdAnswer),
+  'mint.hold.released': event('mint.hold', holdAnswer),
+  'mint.hold.refunded': event('mint.hold', holdAnswer),
+  'mint.hold.failed': event(
+    'mint.hold',
+    holdAnswer.extend({ step: z.enum(['place', 'release', 'refund']).optional(), reason: z.string().optional() }),
+  ),
+};
+type HoldAnswers = typeof mintHoldAnswers;
+type HoldAnswer = keyof HoldAnswers;
+
 /** Mint's answers to the contract saga, and the move each one makes. */
-const ANSWERS: Partial<
-  Record<string, (contracts: ContractService, answer: z.infer<typeof holdOutcome>) => Promise<unknown>>
-> = {
+const MOVES: {
+  [Type in HoldAnswer]: (contracts: ContractService, answer: EventPayload<HoldAnswers, Type>) => Promise<unknown>;
+} = {
   'mint.hold.placed': (contracts, { contractId }) => contracts.funded(contractId),
   'mint.hold.released': (contracts, { contractId }) => contracts.paid(contractId),
   'mint.hold.refunded': (contracts, { contractId }) => contracts.refunded(contractId),
   'mint.hold.failed': (contracts, { contractId, step, reason = 'refused' }) =>
     step === 'place' ? contracts.fundingRefused(contractId, reason) : contracts.settlementRefused(contractId, reason),
 };
+const isHoldAnswer = (type: string): type is HoldAnswer => Object.hasOwn(MOVES, type);
 
 /**
  * Forge's side of the contract saga: Mint's `mint.hold.*` answers move contracts on. An answer that no longer fits
  * the contract (it moved on meanwhile) is logged and dropped: retrying it would never fit either.
  */
-export const contractSagaConsumer: EventConsumer = {
+export const contractSagaConsumer = (contextOf: ConsumerContext): EventConsumer => ({
   name: 'forge.contract-saga',
   topics: ['mint.hold'],
-  async handle(em: SqlEntityManager, event, log) {
-    const answer = ANSWERS[event.type];
-    const outcome = answer ? readPayload(holdOutcome, event.payload, log) : null;
-    if (!answer || !outcome) return;
+  async handle(em, event, log) {
+    const type = event.type;
+    if (!isHoldAnswer(type)) return;
+    const answer = readEvent(mintHoldAnswers, type, event, log);
+    if (!answer) return;
+    const move = MOVES[type] as (
+      contracts: ContractService,
+      answer: EventPayload<HoldAnswers, HoldAnswer>,
+    ) => Promise<unknown>;
     try {
-      await answer(new ContractService(em), outcome);
+      await move(contextOf(em, log).services.contracts, answer);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       log.warn(
-        { contractId: outcome.contractId, type: event.type, reason: error.message },
+        { contractId: answer.contractId, type, reason: error.message },
         'escrow answer no longer fits the contract; dropped',
       );
     }
   },
-};
+});

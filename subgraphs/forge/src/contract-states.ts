@@ -27,7 +27,7 @@ export const TRANSITIONS: Record<ContractStatus, readonly ContractStatus[]> = {
 };
 
 /** The event each move records (topic `forge.contract`); Mint acts on the requests. */
-export const EVENT_OF: Record<ContractStatus, string> = {
+export const EVENT_OF = {
   PENDING_FUNDING: 'forge.contract.created',
   ACTIVE: 'forge.contract.activated',
   COMPLETING: 'forge.contract.completion_requested',
@@ -35,6 +35,6 @@ export const EVENT_OF: Record<ContractStatus, string> = {
   CANCELLING: 'forge.contract.cancellation_requested',
   CANCELLED: 'forge.contract.cancelled',
   DISPUTED: 'forge.contract.disputed',
-};
+} as const satisfies Record<ContractStatus, `forge.contract.${string}`>;
 
 export const canMove = (from: ContractStatus, to: ContractStatus): boolean => TRANSITIONS[from].includes(to);

@@ -2,19 +2,20 @@ import {
   boundedText,
   conflict,
   DomainError,
+  eventStream,
   forbidden,
   forUpdate,
   hasRole,
   notFound,
   personId,
-  recordEvent,
-  type Identity,
+  transaction,
   type SqlEntityManager,
 } from '@azora/kit';
 import { canMove, EVENT_OF, type ContractStatus } from './contract-states';
 import { Contract } from './entities/contract.entity';
 import { Application, Job } from './entities/job.entity';
-import { SOURCE } from './skill.service';
+import { contractChangeOf } from './events';
+import type { Context } from './schema';
 
 /** What every contract event carries: enough for Mint to move the money and for a feed to show the change. */
 const payloadOf = (contract: Contract) => ({
@@ -26,7 +27,7 @@ const payloadOf = (contract: Contract) => ({
   amount: contract.amount,
   currency: contract.currency,
   status: contract.status,
-  reason: contract.statusReason,
+  reason: contract.statusReason ?? null,
 });
 
 /**
@@ -34,12 +35,41 @@ const payloadOf = (contract: Contract) => ({
  * (contract-states.ts) made under the contract's lock together with its event.
  */
 export class ContractService {
-  constructor(private readonly em: SqlEntityManager) {}
+  constructor(private readonly ctx: Context) {}
 
-  /** The contract, if the caller is a party (or an admin). */
-  async visible(caller: Identity, id: string): Promise<Contract | null> {
-    const contract = await this.em.findOne(Contract, { id });
-    return contract && (this.isParty(caller, contract) || hasRole(caller, 'admin')) ? contract : null;
+  /** The contract, if the caller is a party (or an admin, who may see any contract). */
+  async visible(id: string): Promise<Contract | null> {
+    const contract = await this.ctx.em.findOne(Contract, { id });
+    return contract && (this.isParty(contract) || hasRole(this.ctx.identity, 'admin')) ? contract : null;
+  }
+
+  /** The application's contract: the newest (one whose funding failed may have a cancelled one before it). */
+  async ofApplication(application: Application): Promise<Contract | null> {
+    return (await this.ctx.loaders.contractsByApplication.load(application.id))[0] ?? null;
+  }
+
+  /** A person's contracts, as employer or freelancer, newest first (the shield lets only them and admins see). */
+  async ofParty(userId: string): Promise<Contract[]> {
+    return (await this.ctx.loaders.contractsByParty.load(userId)).map((entry) => entry.contract);
+  }
+
+  /** What the contract pays, as the schema's `Money`. */
+  amountOf(contract: Contract): { amount: string; currency: string } {
+    return { amount: contract.amount, currency: contract.currency };
+  }
+
+  /**
+   * The caller's contracts as they change (`Subscription.contractUpdates`): each event of a contract the caller is a
+   * party to, with the contract read afresh, so the shield judges the row as it is when delivered.
+   */
+  updates(): AsyncIterableIterator<Contract> {
+    const userId = personId(this.ctx.identity, 'Only a party to a contract sees its updates');
+    const { bus, em } = this.ctx;
+    return eventStream(bus, ['forge.contract'], async (event) => {
+      const change = contractChangeOf(event);
+      if (!change || (change.employerId !== userId && change.freelancerId !== userId)) return undefined;
+      return (await em.fork().findOne(Contract, { id: change.contractId })) ?? undefined;
+    });
   }
 
   /**
@@ -47,16 +77,16 @@ export class ContractService {
    * one can win) and makes the contract, whose event asks Mint to hold the budget. A repeated hire of the same
    * application returns its contract.
    */
-  async hire(caller: Identity, applicationId: string): Promise<Contract> {
-    const employerId = personId(caller);
-    const application = await this.em.findOne(Application, { id: applicationId });
+  async hire(applicationId: string): Promise<Contract> {
+    const employerId = personId(this.ctx.identity);
+    const application = await this.ctx.em.findOne(Application, { id: applicationId });
     if (!application) throw notFound('Application', applicationId);
-    const job = await this.em.findOneOrFail(Job, { id: application.jobId });
+    const job = await this.ctx.em.findOneOrFail(Job, { id: application.jobId });
     if (job.posterId !== employerId) throw forbidden("Only the job's poster can hire for it");
     const earlier = await this.liveContractOf(applicationId);
     if (earlier) return earlier;
     try {
-      return await this.em.transactional(async (em) => {
+      return await transaction(this.ctx.em, async (em) => {
         if ((await em.nativeUpdate(Job, { id: job.id, status: 'OPEN' }, { status: 'FILLED' })) === 0)
           throw conflict('This job is already filled');
         if ((await em.nativeUpdate(Application, { id: applicationId, status: 'PENDING' }, { status: 'HIRED' })) === 0) {
@@ -74,16 +104,8 @@ export class ContractService {
           updatedAt: new Date(),
         });
         await em.flush();
-        recordEvent(em, SOURCE, {
-          topic: 'forge.job',
-          type: 'forge.job.filled',
-          payload: { jobId: job.id, applicationId, contractId: contract.id },
-        });
-        recordEvent(em, SOURCE, {
-          topic: 'forge.contract',
-          type: EVENT_OF.PENDING_FUNDING,
-          payload: payloadOf(contract),
-        });
+        this.ctx.events.record('forge.job.filled', { jobId: job.id, applicationId, contractId: contract.id });
+        this.ctx.events.record(EVENT_OF.PENDING_FUNDING, payloadOf(contract));
         return contract;
       });
     } catch (error) {
@@ -95,38 +117,38 @@ export class ContractService {
   }
 
   /** The employer completes the work: Mint pays the freelancer. Repeating it changes nothing. */
-  complete(caller: Identity, id: string): Promise<Contract> {
-    return this.request(caller, id, 'COMPLETING', ['COMPLETING', 'COMPLETED'], { employerOnly: true });
+  complete(id: string): Promise<Contract> {
+    return this.request(id, 'COMPLETING', ['COMPLETING', 'COMPLETED'], { employerOnly: true });
   }
 
   /** Either party cancels: Mint refunds the employer. Repeating it changes nothing. */
-  cancel(caller: Identity, id: string, reason?: string | null): Promise<Contract> {
+  cancel(id: string, reason?: string | null): Promise<Contract> {
     const why = reason ? boundedText(reason, 'reason', 0, 500) || null : null;
-    return this.request(caller, id, 'CANCELLING', ['CANCELLING', 'CANCELLED'], { reason: why });
+    return this.request(id, 'CANCELLING', ['CANCELLING', 'CANCELLED'], { reason: why });
   }
 
   /** Either party disputes: the escrow stays held until the dispute is decided. */
-  dispute(caller: Identity, id: string, reason: string): Promise<Contract> {
-    return this.request(caller, id, 'DISPUTED', ['DISPUTED'], { reason: boundedText(reason, 'reason', 1, 500) });
+  dispute(id: string, reason: string): Promise<Contract> {
+    return this.request(id, 'DISPUTED', ['DISPUTED'], { reason: boundedText(reason, 'reason', 1, 500) });
   }
 
   // ---- Mint's answers (called by the saga consumer, inside its transaction) ---------------------------------------
 
   /** The escrow is held: the work can start. */
   funded(id: string): Promise<Contract> {
-    return this.transaction(id, (em, contract) => this.move(em, contract, 'ACTIVE'));
+    return this.locked(id, (contract) => this.move(contract, 'ACTIVE'));
   }
 
   /** Mint could not hold the budget: the hire is undone (job open again, application pending) and nothing is held. */
   fundingRefused(id: string, reason: string): Promise<Contract> {
-    return this.transaction(id, async (em, contract) => {
-      await this.move(em, contract, 'CANCELLED', `Funding failed: ${reason}`);
+    return this.locked(id, async (contract, em) => {
+      await this.move(contract, 'CANCELLED', `Funding failed: ${reason}`);
       await em.nativeUpdate(Job, { id: contract.jobId, status: 'FILLED' }, { status: 'OPEN' });
       await em.nativeUpdate(Application, { id: contract.applicationId, status: 'HIRED' }, { status: 'PENDING' });
-      recordEvent(em, SOURCE, {
-        topic: 'forge.job',
-        type: 'forge.job.reopened',
-        payload: { jobId: contract.jobId, applicationId: contract.applicationId, contractId: contract.id },
+      this.ctx.events.record('forge.job.reopened', {
+        jobId: contract.jobId,
+        applicationId: contract.applicationId,
+        contractId: contract.id,
       });
       return contract;
     });
@@ -134,12 +156,12 @@ export class ContractService {
 
   /** The freelancer was paid. */
   paid(id: string): Promise<Contract> {
-    return this.transaction(id, (em, contract) => this.move(em, contract, 'COMPLETED'));
+    return this.locked(id, (contract) => this.move(contract, 'COMPLETED'));
   }
 
   /** The employer was refunded. */
   refunded(id: string): Promise<Contract> {
-    return this.transaction(id, (em, contract) => this.move(em, contract, 'CANCELLED'));
+    return this.locked(id, (contract) => this.move(contract, 'CANCELLED'));
   }
 
   /**
@@ -147,67 +169,55 @@ export class ContractService {
    * where it is, with the reason shown, until an operator sorts it out.
    */
   settlementRefused(id: string, reason: string): Promise<Contract> {
-    return this.transaction(id, async (em, contract) => {
+    return this.locked(id, async (contract) => {
       contract.statusReason = `Mint could not settle: ${reason}`.slice(0, 500);
       contract.updatedAt = new Date();
-      recordEvent(em, SOURCE, {
-        topic: 'forge.contract',
-        type: 'forge.contract.settlement_refused',
-        payload: payloadOf(contract),
-      });
+      this.ctx.events.record('forge.contract.settlement_refused', payloadOf(contract));
       return contract;
     });
   }
 
   // ---- the machinery ---------------------------------------------------------------------------------------------
 
-  private isParty(caller: Identity, contract: Contract): boolean {
-    return caller.userId === contract.employerId || caller.userId === contract.freelancerId;
+  private isParty(contract: Contract): boolean {
+    const { userId } = this.ctx.identity;
+    return userId === contract.employerId || userId === contract.freelancerId;
   }
 
   private liveContractOf(applicationId: string): Promise<Contract | null> {
-    return this.em.fork().findOne(Contract, { applicationId, status: { $ne: 'CANCELLED' } });
+    return this.ctx.em.fork().findOne(Contract, { applicationId, status: { $ne: 'CANCELLED' } });
   }
 
   /** A party's request: the move, unless the contract is already where the request leads (a repeat is harmless). */
   private request(
-    caller: Identity,
     id: string,
     to: ContractStatus,
     alreadyDone: ContractStatus[],
     options: { employerOnly?: boolean; reason?: string | null },
   ): Promise<Contract> {
-    const userId = personId(caller);
-    return this.transaction(id, async (em, contract) => {
-      const allowed = options.employerOnly ? contract.employerId === userId : this.isParty(caller, contract);
+    const userId = personId(this.ctx.identity);
+    return this.locked(id, async (contract) => {
+      const allowed = options.employerOnly ? contract.employerId === userId : this.isParty(contract);
       if (!allowed)
         throw forbidden(
           options.employerOnly ? 'Only the employer can do this' : 'Only a party to the contract can do this',
         );
       if (alreadyDone.includes(contract.status)) return contract;
-      return this.move(em, contract, to, options.reason);
+      return this.move(contract, to, options.reason);
     });
   }
 
-  /** Runs `work` on the contract, locked, in a transaction (nested in the caller's, when it has one). */
-  private transaction(
-    id: string,
-    work: (em: SqlEntityManager, contract: Contract) => Promise<Contract>,
-  ): Promise<Contract> {
-    return this.em.transactional(async (em) => {
+  /** Runs `work` on the contract, locked, in a transaction (joining the caller's, when it has one). */
+  private locked(id: string, work: (contract: Contract, em: SqlEntityManager) => Promise<Contract>): Promise<Contract> {
+    return transaction(this.ctx.em, async (em) => {
       const contract = await em.findOne(Contract, { id }, forUpdate(em));
       if (!contract) throw notFound('Contract', id);
-      return work(em, contract);
+      return work(contract, em);
     });
   }
 
   /** One step along the state machine, with its event; anything else is a CONFLICT naming both ends. */
-  private async move(
-    em: SqlEntityManager,
-    contract: Contract,
-    to: ContractStatus,
-    reason?: string | null,
-  ): Promise<Contract> {
+  private async move(contract: Contract, to: ContractStatus, reason?: string | null): Promise<Contract> {
     if (!canMove(contract.status, to)) {
       throw conflict(
         `A ${contract.status.toLowerCase().replace('_', ' ')} contract cannot become ${to.toLowerCase().replace('_', ' ')}`,
@@ -218,7 +228,7 @@ export class ContractService {
       updatedAt: new Date(),
       ...(reason !== undefined ? { statusReason: reason } : {}),
     });
-    recordEvent(em, SOURCE, { topic: 'forge.contract', type: EVENT_OF[to], payload: payloadOf(contract) });
+    this.ctx.events.record(EVENT_OF[to], payloadOf(contract));
     return contract;
   }
 }

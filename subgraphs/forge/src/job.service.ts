@@ -3,20 +3,23 @@ import {
   badInput,
   boundedText,
   conflict,
+  eventStream,
   forbidden,
   hasRole,
   notFound,
   pageRequest,
   parseSlugs,
   personId,
-  recordEvent,
+  readEvent,
   toConnection,
+  transaction,
   type ConnectionArgs,
-  type Identity,
-  type SqlEntityManager,
 } from '@azora/kit';
+import type { Contract } from './entities/contract.entity';
 import { Application, Job, JobSkill } from './entities/job.entity';
-import { catalogueSkills, SOURCE } from './skill.service';
+import { forgeEvents } from './events';
+import type { Context } from './schema';
+import { catalogueSkills } from './skill.service';
 
 export const MAX_JOB_SKILLS = 10;
 // Two decimals at most: no currency Mint supports has more. Mint checks the exact precision when it holds the money.
@@ -41,17 +44,17 @@ export function parseBudget(budget: { amount: string; currency: string }): { amo
 
 /** The marketplace: employers post jobs, people apply. */
 export class JobService {
-  constructor(private readonly em: SqlEntityManager) {}
+  constructor(private readonly ctx: Context) {}
 
-  async post(caller: Identity, input: PostJobInput): Promise<Job> {
-    const posterId = personId(caller);
-    if (!hasRole(caller, 'employer')) throw forbidden('Only employers post jobs');
+  /** Posts a job for the caller (the router lets only employers call `postJob`). */
+  async post(input: PostJobInput): Promise<Job> {
+    const posterId = personId(this.ctx.identity);
     const title = boundedText(input.title, 'title', 3, 120);
     const description = boundedText(input.description, 'description', 1, 5_000);
     const skills = parseSlugs(input.skills, 'skills', MAX_JOB_SKILLS);
     if (skills.length === 0) throw badInput('A job needs at least one skill', 'skills');
     const budget = parseBudget(input.budget);
-    return this.em.transactional(async (em) => {
+    return transaction(this.ctx.em, async (em) => {
       await catalogueSkills(em, skills);
       const job = em.create(Job, {
         posterId,
@@ -62,11 +65,7 @@ export class JobService {
       });
       await em.flush();
       skills.forEach((skillSlug, position) => em.create(JobSkill, { jobId: job.id, skillSlug, position }));
-      recordEvent(em, SOURCE, {
-        topic: 'forge.job',
-        type: 'forge.job.posted',
-        payload: { jobId: job.id, posterId, title, skills, budget },
-      });
+      this.ctx.events.record('forge.job.posted', { jobId: job.id, posterId, title, skills, budget });
       return job;
     });
   }
@@ -79,29 +78,30 @@ export class JobService {
     if (afterKey) ids.$gt = afterKey;
     if (filter?.skill) {
       const [skill] = parseSlugs([filter.skill], 'skill', 1);
-      ids.$in = this.em.createQueryBuilder(JobSkill).select('jobId').where({ skillSlug: skill }).getKnexQuery();
+      ids.$in = this.ctx.em.createQueryBuilder(JobSkill).select('jobId').where({ skillSlug: skill }).getKnexQuery();
     }
     if (Object.keys(ids).length > 0) where.id = ids;
-    const rows = await this.em.find(Job, where, { orderBy: { id: 'asc' }, limit: limit + 1 });
+    const rows = await this.ctx.em.find(Job, where, { orderBy: { id: 'asc' }, limit: limit + 1 });
     return toConnection(rows, limit, (job) => job.id);
   }
 
   /** One application per person and job; not to one's own job, and only while the job is open. */
-  async apply(caller: Identity, jobId: string, pitchText: string): Promise<Application> {
-    const applicantId = personId(caller);
+  async apply(jobId: string, pitchText: string): Promise<Application> {
+    const applicantId = personId(this.ctx.identity);
     const pitch = boundedText(pitchText, 'pitch', 1, 2_000);
-    const job = await this.em.findOne(Job, { id: jobId });
+    const job = await this.ctx.em.findOne(Job, { id: jobId });
     if (!job) throw notFound('Job', jobId);
     if (job.posterId === applicantId) throw forbidden('You cannot apply to your own job');
     if (job.status !== 'OPEN') throw conflict('This job is no longer open');
     try {
-      return await this.em.transactional(async (em) => {
+      return await transaction(this.ctx.em, async (em) => {
         const application = em.create(Application, { jobId, applicantId, pitch });
         await em.flush();
-        recordEvent(em, SOURCE, {
-          topic: 'forge.application',
-          type: 'forge.application.submitted',
-          payload: { applicationId: application.id, jobId, applicantId, posterId: job.posterId },
+        this.ctx.events.record('forge.application.submitted', {
+          applicationId: application.id,
+          jobId,
+          applicantId,
+          posterId: job.posterId,
         });
         return application;
       });
@@ -109,5 +109,70 @@ export class JobService {
       if (error instanceof UniqueConstraintViolationException) throw conflict('You already applied to this job');
       throw error;
     }
+  }
+
+  /**
+   * A job's new applications as they come (`Subscription.jobApplications`), for its poster (or an admin, who may
+   * watch any job). Each application is read afresh when delivered, so the shield judges the row as it is then.
+   */
+  async applicationsLive(jobId: string): Promise<AsyncIterableIterator<Application>> {
+    const { bus, em, identity, log } = this.ctx;
+    const job = await this.ctx.loaders.jobById.load(jobId);
+    if (!job) throw notFound('Job', jobId);
+    if (job.posterId !== identity.userId && !hasRole(identity, 'admin'))
+      throw forbidden("Only the job's poster sees its applications");
+    return eventStream(bus, ['forge.application'], async (event) => {
+      const submitted = readEvent(forgeEvents, 'forge.application.submitted', event, log);
+      if (submitted?.jobId !== jobId) return undefined;
+      return (await em.fork().findOne(Application, { id: submitted.applicationId })) ?? undefined;
+    });
+  }
+
+  job(id: string): Promise<Job | null> {
+    return this.ctx.loaders.jobById.load(id);
+  }
+
+  application(id: string): Promise<Application | null> {
+    return this.ctx.loaders.applicationById.load(id);
+  }
+
+  /** The job an application or contract belongs to; it always exists, so a missing one is a bug. */
+  async jobOf(record: { jobId: string }): Promise<Job> {
+    const job = await this.ctx.loaders.jobById.load(record.jobId);
+    if (!job) throw new Error(`job ${record.jobId} is missing`);
+    return job;
+  }
+
+  /** The application a contract was made from; it always exists, so a missing one is a bug. */
+  async applicationOf(contract: Contract): Promise<Application> {
+    const application = await this.ctx.loaders.applicationById.load(contract.applicationId);
+    if (!application) throw new Error(`application ${contract.applicationId} is missing`);
+    return application;
+  }
+
+  /** The skills a job asks for, in the poster's order. */
+  async skillsOf(job: Job) {
+    const slugs = (await this.ctx.loaders.skillsOfJob.load(job.id)).map((s) => s.skillSlug);
+    return Promise.all(slugs.map((slug) => this.ctx.services.skills.bySlug(slug)));
+  }
+
+  /** What the job pays, as the schema's `Money`. */
+  budgetOf(job: Job): { amount: string; currency: string } {
+    return { amount: job.budgetAmount, currency: job.budgetCurrency };
+  }
+
+  /** A job's applications, oldest first (the shield lets only its poster and admins see them). */
+  applicationsOf(job: Job): Promise<Application[]> {
+    return this.ctx.loaders.applicationsByJob.load(job.id);
+  }
+
+  /** A person's applications, newest first (the shield lets only them and admins see them). */
+  applicationsBy(applicantId: string): Promise<Application[]> {
+    return this.ctx.loaders.applicationsByApplicant.load(applicantId);
+  }
+
+  /** The jobs a person posted, newest first (the shield lets only them and admins see them). */
+  postedBy(posterId: string): Promise<Job[]> {
+    return this.ctx.loaders.jobsByPoster.load(posterId);
   }
 }

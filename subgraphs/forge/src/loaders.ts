@@ -1,8 +1,9 @@
-import { inKeys, manyByKey, oneByKey, type SqlEntityManager } from '@azora/kit';
+import { byId, inKeys, manyByKey, oneByKey, type SqlEntityManager } from '@azora/kit';
 import { Contract } from './entities/contract.entity';
 import { Application, Job, JobSkill } from './entities/job.entity';
 import { Skill, SkillGrant, UserSkill } from './entities/skill.entity';
 
+/** This request's loaders: each batches the reads of one plan step into one statement. */
 export function createLoaders(em: SqlEntityManager) {
   return {
     skillBySlug: oneByKey(
@@ -18,10 +19,7 @@ export function createLoaders(em: SqlEntityManager) {
       (keys) => em.find(SkillGrant, { certificateId: inKeys(keys) }, { orderBy: { position: 'asc' } }),
       (grant) => grant.certificateId,
     ),
-    jobById: oneByKey(
-      (keys) => em.find(Job, { id: inKeys(keys) }),
-      (job) => job.id,
-    ),
+    jobById: byId(em, Job),
     skillsOfJob: manyByKey(
       (keys) => em.find(JobSkill, { jobId: inKeys(keys) }, { orderBy: { position: 'asc' } }),
       (skill) => skill.jobId,
@@ -31,10 +29,7 @@ export function createLoaders(em: SqlEntityManager) {
       (keys) => em.find(Job, { posterId: inKeys(keys) }, { orderBy: { id: 'desc' } }),
       (job) => job.posterId,
     ),
-    applicationById: oneByKey(
-      (keys) => em.find(Application, { id: inKeys(keys) }),
-      (application) => application.id,
-    ),
+    applicationById: byId(em, Application),
     applicationsByJob: manyByKey(
       (keys) => em.find(Application, { jobId: inKeys(keys) }, { orderBy: { id: 'asc' } }),
       (application) => application.jobId,
@@ -43,10 +38,7 @@ export function createLoaders(em: SqlEntityManager) {
       (keys) => em.find(Application, { applicantId: inKeys(keys) }, { orderBy: { id: 'desc' } }),
       (application) => application.applicantId,
     ),
-    contractById: oneByKey(
-      (keys) => em.find(Contract, { id: inKeys(keys) }),
-      (contract) => contract.id,
-    ),
+    contractById: byId(em, Contract),
     /** Newest first; an application whose funding failed may have a cancelled contract before the live one. */
     contractsByApplication: manyByKey(
       (keys) => em.find(Contract, { applicationId: inKeys(keys) }, { orderBy: { id: 'desc' } }),
@@ -66,4 +58,3 @@ export function createLoaders(em: SqlEntityManager) {
     ),
   };
 }
-export type ForgeLoaders = ReturnType<typeof createLoaders>;

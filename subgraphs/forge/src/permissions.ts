@@ -1,5 +1,5 @@
 import { ownerOr } from '@azora/kit';
-import type { ForgeContext } from './context';
+import type { Context } from './schema';
 import type { Contract } from './entities/contract.entity';
 import type { Application, Job } from './entities/job.entity';
 
@@ -11,7 +11,7 @@ export const permissions = {
   Job: { applications: ownerOr('jobPoster', (job: Job) => job.posterId, 'admin') },
   Application: ownerOr(
     'applicationParty',
-    async (application: Application, ctx: ForgeContext) => [
+    async (application: Application, ctx: Context) => [
       application.applicantId,
       (await ctx.loaders.jobById.load(application.jobId))?.posterId,
     ],

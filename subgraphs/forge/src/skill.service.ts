@@ -1,8 +1,8 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { parseSlugs, personId, recordEvent, type Identity, type SqlEntityManager } from '@azora/kit';
+import type { lmsEvents } from '@azora/lms';
+import { entityRef, parseSlugs, personId, transaction, type EventPayload, type SqlEntityManager } from '@azora/kit';
 import { Skill, SkillGrant, UserSkill } from './entities/skill.entity';
-
-export const SOURCE = 'forge';
+import type { Context } from './schema';
 
 /** The names of well-known skills; any other slug is named after its words (`data-analysis` → `Data analysis`). */
 export const DEFAULT_SKILLS: readonly { slug: string; name: string }[] = [
@@ -45,29 +45,57 @@ export interface CertificateReference {
   id: string;
 }
 
-/** A certificate LMS issued, as its `lms.certificate.issued` event tells it. */
-export interface IssuedCertificate {
-  certificateId: string;
-  learnerId: string;
-  skills: string[];
-}
+/** A certificate LMS issued, as its `lms.certificate.issued` event tells it (what Forge needs of it). */
+export type IssuedCertificate = Pick<
+  EventPayload<typeof lmsEvents, 'lms.certificate.issued'>,
+  'certificateId' | 'learnerId' | 'skills'
+>;
+
+/** A skill as the schema shows it: the catalogue's entry, or, for one only LMS has named so far, the name it will get. */
+export type NamedSkill = Pick<Skill, 'slug' | 'name'>;
 
 /** Skills: the catalogue and people's profiles (verified by certificates, or self-declared). */
 export class SkillService {
-  constructor(private readonly em: SqlEntityManager) {}
+  constructor(private readonly ctx: Context) {}
 
   catalogue(): Promise<Skill[]> {
-    return this.em.find(Skill, {}, { orderBy: { name: 'asc' } });
+    return this.ctx.em.find(Skill, {}, { orderBy: { name: 'asc' } });
+  }
+
+  /** A skill by slug: the catalogue's entry, or, for one only LMS has named so far, the name it will get. */
+  async bySlug(slug: string): Promise<NamedSkill> {
+    return (await this.ctx.loaders.skillBySlug.load(slug)) ?? { slug, name: skillName(slug) };
+  }
+
+  /** A person's profile: verified skills first, then by slug. */
+  profileOf(userId: string): Promise<UserSkill[]> {
+    return this.ctx.loaders.skillsOfUser.load(userId);
+  }
+
+  /** Whether a certificate proves the skill (else its holder declared it). */
+  isVerified(held: UserSkill): boolean {
+    return held.source === 'VERIFIED';
+  }
+
+  /** The certificate that verified the skill, as LMS's `Certificate` reference; none for a declared one. */
+  certificateOf(held: UserSkill) {
+    return held.certificateId ? entityRef('Certificate', 'id', held.certificateId) : null;
+  }
+
+  /** The skills a certificate verified, in the certificate's order. */
+  async grantedBy(certificate: CertificateReference): Promise<NamedSkill[]> {
+    const grants = await this.ctx.loaders.grantsByCertificate.load(certificate.id);
+    return Promise.all(grants.map((grant) => this.bySlug(grant.skillSlug)));
   }
 
   /** Adds a self-declared skill to the caller's profile; one already there (either kind) is returned as it is. */
-  async declare(caller: Identity, slugText: string): Promise<UserSkill> {
-    const userId = personId(caller);
+  async declare(slugText: string): Promise<UserSkill> {
+    const userId = personId(this.ctx.identity);
     const [slug] = parseSlugs([slugText], 'slug', 1) as [string];
-    const existing = await this.em.findOne(UserSkill, { userId, skillSlug: slug });
+    const existing = await this.ctx.em.findOne(UserSkill, { userId, skillSlug: slug });
     if (existing) return existing;
     try {
-      return await this.em.transactional(async (em) => {
+      return await transaction(this.ctx.em, async (em) => {
         await catalogueSkills(em, [slug]);
         const skill = em.create(UserSkill, {
           userId,
@@ -76,32 +104,23 @@ export class SkillService {
           certificateId: null,
           since: new Date(),
         });
-        recordEvent(em, SOURCE, {
-          topic: 'forge.skill',
-          type: 'forge.skill.declared',
-          payload: { userId, skill: slug },
-        });
+        this.ctx.events.record('forge.skill.declared', { userId, skill: slug });
         return skill;
       });
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException)
-        return this.em.fork().findOneOrFail(UserSkill, { userId, skillSlug: slug });
+        return this.ctx.em.fork().findOneOrFail(UserSkill, { userId, skillSlug: slug });
       throw error;
     }
   }
 
   /** Removes a self-declared skill; a verified one stays (a certificate proves it). */
-  async retract(caller: Identity, slugText: string): Promise<boolean> {
-    const userId = personId(caller);
+  async retract(slugText: string): Promise<boolean> {
+    const userId = personId(this.ctx.identity);
     const [slug] = parseSlugs([slugText], 'slug', 1) as [string];
-    return this.em.transactional(async (em) => {
+    return transaction(this.ctx.em, async (em) => {
       const removed = await em.nativeDelete(UserSkill, { userId, skillSlug: slug, source: 'SELF_DECLARED' });
-      if (removed > 0)
-        recordEvent(em, SOURCE, {
-          topic: 'forge.skill',
-          type: 'forge.skill.retracted',
-          payload: { userId, skill: slug },
-        });
+      if (removed > 0) this.ctx.events.record('forge.skill.retracted', { userId, skill: slug });
       return removed > 0;
     });
   }
@@ -112,7 +131,7 @@ export class SkillService {
    */
   async grant(certificate: IssuedCertificate): Promise<void> {
     const slugs = parseSlugs(certificate.skills, 'skills', 50);
-    await this.em.transactional(async (em) => {
+    await transaction(this.ctx.em, async (em) => {
       await catalogueSkills(em, slugs);
       const now = new Date();
       const profile = new Map(
@@ -143,15 +162,11 @@ export class SkillService {
             since: now,
           });
       });
-      recordEvent(em, SOURCE, {
-        topic: 'forge.skill',
-        type: 'forge.skill.verified',
-        payload: {
-          userId: certificate.learnerId,
-          certificateId: certificate.certificateId,
-          granted: slugs,
-          newlyVerified: verified,
-        },
+      this.ctx.events.record('forge.skill.verified', {
+        userId: certificate.learnerId,
+        certificateId: certificate.certificateId,
+        granted: slugs,
+        newlyVerified: verified,
       });
     });
   }
