@@ -22,15 +22,22 @@ export class CompositionError extends Error {
 
 /**
  * Composes subgraph SDLs in-process with @apollo/composition, the same library rover runs, then checks the router's
- * subscription contract (subscriptions/routing.ts).
+ * subscription contract (subscriptions/routing.ts) and, with `requireAccess`, that every root field declares its
+ * access (rootFieldsWithoutAccess). Every problem of both checks is listed in one CompositionError.
  */
-export function composeSupergraph(subgraphs: { name: string; url: string; typeDefs: string }[]): Composed {
+export function composeSupergraph(
+  subgraphs: { name: string; url: string; typeDefs: string }[],
+  { requireAccess = false }: { requireAccess?: boolean } = {},
+): Composed {
   const result = composeServices(subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(s.typeDefs) })));
   if (result.errors) throw new CompositionError(result.errors.map((e) => e.message));
   const apiSchema = lexicographicSortSchema(result.schema.toAPISchema().toGraphQLJSSchema());
-  // A subscription field the router could not resolve fails composition, as it would fail the router's start-up.
-  const { violations } = subscriptionContract(result.supergraphSdl, apiSchema);
-  if (violations.length) throw new CompositionError(violations);
+  const problems = [
+    ...(requireAccess ? accessProblems(result.supergraphSdl) : []),
+    // A subscription field the router could not resolve fails composition, as it would fail the router's start-up.
+    ...subscriptionContract(result.supergraphSdl, apiSchema).violations,
+  ];
+  if (problems.length) throw new CompositionError(problems);
   return {
     supergraphSdl: result.supergraphSdl,
     apiSchemaSdl: `${printSchema(apiSchema)}\n`,
@@ -47,22 +54,22 @@ const ACCESS_DIRECTIVES = '@authenticated, @requiresScopes or @policy (anyone: @
  * declares no access in its subgraph's SDL. The router would deny such a field; composition says so first.
  */
 export function requireRootAccess(supergraphSdl: string): void {
-  const missing = rootFieldsWithoutAccess(supergraphSdl);
-  if (missing.length > 0) {
-    throw new CompositionError(missing.map((field) => `${field} has no access directive: add ${ACCESS_DIRECTIVES}`));
-  }
+  const problems = accessProblems(supergraphSdl);
+  if (problems.length > 0) throw new CompositionError(problems);
 }
+
+const accessProblems = (supergraphSdl: string): string[] =>
+  rootFieldsWithoutAccess(supergraphSdl).map((field) => `${field} has no access directive: add ${ACCESS_DIRECTIVES}`);
 
 /**
  * Composes the subgraphs a `supergraph.yaml` lists, reading each schema file (`npm run compose`, and the router in
  * development). Every root field must declare its access (requireRootAccess).
  */
 export function composeFromConfig(entries: SubgraphEntry[]): Composed {
-  const composed = composeSupergraph(
+  return composeSupergraph(
     entries.map((e) => ({ name: e.name, url: e.url, typeDefs: readFileSync(e.schemaFile, 'utf8') })),
+    { requireAccess: true },
   );
-  requireRootAccess(composed.supergraphSdl);
-  return composed;
 }
 
 /** The subgraphs (name and routing URL) recorded in a composed supergraph SDL, from its `join__Graph` enum. */
