@@ -127,7 +127,7 @@ describe.each(testDialects())('the ledger under concurrency, through the router,
     // Skewed: three hot accounts take part in most transfers.
     const pick = () => (rand() < 0.6 ? Math.floor(rand() * 3) : Math.floor(rand() * parties.length));
     const plans = Array.from({ length: 2000 }, (_, i) => {
-      let from = pick();
+      const from = pick();
       let to = pick();
       while (to === from) to = Math.floor(rand() * parties.length);
       const cents = 1 + Math.floor(rand() * 500);
