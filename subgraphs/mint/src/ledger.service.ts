@@ -74,7 +74,8 @@ export interface MoneyInput {
  * The ledger: every movement is one transfer with two immutable entries that sum to zero, applied under row locks
  * taken in a stable order, exactly once per idempotency key. Money enters and leaves only through a currency's SYSTEM
  * account, so the balances of a currency always sum to zero. The caller is the context's identity (a person through
- * the API, Forge's saga in Mint's consumer).
+ * the API, Forge's saga in Mint's consumer). Who may call deposit and withdraw at all (treasury, admins) is the
+ * router's, from the SDL; here only what depends on the account: its owner moves money out of it.
  */
 export class LedgerService {
   constructor(private readonly ctx: Context) {}
@@ -181,20 +182,14 @@ export class LedgerService {
     return account;
   }
 
-  /** Only treasury, admins and the platform itself move money across the ledger's edge. */
-  private assertTreasury(): void {
-    const caller = this.ctx.identity;
-    if (!hasRole(caller, 'treasury', 'admin') && caller.kind !== 'service') throw forbidden('Treasury or admin only');
-  }
-
+  /** Money in from the outside world (treasury's, by the router's rule). */
   async deposit(input: MoneyInput & { accountId: string }): Promise<Transfer> {
-    this.assertTreasury();
     const account = await this.userAccount(input.accountId);
     return this.post('DEPOSIT', systemAccountId(account.currency), account.id, account.currency, input);
   }
 
+  /** Money out to the outside world (treasury's, by the router's rule). */
   async withdraw(input: MoneyInput & { accountId: string }): Promise<Transfer> {
-    this.assertTreasury();
     const account = await this.userAccount(input.accountId);
     return this.post('WITHDRAWAL', account.id, systemAccountId(account.currency), account.currency, input);
   }

@@ -213,6 +213,13 @@ describe.each(testDialects())('the ledger under concurrency, through the router,
       a.user.headers,
     );
     expect(selfDeposit.status).toBe(403);
+    // Deposit and withdraw are treasury's and admins' by the router's rule alone: Mint does not repeat it.
+    const selfWithdrawal = await platform.request(
+      'mutation($input: WithdrawInput!) { withdraw(input: $input) { id } }',
+      { input: { accountId: a.accountId, amount: '5', idempotencyKey: 'self-out' } },
+      a.user.headers,
+    );
+    expect(selfWithdrawal.status).toBe(403);
     const peek = await platform.request(
       'query($id: ID!) { account(id: $id) { balance { amount } } }',
       { id: a.accountId },
