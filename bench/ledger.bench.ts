@@ -3,9 +3,9 @@
  * Mint's LedgerService on the same database, side by side, on SQLite and (when reachable) PostgreSQL.
  *   npm run bench:ledger  (TRANSFERS=600 CONCURRENCY=16 by default)
  */
-import type { Identity, SqlEntityManager } from '@azora/kit';
+import { requestContext, type Identity, type SqlEntityManager } from '@azora/kit';
 import { fundedAccount, postgresReachable, startPlatform, TEST_POSTGRES_SERVER, type Platform } from '../test/support';
-import { LedgerService } from '../subgraphs/mint/src/ledger.service';
+import { mint } from '../subgraphs/mint/src/schema';
 
 const TRANSFERS = Number(process.env.TRANSFERS ?? 600);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
@@ -40,7 +40,12 @@ async function measure(platform: Platform) {
   const direct = await pool(TRANSFERS, CONCURRENCY, async (i) => {
     const { from, to } = pair(i);
     const caller: Identity = { kind: 'user', userId: people[from]!.userId, roles: ['learner'], scopes: [] };
-    await new LedgerService(orm.em.fork() as SqlEntityManager, { AZORA_MINT_MAX_AMOUNT: 1_000_000 }).transfer(caller, {
+    const { ledger } = requestContext(mint, {
+      em: orm.em.fork() as SqlEntityManager,
+      identity: caller,
+      config: { AZORA_MINT_MAX_AMOUNT: 1_000_000 },
+    }).services;
+    await ledger.transfer({
       fromAccountId: accounts[from]!,
       toAccountId: accounts[to]!,
       amount: '0.01',

@@ -33,20 +33,13 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/**
- * Compatibility until Mint declares these with `errorCodes(...)` (issue 14): Mint's domain codes, still accepted
- * from anywhere. Remove once Mint's definition declares them.
- */
-const LEGACY_DOMAIN_CODES = ['INSUFFICIENT_FUNDS', 'IDEMPOTENCY_CONFLICT'] as const;
-type LegacyDomainCode = (typeof LEGACY_DOMAIN_CODES)[number];
-
-const knownCodes = new Set<string>([...Object.values(ErrorCode), ...LEGACY_DOMAIN_CODES]);
+const knownCodes = new Set<string>(Object.values(ErrorCode));
 
 /** A domain code a subgraph declared (`errorCodes(...)`); only the factories it returns make one. */
 export type DeclaredErrorCode = string & { readonly declared: unique symbol };
 
 /** A code a `DomainError` may carry: a platform code, or one its subgraph declared. */
-export type DomainErrorCode = Exclude<ErrorCode, 'INTERNAL_SERVER_ERROR'> | LegacyDomainCode | DeclaredErrorCode;
+export type DomainErrorCode = Exclude<ErrorCode, 'INTERNAL_SERVER_ERROR'> | DeclaredErrorCode;
 
 /** An expected business outcome, reported to the client with a platform code or one its subgraph declared. */
 export class DomainError extends GraphQLError {

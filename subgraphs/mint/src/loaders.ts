@@ -1,4 +1,4 @@
-import { inKeys, manyByKey, oneByKey, type SqlEntityManager } from '@azora/kit';
+import { byId, inKeys, manyByKey, oneByKey, type SqlEntityManager } from '@azora/kit';
 import { Account } from './entities/account.entity';
 import { Currency } from './entities/currency.entity';
 import { Hold } from './entities/hold.entity';
@@ -6,28 +6,17 @@ import { LedgerEntry } from './entities/ledger-entry.entity';
 import { Transfer } from './entities/transfer.entity';
 import { contractEscrows } from './escrow';
 
+/** This request's loaders: each batches the reads of one plan step into one statement. */
 export function createLoaders(em: SqlEntityManager) {
   return {
-    accountById: oneByKey(
-      (ids) => em.find(Account, { id: inKeys(ids) }),
-      (account) => account.id,
-    ),
+    accountById: byId(em, Account),
     accountsByOwner: manyByKey(
       (ownerIds) => em.find(Account, { ownerId: inKeys(ownerIds), kind: 'USER' }, { orderBy: { id: 'asc' } }),
       (account) => account.ownerId!,
     ),
-    transferById: oneByKey(
-      (ids) => em.find(Transfer, { id: inKeys(ids) }),
-      (transfer) => transfer.id,
-    ),
-    ledgerEntryById: oneByKey(
-      (ids) => em.find(LedgerEntry, { id: inKeys(ids) }),
-      (entry) => entry.id,
-    ),
-    holdById: oneByKey(
-      (ids) => em.find(Hold, { id: inKeys(ids) }),
-      (hold) => hold.id,
-    ),
+    transferById: byId(em, Transfer),
+    ledgerEntryById: byId(em, LedgerEntry),
+    holdById: byId(em, Hold),
     /** The hold funding each Forge contract, by contract id. */
     escrowByContract: oneByKey(
       (ids) => contractEscrows(em, ids),
@@ -39,4 +28,3 @@ export function createLoaders(em: SqlEntityManager) {
     ),
   };
 }
-export type MintLoaders = ReturnType<typeof createLoaders>;

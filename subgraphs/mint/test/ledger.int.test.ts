@@ -127,7 +127,7 @@ describe.each(testDialects())('the ledger under concurrency, through the router,
     // Skewed: three hot accounts take part in most transfers.
     const pick = () => (rand() < 0.6 ? Math.floor(rand() * 3) : Math.floor(rand() * parties.length));
     const plans = Array.from({ length: 2000 }, (_, i) => {
-      let from = pick();
+      const from = pick();
       let to = pick();
       while (to === from) to = Math.floor(rand() * parties.length);
       const cents = 1 + Math.floor(rand() * 500);
@@ -213,6 +213,13 @@ describe.each(testDialects())('the ledger under concurrency, through the router,
       a.user.headers,
     );
     expect(selfDeposit.status).toBe(403);
+    // Deposit and withdraw are treasury's and admins' by the router's rule alone: Mint does not repeat it.
+    const selfWithdrawal = await platform.request(
+      'mutation($input: WithdrawInput!) { withdraw(input: $input) { id } }',
+      { input: { accountId: a.accountId, amount: '5', idempotencyKey: 'self-out' } },
+      a.user.headers,
+    );
+    expect(selfWithdrawal.status).toBe(403);
     const peek = await platform.request(
       'query($id: ID!) { account(id: $id) { balance { amount } } }',
       { id: a.accountId },

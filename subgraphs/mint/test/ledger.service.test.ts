@@ -1,13 +1,11 @@
 import { GraphQLError } from 'graphql';
-import { OutboxEvent, type Identity, type Orm, type SqlEntityManager } from '@azora/kit';
+import { OutboxEvent, requestContext, type Identity, type Orm, type SqlEntityManager } from '@azora/kit';
 import { codeOf, scratchOrm } from '@azora/testing';
 import { Account } from '../src/entities/account.entity';
 import { Currency } from '../src/entities/currency.entity';
 import { LedgerEntry } from '../src/entities/ledger-entry.entity';
 import { Transfer } from '../src/entities/transfer.entity';
-import { LedgerService } from '../src/ledger.service';
 import { DEFAULT_CURRENCIES } from '../src/money';
-import { ledgerReport } from '../src/report.service';
 import { mint } from '../src/schema';
 
 const person = (userId: string, roles: string[] = []): Identity => ({ kind: 'user', userId, roles, scopes: [] });
@@ -18,7 +16,13 @@ const bob = person('bob');
 describe('LedgerService (SQLite)', () => {
   let orm: Orm;
   let drop: () => Promise<void>;
-  const service = () => new LedgerService(orm.em.fork() as SqlEntityManager, { AZORA_MINT_MAX_AMOUNT: 1_000_000 });
+  /** Mint's services as one request of this caller sees them. */
+  const as = (identity: Identity) =>
+    requestContext(mint, {
+      em: orm.em.fork() as SqlEntityManager,
+      identity,
+      config: { AZORA_MINT_MAX_AMOUNT: 1_000_000 },
+    }).services;
   const counts = async () => {
     const em = orm.em.fork();
     return {
@@ -39,23 +43,23 @@ describe('LedgerService (SQLite)', () => {
   afterAll(() => drop?.());
 
   async function funded(owner: Identity, amount: string, currency = 'USD') {
-    const account = await service().openAccount(owner, currency);
-    await service().deposit(treasury, { accountId: account.id, amount, idempotencyKey: `fund-${account.id}` });
+    const account = await as(owner).ledger.openAccount(currency);
+    await as(treasury).ledger.deposit({ accountId: account.id, amount, idempotencyKey: `fund-${account.id}` });
     return account;
   }
 
   it('opens accounts for people only, in supported currencies only', async () => {
-    expect((await service().openAccount(ada, 'USD')).balanceMinor).toBe(0n);
-    expect(await codeOf(service().openAccount(ada, 'XYZ'))).toBe('BAD_USER_INPUT');
-    expect(await codeOf(service().openAccount({ kind: 'client', userId: 'c', roles: [], scopes: [] }, 'USD'))).toBe(
+    expect((await as(ada).ledger.openAccount('USD')).balanceMinor).toBe(0n);
+    expect(await codeOf(as(ada).ledger.openAccount('XYZ'))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(as({ kind: 'client', userId: 'c', roles: [], scopes: [] }).ledger.openAccount('USD'))).toBe(
       'FORBIDDEN',
     );
   });
 
   it('deposits as double entry from the SYSTEM account, which goes negative', async () => {
-    const account = await service().openAccount(ada, 'EUR');
+    const account = await as(ada).ledger.openAccount('EUR');
     const before = await balanceOf('system:EUR').catch(() => 0n);
-    const transfer = await service().deposit(treasury, {
+    const transfer = await as(treasury).ledger.deposit({
       accountId: account.id,
       amount: '12.34',
       idempotencyKey: 'eur-dep-1',
@@ -76,42 +80,32 @@ describe('LedgerService (SQLite)', () => {
     expect(await balanceOf('system:EUR')).toBe(before - 1234n);
   });
 
-  it('lets only treasury and admins deposit and withdraw', async () => {
-    const account = await service().openAccount(ada, 'USD');
-    expect(
-      await codeOf(service().deposit(ada, { accountId: account.id, amount: '5', idempotencyKey: 'self-dep' })),
-    ).toBe('FORBIDDEN');
-    expect(await codeOf(service().withdraw(bob, { accountId: account.id, amount: '5', idempotencyKey: 'steal' }))).toBe(
-      'FORBIDDEN',
-    );
-  });
-
   it('refuses bad amounts with BAD_USER_INPUT and writes nothing', async () => {
-    const account = await service().openAccount(ada, 'USD');
+    const account = await as(ada).ledger.openAccount('USD');
     const before = await counts();
     for (const amount of ['0', '-1', '1.001', '1e2', 'NaN', 'abc', '1000000.01']) {
       expect(
-        await codeOf(service().deposit(treasury, { accountId: account.id, amount, idempotencyKey: `bad-${amount}` })),
+        await codeOf(as(treasury).ledger.deposit({ accountId: account.id, amount, idempotencyKey: `bad-${amount}` })),
       ).toBe('BAD_USER_INPUT');
     }
     expect(
-      await codeOf(service().deposit(treasury, { accountId: account.id, amount: '1', idempotencyKey: 'has spaces' })),
+      await codeOf(as(treasury).ledger.deposit({ accountId: account.id, amount: '1', idempotencyKey: 'has spaces' })),
     ).toBe('BAD_USER_INPUT');
     expect(await counts()).toEqual(before);
   });
 
   it('never lets a user balance go below zero', async () => {
     const account = await funded(ada, '10.00');
-    const other = await service().openAccount(bob, 'USD');
+    const other = await as(bob).ledger.openAccount('USD');
     const before = await counts();
     expect(
       await codeOf(
-        service().withdraw(treasury, { accountId: account.id, amount: '10.01', idempotencyKey: 'w-too-much' }),
+        as(treasury).ledger.withdraw({ accountId: account.id, amount: '10.01', idempotencyKey: 'w-too-much' }),
       ),
     ).toBe('INSUFFICIENT_FUNDS');
     expect(
       await codeOf(
-        service().transfer(ada, {
+        as(ada).ledger.transfer({
           fromAccountId: account.id,
           toAccountId: other.id,
           amount: '10.01',
@@ -125,26 +119,26 @@ describe('LedgerService (SQLite)', () => {
 
   it('transfers only from the owner, between different accounts of one currency', async () => {
     const from = await funded(ada, '50.00');
-    const to = await service().openAccount(bob, 'USD');
-    const euros = await service().openAccount(bob, 'EUR');
+    const to = await as(bob).ledger.openAccount('USD');
+    const euros = await as(bob).ledger.openAccount('EUR');
     expect(
       await codeOf(
-        service().transfer(bob, { fromAccountId: from.id, toAccountId: to.id, amount: '1', idempotencyKey: 'k1' }),
+        as(bob).ledger.transfer({ fromAccountId: from.id, toAccountId: to.id, amount: '1', idempotencyKey: 'k1' }),
       ),
     ).toBe('FORBIDDEN');
     expect(
       await codeOf(
-        service().transfer(ada, { fromAccountId: from.id, toAccountId: from.id, amount: '1', idempotencyKey: 'k2' }),
+        as(ada).ledger.transfer({ fromAccountId: from.id, toAccountId: from.id, amount: '1', idempotencyKey: 'k2' }),
       ),
     ).toBe('BAD_USER_INPUT');
     expect(
       await codeOf(
-        service().transfer(ada, { fromAccountId: from.id, toAccountId: euros.id, amount: '1', idempotencyKey: 'k3' }),
+        as(ada).ledger.transfer({ fromAccountId: from.id, toAccountId: euros.id, amount: '1', idempotencyKey: 'k3' }),
       ),
     ).toBe('BAD_USER_INPUT');
     expect(
       await codeOf(
-        service().transfer(ada, {
+        as(ada).ledger.transfer({
           fromAccountId: from.id,
           toAccountId: 'system:USD',
           amount: '1',
@@ -152,7 +146,7 @@ describe('LedgerService (SQLite)', () => {
         }),
       ),
     ).toBe('NOT_FOUND');
-    const transfer = await service().transfer(ada, {
+    const transfer = await as(ada).ledger.transfer({
       fromAccountId: from.id,
       toAccountId: to.id,
       amount: '20.5',
@@ -165,16 +159,16 @@ describe('LedgerService (SQLite)', () => {
 
   it('replays a retried request exactly once and refuses a reused key with another request', async () => {
     const from = await funded(ada, '100.00');
-    const to = await service().openAccount(bob, 'USD');
+    const to = await as(bob).ledger.openAccount('USD');
     const input = { fromAccountId: from.id, toAccountId: to.id, amount: '7.00', idempotencyKey: 'pay-once' };
-    const first = await service().transfer(ada, input);
-    const again = await service().transfer(ada, input);
+    const first = await as(ada).ledger.transfer(input);
+    const again = await as(ada).ledger.transfer(input);
     expect(again.id).toBe(first.id);
     expect(await balanceOf(to.id)).toBe(700n);
-    expect(await codeOf(service().transfer(ada, { ...input, amount: '8.00' }))).toBe('IDEMPOTENCY_CONFLICT');
-    expect(await codeOf(service().transfer(ada, { ...input, memo: 'different' }))).toBe('IDEMPOTENCY_CONFLICT');
+    expect(await codeOf(as(ada).ledger.transfer({ ...input, amount: '8.00' }))).toBe('IDEMPOTENCY_CONFLICT');
+    expect(await codeOf(as(ada).ledger.transfer({ ...input, memo: 'different' }))).toBe('IDEMPOTENCY_CONFLICT');
     // Keys are per caller: Bob may use the same key for his own request.
-    await service().transfer(bob, {
+    await as(bob).ledger.transfer({
       fromAccountId: to.id,
       toAccountId: from.id,
       amount: '1.00',
@@ -184,25 +178,25 @@ describe('LedgerService (SQLite)', () => {
 
   it('applies concurrent duplicates once', async () => {
     const from = await funded(ada, '100.00');
-    const to = await service().openAccount(bob, 'USD');
+    const to = await as(bob).ledger.openAccount('USD');
     const input = { fromAccountId: from.id, toAccountId: to.id, amount: '3.00', idempotencyKey: 'dup-storm' };
-    const results = await Promise.all(Array.from({ length: 12 }, () => service().transfer(ada, input)));
+    const results = await Promise.all(Array.from({ length: 12 }, () => as(ada).ledger.transfer(input)));
     expect(new Set(results.map((r) => r.id)).size).toBe(1);
     expect(await balanceOf(to.id)).toBe(300n);
   });
 
   it('writes the domain event in the same transaction as the transfer, and none for a refused one', async () => {
     const from = await funded(ada, '5.00');
-    const to = await service().openAccount(bob, 'USD');
+    const to = await as(bob).ledger.openAccount('USD');
     const before = await counts();
-    const transfer = await service().transfer(ada, {
+    const transfer = await as(ada).ledger.transfer({
       fromAccountId: from.id,
       toAccountId: to.id,
       amount: '1',
       idempotencyKey: 'evt',
     });
     await codeOf(
-      service().transfer(ada, {
+      as(ada).ledger.transfer({
         fromAccountId: from.id,
         toAccountId: to.id,
         amount: '100',
@@ -222,8 +216,8 @@ describe('LedgerService (SQLite)', () => {
 
   it('holds money in escrow until it is released or refunded, exactly once', async () => {
     const payer = await funded(ada, '100.00');
-    const payee = await service().openAccount(bob, 'USD');
-    const hold = await service().placeHold(ada, {
+    const payee = await as(bob).ledger.openAccount('USD');
+    const hold = await as(ada).ledger.placeHold({
       accountId: payer.id,
       amount: '40.00',
       idempotencyKey: 'hold-1',
@@ -232,7 +226,7 @@ describe('LedgerService (SQLite)', () => {
     expect(hold).toMatchObject({ status: 'ACTIVE', amountMinor: 4000n });
     expect(
       (
-        await service().placeHold(ada, {
+        await as(ada).ledger.placeHold({
           accountId: payer.id,
           amount: '40.00',
           idempotencyKey: 'hold-1',
@@ -244,23 +238,23 @@ describe('LedgerService (SQLite)', () => {
     // Held money is not spendable.
     expect(
       await codeOf(
-        service().withdraw(treasury, { accountId: payer.id, amount: '60.01', idempotencyKey: 'spend-held' }),
+        as(treasury).ledger.withdraw({ accountId: payer.id, amount: '60.01', idempotencyKey: 'spend-held' }),
       ),
     ).toBe('INSUFFICIENT_FUNDS');
-    expect(await codeOf(service().releaseHold(bob, { holdId: hold.id, payeeAccountId: payee.id }))).toBe('FORBIDDEN');
+    expect(await codeOf(as(bob).ledger.releaseHold({ holdId: hold.id, payeeAccountId: payee.id }))).toBe('FORBIDDEN');
 
-    const released = await service().releaseHold(ada, { holdId: hold.id, payeeAccountId: payee.id });
+    const released = await as(ada).ledger.releaseHold({ holdId: hold.id, payeeAccountId: payee.id });
     expect(released).toMatchObject({ status: 'RELEASED', payeeAccountId: payee.id });
-    expect((await service().releaseHold(treasury, { holdId: hold.id, payeeAccountId: payee.id })).status).toBe(
+    expect((await as(treasury).ledger.releaseHold({ holdId: hold.id, payeeAccountId: payee.id })).status).toBe(
       'RELEASED',
     );
-    expect(await codeOf(service().refundHold(ada, { holdId: hold.id }))).toBe('CONFLICT');
+    expect(await codeOf(as(ada).ledger.refundHold({ holdId: hold.id }))).toBe('CONFLICT');
     expect([await balanceOf(payer.id), await balanceOf(payee.id)]).toEqual([6000n, 4000n]);
 
-    const second = await service().placeHold(ada, { accountId: payer.id, amount: '10.00', idempotencyKey: 'hold-2' });
+    const second = await as(ada).ledger.placeHold({ accountId: payer.id, amount: '10.00', idempotencyKey: 'hold-2' });
     const [a, b] = await Promise.allSettled([
-      service().refundHold(ada, { holdId: second.id }),
-      service().releaseHold(treasury, { holdId: second.id, payeeAccountId: payee.id }),
+      as(ada).ledger.refundHold({ holdId: second.id }),
+      as(treasury).ledger.releaseHold({ holdId: second.id, payeeAccountId: payee.id }),
     ]);
     const outcomes = [a, b].map((r) =>
       r.status === 'fulfilled' ? r.value.status : (r.reason as GraphQLError).extensions.code,
@@ -268,19 +262,18 @@ describe('LedgerService (SQLite)', () => {
     expect(outcomes.sort()).toEqual(expect.arrayContaining(['CONFLICT']));
     expect(outcomes.filter((o) => o === 'REFUNDED' || o === 'RELEASED')).toHaveLength(1);
     expect(
-      await codeOf(service().placeHold(ada, { accountId: payer.id, amount: '1000', idempotencyKey: 'hold-3' })),
+      await codeOf(as(ada).ledger.placeHold({ accountId: payer.id, amount: '1000', idempotencyKey: 'hold-3' })),
     ).toBe('INSUFFICIENT_FUNDS');
   });
 
   it('reconciles to balanced, and names a tampered balance', async () => {
     const em = orm.em.fork() as SqlEntityManager;
-    const usd = await em.findOneOrFail(Currency, { code: 'USD' });
-    const report = await ledgerReport(em, usd);
+    const report = await as(treasury).reports.ledgerReport('USD');
     expect(report.problems).toEqual([]);
     expect(report).toMatchObject({ balanced: true, totalMinor: 0n });
     const victim = await funded(bob, '1.00');
     await em.nativeUpdate(Account, { id: victim.id }, { balanceMinor: 999_999n });
-    const tampered = await ledgerReport(orm.em.fork() as SqlEntityManager, usd);
+    const tampered = await as(treasury).reports.ledgerReport('USD');
     expect(tampered.balanced).toBe(false);
     expect(tampered.problems).toEqual(
       expect.arrayContaining([

@@ -1,4 +1,5 @@
 import {
+  requestContext,
   consumeOnce,
   createLogger,
   newId,
@@ -15,10 +16,8 @@ import { Currency } from '../src/entities/currency.entity';
 import { Hold } from '../src/entities/hold.entity';
 import { Transfer } from '../src/entities/transfer.entity';
 import { contractEscrows } from '../src/escrow';
-import { LedgerService } from '../src/ledger.service';
 import { DEFAULT_CURRENCIES } from '../src/money';
-import { contractEscrowConsumer } from '../src/saga.consumer';
-import { mint } from '../src/schema';
+import { escrowConsumer, mint } from '../src/schema';
 
 const log = createLogger('mint', 'silent');
 const treasury: Identity = { kind: 'user', userId: 'treasurer', roles: ['treasury'], scopes: [] };
@@ -29,8 +28,9 @@ describe("Mint's side of the contract saga (SQLite)", () => {
   let drop: () => Promise<void>;
   const em = () => orm.em.fork() as SqlEntityManager;
   const config = { AZORA_MINT_MAX_AMOUNT: 1_000_000 };
-  const ledger = () => new LedgerService(em(), config);
-  const consumer = contractEscrowConsumer(config);
+  /** Mint's ledger as one request of this caller sees it. */
+  const ledger = (identity: Identity) => requestContext(mint, { em: em(), identity, config }).services.ledger;
+  const consumer = escrowConsumer(config);
 
   beforeAll(async () => {
     ({ orm, drop } = await scratchOrm(mint));
@@ -60,9 +60,9 @@ describe("Mint's side of the contract saga (SQLite)", () => {
 
   async function parties(funds: string) {
     const employerId = newId();
-    const account = await ledger().openAccount(person(employerId), 'USD');
+    const account = await ledger(person(employerId)).openAccount('USD');
     if (funds !== '0')
-      await ledger().deposit(treasury, { accountId: account.id, amount: funds, idempotencyKey: `fund-${account.id}` });
+      await ledger(treasury).deposit({ accountId: account.id, amount: funds, idempotencyKey: `fund-${account.id}` });
     return { contractId: newId(), employerId, freelancerId: newId(), accountId: account.id };
   }
 
@@ -147,7 +147,7 @@ describe("Mint's side of the contract saga (SQLite)", () => {
   it('holds no more than the settings it was built with allow', async () => {
     const c = await parties('1000.00');
     // The same 250.00 request, to Mint started with AZORA_MINT_MAX_AMOUNT=100.
-    await handle(forgeEvent('forge.contract.created', c), contractEscrowConsumer({ AZORA_MINT_MAX_AMOUNT: 100 }));
+    await handle(forgeEvent('forge.contract.created', c), escrowConsumer({ AZORA_MINT_MAX_AMOUNT: 100 }));
     expect(await contractEscrows(em(), [c.contractId])).toEqual([]);
     expect(await balance(c.accountId)).toBe(100_000n);
     expect(await answers(c.contractId)).toEqual([expect.objectContaining({ step: 'place', code: 'BAD_USER_INPUT' })]);
@@ -158,7 +158,7 @@ describe("Mint's side of the contract saga (SQLite)", () => {
     await handle(forgeEvent('forge.contract.created', c));
     const { hold } = (await contractEscrows(em(), [c.contractId]))[0]!;
     for (const caller of [person(c.employerId), treasury]) {
-      await expect(ledger().refundHold(caller, { holdId: hold.id })).rejects.toMatchObject({
+      await expect(ledger(caller).refundHold({ holdId: hold.id })).rejects.toMatchObject({
         extensions: { code: 'FORBIDDEN' },
       });
     }

@@ -1,85 +1,74 @@
-import { DateTimeScalar, DecimalScalar, userRef } from '@azora/kit';
-import type { MintContext } from '../context';
-import { Currency } from '../entities/currency.entity';
+import { byReference, DateTimeScalar, DecimalScalar, userRef } from '@azora/kit';
 import type { LedgerEntry } from '../entities/ledger-entry.entity';
 import type { Resolvers } from '../generated/resolvers-types';
-import { LedgerService } from '../ledger.service';
-import { formatMinor } from '../money';
-import { ledgerReport } from '../report.service';
+import type { Context } from '../schema';
 
-const ledger = (ctx: MintContext) => new LedgerService(ctx.em, ctx.mintConfig);
+type Loaders = Context['loaders'];
 
-/** Money as the API shows it: an exact decimal string in the currency's own precision. */
-async function money(ctx: MintContext, minor: bigint, currency: string) {
-  const found = await ctx.loaders.currencyByCode.load(currency);
-  return { amount: formatMinor(minor, found?.minorDigits ?? 2), currency };
-}
-
-const abs = (value: bigint) => (value < 0n ? -value : value);
-
+/** Every resolver hands its work to a service: the rules, and how money is shown, live there. */
 export const resolvers: Resolvers = {
   Decimal: DecimalScalar,
   DateTime: DateTimeScalar,
   Query: {
-    account: (_p, { id }, { loaders }) => loaders.accountById.load(id),
-    currencies: (_p, _a, { em }) => em.find(Currency, {}, { orderBy: { code: 'asc' } }),
-    transfer: (_p, { id }, { loaders }) => loaders.transferById.load(id),
-    ledgerEntry: (_p, { id }, { loaders }) => loaders.ledgerEntryById.load(id),
-    hold: (_p, { id }, { loaders }) => loaders.holdById.load(id),
-    ledgerReport: async (_p, { currency }, ctx) => ledgerReport(ctx.em, await ledger(ctx).currency(currency)),
+    account: (_p, { id }, ctx) => ctx.services.ledger.account(id),
+    currencies: (_p, _a, ctx) => ctx.services.money.currencies(),
+    transfer: (_p, { id }, ctx) => ctx.services.ledger.transferById(id),
+    ledgerEntry: (_p, { id }, ctx) => ctx.services.ledger.ledgerEntry(id),
+    hold: (_p, { id }, ctx) => ctx.services.ledger.hold(id),
+    ledgerReport: (_p, { currency }, ctx) => ctx.services.reports.ledgerReport(currency),
   },
   Mutation: {
-    openAccount: (_p, { input }, ctx) => ledger(ctx).openAccount(ctx.identity, input.currency),
-    deposit: (_p, { input }, ctx) => ledger(ctx).deposit(ctx.identity, input),
-    withdraw: (_p, { input }, ctx) => ledger(ctx).withdraw(ctx.identity, input),
-    transfer: (_p, { input }, ctx) => ledger(ctx).transfer(ctx.identity, input),
-    placeHold: (_p, { input }, ctx) => ledger(ctx).placeHold(ctx.identity, input),
-    releaseHold: (_p, { input }, ctx) => ledger(ctx).releaseHold(ctx.identity, input),
-    refundHold: (_p, { input }, ctx) => ledger(ctx).refundHold(ctx.identity, input),
+    openAccount: (_p, { input }, ctx) => ctx.services.ledger.openAccount(input.currency),
+    deposit: (_p, { input }, ctx) => ctx.services.ledger.deposit(input),
+    withdraw: (_p, { input }, ctx) => ctx.services.ledger.withdraw(input),
+    transfer: (_p, { input }, ctx) => ctx.services.ledger.transfer(input),
+    placeHold: (_p, { input }, ctx) => ctx.services.ledger.placeHold(input),
+    releaseHold: (_p, { input }, ctx) => ctx.services.ledger.releaseHold(input),
+    refundHold: (_p, { input }, ctx) => ctx.services.ledger.refundHold(input),
   },
   Subscription: {
     accountActivity: {
-      subscribe: (_p, { accountId }, ctx) => ledger(ctx).activity(ctx.identity, ctx.bus, accountId),
+      subscribe: (_p, { accountId }, ctx) => ctx.services.ledger.activity(accountId),
       resolve: (entry: LedgerEntry) => entry,
     },
   },
   Account: {
-    __resolveReference: (reference, { loaders }) => loaders.accountById.load(reference.id),
+    __resolveReference: byReference((loaders: Loaders) => loaders.accountById),
     owner: (account) => (account.ownerId ? userRef(account.ownerId) : null),
-    balance: (account, _a, ctx) => money(ctx, account.balanceMinor, account.currency),
-    entries: (account, args, ctx) => ledger(ctx).entries(account.id, args),
+    balance: (account, _a, ctx) => ctx.services.money.of(account.balanceMinor, account.currency),
+    entries: (account, args, ctx) => ctx.services.ledger.entries(account, args),
   },
   Transfer: {
-    amount: (transfer, _a, ctx) => money(ctx, transfer.amountMinor, transfer.currency),
+    amount: (transfer, _a, ctx) => ctx.services.money.of(transfer.amountMinor, transfer.currency),
   },
   LedgerEntry: {
-    account: (entry, _a, { loaders }) => loaders.accountById.load(entry.accountId).then((a) => a!),
-    transfer: (entry, _a, { loaders }) => loaders.transferById.load(entry.transferId).then((t) => t!),
-    direction: (entry) => (entry.amountMinor < 0n ? 'DEBIT' : 'CREDIT'),
-    amount: (entry, _a, ctx) => money(ctx, abs(entry.amountMinor), entry.currency),
-    balanceAfter: (entry, _a, ctx) => money(ctx, entry.balanceAfterMinor, entry.currency),
+    account: (entry, _a, ctx) => ctx.services.ledger.accountOf(entry),
+    transfer: (entry, _a, ctx) => ctx.services.ledger.transferOf(entry),
+    direction: (entry, _a, ctx) => ctx.services.ledger.direction(entry),
+    amount: (entry, _a, ctx) => ctx.services.money.entryAmount(entry),
+    balanceAfter: (entry, _a, ctx) => ctx.services.money.of(entry.balanceAfterMinor, entry.currency),
   },
   Hold: {
-    account: (hold, _a, { loaders }) => loaders.accountById.load(hold.accountId).then((a) => a!),
-    amount: (hold, _a, ctx) => money(ctx, hold.amountMinor, hold.currency),
+    account: (hold, _a, ctx) => ctx.services.ledger.accountOf(hold),
+    amount: (hold, _a, ctx) => ctx.services.money.of(hold.amountMinor, hold.currency),
   },
   LedgerReport: {
-    total: (report, _a, ctx) => money(ctx, report.totalMinor, report.currency.code),
-    outsideWorld: (report, _a, ctx) => money(ctx, report.outsideWorldMinor, report.currency.code),
-    escrow: (report, _a, ctx) => money(ctx, report.escrowMinor, report.currency.code),
+    total: (report, _a, ctx) => ctx.services.money.of(report.totalMinor, report.currency.code),
+    outsideWorld: (report, _a, ctx) => ctx.services.money.of(report.outsideWorldMinor, report.currency.code),
+    escrow: (report, _a, ctx) => ctx.services.money.of(report.escrowMinor, report.currency.code),
   },
   Contract: {
     // Mint keeps no contract rows: the representation (the key and the parties Forge supplied) is the contract.
     __resolveReference: (reference) => reference,
-    escrow: async (contract, _a, { loaders }) => (await loaders.escrowByContract.load(contract.id))?.hold ?? null,
+    escrow: (contract, _a, ctx) => ctx.services.escrow.escrowOf(contract),
   },
   Escrow: {
-    amount: (hold, _a, ctx) => money(ctx, hold.amountMinor, hold.currency),
+    amount: (hold, _a, ctx) => ctx.services.money.of(hold.amountMinor, hold.currency),
     placedAt: (hold) => hold.createdAt,
   },
   User: {
     // Mint keeps no user rows: the reference itself is all it needs.
     __resolveReference: (reference) => ({ id: reference.id }),
-    accounts: (user, _args, { loaders }) => loaders.accountsByOwner.load(user.id),
+    accounts: (user, _args, ctx) => ctx.services.ledger.accountsOf(user.id),
   },
 };
