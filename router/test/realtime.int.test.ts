@@ -28,7 +28,7 @@ describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
   let platform: Platform;
   let admin: SignedIn;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect });
+    platform = await startPlatform({ dialect, subgraphs: ['aegis', 'mint', 'nexus', 'forge'] });
     admin = await platform.admin();
   });
   afterAll(() => platform?.stop());
@@ -87,8 +87,13 @@ describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
 describe('the event bus across processes (Redis)', () => {
   it('delivers an event caused through router A to a subscriber on router B, exactly once', async () => {
     const stream = `azora:test:${randomBytes(4).toString('hex')}`;
-    const a = await startPlatform({ dialect: 'sqlite', bus: redisBus(stream) });
-    const b = await startPlatform({ dialect: 'sqlite', bus: redisBus(stream), sharing: a });
+    const a = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis', 'mint', 'forge'], bus: redisBus(stream) });
+    const b = await startPlatform({
+      dialect: 'sqlite',
+      subgraphs: ['aegis', 'mint', 'forge'],
+      bus: redisBus(stream),
+      sharing: a,
+    });
     try {
       const treasury = await a.userWithRoles(['treasury'], 't');
       const { bob, b: bobAccount, send } = await twoAccounts(a, treasury);
@@ -116,6 +121,7 @@ describe('the event bus across processes (Redis)', () => {
     const proxy = await startTcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379), new URL(TEST_REDIS_URL).hostname);
     const platform = await startPlatform({
       dialect: 'sqlite',
+      subgraphs: ['aegis', 'mint', 'nexus', 'forge'],
       bus: redisBus(`azora:test:${randomBytes(4).toString('hex')}`, `redis://127.0.0.1:${proxy.port}`),
     });
     try {
@@ -164,7 +170,11 @@ describe('WebSocket abuse and lifecycle at the router', () => {
   let platform: Platform;
   let user: SignedIn;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite', subscriptionLimits: { maxPayloadBytes: 4_096 } });
+    platform = await startPlatform({
+      dialect: 'sqlite',
+      subgraphs: ['aegis', 'mint', 'forge'],
+      subscriptionLimits: { maxPayloadBytes: 4_096 },
+    });
     user = await platform.signUp('socket-user');
   });
   afterAll(() => platform?.stop());
@@ -273,7 +283,7 @@ describe('WebSocket abuse and lifecycle at the router', () => {
   }, 20_000);
 
   it('closes sockets with 1001 when the router shuts down', async () => {
-    const own = await startPlatform({ dialect: 'sqlite' });
+    const own = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis'] });
     const member = await own.signUp('leaving');
     const ws = new WebSocket(wsUrlOf(own.routerUrl), 'graphql-transport-ws');
     const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));

@@ -69,7 +69,7 @@ describe('hot reload of the supergraph', () => {
   const env = { AZORA_RATE_LIMIT: 'false' };
 
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite' });
+    platform = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis', 'mint', 'forge'] });
     admin = (await platform.admin()).headers;
     await seedUsers(platform, 2, 'reload');
     dir = mkdtempSync(join(tmpdir(), 'azora-reload-'));

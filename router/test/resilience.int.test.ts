@@ -47,6 +47,7 @@ describe('a subgraph that dies and comes back', () => {
   beforeAll(async () => {
     platform = await startPlatform({
       dialect: 'sqlite',
+      subgraphs: ['aegis', 'mint', 'forge'],
       router: {
         env: { AZORA_BREAKER_THRESHOLD: '3', AZORA_BREAKER_HALF_OPEN_MS: '300', AZORA_HEALTH_CHECK_INTERVAL_MS: '100' },
       },
@@ -82,7 +83,7 @@ describe('faults between the router and a subgraph', () => {
   const quietHealth = { AZORA_HEALTH_CHECK_INTERVAL_MS: '600000' };
 
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite' });
+    platform = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis', 'mint', 'forge'] });
     admin = (await platform.admin()).headers;
     await seedUsers(platform, 3, 'faults');
   });
@@ -192,7 +193,7 @@ describe('faults between the router and a subgraph', () => {
 describe('identical queries in flight at once', () => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite' });
+    platform = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis', 'mint', 'forge'] });
     admin = (await platform.admin()).headers;
     await seedUsers(platform, 3, 'dedup');
   });
@@ -355,7 +356,8 @@ describe('identical queries in flight at once', () => {
 describe("a subgraph's cache hint", () => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite' });
+    // The hints come from the fixture subgraph; Aegis is there only because a supergraph needs a domain to compose with.
+    platform = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis'] });
   });
   afterAll(() => platform?.stop());
 
@@ -393,6 +395,7 @@ describe('two replicas of a subgraph, one dead', () => {
   beforeAll(async () => {
     platform = await startPlatform({
       dialect: 'sqlite',
+      subgraphs: ['aegis', 'mint', 'forge'],
       replicas: { mint: 2 },
       router: { env: { AZORA_HEALTH_CHECK_INTERVAL_MS: '100' } },
     });

@@ -25,7 +25,7 @@ describe('graceful shutdown of the router process', () => {
   let dir: string;
 
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite' });
+    platform = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis', 'mint', 'forge'] });
     admin = (await platform.admin()).headers;
     await seedUsers(platform, 2, 'shutdown');
     // Mint answers slowly, so requests are in flight when SIGTERM arrives.

@@ -32,7 +32,7 @@ async function emptyAccount(platform: Platform, who: SignedIn): Promise<string> 
 describe.each(testDialects())('subscriptions through the router on %s', (dialect) => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect });
+    platform = await startPlatform({ dialect, subgraphs: ['aegis', 'mint', 'forge'] });
   });
   afterAll(() => platform?.stop());
 

@@ -18,7 +18,7 @@ describe.each(testDialects())('bearer tokens at the router on %s', (dialect) => 
 
   beforeAll(async () => {
     other = await startOidcIssuer();
-    platform = await startPlatform({ dialect, oidcIssuers: [other.url] });
+    platform = await startPlatform({ dialect, subgraphs: ['aegis'], oidcIssuers: [other.url] });
     // Aegis's real signing key, so that each forged token below is refused for its claims, not its signature.
     aegisKey = await aegisSigningKey(platform);
   });

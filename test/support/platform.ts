@@ -35,6 +35,7 @@ import {
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import type { Policy } from '../../router/src/auth/policy';
 import { SUPERGRAPH_CONFIG } from '../../router/src/repo-composition';
+import { copyTemplateInto } from './templates';
 import type { SubscriptionLimits } from '../../router/src/subscriptions/server';
 
 /** SQLite always; PostgreSQL too when the global setup found it (and always under CI=true). */
@@ -47,8 +48,14 @@ export function allSubgraphs(): SubgraphDefinition[] {
   return readSupergraphConfig(SUPERGRAPH_CONFIG).map(({ name }) => loadSubgraphDefinition(name));
 }
 
-/** A database of its own for one subgraph in one test run; `drop` removes it. */
-export function scratchDatabase(dialect: Dialect, subgraph: string): { target: DatabaseTarget; drop(): Promise<void> } {
+/** A database of one test run; `drop` removes it. */
+export interface ScratchDatabase {
+  target: DatabaseTarget;
+  drop(): Promise<void>;
+}
+
+/** An empty database of its own for one subgraph in one test run; `drop` removes it. */
+export function scratchDatabase(dialect: Dialect, subgraph: string): ScratchDatabase {
   const suffix = randomBytes(5).toString('hex');
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), `azora-${subgraph}-`));
@@ -61,18 +68,37 @@ export function scratchDatabase(dialect: Dialect, subgraph: string): { target: D
   return { target: { dialect, url }, drop: () => dropPostgresDatabase(url) };
 }
 
+/**
+ * A database of its own for one subgraph, already migrated: a copy of the subgraph's template (see templates.ts),
+ * which is much cheaper than running every migration again.
+ */
+export async function migratedScratchDatabase(
+  dialect: Dialect,
+  definition: SubgraphDefinition,
+): Promise<ScratchDatabase> {
+  const database = scratchDatabase(dialect, definition.name);
+  try {
+    await copyTemplateInto(definition, database.target, process.env.AZORA_TEST_POSTGRES);
+  } catch (error) {
+    await database.drop().catch(() => undefined);
+    throw error;
+  }
+  return database;
+}
+
 /** A subgraph's migrated database of its own, for unit tests of its services (no server). */
 export async function scratchOrm(
   definition: SubgraphDefinition,
   dialect: Dialect = 'sqlite',
 ): Promise<{ orm: Orm; drop(): Promise<void> }> {
-  const database = scratchDatabase(dialect, definition.name);
+  const database = await migratedScratchDatabase(dialect, definition);
   const orm = await openDatabase({
     subgraph: definition.name,
     target: database.target,
     entities: subgraphEntities(definition),
     migrationsDir: definition.migrationsDir,
   });
+  // A copy of the template: nothing is pending, but a stale template would show here rather than in a query.
   await migrateToLatest(orm);
   return {
     orm,
@@ -182,9 +208,17 @@ export interface Platform {
 /** The token issuer every test platform uses. */
 export const TEST_ISSUER = 'http://azora.test';
 
+/** A subgraph by its name in supergraph.yaml, or a definition (a fixture's, or one loaded with other options). */
+export type SubgraphChoice = string | SubgraphDefinition;
+
 export interface PlatformOptions {
   dialect: Dialect;
-  subgraphs?: SubgraphDefinition[];
+  /**
+   * The subgraphs to boot, and no others: a suite names what it uses (Aegis for anyone who signs in), so a new
+   * subgraph does not make suites that never use it slower. They must compose on their own: Mint's `Contract.escrow`
+   * requires fields Forge owns, so a suite that names Mint names Forge too.
+   */
+  subgraphs: SubgraphChoice[];
   /** Extra environment for the subgraphs' own settings (e.g. AZORA_ADMIN_EMAIL). */
   env?: NodeJS.ProcessEnv;
   /** The event bus (default: a new in-process one). */
@@ -208,13 +242,21 @@ export interface PlatformOptions {
  * and puts the real router in front. Tests talk to `routerUrl` like any client.
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
-  const definitions = options.subgraphs ?? allSubgraphs();
+  const definitions = options.subgraphs.map((s) => (typeof s === 'string' ? loadSubgraphDefinition(s) : s));
   const loggerFor = options.loggerFor ?? ((service) => createLogger(service, process.env.AZORA_TEST_LOG ?? 'silent'));
-  const databases = definitions.map((d) =>
-    options.sharing
-      ? { target: options.sharing.databases[d.name]!, drop: async () => undefined }
-      : scratchDatabase(options.dialect, d.name),
+  const copies = await Promise.allSettled(
+    definitions.map(async (d): Promise<ScratchDatabase> =>
+      options.sharing
+        ? { target: options.sharing.databases[d.name]!, drop: async () => undefined }
+        : migratedScratchDatabase(options.dialect, d),
+    ),
   );
+  const failed = copies.find((c) => c.status === 'rejected');
+  if (failed) {
+    await Promise.all(copies.map((c) => c.status === 'fulfilled' && c.value.drop().catch(() => undefined)));
+    throw failed.reason;
+  }
+  const databases = copies.map((c) => (c as PromiseFulfilledResult<ScratchDatabase>).value);
   const keys = generateAssertionKeys();
   // A bus of its own: platforms that share a test process must not see each other's events.
   const bus = options.bus ?? new InProcessEventBus();

@@ -41,6 +41,7 @@ describe('the SDK renews a live connection’s credentials against the real rout
   beforeAll(async () => {
     platform = await startPlatform({
       dialect: 'sqlite',
+      subgraphs: ['aegis', 'mint', 'nexus', 'forge'],
       env: { AEGIS_ACCESS_TOKEN_TTL_SECONDS: String(TOKEN_SECONDS) },
     });
   }, 60_000);

@@ -15,7 +15,7 @@ const CONTRACTS = 'subscription { contractUpdates { id status amount { amount cu
 describe.each(testDialects())('Forge live updates through the router on %s', (dialect) => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect });
+    platform = await startPlatform({ dialect, subgraphs: ['aegis', 'mint', 'forge'] });
   });
   afterAll(() => platform?.stop());
 

@@ -116,7 +116,7 @@ async function assertInvariants(platform: Platform, expectedUserTotalMinor: bigi
 describe.each(testDialects())('the ledger under concurrency, through the router, on %s', (dialect) => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect });
+    platform = await startPlatform({ dialect, subgraphs: ['aegis', 'mint', 'forge'] });
   });
   afterAll(() => platform?.stop());
 
@@ -238,7 +238,7 @@ const postgres = testDialects().includes('postgresql') ? describe : describe.ski
 postgres('the ledger when database connections die mid-run (PostgreSQL)', () => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'postgresql' });
+    platform = await startPlatform({ dialect: 'postgresql', subgraphs: ['aegis', 'mint', 'forge'] });
   });
   afterAll(() => platform?.stop());
 
