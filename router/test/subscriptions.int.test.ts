@@ -45,9 +45,10 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
     const bobClient = connect(platform, { authorization: `Bearer ${bob.accessToken}` });
     const intruder = connect(platform, { authorization: `Bearer ${alice.accessToken}` });
     try {
+      const subscriptions = platform.watchSubscriptions();
       const live = collect(bobClient, ACTIVITY, { accountId: bobAccount });
+      await subscriptions.opened(1); // Bob's reached Mint's event stream
       const spying = collect(intruder, ACTIVITY, { accountId: bobAccount });
-      await new Promise((r) => setTimeout(r, 300)); // both subscriptions established upstream
       const sent = await platform.request(
         'mutation($i: TransferInput!) { transfer(input: $i) { id } }',
         {
@@ -102,8 +103,9 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
       const tooManyTokens = `subscription($accountId: ID!) { accountActivity(accountId: $accountId) { ${'direction '.repeat(1100)} } }`;
       expect(await refusal(tooManyTokens)).toEqual({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'tokens' });
 
+      const subscriptions = platform.watchSubscriptions();
       const live = collect(client, ACTIVITY, { accountId: account });
-      await new Promise((r) => setTimeout(r, 300));
+      await subscriptions.opened(1);
       await deposit(platform, account, '1.00');
       const [event] = await live.until(1);
       expect(event?.data?.accountActivity?.amount).toEqual({ amount: '1.00', currency: 'USD' });
@@ -119,9 +121,10 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
     const adminClient = connect(platform, { authorization: `Bearer ${admin.accessToken}` });
     const learnerClient = connect(platform, { authorization: `Bearer ${learner.accessToken}` });
     try {
+      const subscriptions = platform.watchSubscriptions();
       const feed = collect(adminClient, 'subscription { userSignedUp { id displayName email } }', {});
+      await subscriptions.opened(1);
       const refused = collect(learnerClient, 'subscription { userSignedUp { id } }', {});
-      await new Promise((r) => setTimeout(r, 300));
       const newcomer = await platform.signUp('Newcomer');
       // Sign-ups committed a moment earlier may still be on their way from the outbox: find the newcomer among them.
       const deadline = Date.now() + 10_000;

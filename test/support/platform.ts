@@ -36,6 +36,7 @@ import type { SupergraphSdlHook } from '@apollo/gateway';
 import type { Policy } from '../../router/src/auth/policy';
 import { SUPERGRAPH_CONFIG } from '../../router/src/repo-composition';
 import { copyTemplateInto } from './templates';
+import { until } from './waiting';
 import type { SubscriptionLimits } from '../../router/src/subscriptions/server';
 
 /** SQLite always; PostgreSQL too when the global setup found it (and always under CI=true). */
@@ -180,6 +181,12 @@ export interface Platform {
   compose(options?: { only?: string[]; extra?: { name: string; url: string; typeDefs: string }[] }): string;
   /** The event bus the subgraphs publish to and consume from. */
   bus: EventBus;
+  /**
+   * Counts live (not durable-group) subscriptions to the bus from now on. A subscription through the router reaches
+   * the bus once its subgraph's event stream is listening, so a test that starts subscriptions waits with
+   * `opened(n)` for that signal, instead of for a duration, before it causes the event.
+   */
+  watchSubscriptions(): { opened(count: number, timeoutMs?: number): Promise<void> };
   /** Each subgraph's scratch database. */
   databases: Record<string, DatabaseTarget>;
   /** Sends an operation to the router. */
@@ -259,7 +266,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const databases = copies.map((c) => (c as PromiseFulfilledResult<ScratchDatabase>).value);
   const keys = generateAssertionKeys();
   // A bus of its own: platforms that share a test process must not see each other's events.
-  const bus = options.bus ?? new InProcessEventBus();
+  const counted = countingBus(options.bus ?? new InProcessEventBus());
+  const bus = counted.bus;
   const admin = {
     email: `admin-${randomBytes(4).toString('hex')}@azora.test`,
     password: randomBytes(12).toString('base64url'),
@@ -391,6 +399,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         ...extra,
       ]).supergraphSdl,
     bus,
+    watchSubscriptions() {
+      const start = counted.opened();
+      return {
+        opened: async (count, timeoutMs) => {
+          await until(
+            `${count} new subscription(s) reached the bus`,
+            () => counted.opened() - start >= count,
+            timeoutMs,
+          );
+        },
+      };
+    },
     databases: Object.fromEntries(definitions.map((d, i) => [d.name, databases[i]!.target])),
     request,
     signUp,
@@ -417,6 +437,23 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     },
     startRouter: startTestRouter,
     stop,
+  };
+}
+
+/** `inner`, counting the live subscriptions ever made to it (without a durable group: subscriptions, not consumers). */
+function countingBus(inner: EventBus): { bus: EventBus; opened(): number } {
+  let opened = 0;
+  return {
+    opened: () => opened,
+    bus: {
+      publish: (event) => inner.publish(event),
+      subscribe(topics, handler, options) {
+        const unsubscribe = inner.subscribe(topics, handler, options);
+        if (!options?.group) opened++;
+        return unsubscribe;
+      },
+      close: () => inner.close(),
+    },
   };
 }
 
