@@ -76,4 +76,10 @@ module.exports = {
     },
   ],
   testTimeout: 60_000,
+  // Two workers, one per core of the 2-core machines this runs on (jest's default, cores - 1, runs in band). Measured
+  // here: ten int suites took 126 s in one worker using 120 s of CPU, so a suite keeps one core busy and a second
+  // worker has a whole core to use whenever the machine is otherwise idle, as it is for CI (and the slowest suite,
+  // the ledger's 2,000 transfers, no longer holds up the rest). On a machine busy with other work a second worker
+  // gains nothing (the same ten took 322 s with two workers at a load average of 6-19): run `npx jest -w 1` there.
+  maxWorkers: 2,
 };
