@@ -49,11 +49,12 @@ describe('a subgraph that dies and comes back', () => {
       dialect: 'sqlite',
       subgraphs: ['aegis', 'mint', 'forge'],
       router: {
-        // The half-open delay is long enough that a busy machine cannot pass it between the third failure and the
-        // next request (which must meet the open circuit); the test then waits for the probe, not for a duration.
+        // The half-open delay is long enough that a busy machine (2 s was passed at a load average of 19) cannot pass
+        // it between the third failure and the next request, which must meet the open circuit; the test then waits
+        // for the probe, not for a duration.
         env: {
           AZORA_BREAKER_THRESHOLD: '3',
-          AZORA_BREAKER_HALF_OPEN_MS: '2000',
+          AZORA_BREAKER_HALF_OPEN_MS: '5000',
           AZORA_HEALTH_CHECK_INTERVAL_MS: '100',
         },
       },
@@ -69,18 +70,24 @@ describe('a subgraph that dies and comes back', () => {
 
     for (let i = 0; i < 3; i++)
       expectMintMissing((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body, 'unreachable');
-    expect(await metric(platform.router, 'azora_router_circuit_state', { subgraph: 'mint' })).toBe(1);
+    // The next request at once, before anything else can let the half-open delay pass.
     expectMintMissing((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body, 'circuit_open');
+    expect(await metric(platform.router, 'azora_router_circuit_state', { subgraph: 'mint' })).toBe(1);
     expect(await metric(platform.router, 'azora_router_circuit_state', { subgraph: 'aegis' })).toBe(0);
 
     await platform.restartSubgraph('mint');
     // Until the half-open delay passes the circuit stays open; the first request after it is the probe, which succeeds.
-    await until('the half-open probe reaches the restarted subgraph', async () => {
-      const { body } = await platform.request(USERS_WITH_ACCOUNTS, undefined, admin);
-      if (!body.errors) return true;
-      expectMintMissing(body, 'circuit_open');
-      return false;
-    });
+    await until(
+      'the half-open probe reaches the restarted subgraph',
+      async () => {
+        const { body } = await platform.request(USERS_WITH_ACCOUNTS, undefined, admin);
+        if (!body.errors) return true;
+        expectMintMissing(body, 'circuit_open');
+        return false;
+      },
+      30_000,
+      250, // each poll is a request through Aegis: no need to hammer it while the delay runs
+    );
     expect(await metric(platform.router, 'azora_router_circuit_state', { subgraph: 'mint' })).toBe(0);
     expectFull((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body);
   });
