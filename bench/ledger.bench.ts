@@ -66,7 +66,7 @@ async function main() {
   );
   console.log('  database     through router   straight into LedgerService   router / direct');
   for (const dialect of dialects) {
-    const platform = await startPlatform({ dialect });
+    const platform = await startPlatform({ dialect, subgraphs: ['aegis', 'mint', 'forge'] });
     try {
       const { viaRouter, direct } = await measure(platform);
       console.log(

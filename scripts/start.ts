@@ -103,6 +103,9 @@ async function main(): Promise<void> {
       auth: routerAuthOf(routerEnv),
       subscriptionLimits: subscriptionLimitsOf(routerEnv),
     });
+    // "Press Ctrl-C to stop" is the signal that the platform is usable (scripts and tests wait for it): print it only
+    // once the router's own readiness check passes (supergraph loaded, every subgraph answering), not merely listening.
+    await untilReady(new URL('/ready', router.url).href);
   } catch (error) {
     await stopAll();
     throw error;
@@ -125,6 +128,20 @@ ${DEMO_USERS.map((u) => `    ${u.email.padEnd(22)}${u.roles.join(', ')}`).join('
   then send the header  Authorization: Bearer <accessToken>
 
 Press Ctrl-C to stop.`);
+}
+
+/** Resolves once `readyUrl` answers 200; fails with its last answer after a minute. */
+async function untilReady(readyUrl: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const answer = await fetch(readyUrl).then(
+      async (r) => ({ status: r.status, body: await r.text() }),
+      (error: unknown) => ({ status: 0, body: String(error) }),
+    );
+    if (answer.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`the router did not become ready: ${answer.status} ${answer.body}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 main().catch((error: unknown) => {

@@ -138,7 +138,7 @@ describe('dashboard and alert queries against the metrics a running platform exp
   const series = new Map<string, Set<string>>();
 
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite' });
+    platform = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis', 'mint', 'forge'] });
     // Traffic of every kind, so that every labelled series exists: ok, client error, cross-subgraph fetches.
     const { headers } = await platform.admin();
     await platform.request('query Users { users(first: 2) { edges { node { id accounts { id } } } } }', {}, headers);

@@ -69,7 +69,7 @@ describe.each(testDialects())('traces and logs through the router on %s', (diale
   const logs = captureLogs();
 
   beforeAll(async () => {
-    platform = await startPlatform({ dialect, loggerFor: logs.loggerFor });
+    platform = await startPlatform({ dialect, subgraphs: ['aegis', 'mint', 'forge'], loggerFor: logs.loggerFor });
     [userId] = await seedUsers(platform, 1, `trace-${dialect}`);
     adminToken = (await platform.admin()).accessToken;
   });
@@ -230,7 +230,7 @@ describe.each(buses)('one trace from a transfer to its accountActivity delivery,
   let bus: EventBus | undefined;
   beforeAll(async () => {
     bus = makeBus();
-    platform = await startPlatform({ dialect: 'sqlite', bus });
+    platform = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis', 'mint', 'nexus', 'forge'], bus });
   });
   afterAll(async () => {
     await platform?.stop();

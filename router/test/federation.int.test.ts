@@ -26,7 +26,7 @@ describe.each(testDialects())('federation through the router on %s', (dialect) =
 
   let admin: Record<string, string>;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect, loggerFor: logs.loggerFor });
+    platform = await startPlatform({ dialect, subgraphs: ['aegis', 'mint', 'forge'], loggerFor: logs.loggerFor });
     admin = (await platform.admin()).headers;
   });
   afterAll(() => platform?.stop());

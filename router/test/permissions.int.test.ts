@@ -9,7 +9,7 @@ describe.each(testDialects())('the access directives, enforced at the router on 
   let admin: Awaited<ReturnType<Platform['admin']>>;
 
   beforeAll(async () => {
-    platform = await startPlatform({ dialect });
+    platform = await startPlatform({ dialect, subgraphs: ['aegis', 'mint', 'forge'] });
     learner = await platform.signUp('learner');
     admin = await platform.admin();
   });

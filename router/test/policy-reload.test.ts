@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSchema } from 'graphql';
 import { createLogger } from '@azora/kit';
-import { until } from '@azora/testing';
+import { captureLogs, until } from '@azora/testing';
 import { allow } from '../src/auth/rules';
 import { loadPolicyFile, WatchedPolicyFile } from '../src/auth/policy-file';
 import { ruleFor } from '../src/auth/authorize';
@@ -23,17 +23,23 @@ describe('a watched policy file', () => {
   it('is not read while it is still being written, so a half-written file never opens what the whole one closes', async () => {
     const file = join(dir, 'policy.yaml');
     writeFileSync(file, WHOLE);
-    const watched = new WatchedPolicyFile(file, loadPolicyFile(file, schema), createLogger('test', 'silent'), 200);
+    const logs = captureLogs('info');
+    const watched = new WatchedPolicyFile(file, loadPolicyFile(file, schema), logs.loggerFor('router'), 200);
     try {
       writeFileSync(file, HALF_WRITTEN);
       watched.schemaChanged(schema); // a reload asked for while the file has only just changed
       const seen = new Set<unknown>();
-      const started = Date.now();
-      setTimeout(() => writeFileSync(file, WHOLE), 50); // the writer finishes
-      while (Date.now() - started < 1200) {
+      let finished = false;
+      // The writer finishes a moment later (an editor's second write), while the reload waits for the file to settle.
+      setImmediate(() => {
+        writeFileSync(file, WHOLE);
+        finished = true;
+      });
+      // Sampled until the watcher reports the reload it was asked for: it must never have served the half.
+      await until('the settled file is reloaded', () => {
         seen.add(ruleFor(watched.current(), 'Query', 'secret') === allow ? 'open' : 'closed');
-        await new Promise((r) => setTimeout(r, 10));
-      }
+        return finished && logs.lines.some((l) => l.msg === 'permission policy reloaded');
+      });
       expect([...seen]).toEqual(['closed']);
       expect(ruleFor(watched.current(), 'Query', 'ping')).toBe(allow);
     } finally {

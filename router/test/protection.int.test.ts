@@ -72,7 +72,11 @@ describe('abuse protection at the router', () => {
   }
 
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite', router: { env: LIMITS } });
+    platform = await startPlatform({
+      dialect: 'sqlite',
+      subgraphs: ['aegis', 'mint', 'forge'],
+      router: { env: LIMITS },
+    });
     url = platform.routerUrl;
     admin = (await platform.admin()).headers;
     await seedUsers(platform, 3, 'protect');

@@ -29,7 +29,11 @@ describe('rate limiting at the router', () => {
   let admin: Record<string, string>;
 
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite', router: { env: { AZORA_RATE_LIMIT: 'false' } } });
+    platform = await startPlatform({
+      dialect: 'sqlite',
+      subgraphs: ['aegis', 'mint', 'forge'],
+      router: { env: { AZORA_RATE_LIMIT: 'false' } },
+    });
     admin = (await platform.admin()).headers;
     await seedUsers(platform, 5, 'rate');
   });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { RedisEventBus, type EventBus } from '@azora/kit';
+import { OutboxEvent, RedisEventBus, type EventBus } from '@azora/kit';
 import {
   aegisSigningKey,
   collect,
@@ -24,25 +24,11 @@ const EVENTS =
   'subscription($t: [String!]!, $after: String) { events(topics: $t, after: $after) { id cursor type payload } }';
 const redisBus = (stream: string, url = TEST_REDIS_URL): EventBus => new RedisEventBus(url, undefined, { stream });
 
-/**
- * Runs `subscribe` and waits until the subgraph that owns `field` runs one more subscription to it (its own gauge,
- * raised once the subscription listens for events): the signal that it is established upstream.
- */
-async function subscribedAt<T>(platform: Platform, subgraph: string, field: string, subscribe: () => T): Promise<T> {
-  const running = async () =>
-    (await platform.subgraphs[subgraph]!.metrics.subscriptionsActive.get()).values.find((v) => v.labels.field === field)
-      ?.value ?? 0;
-  const before = await running();
-  const subscribed = subscribe();
-  await until(`a ${field} subscription established at ${subgraph}`, async () => (await running()) > before);
-  return subscribed;
-}
-
 describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
   let platform: Platform;
   let admin: SignedIn;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect });
+    platform = await startPlatform({ dialect, subgraphs: ['aegis', 'mint', 'nexus', 'forge'] });
     admin = await platform.admin();
   });
   afterAll(() => platform?.stop());
@@ -63,9 +49,9 @@ describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
 
     // A live follower that will disconnect, then come back with its last cursor.
     const first = connectWs(platform.routerUrl, { authorization: `Bearer ${admin.accessToken}` });
-    const live = await subscribedAt(platform, 'nexus', 'events', () =>
-      collect(first, EVENTS, { t: ['mint.transfer'] }),
-    );
+    const subscriptions = platform.watchSubscriptions();
+    const live = collect(first, EVENTS, { t: ['mint.transfer'] });
+    await subscriptions.opened(1);
     await send('before-disconnect');
     const [one] = await live.until(1);
     expect(one.data.events.type).toBe('mint.transfer.completed');
@@ -87,8 +73,11 @@ describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
     await send('after-reconnect');
     const [, , , liveAgain] = await resumed.until(4);
     expect(liveAgain.data.events.payload.kind).toBe('TRANSFER');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(resumed.results).toHaveLength(4); // nothing twice
+    // Nothing twice: the next event is the fifth delivery, and the five are five different events.
+    await send('closing');
+    const delivered = await resumed.until(5);
+    expect(delivered).toHaveLength(5);
+    expect(new Set(delivered.map((r) => r.data.events.id)).size).toBe(5);
     await again.dispose();
 
     // The log is for admins and operators only.
@@ -102,13 +91,20 @@ describe.each(testDialects())('Nexus: the event log on %s', (dialect) => {
 describe('the event bus across processes (Redis)', () => {
   it('delivers an event caused through router A to a subscriber on router B, exactly once', async () => {
     const stream = `azora:test:${randomBytes(4).toString('hex')}`;
-    const a = await startPlatform({ dialect: 'sqlite', bus: redisBus(stream) });
-    const b = await startPlatform({ dialect: 'sqlite', bus: redisBus(stream), sharing: a });
+    const a = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis', 'mint', 'forge'], bus: redisBus(stream) });
+    const b = await startPlatform({
+      dialect: 'sqlite',
+      subgraphs: ['aegis', 'mint', 'forge'],
+      bus: redisBus(stream),
+      sharing: a,
+    });
     try {
       const treasury = await a.userWithRoles(['treasury'], 't');
       const { bob, b: bobAccount, send } = await twoAccounts(a, treasury);
       const onB = connectWs(b.routerUrl, { authorization: `Bearer ${bob.accessToken}` });
-      const live = await subscribedAt(b, 'mint', 'accountActivity', () => collect(onB, ACTIVITY, { a: bobAccount }));
+      const subscriptions = b.watchSubscriptions();
+      const live = collect(onB, ACTIVITY, { a: bobAccount });
+      await subscriptions.opened(1);
       expect((await send('across-routers')).body.errors).toBeUndefined();
       const [event] = await live.until(1);
       expect(event.data.accountActivity).toEqual({
@@ -116,8 +112,13 @@ describe('the event bus across processes (Redis)', () => {
         transfer: { memo: 'across-routers' },
         account: { owner: { displayName: 'Bob' } },
       });
-      await new Promise((r) => setTimeout(r, 1_000));
-      expect(live.results).toHaveLength(1);
+      // Exactly once: the next transfer is the second delivery.
+      expect((await send('across-routers-2')).body.errors).toBeUndefined();
+      await live.until(2);
+      expect(live.results.map((r) => r.data.accountActivity.transfer.memo)).toEqual([
+        'across-routers',
+        'across-routers-2',
+      ]);
       await onB.dispose();
     } finally {
       await b.stop();
@@ -130,6 +131,7 @@ describe('the event bus across processes (Redis)', () => {
     const proxy = await startTcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379), new URL(TEST_REDIS_URL).hostname);
     const platform = await startPlatform({
       dialect: 'sqlite',
+      subgraphs: ['aegis', 'mint', 'nexus', 'forge'],
       bus: redisBus(`azora:test:${randomBytes(4).toString('hex')}`, `redis://127.0.0.1:${proxy.port}`),
     });
     try {
@@ -137,14 +139,18 @@ describe('the event bus across processes (Redis)', () => {
       const treasury = await platform.userWithRoles(['treasury'], 't');
       const { bob, b: bobAccount, send } = await twoAccounts(platform, treasury);
       const client = connectWs(platform.routerUrl, { authorization: `Bearer ${bob.accessToken}` });
-      const live = await subscribedAt(platform, 'mint', 'accountActivity', () =>
-        collect(client, ACTIVITY, { a: bobAccount }),
-      );
+      const subscriptions = platform.watchSubscriptions();
+      const live = collect(client, ACTIVITY, { a: bobAccount });
+      await subscriptions.opened(1);
 
       proxy.cut();
       const memos = ['down-1', 'down-2', 'down-3'];
       for (const memo of memos) expect((await send(memo)).body.errors).toBeUndefined(); // committed, waiting in the outbox
-      await new Promise((r) => setTimeout(r, 500));
+      const mintEm = platform.subgraphs.mint!.orm.em.fork();
+      await until(
+        "the three transfers' events wait unpublished in Mint's outbox",
+        async () => (await mintEm.count(OutboxEvent, { topic: 'mint.transfer', publishedAt: null })) >= 3,
+      );
       expect(live.results).toHaveLength(0);
       proxy.restore();
 
@@ -163,9 +169,12 @@ describe('the event bus across processes (Redis)', () => {
           }[]
         ).filter((e) => e.node.payload.kind === 'TRANSFER').length;
       await until('Nexus has all three transfers', async () => (await logged()) === 3, 20_000);
-      await new Promise((r) => setTimeout(r, 1_000));
-      expect(live.results).toHaveLength(3);
-      expect(await logged()).toBe(3);
+      // Each once: the next transfer is the fourth delivery and the fourth logged.
+      expect((await send('up-again')).body.errors).toBeUndefined();
+      await live.until(4);
+      expect(live.results.map((r) => r.data.accountActivity.transfer.memo)).toEqual([...memos, 'up-again']);
+      await until('Nexus has the fourth transfer', async () => (await logged()) >= 4, 20_000);
+      expect(await logged()).toBe(4);
       await client.dispose();
     } finally {
       await platform.stop();
@@ -179,7 +188,11 @@ describe('WebSocket abuse and lifecycle at the router', () => {
   let platform: Platform;
   let user: SignedIn;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite', subscriptionLimits: { maxPayloadBytes: 4_096 } });
+    platform = await startPlatform({
+      dialect: 'sqlite',
+      subgraphs: ['aegis', 'mint', 'forge'],
+      subscriptionLimits: { maxPayloadBytes: 4_096 },
+    });
     user = await platform.signUp('socket-user');
   });
   afterAll(() => platform?.stop());
@@ -220,7 +233,7 @@ describe('WebSocket abuse and lifecycle at the router', () => {
         'a duplicate operation id',
         async (r) => {
           await r.send({ type: init.type, payload: init.payload() });
-          await new Promise((res) => setTimeout(res, 200));
+          await until('the connection is acknowledged', () => r.messages.some((m) => m.type === 'connection_ack'));
           const subscription = {
             id: 'same',
             type: 'subscribe',
@@ -274,12 +287,24 @@ describe('WebSocket abuse and lifecycle at the router', () => {
     expect(await expiring.closed).toBe(4403);
     expect(Date.now() - started).toBeGreaterThan(1_000);
 
+    // Two sockets with the same short-lived credential: the control one is left to expire, the renewed one is given a
+    // fresh credential by a ping. The control socket's close is the signal that the first credential has expired.
+    const credential = `Bearer ${await shortLived(2)}`;
+    const control = raw();
     const renewed = raw();
-    await renewed.send({ type: 'connection_init', payload: { authorization: `Bearer ${await shortLived(2)}` } });
-    await new Promise((r) => setTimeout(r, 1_000));
+    let renewedClosed = false;
+    void renewed.closed.then(() => (renewedClosed = true));
+    await control.send({ type: 'connection_init', payload: { authorization: credential } });
+    await renewed.send({ type: 'connection_init', payload: { authorization: credential } });
+    const pongs = () => renewed.messages.filter((m) => m.type === 'pong').length;
+    await until('the renewed socket is acknowledged', () => renewed.messages.some((m) => m.type === 'connection_ack'));
     await renewed.send({ type: 'ping', payload: { authorization: `Bearer ${await shortLived(60)}` } });
-    const outcome = await Promise.race([renewed.closed, new Promise((r) => setTimeout(() => r('still open'), 3_000))]);
-    expect(outcome).toBe('still open');
+    await until('the renewal is answered', () => pongs() === 1);
+    expect(await control.closed).toBe(4403);
+    // A round trip after the expiry: had the renewed socket's expiry still been set, it would have closed before this.
+    await renewed.send({ type: 'ping' });
+    await until('the socket answers after the first credential expired', () => pongs() === 2 || renewedClosed);
+    expect(renewedClosed).toBe(false);
     // The pong answers the ping without echoing the credential back.
     const pong = renewed.messages.find((m) => m.type === 'pong');
     expect(pong).toBeDefined();
@@ -288,13 +313,16 @@ describe('WebSocket abuse and lifecycle at the router', () => {
   }, 20_000);
 
   it('closes sockets with 1001 when the router shuts down', async () => {
-    const own = await startPlatform({ dialect: 'sqlite' });
+    const own = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis'] });
     const member = await own.signUp('leaving');
     const ws = new WebSocket(wsUrlOf(own.routerUrl), 'graphql-transport-ws');
     const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
     await new Promise((resolve) => ws.once('open', resolve));
+    const acknowledged = new Promise<void>((resolve) =>
+      ws.on('message', (data) => JSON.parse(String(data)).type === 'connection_ack' && resolve()),
+    );
     ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${member.accessToken}` } }));
-    await new Promise((r) => setTimeout(r, 200));
+    await acknowledged;
     await own.router.stop();
     expect(await closed).toBe(1001);
     await own.stop();

@@ -39,6 +39,8 @@ function load(url: string, concurrency = 6) {
     }
   });
   return {
+    /** Answers so far that were whole. */
+    answered: () => ok,
     async stop() {
       running = false;
       await Promise.all(workers);
@@ -69,7 +71,7 @@ describe('hot reload of the supergraph', () => {
   const env = { AZORA_RATE_LIMIT: 'false' };
 
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite' });
+    platform = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis', 'mint', 'forge'] });
     admin = (await platform.admin()).headers;
     await seedUsers(platform, 2, 'reload');
     dir = mkdtempSync(join(tmpdir(), 'azora-reload-'));
@@ -97,7 +99,7 @@ describe('hot reload of the supergraph', () => {
     expect(await hasAccounts(router.url)).toBe(false);
 
     const traffic = load(router.url);
-    await new Promise((r) => setTimeout(r, 200));
+    await until('traffic flows', () => traffic.answered() >= 6);
     replaceFile(file, composeSupergraph([subgraph(aegis), subgraph(mint), subgraph(forge)]).supergraphSdl);
     await until('the new supergraph is served', () => hasAccounts(router.url));
 
@@ -106,7 +108,8 @@ describe('hot reload of the supergraph', () => {
       logLines.some((l) => l.msg?.includes('new supergraph refused')),
     );
     expect(await hasAccounts(router.url)).toBe(true);
-    await new Promise((r) => setTimeout(r, 200));
+    const answeredBefore = traffic.answered();
+    await until('traffic goes on after the refused file', () => traffic.answered() >= answeredBefore + 6);
     const { ok, failures } = await traffic.stop();
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(20);

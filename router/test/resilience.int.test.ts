@@ -47,8 +47,16 @@ describe('a subgraph that dies and comes back', () => {
   beforeAll(async () => {
     platform = await startPlatform({
       dialect: 'sqlite',
+      subgraphs: ['aegis', 'mint', 'forge'],
       router: {
-        env: { AZORA_BREAKER_THRESHOLD: '3', AZORA_BREAKER_HALF_OPEN_MS: '300', AZORA_HEALTH_CHECK_INTERVAL_MS: '100' },
+        // The half-open delay is long enough that a busy machine (2 s was passed at a load average of 19) cannot pass
+        // it between the third failure and the next request, which must meet the open circuit; the test then waits
+        // for the probe, not for a duration.
+        env: {
+          AZORA_BREAKER_THRESHOLD: '3',
+          AZORA_BREAKER_HALF_OPEN_MS: '5000',
+          AZORA_HEALTH_CHECK_INTERVAL_MS: '100',
+        },
       },
     });
     admin = (await platform.admin()).headers;
@@ -62,13 +70,24 @@ describe('a subgraph that dies and comes back', () => {
 
     for (let i = 0; i < 3; i++)
       expectMintMissing((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body, 'unreachable');
-    expect(await metric(platform.router, 'azora_router_circuit_state', { subgraph: 'mint' })).toBe(1);
+    // The next request at once, before anything else can let the half-open delay pass.
     expectMintMissing((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body, 'circuit_open');
+    expect(await metric(platform.router, 'azora_router_circuit_state', { subgraph: 'mint' })).toBe(1);
     expect(await metric(platform.router, 'azora_router_circuit_state', { subgraph: 'aegis' })).toBe(0);
 
     await platform.restartSubgraph('mint');
-    await new Promise((r) => setTimeout(r, 350)); // past the half-open delay: the next request is the probe
-    expectFull((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body);
+    // Until the half-open delay passes the circuit stays open; the first request after it is the probe, which succeeds.
+    await until(
+      'the half-open probe reaches the restarted subgraph',
+      async () => {
+        const { body } = await platform.request(USERS_WITH_ACCOUNTS, undefined, admin);
+        if (!body.errors) return true;
+        expectMintMissing(body, 'circuit_open');
+        return false;
+      },
+      30_000,
+      250, // each poll is a request through Aegis: no need to hammer it while the delay runs
+    );
     expect(await metric(platform.router, 'azora_router_circuit_state', { subgraph: 'mint' })).toBe(0);
     expectFull((await platform.request(USERS_WITH_ACCOUNTS, undefined, admin)).body);
   });
@@ -82,7 +101,7 @@ describe('faults between the router and a subgraph', () => {
   const quietHealth = { AZORA_HEALTH_CHECK_INTERVAL_MS: '600000' };
 
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite' });
+    platform = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis', 'mint', 'forge'] });
     admin = (await platform.admin()).headers;
     await seedUsers(platform, 3, 'faults');
   });
@@ -94,7 +113,8 @@ describe('faults between the router and a subgraph', () => {
 
   it('times out a hanging subgraph and serves it again once it answers', async () => {
     const router = await platform.startRouter({
-      env: { ...quietHealth, AZORA_SUBGRAPH_TIMEOUT_MS: '300', AZORA_RETRY_MAX_ATTEMPTS: '1' },
+      // The timeout applies to Aegis too, which must still answer in time on a busy machine: 2 s, not less.
+      env: { ...quietHealth, AZORA_SUBGRAPH_TIMEOUT_MS: '2000', AZORA_RETRY_MAX_ATTEMPTS: '1' },
       subgraphUrls: { mint: proxy.url },
     });
     proxy.mode = { kind: 'hang' };
@@ -109,7 +129,8 @@ describe('faults between the router and a subgraph', () => {
 
   it('stops waiting at the request deadline even when the subgraph timeout is longer', async () => {
     const router = await platform.startRouter({
-      env: { ...quietHealth, AZORA_SUBGRAPH_TIMEOUT_MS: '20000', AZORA_REQUEST_DEADLINE_MS: '400' },
+      // The deadline covers Aegis's part too, which must still fit in it on a busy machine: 2 s, not less.
+      env: { ...quietHealth, AZORA_SUBGRAPH_TIMEOUT_MS: '20000', AZORA_REQUEST_DEADLINE_MS: '2000' },
       subgraphUrls: { mint: proxy.url },
     });
     proxy.mode = { kind: 'hang' };
@@ -192,7 +213,7 @@ describe('faults between the router and a subgraph', () => {
 describe('identical queries in flight at once', () => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite' });
+    platform = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis', 'mint', 'forge'] });
     admin = (await platform.admin()).headers;
     await seedUsers(platform, 3, 'dedup');
   });
@@ -293,6 +314,7 @@ describe('identical queries in flight at once', () => {
       });
       const first = graphql(router.url, '{ ping }');
       await until('the first fetch is in flight', () => calls === 1);
+      // Not a wait for something to happen: the gap between the two callers' deadlines is what this test is about.
       await new Promise((r) => setTimeout(r, 400)); // the second caller's deadline comes 400 ms after the first's
       const second = graphql(router.url, '{ ping }');
       await until('the second caller joined it', async () => (await shared(router, 'fixture')) === 1);
@@ -355,7 +377,8 @@ describe('identical queries in flight at once', () => {
 describe("a subgraph's cache hint", () => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite' });
+    // The hints come from the fixture subgraph; Aegis is there only because a supergraph needs a domain to compose with.
+    platform = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis'] });
   });
   afterAll(() => platform?.stop());
 
@@ -393,6 +416,7 @@ describe('two replicas of a subgraph, one dead', () => {
   beforeAll(async () => {
     platform = await startPlatform({
       dialect: 'sqlite',
+      subgraphs: ['aegis', 'mint', 'forge'],
       replicas: { mint: 2 },
       router: { env: { AZORA_HEALTH_CHECK_INTERVAL_MS: '100' } },
     });

@@ -25,22 +25,6 @@ const ACTIVITY = `subscription Activity($accountId: ID!) {
   }
 }`;
 
-/**
- * How many subscriptions to `field` run at the subgraph that owns it (its own gauge, raised once the subscription
- * listens for events): the signal that a subscription through the router is established upstream.
- */
-async function upstream(platform: Platform, subgraph: string, field: string): Promise<number> {
-  const { values } = await platform.subgraphs[subgraph]!.metrics.subscriptionsActive.get();
-  return values.find((v) => v.labels.field === field)?.value ?? 0;
-}
-
-/** Waits until `count` more subscriptions to `field` run at its subgraph than `before`. */
-async function established(platform: Platform, subgraph: string, field: string, before: number, count = 1) {
-  await until(`${count} ${field} subscription(s) established at ${subgraph}`, async () =>
-    (await upstream(platform, subgraph, field)) >= before + count ? true : undefined,
-  );
-}
-
 /** A new, empty USD account of `who`'s. */
 async function emptyAccount(platform: Platform, who: SignedIn): Promise<string> {
   return (await ok(platform, 'mutation { openAccount(input: { currency: "USD" }) { id } }', {}, who)).openAccount.id;
@@ -49,7 +33,7 @@ async function emptyAccount(platform: Platform, who: SignedIn): Promise<string> 
 describe.each(testDialects())('subscriptions through the router on %s', (dialect) => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect });
+    platform = await startPlatform({ dialect, subgraphs: ['aegis', 'mint', 'forge'] });
   });
   afterAll(() => platform?.stop());
 
@@ -62,11 +46,10 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
     const bobClient = connect(platform, { authorization: `Bearer ${bob.accessToken}` });
     const intruder = connect(platform, { authorization: `Bearer ${alice.accessToken}` });
     try {
-      const before = await upstream(platform, 'mint', 'accountActivity');
+      const subscriptions = platform.watchSubscriptions();
       const live = collect(bobClient, ACTIVITY, { accountId: bobAccount });
+      await subscriptions.opened(1); // Bob's reached Mint's event stream
       const spying = collect(intruder, ACTIVITY, { accountId: bobAccount });
-      // Bob's is established at Mint; Alice's is refused there (not her account), so it never counts.
-      await established(platform, 'mint', 'accountActivity', before);
       const sent = await platform.request(
         'mutation($i: TransferInput!) { transfer(input: $i) { id } }',
         {
@@ -121,9 +104,9 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
       const tooManyTokens = `subscription($accountId: ID!) { accountActivity(accountId: $accountId) { ${'direction '.repeat(1100)} } }`;
       expect(await refusal(tooManyTokens)).toEqual({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'tokens' });
 
-      const before = await upstream(platform, 'mint', 'accountActivity');
+      const subscriptions = platform.watchSubscriptions();
       const live = collect(client, ACTIVITY, { accountId: account });
-      await established(platform, 'mint', 'accountActivity', before);
+      await subscriptions.opened(1);
       await deposit(platform, account, '1.00');
       const [event] = await live.until(1);
       expect(event?.data?.accountActivity?.amount).toEqual({ amount: '1.00', currency: 'USD' });
@@ -139,10 +122,10 @@ describe.each(testDialects())('subscriptions through the router on %s', (dialect
     const adminClient = connect(platform, { authorization: `Bearer ${admin.accessToken}` });
     const learnerClient = connect(platform, { authorization: `Bearer ${learner.accessToken}` });
     try {
-      const before = await upstream(platform, 'aegis', 'userSignedUp');
+      const subscriptions = platform.watchSubscriptions();
       const feed = collect(adminClient, 'subscription { userSignedUp { id displayName email } }', {});
+      await subscriptions.opened(1);
       const refused = collect(learnerClient, 'subscription { userSignedUp { id } }', {});
-      await established(platform, 'aegis', 'userSignedUp', before);
       const newcomer = await platform.signUp('Newcomer');
       // Sign-ups committed a moment earlier may still be on their way from the outbox: find the newcomer among them.
       const deadline = Date.now() + 10_000;

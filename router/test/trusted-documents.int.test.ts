@@ -37,6 +37,7 @@ describe('trusted documents', () => {
     writeFileSync(manifest, JSON.stringify({ [`sha256:${sha256(USERS)}`]: USERS, [sha256(ACCOUNT)]: ACCOUNT }));
     platform = await startPlatform({
       dialect: 'sqlite',
+      subgraphs: ['aegis', 'mint', 'forge'],
       router: { env: { AZORA_TRUSTED_DOCUMENTS_MANIFEST: manifest } },
     });
     admin = (await platform.admin()).headers;

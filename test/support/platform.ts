@@ -36,6 +36,8 @@ import type { SupergraphSdlHook } from '@apollo/gateway';
 import type { LivePolicy } from '../../router/src/auth/live-policy';
 import type { Policy } from '../../router/src/auth/policy';
 import { SUPERGRAPH_CONFIG } from '../../router/src/repo-composition';
+import { copyTemplateInto } from './templates';
+import { until } from './waiting';
 import type { SubscriptionLimits } from '../../router/src/subscriptions/server';
 
 /** SQLite always; PostgreSQL too when the global setup found it (and always under CI=true). */
@@ -48,8 +50,14 @@ export function allSubgraphs(): SubgraphDefinition[] {
   return readSupergraphConfig(SUPERGRAPH_CONFIG).map(({ name }) => loadSubgraphDefinition(name));
 }
 
-/** A database of its own for one subgraph in one test run; `drop` removes it. */
-export function scratchDatabase(dialect: Dialect, subgraph: string): { target: DatabaseTarget; drop(): Promise<void> } {
+/** A database of one test run; `drop` removes it. */
+export interface ScratchDatabase {
+  target: DatabaseTarget;
+  drop(): Promise<void>;
+}
+
+/** An empty database of its own for one subgraph in one test run; `drop` removes it. */
+export function scratchDatabase(dialect: Dialect, subgraph: string): ScratchDatabase {
   const suffix = randomBytes(5).toString('hex');
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), `azora-${subgraph}-`));
@@ -62,18 +70,37 @@ export function scratchDatabase(dialect: Dialect, subgraph: string): { target: D
   return { target: { dialect, url }, drop: () => dropPostgresDatabase(url) };
 }
 
+/**
+ * A database of its own for one subgraph, already migrated: a copy of the subgraph's template (see templates.ts),
+ * which is much cheaper than running every migration again.
+ */
+export async function migratedScratchDatabase(
+  dialect: Dialect,
+  definition: SubgraphDefinition,
+): Promise<ScratchDatabase> {
+  const database = scratchDatabase(dialect, definition.name);
+  try {
+    await copyTemplateInto(definition, database.target, process.env.AZORA_TEST_POSTGRES);
+  } catch (error) {
+    await database.drop().catch(() => undefined);
+    throw error;
+  }
+  return database;
+}
+
 /** A subgraph's migrated database of its own, for unit tests of its services (no server). */
 export async function scratchOrm(
   definition: SubgraphDefinition,
   dialect: Dialect = 'sqlite',
 ): Promise<{ orm: Orm; drop(): Promise<void> }> {
-  const database = scratchDatabase(dialect, definition.name);
+  const database = await migratedScratchDatabase(dialect, definition);
   const orm = await openDatabase({
     subgraph: definition.name,
     target: database.target,
     entities: subgraphEntities(definition),
     migrationsDir: definition.migrationsDir,
   });
+  // A copy of the template: nothing is pending, but a stale template would show here rather than in a query.
   await migrateToLatest(orm);
   return {
     orm,
@@ -155,6 +182,12 @@ export interface Platform {
   compose(options?: { only?: string[]; extra?: { name: string; url: string; typeDefs: string }[] }): string;
   /** The event bus the subgraphs publish to and consume from. */
   bus: EventBus;
+  /**
+   * Counts live (not durable-group) subscriptions to the bus from now on. A subscription through the router reaches
+   * the bus once its subgraph's event stream is listening, so a test that starts subscriptions waits with
+   * `opened(n)` for that signal, instead of for a duration, before it causes the event.
+   */
+  watchSubscriptions(): { opened(count: number, timeoutMs?: number): Promise<void> };
   /** Each subgraph's scratch database. */
   databases: Record<string, DatabaseTarget>;
   /** Sends an operation to the router. */
@@ -183,9 +216,17 @@ export interface Platform {
 /** The token issuer every test platform uses. */
 export const TEST_ISSUER = 'http://azora.test';
 
+/** A subgraph by its name in supergraph.yaml, or a definition (a fixture's, or one loaded with other options). */
+export type SubgraphChoice = string | SubgraphDefinition;
+
 export interface PlatformOptions {
   dialect: Dialect;
-  subgraphs?: SubgraphDefinition[];
+  /**
+   * The subgraphs to boot, and no others: a suite names what it uses (Aegis for anyone who signs in), so a new
+   * subgraph does not make suites that never use it slower. They must compose on their own: Mint's `Contract.escrow`
+   * requires fields Forge owns, so a suite that names Mint names Forge too.
+   */
+  subgraphs: SubgraphChoice[];
   /** Extra environment for the subgraphs' own settings (e.g. AZORA_ADMIN_EMAIL). */
   env?: NodeJS.ProcessEnv;
   /** The event bus (default: a new in-process one). */
@@ -209,16 +250,25 @@ export interface PlatformOptions {
  * and puts the real router in front. Tests talk to `routerUrl` like any client.
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
-  const definitions = options.subgraphs ?? allSubgraphs();
+  const definitions = options.subgraphs.map((s) => (typeof s === 'string' ? loadSubgraphDefinition(s) : s));
   const loggerFor = options.loggerFor ?? ((service) => createLogger(service, process.env.AZORA_TEST_LOG ?? 'silent'));
-  const databases = definitions.map((d) =>
-    options.sharing
-      ? { target: options.sharing.databases[d.name]!, drop: async () => undefined }
-      : scratchDatabase(options.dialect, d.name),
+  const copies = await Promise.allSettled(
+    definitions.map(async (d): Promise<ScratchDatabase> =>
+      options.sharing
+        ? { target: options.sharing.databases[d.name]!, drop: async () => undefined }
+        : migratedScratchDatabase(options.dialect, d),
+    ),
   );
+  const failed = copies.find((c) => c.status === 'rejected');
+  if (failed) {
+    await Promise.all(copies.map((c) => c.status === 'fulfilled' && c.value.drop().catch(() => undefined)));
+    throw failed.reason;
+  }
+  const databases = copies.map((c) => (c as PromiseFulfilledResult<ScratchDatabase>).value);
   const keys = generateAssertionKeys();
   // A bus of its own: platforms that share a test process must not see each other's events.
-  const bus = options.bus ?? new InProcessEventBus();
+  const counted = countingBus(options.bus ?? new InProcessEventBus());
+  const bus = counted.bus;
   const admin = {
     email: `admin-${randomBytes(4).toString('hex')}@azora.test`,
     password: randomBytes(12).toString('base64url'),
@@ -350,6 +400,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         ...extra,
       ]).supergraphSdl,
     bus,
+    watchSubscriptions() {
+      const start = counted.opened();
+      return {
+        opened: async (count, timeoutMs) => {
+          await until(
+            `${count} new subscription(s) reached the bus`,
+            () => counted.opened() - start >= count,
+            timeoutMs,
+          );
+        },
+      };
+    },
     databases: Object.fromEntries(definitions.map((d, i) => [d.name, databases[i]!.target])),
     request,
     signUp,
@@ -376,6 +438,23 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     },
     startRouter: startTestRouter,
     stop,
+  };
+}
+
+/** `inner`, counting the live subscriptions ever made to it (without a durable group: subscriptions, not consumers). */
+function countingBus(inner: EventBus): { bus: EventBus; opened(): number } {
+  let opened = 0;
+  return {
+    opened: () => opened,
+    bus: {
+      publish: (event) => inner.publish(event),
+      subscribe(topics, handler, options) {
+        const unsubscribe = inner.subscribe(topics, handler, options);
+        if (!options?.group) opened++;
+        return unsubscribe;
+      },
+      close: () => inner.close(),
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { REPO_ROOT } from '../../router/src/repo-composition';
+import { until } from './waiting';
 
 export interface ChildRun {
   child: ChildProcess;
@@ -9,6 +10,8 @@ export interface ChildRun {
   stderr(): string;
   /** Its exit code (null when killed by a signal). */
   exited: Promise<number | null>;
+  /** Resolves once it has printed `text`; rejects with what it printed if it exits first or `timeoutMs` passes. */
+  printed(text: string, timeoutMs?: number): Promise<void>;
 }
 
 /** Starts a command in the repository root the way an operator would, capturing what it prints. */
@@ -20,7 +23,33 @@ export function runInRepo(command: string, args: string[], env: NodeJS.ProcessEn
   child.stdout!.on('data', (chunk) => ((stdout += chunk), (output += chunk)));
   child.stderr!.on('data', (chunk) => ((stderr += chunk), (output += chunk)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, stdout: () => stdout, stderr: () => stderr, exited };
+  const printed = (text: string, timeoutMs = 60_000) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!output.includes(text)) return;
+        done();
+        resolve();
+      };
+      const fail = (why: string) => {
+        done();
+        reject(new Error(`${why} before printing "${text}":\n${output}`));
+      };
+      const onExit = (code: number | null) => fail(`exited with ${code}`);
+      const timer = setTimeout(() => fail(`${timeoutMs} ms passed`), timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        child.stderr!.off('data', check);
+        child.off('exit', onExit);
+      };
+      // Listeners added after the capturing ones, so `output` already holds the chunk when `check` runs.
+      child.stdout!.on('data', check);
+      child.stderr!.on('data', check);
+      child.once('exit', onExit);
+      check();
+      if (child.exitCode !== null) fail(`exited with ${child.exitCode}`);
+    });
+  return { child, output: () => output, stdout: () => stdout, stderr: () => stderr, exited, printed };
 }
 
 export interface RouterProcess extends ChildRun {
@@ -46,17 +75,22 @@ export function runRouterProcess(args: string[], port: number, env: NodeJS.Proce
     ...run,
     url: `${base}/graphql`,
     async listening() {
-      const deadline = Date.now() + 60_000;
-      while (
-        (await fetch(`${base}/health`).then(
-          (r) => r.status,
-          () => 0,
-        )) !== 200
-      ) {
-        if (run.child.exitCode !== null || run.child.signalCode !== null || Date.now() > deadline)
-          throw new Error(`router did not start:\n${run.output()}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await until(
+        'the router answers /health',
+        async () => {
+          if (run.child.exitCode !== null || run.child.signalCode !== null)
+            throw new Error(`router did not start:\n${run.output()}`);
+          return (
+            (await fetch(`${base}/health`).then(
+              (r) => r.status,
+              () => 0,
+            )) === 200
+          );
+        },
+        60_000,
+      ).catch((error: Error) => {
+        throw error.message.startsWith('timed out') ? new Error(`${error.message}:\n${run.output()}`) : error;
+      });
     },
     async stop() {
       if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGTERM');

@@ -45,7 +45,7 @@ describe('@azora/sdk against the real router', () => {
   let treasury: AzoraClient;
 
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite' });
+    platform = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis', 'mint', 'forge'] });
     const { accessToken } = await platform.userWithRoles(['treasury'], 'treasurer');
     treasury = createAzoraClient({ url: platform.routerUrl, getToken: () => accessToken });
   });

@@ -11,7 +11,7 @@ import {
   type AzoraError,
   type TokenSession,
 } from '@azora/sdk';
-import { startPlatform, until, type Platform } from '@azora/testing';
+import { startPlatform, until, wsUrlOf, type Platform } from '@azora/testing';
 
 /*
  * A live subscription outlives its access token against the real router: the router closes a socket (4403) when the
@@ -41,6 +41,7 @@ describe('the SDK renews a live connection’s credentials against the real rout
   beforeAll(async () => {
     platform = await startPlatform({
       dialect: 'sqlite',
+      subgraphs: ['aegis', 'mint', 'nexus', 'forge'],
       env: { AEGIS_ACCESS_TOKEN_TTL_SECONDS: String(TOKEN_SECONDS) },
     });
   }, 60_000);
@@ -87,9 +88,19 @@ describe('the SDK renews a live connection’s credentials against the real rout
     const firstExpiry = tokenExpiry(firstToken)!;
     expect(firstExpiry - Date.now()).toBeLessThanOrEqual(TOKEN_SECONDS * 1000);
 
+    // A control socket on the same first token that is never renewed: the router closing it (4403) is the signal that
+    // the first token has expired, so the test waits for that rather than for a duration.
+    const control = new WebSocket(wsUrlOf(platform.routerUrl), 'graphql-transport-ws');
+    const controlClosed = new Promise<number>((resolve) => control.on('close', (code) => resolve(code)));
+    control.on('error', () => undefined);
+    control.once('open', () =>
+      control.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${firstToken}` } })),
+    );
+
     const received: string[] = [];
     const failures: AzoraError[] = [];
     let reconnects = 0;
+    const subscriptions = platform.watchSubscriptions();
     const stop = bob.client.subscribe(
       AccountActivityDocument,
       { accountId: to.id },
@@ -105,20 +116,14 @@ describe('the SDK renews a live connection’s credentials against the real rout
         input: { fromAccountId: from.id, toAccountId: to.id, amount, idempotencyKey: `renewal-${++sent}-${to.id}` },
       });
 
-    // The subscription is live once an event arrives; subscribing is asynchronous, so a cent is sent until one does.
-    await until(
-      'the first event',
-      async () => {
-        if (received.length > 0) return true;
-        await send('0.01');
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        return received.length > 0;
-      },
-      20_000,
-    );
+    // The subscription is live once it has reached Mint's event stream.
+    await subscriptions.opened(1);
+    await send('0.01');
+    await until('the first event', () => received.includes('0.01'), 20_000);
 
-    // Wait until well past the first token's expiry: without a renewal the router closes the socket then.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstExpiry - Date.now()) + 3_000));
+    // Past the first token's expiry: without a renewal the router would close Bob's socket as it closed this one.
+    expect(await controlClosed).toBe(4403);
+    expect(Date.now()).toBeGreaterThanOrEqual(firstExpiry);
     await send('2.00');
     await until('the event sent after the first token expired', async () => received.includes('2.00'), 20_000);
 

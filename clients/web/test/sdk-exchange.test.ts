@@ -51,8 +51,22 @@ describe("the web app's urql exchange over the SDK", () => {
     query.unsubscribe();
     server.drop();
     server.log.publish();
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect({ seqs, queries: server.httpQueries() }).toEqual({ seqs: [1, 3], queries: 2 });
+    // A new subscription makes the SDK connect again, which would also resubscribe and refetch anything it still
+    // held: once the probe's own event has arrived, the torn-down operations have had their chance to come back.
+    const probe: number[] = [];
+    const probing = pipe(
+      client.subscription(TICKS, {}),
+      subscribe((result) => result.data && probe.push(result.data.ticks.seq)),
+    );
+    await until('the probe is subscribed', async () => server.subscribes.length >= 3);
+    server.log.publish();
+    await until('the probe has an event', async () => probe.length === 1);
+    probing.unsubscribe();
+    expect({ seqs, queries: server.httpQueries(), subscribes: server.subscribes.length }).toEqual({
+      seqs: [1, 3],
+      queries: 2,
+      subscribes: 3,
+    });
   });
 
   it('says on each subscription result whether it is live: once the connection is accepted, not while it is lost', async () => {

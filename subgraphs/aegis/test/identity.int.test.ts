@@ -13,7 +13,7 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 describe.each(testDialects())('Aegis identity through the router on %s', (dialect) => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect, apiKeyCacheMs: 0 });
+    platform = await startPlatform({ dialect, subgraphs: ['aegis'], apiKeyCacheMs: 0 });
   });
   afterAll(() => platform?.stop());
 
@@ -300,7 +300,11 @@ describe.each(testDialects())('Aegis identity through the router on %s', (dialec
 describe('sign-in throttling per client address', () => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect: 'sqlite', env: { AEGIS_SIGN_IN_MAX_FAILURES_PER_IP: '3' } });
+    platform = await startPlatform({
+      dialect: 'sqlite',
+      subgraphs: ['aegis'],
+      env: { AEGIS_SIGN_IN_MAX_FAILURES_PER_IP: '3' },
+    });
   });
   afterAll(() => platform?.stop());
 

@@ -67,7 +67,7 @@ describe.each(testDialects())('learn → prove → earn through the router on %s
   let faculty: SignedIn;
   let treasury: SignedIn;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect });
+    platform = await startPlatform({ dialect, subgraphs: ['aegis', 'mint', 'nexus', 'lms', 'forge'] });
     faculty = await platform.userWithRoles(['faculty'], 'grace');
     treasury = await platform.userWithRoles(['treasury'], 'treasurer');
   });

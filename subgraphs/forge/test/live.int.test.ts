@@ -3,6 +3,7 @@ import {
   connectWs,
   fundedAccount,
   hire,
+  jobWithApplicant,
   ok,
   startPlatform,
   testDialects,
@@ -15,7 +16,7 @@ const CONTRACTS = 'subscription { contractUpdates { id status amount { amount cu
 describe.each(testDialects())('Forge live updates through the router on %s', (dialect) => {
   let platform: Platform;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect });
+    platform = await startPlatform({ dialect, subgraphs: ['aegis', 'mint', 'forge'] });
   });
   afterAll(() => platform?.stop());
 
@@ -42,12 +43,13 @@ describe.each(testDialects())('Forge live updates through the router on %s', (di
     const freelancerSocket = connectWs(platform.routerUrl, { authorization: `Bearer ${freelancer.accessToken}` });
     const outsiderSocket = connectWs(platform.routerUrl, { authorization: `Bearer ${outsider.accessToken}` });
     try {
+      const subscriptions = platform.watchSubscriptions();
       const applications = collect(posterSocket, APPLICATIONS, { j: postJob.id });
-      const peeking = collect(outsiderSocket, APPLICATIONS, { j: postJob.id });
       const employerContracts = collect(posterSocket, CONTRACTS);
       const freelancerContracts = collect(freelancerSocket, CONTRACTS);
       const outsiderContracts = collect(outsiderSocket, CONTRACTS);
-      await new Promise((r) => setTimeout(r, 400));
+      await subscriptions.opened(4); // each has reached Forge's event stream
+      const peeking = collect(outsiderSocket, APPLICATIONS, { j: postJob.id });
 
       const { applyToJob } = await ok(
         platform,
@@ -81,8 +83,15 @@ describe.each(testDialects())('Forge live updates through the router on %s', (di
           expect(step).toMatchObject({ id: contractId, amount: { amount: '300.00', currency: 'USD' } });
         expect(steps.at(-1)!.status).toBe('ACTIVE');
       }
-      await new Promise((r) => setTimeout(r, 300));
-      expect(outsiderContracts.results).toEqual([]);
+      // The outsider's feed saw none of that contract: the first update it gets is of a contract of their own, made
+      // after the one above was ACTIVE for both parties.
+      const { applicationId } = await jobWithApplicant(platform, employer, outsider, ['typescript'], {
+        amount: '10.00',
+        currency: 'USD',
+      });
+      const ownContract = await hire(platform, employer, applicationId);
+      const [first] = await outsiderContracts.until(1);
+      expect(first?.data?.contractUpdates?.id).toBe(ownContract);
     } finally {
       await Promise.all([posterSocket.dispose(), freelancerSocket.dispose(), outsiderSocket.dispose()]);
     }

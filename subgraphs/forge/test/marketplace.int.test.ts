@@ -70,6 +70,7 @@ describe.each(testDialects())('the Forge marketplace through the router on %s', 
     // A 50-job board with nested lists costs more than the router's default limit allows: raised here on purpose.
     platform = await startPlatform({
       dialect,
+      subgraphs: ['aegis', 'forge'],
       loggerFor: logs.loggerFor,
       router: { env: { AZORA_LIMIT_MAX_COST: '20000', AZORA_RATE_LIMIT_CAPACITY: '1000000' } },
     });

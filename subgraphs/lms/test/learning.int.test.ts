@@ -37,7 +37,7 @@ describe.each(testDialects())('LMS through the router on %s', (dialect) => {
   let platform: Platform;
   let faculty: SignedIn;
   beforeAll(async () => {
-    platform = await startPlatform({ dialect });
+    platform = await startPlatform({ dialect, subgraphs: ['aegis', 'lms'] });
     faculty = await platform.userWithRoles(['faculty'], 'faculty');
   });
   afterAll(() => platform?.stop());

@@ -97,7 +97,7 @@ describe.each(testDialects())('backup and restore on %s', (dialect) => {
   const backups = mkdtempSync(join(tmpdir(), 'azora-backups-'));
   const fresh = allSubgraphs().map((d) => ({ name: d.name, ...scratchDatabase(dialect, d.name) }));
   beforeAll(async () => {
-    platform = await startPlatform({ dialect });
+    platform = await startPlatform({ dialect, subgraphs: allSubgraphs() });
   });
   afterAll(async () => {
     await platform?.stop();

@@ -52,7 +52,7 @@ describe('the web app in a real browser', () => {
   beforeAll(async () => {
     // The router serves clients/web/dist; build it first if the sources changed since the last build.
     await ensureWebAppBuilt();
-    platform = await startPlatform({ dialect: 'sqlite' });
+    platform = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis', 'mint', 'forge'] });
     origin = new URL(platform.routerUrl).origin;
     const { accessToken } = await platform.userWithRoles(['treasury'], 'treasurer');
     treasury = createAzoraClient({ url: platform.routerUrl, getToken: () => accessToken });

@@ -41,7 +41,7 @@ describe('the course catalogue and the job board in a real browser', () => {
 
   beforeAll(async () => {
     await ensureWebAppBuilt();
-    platform = await startPlatform({ dialect: 'sqlite' });
+    platform = await startPlatform({ dialect: 'sqlite', subgraphs: ['aegis', 'mint', 'lms', 'forge'] });
     origin = new URL(platform.routerUrl).origin;
     browser = await launchBrowser();
   }, 60_000);
