@@ -63,7 +63,7 @@ async function exclusively<T>(task: () => Promise<T>): Promise<T> {
       // A builder that died leaves its lock behind; builds take seconds, so an old lock is abandoned.
       if (Date.now() - statSync(LOCK_DIR, { throwIfNoEntry: false })!.mtimeMs > STALE_LOCK_MS)
         rmSync(LOCK_DIR, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`${LOCK_DIR} is held by another build`);
+      if (Date.now() > deadline) throw new Error(`${LOCK_DIR} is held by another build`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }

@@ -8,7 +8,6 @@ import {
   ok,
   startPlatform,
   testDialects,
-  until,
   wsUrlOf,
   type Platform,
   type SignedIn,

@@ -13,7 +13,7 @@ export interface GraphQLParams {
 }
 
 /** A JSON object (not an array, not null). */
-export const isObject = (value: unknown): value is Record<string, any> =>
+export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const HASH = /^(?:sha256:)?([0-9a-f]{64})$/;

@@ -354,7 +354,7 @@ export class SubgraphClient {
   async probe(timeoutMs = Math.min(2000, this.settings.healthCheckIntervalMs)): Promise<boolean> {
     const results = await Promise.all(
       this.replicas.map(async (replica) => {
-        let ok = false;
+        let ok: boolean;
         try {
           const response = await replica.pool.request({
             path: '/ready',

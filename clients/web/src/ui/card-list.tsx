@@ -8,7 +8,10 @@ import { MorePages, type MorePagesProps } from './cursor-pages';
 export function CardList<
   T extends { id: string },
   TData = unknown,
-  TVariables extends { first?: number | null; after?: string | null } = {},
+  TVariables extends { first?: number | null; after?: string | null } = {
+    first?: number | null;
+    after?: string | null;
+  },
 >(props: {
   label: string;
   items: readonly T[];
