@@ -1,5 +1,4 @@
 import { UniqueConstraintViolationException, defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { z } from 'zod';
 import type { Orm, SqlEntityManager } from './database';
 import type { DomainEvent, EventBus } from './events';
 import type { Identity } from './identity';
@@ -51,16 +50,6 @@ export type ConsumerContextFactory = (em: SqlEntityManager, identity: Identity, 
 const noContext: ConsumerContextFactory = () => {
   throw new Error('this consumer was started without its subgraph, so it has no request context');
 };
-
-/**
- * Reads an event's payload with the consumer's schema; a payload this version cannot read is logged and skipped (null),
- * never retried forever.
- */
-export function readPayload<T>(schema: z.ZodType<T>, payload: unknown, log: Logger): T | null {
-  const parsed = schema.safeParse(payload);
-  if (!parsed.success) log.error({ issues: parsed.error.issues }, 'event payload this consumer cannot read; skipped');
-  return parsed.success ? parsed.data : null;
-}
 
 /**
  * Handles one event exactly once per consumer: the processed-event row and the consumer's writes commit together, and

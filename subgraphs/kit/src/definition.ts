@@ -135,10 +135,6 @@ export interface SubgraphDefinition<Recipe extends AnyRecipe = AnyRecipe> {
   checkEnv?: (env: NodeJS.ProcessEnv, nodeEnv: NodeEnv) => string[];
   /** Runs once after migrations (and after `context.runtime`): adds HTTP routes, consumers or a stop step. */
   setup?(deps: SetupDeps & { runtime: ContextOf<Recipe>['runtime'] }): Promise<SubgraphExtension>;
-  /**
-   * @deprecated The old shape (before issue 14's migration of Aegis, Mint and Forge): use `context.loaders`.
-   */
-  loaders?: (em: SqlEntityManager) => unknown;
 }
 
 export interface SetupDeps {
@@ -152,8 +148,6 @@ export interface SetupDeps {
 }
 
 export interface SubgraphExtension {
-  /** Extra per-request context. Prefer `context.config` and `context.services`, which the context type shows. */
-  context?: (base: SubgraphContext<unknown>) => Record<string, unknown>;
   /** Extra HTTP routes beside `/graphql` (e.g. Aegis's JWKS). They are not behind the identity assertion. */
   routes?: (app: express.Express) => void;
   /** Consumers built with what `setup` read (e.g. the subgraph's settings), started beside the definition's own. */
@@ -187,8 +181,6 @@ export interface RequestParts {
   config?: unknown;
   /** The subgraph's process-wide state (`context.runtime`), made once at start-up. */
   runtime?: unknown;
-  /** Extra context from the old shape's `setup` (compatibility until Aegis, Mint and Forge migrate). */
-  extend?: (base: SubgraphContext<unknown>) => Record<string, unknown>;
 }
 
 /**
@@ -208,12 +200,11 @@ export function requestContext<Recipe extends AnyRecipe>(
     identity: parts.identity,
     bus: parts.bus ?? inProcessBus(),
     em: parts.em,
-    loaders: (recipe.loaders ?? definition.loaders)?.(parts.em) ?? {},
+    loaders: recipe.loaders?.(parts.em) ?? {},
   };
   const services: Record<string, object> = {};
   const context = {
     ...base,
-    ...parts.extend?.(base),
     events: eventRecorder(definition.name, (recipe.events ?? {}) as EventCatalog, parts.em),
     config: 'config' in parts ? parts.config : subgraphConfig(definition),
     runtime: parts.runtime,

@@ -115,7 +115,7 @@ export async function startSubgraph(
     const runtime = await definition.context?.runtime?.({ ...deps, config });
     const extension: SubgraphExtension = definition.setup ? await definition.setup({ ...deps, runtime }) : {};
     const contextFor = (requestId: string, identity: Identity, em = orm.em.fork()) =>
-      requestContext(definition, { em, identity, requestId, log, bus, config, runtime, extend: extension.context });
+      requestContext(definition, { em, identity, requestId, log, bus, config, runtime });
     if (options.demoData && definition.seedDemoData) {
       const em = orm.em.fork();
       await definition.seedDemoData(em, log, (identity) => contextFor('demo-data', identity, em));
