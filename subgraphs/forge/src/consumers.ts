@@ -1,8 +1,8 @@
-import { z } from 'zod';
-import { lmsEvents } from '@azora/lms';
+// Only the producers' event schemas, not their definitions.
+import { lmsEvents } from '@azora/lms/src/events';
+import { mintEvents } from '@azora/mint/src/events';
 import {
   DomainError,
-  event,
   readEvent,
   type EventConsumer,
   type EventPayload,
@@ -29,22 +29,10 @@ export const skillsConsumer = (contextOf: ConsumerContext): EventConsumer => ({
   },
 });
 
-const holdAnswer = z.object({ contractId: z.string().min(1) });
-
-/**
- * Mint's answers to the contract saga (topic `mint.hold`), as far as Forge reads them. Mint does not export its
- * event schemas yet: once it does, read with those (`mintEvents` from '@azora/mint') and delete these.
- */
-export const mintHoldAnswers = {
-  'mint.hold.placed': event('mint.hold', holdAnswer),
-  'mint.hold.released': event('mint.hold', holdAnswer),
-  'mint.hold.refunded': event('mint.hold', holdAnswer),
-  'mint.hold.failed': event(
-    'mint.hold',
-    holdAnswer.extend({ step: z.enum(['place', 'release', 'refund']).optional(), reason: z.string().optional() }),
-  ),
-};
-type HoldAnswers = typeof mintHoldAnswers;
+type HoldAnswers = Pick<
+  typeof mintEvents,
+  'mint.hold.placed' | 'mint.hold.released' | 'mint.hold.refunded' | 'mint.hold.failed'
+>;
 type HoldAnswer = keyof HoldAnswers;
 
 /** Mint's answers to the contract saga, and the move each one makes. */
@@ -54,7 +42,7 @@ const MOVES: {
   'mint.hold.placed': (contracts, { contractId }) => contracts.funded(contractId),
   'mint.hold.released': (contracts, { contractId }) => contracts.paid(contractId),
   'mint.hold.refunded': (contracts, { contractId }) => contracts.refunded(contractId),
-  'mint.hold.failed': (contracts, { contractId, step, reason = 'refused' }) =>
+  'mint.hold.failed': (contracts, { contractId, step, reason }) =>
     step === 'place' ? contracts.fundingRefused(contractId, reason) : contracts.settlementRefused(contractId, reason),
 };
 const isHoldAnswer = (type: string): type is HoldAnswer => Object.hasOwn(MOVES, type);
@@ -69,7 +57,7 @@ export const contractSagaConsumer = (contextOf: ConsumerContext): EventConsumer 
   async handle(em, event, log) {
     const type = event.type;
     if (!isHoldAnswer(type)) return;
-    const answer = readEvent(mintHoldAnswers, type, event, log);
+    const answer = readEvent(mintEvents, type, event, log);
     if (!answer) return;
     const move = MOVES[type] as (
       contracts: ContractService,

@@ -268,10 +268,22 @@ describe('Forge services (SQLite)', () => {
   it("moves a contract on Mint's answer once, and drops an answer that no longer fits", async () => {
     const { employer, applicationId } = await application();
     const { id } = await as(employer).contracts.hire(applicationId);
-    const placed = delivered('mint.hold', 'mint.hold.placed', { contractId: id, holdId: newId() });
+    // Mint's whole payloads: Forge reads them with Mint's own schemas.
+    const placed = delivered('mint.hold', 'mint.hold.placed', {
+      contractId: id,
+      holdId: newId(),
+      amount: '250.00',
+      currency: 'USD',
+      payeeAccountId: null,
+    });
     expect(await consumeOnce(orm, consumer('forge.contract-saga'), placed, log)).toBe(true);
     expect(await consumeOnce(orm, consumer('forge.contract-saga'), placed, log)).toBe(false);
-    const late = delivered('mint.hold', 'mint.hold.failed', { contractId: id, step: 'place', reason: 'Too late' });
+    const late = delivered('mint.hold', 'mint.hold.failed', {
+      contractId: id,
+      step: 'place',
+      code: 'INSUFFICIENT_FUNDS',
+      reason: 'Too late',
+    });
     expect(await consumeOnce(orm, consumer('forge.contract-saga'), late, log)).toBe(true);
     expect(await em().findOneOrFail(Contract, { id })).toMatchObject({ status: 'ACTIVE', statusReason: null });
     expect(await events(id)).toEqual(['forge.contract.created', 'forge.contract.activated']);

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { event } from '@azora/kit';
+import { event, type EventPayload } from '@azora/kit';
+// Only Forge's event schemas, not its definition: the two subgraphs read each other's events.
+import { forgeEvents } from '@azora/forge/src/events';
 import { TRANSFER_KINDS } from './entities/transfer.entity';
 
 const id = z.string().min(1);
@@ -43,23 +45,8 @@ export const mintEvents = {
   ),
 };
 
-/**
- * What Mint reads of Forge's contract events, by type. The producer is Forge: these should be Forge's own schemas
- * (`import { forgeEvents } from '@azora/forge'`), but Forge exports none yet (its migration to the kit's shape runs
- * in parallel), so Mint declares here the part of the payload it needs, in the same shape `readEvent` takes. Replace
- * this catalogue with Forge's once Forge exports it.
- */
-const forgeContractRequest = z.object({
-  contractId: z.string().min(1).max(36),
-  employerId: z.string().min(1),
-  freelancerId: z.string().min(1),
-  amount: z.string(),
-  currency: z.string(),
-});
-export type ForgeContractRequest = z.infer<typeof forgeContractRequest>;
-
-export const forgeContractEvents = {
-  'forge.contract.created': event('forge.contract', forgeContractRequest),
-  'forge.contract.completion_requested': event('forge.contract', forgeContractRequest),
-  'forge.contract.cancellation_requested': event('forge.contract', forgeContractRequest),
-};
+/** What Mint needs of a Forge contract event to move its money (Forge's schema carries more). */
+export type ForgeContractRequest = Pick<
+  EventPayload<typeof forgeEvents, 'forge.contract.created'>,
+  'contractId' | 'employerId' | 'freelancerId' | 'amount' | 'currency'
+>;

@@ -1,8 +1,10 @@
 import { readEvent, type EventConsumer, type Logger, type SqlEntityManager } from '@azora/kit';
-import { forgeContractEvents, type SagaStep } from './events';
+import { forgeEvents } from '@azora/forge/src/events';
+import type { SagaStep } from './events';
 import type { Context } from './schema';
 
-type ForgeRequest = keyof typeof forgeContractEvents;
+type ForgeRequest =
+  'forge.contract.created' | 'forge.contract.completion_requested' | 'forge.contract.cancellation_requested';
 
 /** Forge's requests, and the step Mint performs for each; the contract's other news need nothing from Mint. */
 const STEPS: Record<ForgeRequest, SagaStep> = {
@@ -22,7 +24,7 @@ export const contractEscrowConsumer = (contextFor: (em: SqlEntityManager, log: L
   topics: ['forge.contract'],
   async handle(em, event, log) {
     if (!isRequest(event.type)) return;
-    const contract = readEvent(forgeContractEvents, event.type, event, log);
+    const contract = readEvent(forgeEvents, event.type, event, log);
     if (contract) await contextFor(em, log).services.escrow.perform(STEPS[event.type], contract);
   },
 });

@@ -41,14 +41,22 @@ describe("Mint's side of the contract saga (SQLite)", () => {
   });
   afterAll(() => drop?.());
 
-  /** A Forge contract event, as Forge's outbox would publish it. */
+  /** A Forge contract event, as Forge's outbox would publish it (Forge's whole payload: Mint reads with its schema). */
   const forgeEvent = (type: string, contract: Record<string, string>, id = newId()): DomainEvent => ({
     id,
     topic: 'forge.contract',
     type,
     source: 'forge',
     occurredAt: new Date().toISOString(),
-    payload: { amount: '250.00', currency: 'USD', ...contract },
+    payload: {
+      jobId: newId(),
+      applicationId: newId(),
+      amount: '250.00',
+      currency: 'USD',
+      status: 'PENDING_FUNDING',
+      reason: null,
+      ...contract,
+    },
   });
   const handle = (event: DomainEvent, escrow = consumer) => consumeOnce(orm, escrow, event, log);
   /** Mint's answers about one contract, oldest first. */
