@@ -11,7 +11,7 @@ export const routerEnvSchema = routerSettingsEnv.extend({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AZORA_SUPERGRAPH_FILE: z.string().optional(),
   AZORA_SUPERGRAPH_CONFIG: z.string().optional(),
-  /** A permission policy file for the supergraph served, or `permissive`; Azora's rule tree when unset. */
+  /** A permission policy file for the supergraph served, or `permissive`; the supergraph's own access directives alone when unset. */
   AZORA_POLICY_FILE: z.string().min(1).optional(),
   /** Production mode accepts the permissive policy only with this set to `every-field-is-public`. */
   AZORA_CONFIRM_PERMISSIVE_POLICY: z.string().optional(),

@@ -122,8 +122,8 @@ export interface SubgraphDefinition<Recipe extends AnyRecipe = AnyRecipe> {
    */
   seedDemoData?(em: SqlEntityManager, log: Logger, as: (identity: Identity) => ContextOf<Recipe>): Promise<void>;
   /**
-   * Object-level graphql-shield rules (those that need the parent object). Whole-field role rules live in the
-   * router's deny-by-default tree; here anything without a rule is allowed, and `_service`/`_entities` always are.
+   * Object-level graphql-shield rules (those that need the parent object). Whole-field access is an access directive in
+   * the SDL, which the router enforces deny-by-default; here anything without a rule is allowed, and `_service`/`_entities` always are.
    */
   permissions?: IRules | Record<string, unknown>;
   /**

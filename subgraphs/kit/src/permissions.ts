@@ -5,7 +5,7 @@ import { hasRole, type Identity } from './identity';
 
 /**
  * Object-level rules for subgraph shields: they need the parent object, which only the subgraph has. Role and
- * scope rules for whole fields live in the router's rule tree.
+ * scope rules for whole fields are access directives in the subgraph's SDL, which the router enforces.
  */
 interface WithIdentity {
   identity: Identity;

@@ -13,7 +13,7 @@ const context = subgraphContext({
 /** What every Nexus resolver and service receives (codegen's `contextType`). */
 export type Context = ContextOf<typeof context>;
 
-/** Azora Nexus: the durable log of every domain event. Reading it is for admins and operators (router rule tree). */
+/** Azora Nexus: the durable log of every domain event. Reading it is for admins and operators (its SDL's access directives). */
 export const nexus = defineSubgraph({
   name: 'nexus',
   typeDefs: loadTypeDefs(join(__dirname, '..', 'schema.graphql')),
