@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApolloGateway, type SupergraphSdlHook } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -10,6 +9,8 @@ import express from 'express';
 import type { KeyObject } from 'node:crypto';
 import {
   createLogger,
+  listen,
+  mountServiceEndpoints,
   ErrorCode,
   operationsPlugin,
   REQUEST_ID_HEADER,
@@ -250,20 +251,14 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     log,
   });
 
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok', service: 'router' });
-  });
-  app.get('/ready', async (_req, res) => {
-    const { ready, checks } = await readiness();
-    res.status(ready ? 200 : 503).json({
-      status: ready ? 'ready' : 'unavailable',
-      supergraphLoaded: schemaLoaded,
-      stopping,
-      subgraphs: Object.fromEntries(checks.map(([name, ok]) => [name, ok ? 'up' : 'down'])),
-    });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  mountServiceEndpoints(app, {
+    health: { service: 'router' },
+    readiness: async () => {
+      const { ready, checks } = await readiness();
+      const subgraphs = Object.fromEntries(checks.map(([name, ok]) => [name, ok ? 'up' : 'down']));
+      return { ready, body: { supergraphLoaded: schemaLoaded, stopping, subgraphs } };
+    },
+    registry: metrics.registry,
   });
   // Aegis's public endpoints, at the one address clients know.
   for (const path of aegisUrl ? ['/.well-known/jwks.json', '/.well-known/openid-configuration', '/oauth/token'] : []) {
@@ -323,13 +318,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   );
   serveWebApp(app, log);
 
-  await new Promise<void>((resolveListen, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolveListen());
-  });
-  const port = (httpServer.address() as AddressInfo).port;
-  const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
-  const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}/graphql`;
+  const { port, url } = await listen(httpServer, options.port, options.host);
   log.info({ url, subgraphs: pool.served }, 'router listening');
 
   let stopped: Promise<void> | undefined;

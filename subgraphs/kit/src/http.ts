@@ -12,6 +12,7 @@ import { IDENTITY_HEADER, verifyIdentityAssertion, type Identity } from './ident
 import type { Logger } from './logger';
 import { operationsPlugin, type SubgraphMetrics } from './metrics';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
+import { mountServiceEndpoints } from './service-http';
 import { requestScope } from './telemetry';
 
 export interface SubgraphHttpOptions {
@@ -66,15 +67,10 @@ export async function createSubgraphHttp(options: SubgraphHttpOptions): Promise<
   });
   await apollo.start();
 
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok', subgraph: name });
-  });
-  app.get('/ready', async (_req, res) => {
-    const ok = await options.ready();
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', subgraph: name });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  mountServiceEndpoints(app, {
+    health: { subgraph: name },
+    readiness: async () => ({ ready: await options.ready(), body: { subgraph: name } }),
+    registry: metrics.registry,
   });
   options.routes?.(app);
   app.use(

@@ -27,3 +27,4 @@ export * from './consumers';
 export * from './event-stream';
 export * from './redis-bus';
 export * from './domain';
+export * from './service-http';

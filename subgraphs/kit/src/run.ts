@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { listen } from './service-http';
 import type { KeyObject } from 'node:crypto';
 import {
   ConfigError,
@@ -145,13 +145,7 @@ export async function startSubgraph(
     });
 
     const httpServer = http.httpServer;
-    await new Promise<void>((resolveListen, reject) => {
-      httpServer.once('error', reject);
-      httpServer.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolveListen());
-    });
-    const port = (httpServer.address() as AddressInfo).port;
-    const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
-    const url = `http://${host}:${port}/graphql`;
+    const { port, url } = await listen(httpServer, options.port, options.host);
     log.info({ url, database: options.target.dialect }, 'subgraph listening');
     relay.start();
     const stopConsumers = startConsumers(
