@@ -163,8 +163,8 @@ describe('npm run new-subgraph', () => {
         'test/composition.test.ts',
       ]);
       expect({ code: jest.code, tail: jest.output.slice(-5000) }).toMatchObject({ code: 0 });
-      expect(jest.output).toMatch(new RegExp(`PASS subgraphs/${NAME}/test/item\\.int\\.test\\.ts`));
-      expect(jest.output).toMatch(new RegExp(`PASS subgraphs/${NAME}/test/item\\.service\\.test\\.ts`));
+      expect(jest.output).toMatch(new RegExp(`PASS (?:\\w+ )?subgraphs/${NAME}/test/item\\.int\\.test\\.ts`));
+      expect(jest.output).toMatch(new RegExp(`PASS (?:\\w+ )?subgraphs/${NAME}/test/item\\.service\\.test\\.ts`));
     },
     15 * MINUTES,
   );
