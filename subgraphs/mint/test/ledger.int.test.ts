@@ -114,6 +114,12 @@ async function assertInvariants(platform: Platform, expectedUserTotalMinor: bigi
   return transfers;
 }
 
+/**
+ * How many concurrent transfers the stress test moves. 500 keep 32 in flight over three hot accounts, which is where
+ * the races are; a soak runs more (`AZORA_LEDGER_STRESS_TRANSFERS=2000`), and `npm run bench:ledger` measures speed.
+ */
+const STRESS_TRANSFERS = Number(process.env.AZORA_LEDGER_STRESS_TRANSFERS ?? 500);
+
 describe.each(testDialects())('the ledger under concurrency, through the router, on %s', (dialect) => {
   let platform: Platform;
   beforeAll(async () => {
@@ -121,13 +127,13 @@ describe.each(testDialects())('the ledger under concurrency, through the router,
   });
   afterAll(() => platform?.stop());
 
-  it('moves 2,000 skewed concurrent transfers with retries exactly once and stays balanced', async () => {
+  it(`moves ${STRESS_TRANSFERS} skewed concurrent transfers with retries exactly once and stays balanced`, async () => {
     // (A generous timeout: the figure that matters is correctness; speed is measured by npm run bench.)
     const { parties, treasury } = await setUp(platform, 20);
     const rand = random(dialect === 'sqlite' ? 7 : 11);
     // Skewed: three hot accounts take part in most transfers.
     const pick = () => (rand() < 0.6 ? Math.floor(rand() * 3) : Math.floor(rand() * parties.length));
-    const plans = Array.from({ length: 2000 }, (_, i) => {
+    const plans = Array.from({ length: STRESS_TRANSFERS }, (_, i) => {
       const from = pick();
       let to = pick();
       while (to === from) to = Math.floor(rand() * parties.length);
@@ -175,10 +181,11 @@ describe.each(testDialects())('the ledger under concurrency, through the router,
         expect(body).toEqual(first);
       }
     }
-    expect(replays).toBeGreaterThan(300);
+    // About a fifth of the transfers are sent twice (at once or after): well over a tenth are replays.
+    expect(replays).toBeGreaterThan(STRESS_TRANSFERS / 10);
 
     const transfers = await assertInvariants(platform, 20n * 100_000n);
-    expect(transfers.filter((t) => t.kind === 'TRANSFER')).toHaveLength(2000);
+    expect(transfers.filter((t) => t.kind === 'TRANSFER')).toHaveLength(STRESS_TRANSFERS);
     const report = await platform.request(REPORT, {}, treasury.headers);
     expect(report.body.data.ledgerReport).toMatchObject({ balanced: true, total: { amount: '0.00' }, problems: [] });
   }, 300_000);
