@@ -3,11 +3,9 @@ import {
   ANONYMOUS,
   defineSubgraph,
   loadTypeDefs,
-  requestContext,
-  subgraphConfig,
   subgraphContext,
   type ContextOf,
-  type Identity,
+  type SetupContext,
   type SetupDeps,
   type SubgraphExtension,
 } from '@azora/kit';
@@ -64,10 +62,12 @@ export const aegis = defineSubgraph({
 });
 
 /** Makes the first signing key and the start-up admin, then serves Aegis's HTTP routes: all through the services. */
-async function setupAegis({ orm, log, env, nodeEnv, verifyAssertion, bus }: SetupDeps): Promise<SubgraphExtension> {
-  // The settings every request sees as `ctx.config`, read as the kit reads them.
-  const config = subgraphConfig(aegis, { ...env, NODE_ENV: nodeEnv });
-  const as = (identity: Identity): Context => requestContext(aegis, { em: orm.em.fork(), identity, config, log, bus });
+async function setupAegis({
+  config,
+  as,
+  verifyAssertion,
+}: SetupDeps & SetupContext<Context>): Promise<SubgraphExtension> {
+  // `config` is the one every request sees, so a rotation through GraphQL also reaches the token endpoint's key cache.
   // Aegis's own start-up work: there is no caller, and nothing in it depends on one.
   const { signingKeys, roles } = as(ANONYMOUS).services;
   await signingKeys.ensureKey();

@@ -134,7 +134,7 @@ export interface SubgraphDefinition<Recipe extends AnyRecipe = AnyRecipe> {
   /** Problems with the subgraph's own settings, reported at start-up together with the kit's (default: `config`'s). */
   checkEnv?: (env: NodeJS.ProcessEnv, nodeEnv: NodeEnv) => string[];
   /** Runs once after migrations (and after `context.runtime`): adds HTTP routes, consumers or a stop step. */
-  setup?(deps: SetupDeps & { runtime: ContextOf<Recipe>['runtime'] }): Promise<SubgraphExtension>;
+  setup?(deps: SetupDeps & SetupContext<ContextOf<Recipe>>): Promise<SubgraphExtension>;
 }
 
 export interface SetupDeps {
@@ -145,6 +145,17 @@ export interface SetupDeps {
   /** Verifies a router-signed identity assertion (for the subgraph's own HTTP routes). */
   verifyAssertion(token: string): Promise<Identity>;
   bus: EventBus;
+}
+
+/**
+ * What `setup` gets of the running subgraph's own context: the settings and runtime every request sees (one copy per
+ * process, not a second reading), and `as(identity)`, a request context of that caller on a fresh identity map, so
+ * start-up work, HTTP routes and consumers go through the services as a request would.
+ */
+export interface SetupContext<Context extends { config: unknown; runtime: unknown }> {
+  config: Context['config'];
+  runtime: Context['runtime'];
+  as(identity: Identity): Context;
 }
 
 export interface SubgraphExtension {

@@ -37,6 +37,7 @@ import { stopOnSignals } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { createSubgraphMetrics, type SubgraphMetrics } from './metrics';
 import { OutboxRelay } from './outbox-relay';
+import { newId } from './ids';
 import { RedisEventBus } from './redis-bus';
 import { serveSubscriptions } from './subscriptions';
 import { startTelemetry } from './telemetry';
@@ -113,9 +114,11 @@ export async function startSubgraph(
       bus,
     };
     const runtime = await definition.context?.runtime?.({ ...deps, config });
-    const extension: SubgraphExtension = definition.setup ? await definition.setup({ ...deps, runtime }) : {};
     const contextFor = (requestId: string, identity: Identity, em = orm.em.fork()) =>
       requestContext(definition, { em, identity, requestId, log, bus, config, runtime });
+    const extension: SubgraphExtension = definition.setup
+      ? await definition.setup({ ...deps, config, runtime, as: (identity) => contextFor(newId(), identity) })
+      : {};
     if (options.demoData && definition.seedDemoData) {
       const em = orm.em.fork();
       await definition.seedDemoData(em, log, (identity) => contextFor('demo-data', identity, em));
