@@ -25,18 +25,29 @@ const common = {
 
 const ROOTS = '<rootDir>/{subgraphs,router,clients,test}/**/';
 
+const { readdirSync, readFileSync } = require('node:fs');
+const { join, relative } = require('node:path');
+
+/** Every unit test file under the test roots (not int or e2e). */
+function unitTestFiles(dir = __dirname) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory())
+      return entry.name === 'node_modules' || entry.name.startsWith('.') ? [] : unitTestFiles(path);
+    return /(?<!\.int|\.e2e)\.test\.ts$/.test(entry.name) ? [path] : [];
+  });
+}
+
 /**
- * Unit tests that open a SQLite database, and so load better-sqlite3's native addon. CI's Node 24 lane runs on an
+ * Unit tests that open a SQLite database, and so load better-sqlite3's native addon: found by what they call
+ * (`scratchOrm`, `openDatabase`, or better-sqlite3 itself), so a new one needs no list. CI's Node 24 lane runs on an
  * npm-installed Node for which no addon can be built here, so with AZORA_TEST_NO_NATIVE_ADDONS=true the unit lane
- * leaves exactly these out (they run in every `npm test` on the machine's Node). A new unit test that opens a database
- * belongs on this list.
+ * leaves exactly these out (they run in every `npm test` on the machine's Node).
  */
-const NEEDS_NATIVE_ADDON = [
-  '/subgraphs/forge/test/contracts\\.test\\.ts$',
-  '/subgraphs/lms/test/learning\\.service\\.test\\.ts$',
-  '/subgraphs/mint/test/ledger\\.service\\.test\\.ts$',
-  '/subgraphs/mint/test/saga\\.consumer\\.test\\.ts$',
-];
+const needsNativeAddon = () =>
+  unitTestFiles()
+    .filter((file) => /\b(scratchOrm|openDatabase)\b|better-sqlite3/.test(readFileSync(file, 'utf8')))
+    .map((file) => `/${relative(__dirname, file).replace(/[.]/g, '\\.')}$`);
 const portableOnly = process.env.AZORA_TEST_NO_NATIVE_ADDONS === 'true';
 
 /**
@@ -57,7 +68,7 @@ module.exports = {
         '/node_modules/',
         '\\.int\\.test\\.ts$',
         '\\.e2e\\.test\\.ts$',
-        ...(portableOnly ? NEEDS_NATIVE_ADDON : []),
+        ...(portableOnly ? needsNativeAddon() : []),
       ],
     },
     {
@@ -79,7 +90,7 @@ module.exports = {
   // Two workers, one per core of the 2-core machines this runs on (jest's default, cores - 1, runs in band). Measured
   // here: ten int suites took 126 s in one worker using 120 s of CPU, so a suite keeps one core busy and a second
   // worker has a whole core to use whenever the machine is otherwise idle, as it is for CI (and the slowest suite,
-  // the ledger's 2,000 transfers, no longer holds up the rest). On a machine busy with other work a second worker
+  // the ledger's stress test, no longer holds up the rest). On a machine busy with other work a second worker
   // gains nothing (the same ten took 322 s with two workers at a load average of 6-19): run `npx jest -w 1` there.
   maxWorkers: 2,
 };
