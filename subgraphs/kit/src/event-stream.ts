@@ -65,6 +65,7 @@ export function eventStream<T = DomainEvent>(
   const replayed: DomainEvent[] = [];
   let waiting: ((event: DomainEvent | null) => void) | undefined;
   let done = false;
+  const listening = bus.listening?.() ?? Promise.resolve();
   const unsubscribe = bus.subscribe(topics, (event) => {
     if (done || !firstSight(event)) return;
     if (waiting) {
@@ -134,8 +135,12 @@ export function eventStream<T = DomainEvent>(
       return iterator;
     },
   };
+  streamsListening.set(iterator, listening);
   return iterator;
 }
+
+/** For each event stream, when it listens: every event published after that reaches it. */
+const streamsListening = new WeakMap<object, Promise<void>>();
 
 /** The name of the subscription's root field (the label of the subscription metrics). */
 export function subscriptionFieldOf(args: Pick<ExecutionArgs, 'document' | 'operationName'>): string {
@@ -163,6 +168,9 @@ export async function subscribeTraced(
   if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
   const field = subscriptionFieldOf(args);
   const events = source as AsyncGenerator<unknown>;
+  // Counted as running once its event stream listens, so the gauge never says "subscribed" before a published event
+  // would reach it (the signal tests and operators wait on).
+  await streamsListening.get(events);
   metrics?.subscriptionsActive.inc({ field });
   let ended = false;
   const end = () => {

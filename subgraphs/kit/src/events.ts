@@ -42,6 +42,11 @@ export interface EventBus {
    * is subscribed (live feeds). Returns the unsubscribe function.
    */
   subscribe(topics: string[], handler: EventHandler, options?: { group?: string }): () => void;
+  /**
+   * Resolves once live subscribers receive every event published from now on (a bus that reads from a server starts
+   * following it asynchronously). Without it, a live subscription listens as soon as `subscribe` returns.
+   */
+  listening?(): Promise<void>;
   close(): Promise<void>;
 }
 

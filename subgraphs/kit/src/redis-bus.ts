@@ -25,6 +25,9 @@ export class RedisEventBus implements EventBus {
   private readonly connections: Redis[] = [];
   private readonly live = new Set<{ topics: string[]; handler: EventHandler }>();
   private liveLoop: Promise<void> | undefined;
+  /** Settles once the live reader knows where it starts: from then on no published event is missed. */
+  private startedLive: () => void = () => undefined;
+  private readonly liveStart = new Promise<void>((resolve) => (this.startedLive = resolve));
   private closed = false;
   private readonly consumerName = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -68,6 +71,11 @@ export class RedisEventBus implements EventBus {
     return () => this.live.delete(entry);
   }
 
+  listening(): Promise<void> {
+    this.liveLoop ??= this.followLive();
+    return this.liveStart;
+  }
+
   private async pause(ms: number) {
     await new Promise((resolve) => setTimeout(resolve, ms).unref());
   }
@@ -81,6 +89,7 @@ export class RedisEventBus implements EventBus {
           // Start at the newest entry: a live feed delivers what happens from now on.
           const newest = (await reader.xrevrange(this.stream, '+', '-', 'COUNT', 1)) as StreamEntries;
           lastId = newest[0]?.[0] ?? '0-0';
+          this.startedLive();
         }
         const batch = (await reader.xread('COUNT', 500, 'BLOCK', BLOCK_MS, 'STREAMS', this.stream, lastId)) as
           [string, StreamEntries][] | null;
@@ -191,6 +200,7 @@ export class RedisEventBus implements EventBus {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.startedLive(); // nobody waits for a reader that will never start
     await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
   }
 }
