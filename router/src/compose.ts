@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { composeServices } from '@apollo/composition';
 import { parse, print, buildASTSchema, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { rootFieldsWithoutAccess } from './auth/supergraph-policy';
+import { accessDirectiveProblems, rootFieldsWithoutAccess } from './auth/supergraph-policy';
 import { subscriptionContract } from './subscriptions/routing';
 import type { SubgraphEntry } from './supergraph-config';
 
@@ -58,8 +58,13 @@ export function requireRootAccess(supergraphSdl: string): void {
   if (problems.length > 0) throw new CompositionError(problems);
 }
 
-const accessProblems = (supergraphSdl: string): string[] =>
-  rootFieldsWithoutAccess(supergraphSdl).map((field) => `${field} has no access directive: add ${ACCESS_DIRECTIVES}`);
+/** Root fields without an access directive, and directives the router could not enforce (it would refuse to start). */
+const accessProblems = (supergraphSdl: string): string[] => [
+  ...rootFieldsWithoutAccess(supergraphSdl).map(
+    (field) => `${field} has no access directive: add ${ACCESS_DIRECTIVES}`,
+  ),
+  ...accessDirectiveProblems(supergraphSdl),
+];
 
 /**
  * Composes the subgraphs a `supergraph.yaml` lists, reading each schema file (`npm run compose`, and the router in

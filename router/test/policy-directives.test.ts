@@ -138,6 +138,28 @@ describe('the policy a supergraph declares with @authenticated, @requiresScopes 
     );
     expect(() => forGateway(unknown)).toThrow(SupergraphPolicyError);
   });
+
+  it('refuses an empty list, which would allow everyone while counting as a declaration', () => {
+    const empty = supergraphOf(
+      shop
+        .replace('basket: String @authenticated', 'basket: String @policy(policies: [[]])')
+        .replace(
+          '@requiresScopes(scopes: [["stock:read", "stock:write"], ["stock:admin"]])',
+          '@requiresScopes(scopes: [])',
+        ),
+    );
+    let error: unknown;
+    try {
+      policyOfSupergraph(empty);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SupergraphPolicyError);
+    expect((error as SupergraphPolicyError).problems).toEqual([
+      expect.stringContaining('Query.basket: @policy with an empty list'),
+      expect.stringContaining('Query.stock: @requiresScopes with an empty list'),
+    ]);
+  });
 });
 
 describe('the supergraph the gateway is given', () => {
@@ -263,6 +285,13 @@ describe('composing the subgraphs of a supergraph.yaml', () => {
       'Subscription.breaking',
     ]);
     expect(errors[0]).toContain('has no access directive: add @authenticated, @requiresScopes or @policy');
+  });
+
+  it('fails naming each access directive the router could not enforce', () => {
+    const entries = config({
+      news: `${LINK}\ntype Query { headlines: String @policy(policies: [["editor"]]) }`,
+    });
+    expect(() => composeFromConfig(entries)).toThrow(/Query\.headlines: unknown policy "editor"/);
   });
 
   it('composes when every root field declares its access', () => {

@@ -91,16 +91,30 @@ function accessReader(schema: Schema, problems: string[]): (element: Element, co
     return deny;
   };
   /** Outer list any of, inner list all of. Roles only: one role rule, which names every role in its refusal. */
-  const alternatives = (lists: string[][], ruleOf: (name: string) => ShieldRule): ShieldRule => {
+  const alternatives = (
+    lists: string[][],
+    ruleOf: (name: string) => ShieldRule,
+    coordinate: string,
+    directive: string,
+  ): ShieldRule => {
+    // An empty list would allow everyone (all of nothing) while counting as a declaration: anyone is `["public"]`.
+    if (lists.length === 0 || lists.some((inner) => inner.length === 0)) {
+      problems.push(
+        `${coordinate}: @${directive} with an empty list; to allow anyone, write @policy(policies: [["public"]])`,
+      );
+      return deny;
+    }
     const roles = lists.map((inner) => (inner.length === 1 ? ROLE_POLICY.exec(inner[0]!)?.[1] : undefined));
     if (roles.length > 0 && roles.every(Boolean)) return role(...(roles as string[]));
     return anyOf(lists.map((inner) => allOf(inner.map(ruleOf))));
   };
   return (element, coordinate) => [
     ...applied(element, names.authenticated).map(() => authenticated),
-    ...applied(element, names.requiresScopes).map((args) => alternatives(args.scopes as string[][], scope)),
+    ...applied(element, names.requiresScopes).map((args) =>
+      alternatives(args.scopes as string[][], scope, coordinate, 'requiresScopes'),
+    ),
     ...applied(element, names.policy).map((args) =>
-      alternatives(args.policies as string[][], (name) => named(coordinate, name)),
+      alternatives(args.policies as string[][], (name) => named(coordinate, name), coordinate, 'policy'),
     ),
   ];
 }
@@ -205,6 +219,11 @@ export function rootFieldsWithoutAccess(supergraphSdl: string): string[] {
   return readSupergraph(supergraphSdl)
     .fields.filter((f) => f.root && f.own.length === 0)
     .map((f) => `${f.typeName}.${f.fieldName}`);
+}
+
+/** Every access directive the router could not enforce (unknown policy names, empty lists), as start-up reports them. */
+export function accessDirectiveProblems(supergraphSdl: string): string[] {
+  return readSupergraph(supergraphSdl).problems;
 }
 
 /**
