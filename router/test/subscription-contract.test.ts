@@ -58,6 +58,22 @@ describe('the subscription contract', () => {
     expect(() => composeSupergraph([resolvable])).not.toThrow();
   });
 
+  it('refuses two possible lookups: which one would read the deliveries must not depend on field order', () => {
+    const ambiguous = {
+      ...BEACONS,
+      typeDefs: `${LINK}
+        type Beacon @key(fields: "id") { id: ID! }
+        type Query { beaconForAdmins(id: ID!): Beacon beacon(id: ID!): Beacon }
+        type Subscription { beaconLit: Beacon! }`,
+    };
+    const { supergraphSdl, apiSchema } = composedWithoutCheck([ambiguous]);
+    const { routes, violations } = subscriptionContract(supergraphSdl, apiSchema);
+    expect(routes.size).toBe(0);
+    expect(violations).toEqual([
+      'Subscription.beaconLit: more than one Query field takes `id: ID!` and returns Beacon (Query.beaconForAdmins, Query.beacon)',
+    ]);
+  });
+
   it('fails composition naming each unresolvable subscription field', () => {
     const composing = () => composeSupergraph([BEACONS]);
     expect(composing).toThrow(CompositionError);

@@ -14,11 +14,14 @@ export interface PolicyOptions {
  */
 const withLookupAllowed = (() => {
   const derived = new WeakMap<Policy, Map<string, Policy>>();
-  return (policy: Policy, lookupField: string): Policy => {
+  return (policy: Policy, queryType: string, lookupField: string): Policy => {
     let byField = derived.get(policy);
     if (!byField) derived.set(policy, (byField = new Map()));
-    let allowed = byField.get(lookupField);
-    if (!allowed) byField.set(lookupField, (allowed = { ...policy, Query: { ...policy.Query, [lookupField]: allow } }));
+    const key = `${queryType}.${lookupField}`;
+    let allowed = byField.get(key);
+    if (!allowed) {
+      byField.set(key, (allowed = { ...policy, [queryType]: { ...policy[queryType], [lookupField]: allow } }));
+    }
     return allowed;
   };
 })();
@@ -47,7 +50,7 @@ export function usePolicy({ policy }: PolicyOptions): Stage {
       document: operation.document!,
       operationName: operation.operationName,
       variables: operation.variables,
-      policy: event ? withLookupAllowed(current, event.lookupField) : current,
+      policy: event ? withLookupAllowed(current, operation.schema.getQueryType()!.name, event.lookupField) : current,
       identity: context.identity,
     });
     if (denied) return [denied];

@@ -78,7 +78,7 @@ export function subscriptionContract(supergraphSdl: string, apiSchema: GraphQLSc
     const owners = graphsOf(field.astNode?.directives, 'join__field');
     const subgraph = owners[0] ?? (typeGraphs.length === 1 ? typeGraphs[0] : undefined);
     const payload = getNamedType(field.type).name;
-    const lookup = Object.values(query?.getFields() ?? {}).find(
+    const lookups = Object.values(query?.getFields() ?? {}).filter(
       (candidate) =>
         getNamedType(candidate.type).name === payload &&
         isObjectType(getNullableType(candidate.type)) &&
@@ -88,15 +88,15 @@ export function subscriptionContract(supergraphSdl: string, apiSchema: GraphQLSc
         getNamedType(candidate.args[0]!.type).name === 'ID',
     );
     if (!subgraph) violations.push(`${coordinate}: no single subgraph owns it (@join__field or one @join__type)`);
-    if (!lookup) violations.push(`${coordinate}: no Query field takes \`id: ID!\` and returns ${payload}`);
+    // Deliveries read through the lookup without its own rule (the subscription field's judges them), so the lookup
+    // must be unambiguous: with two, a new admin-only one could silently become the read for every subscriber.
+    const lookup = lookups.length === 1 ? lookups[0] : undefined;
+    if (lookups.length === 0) violations.push(`${coordinate}: no Query field takes \`id: ID!\` and returns ${payload}`);
+    if (lookups.length > 1) {
+      const names = lookups.map((l) => `Query.${l.name}`).join(', ');
+      violations.push(`${coordinate}: more than one Query field takes \`id: ID!\` and returns ${payload} (${names})`);
+    }
     if (subgraph && lookup) routes.set(field.name, { subgraph, lookupField: lookup.name });
   }
   return { routes, violations };
-}
-
-/** The routes of every subscription field; throws SubscriptionContractError when any field cannot be resolved. */
-export function subscriptionRoutes(supergraphSdl: string, apiSchema: GraphQLSchema): Map<string, SubscriptionRoute> {
-  const { routes, violations } = subscriptionContract(supergraphSdl, apiSchema);
-  if (violations.length) throw new SubscriptionContractError(violations);
-  return routes;
 }
