@@ -92,6 +92,9 @@ export function eventStream<T = DomainEvent>(
     if (!event) return null;
     lastReplayed = event.id;
     seen.add(event.id);
+    // The live copy of an event the replay delivers may wait in the queue already: it must not come a second time.
+    const live = queue.findIndex((queued) => queued.id === event.id);
+    if (live >= 0) queue.splice(live, 1);
     return event;
   };
   const iterator: AsyncIterableIterator<T> = {
@@ -109,8 +112,6 @@ export function eventStream<T = DomainEvent>(
         } else {
           event = queue.shift() ?? (await new Promise<DomainEvent | null>((resolve) => (waiting = resolve)));
           if (!event) break;
-          // Already delivered by the replay (the ids are time-ordered).
-          if (lastReplayed !== null && event.id <= lastReplayed) continue;
         }
         if (done) break;
         // The payload is read in the event's trace (its SQL spans join the trace of the change that caused it).

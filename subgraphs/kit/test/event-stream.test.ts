@@ -107,4 +107,21 @@ describe('eventStream', () => {
     expect(pages).toEqual([before.id, one.id, two.id]);
     await stream.return!();
   });
+
+  it('still delivers a live event older than the replay reached, which the log did not have yet', async () => {
+    const { bus, deliver } = handBus();
+    // `late` was recorded before `two` but its transaction committed after the replay read the log past it: ids are
+    // made when an event is recorded, not when it is published.
+    const [before, one, late, two] = [anEvent(0), anEvent(1), anEvent(2), anEvent(3)];
+    const log = [before, one, two];
+    const stream = eventStream(bus, ['t'], (e) => e, {
+      replay: { after: before.id, page: async (after) => log.filter((e) => e.id > after).slice(0, 1) },
+    });
+    deliver(two); // live and in the log: once only
+    deliver(late); // live only
+    const seen = [];
+    for (let i = 0; i < 3; i++) seen.push(nOf(await stream.next()));
+    expect(seen).toEqual([1, 3, 2]);
+    await stream.return!();
+  });
 });
